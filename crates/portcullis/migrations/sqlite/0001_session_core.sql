@@ -1,0 +1,107 @@
+-- The session core: tenants, environments and their keys, API tokens,
+-- end users, one-time-code verifications and sessions.
+-- Instants ending in _at are Unix milliseconds; iat and *_before are the
+-- Unix seconds that JWTs carry.
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE organizations (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE projects (
+    id              TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations(id),
+    name            TEXT NOT NULL,
+    created_at      BIGINT NOT NULL
+);
+
+CREATE TABLE environments (
+    id                       TEXT PRIMARY KEY,
+    project_id               TEXT NOT NULL REFERENCES projects(id),
+    organization_id          TEXT NOT NULL REFERENCES organizations(id),
+    kind                     TEXT NOT NULL CHECK (kind IN ('sandbox', 'live')),
+    settings_json            TEXT NOT NULL,
+    locked                   BOOLEAN NOT NULL DEFAULT FALSE,
+    sessions_revoked_before  BIGINT,
+    sessions_revoked_at      BIGINT,
+    sessions_revoked_by_kind TEXT,
+    sessions_revoked_by_id   TEXT,
+    created_at               BIGINT NOT NULL,
+    UNIQUE (project_id, kind)
+);
+
+CREATE TABLE signing_keys (
+    kid                TEXT PRIMARY KEY,
+    environment_id     TEXT NOT NULL REFERENCES environments(id),
+    algorithm          TEXT NOT NULL,
+    private_key_sealed BLOB NOT NULL,
+    public_jwk         TEXT NOT NULL,
+    created_at         BIGINT NOT NULL,
+    retired_at         BIGINT
+);
+CREATE INDEX signing_keys_by_environment ON signing_keys (environment_id);
+
+CREATE TABLE api_tokens (
+    id              TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations(id),
+    environment_id  TEXT REFERENCES environments(id),
+    role            TEXT NOT NULL,
+    note            TEXT NOT NULL,
+    token_hash      BLOB NOT NULL UNIQUE,
+    created_at      BIGINT NOT NULL,
+    expires_at      BIGINT,
+    revoked_at      BIGINT,
+    last_used_at    BIGINT
+);
+
+CREATE TABLE users (
+    id                       TEXT PRIMARY KEY,
+    environment_id           TEXT NOT NULL REFERENCES environments(id),
+    email                    TEXT,
+    created_at               BIGINT NOT NULL,
+    sessions_revoked_before  BIGINT,
+    sessions_revoked_at      BIGINT,
+    sessions_revoked_by_kind TEXT,
+    sessions_revoked_by_id   TEXT
+);
+CREATE UNIQUE INDEX users_by_email ON users (environment_id, email);
+CREATE INDEX users_with_watermark ON users (sessions_revoked_before) WHERE sessions_revoked_before IS NOT NULL;
+
+CREATE TABLE verifications (
+    id             TEXT PRIMARY KEY,
+    environment_id TEXT NOT NULL REFERENCES environments(id),
+    channel        TEXT NOT NULL,
+    destination    TEXT NOT NULL,
+    code_mac       BLOB NOT NULL,
+    attempts       BIGINT NOT NULL DEFAULT 0,
+    created_at     BIGINT NOT NULL,
+    expires_at     BIGINT NOT NULL,
+    consumed_at    BIGINT
+);
+CREATE INDEX verifications_by_expiry ON verifications (expires_at);
+
+CREATE TABLE sessions (
+    id              TEXT PRIMARY KEY,
+    environment_id  TEXT NOT NULL REFERENCES environments(id),
+    user_id         TEXT NOT NULL REFERENCES users(id),
+    iat             BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    expires_at      BIGINT NOT NULL,
+    ip_address      TEXT,
+    user_agent      TEXT,
+    last_active_at  BIGINT,
+    revoked_at      BIGINT,
+    revoked_by_kind TEXT,
+    revoked_by_id   TEXT,
+    amr             TEXT NOT NULL,
+    scope           TEXT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (environment_id, user_id, created_at);
+CREATE INDEX sessions_by_environment_expiry ON sessions (environment_id, expires_at);
+CREATE INDEX sessions_revoked ON sessions (expires_at) WHERE revoked_at IS NOT NULL;

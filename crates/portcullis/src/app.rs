@@ -1,0 +1,113 @@
+//! Start-up: data directory, master key, database, first tenant, services,
+//! the listening socket. `Application::build` binds (port 0 works) and
+//! returns; `run_until` serves.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::services::bootstrap::{self, InitOutcome};
+use crate::services::{ActivityTracker, EnvironmentCache, RateLimits, Revocations, Services};
+use crate::store::Store;
+use crate::{mail, workers};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartupError(pub String);
+
+fn fail(context: &str) -> impl Fn(String) -> StartupError + '_ {
+    move |reason| StartupError(format!("{context}: {reason}"))
+}
+
+/// Opens the database and checks the master key: what both `serve` and
+/// `init` need.
+pub async fn open_store(config: &Config) -> Result<(Store, crate::crypto::MasterKey), StartupError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| fail("cannot create the data directory")(format!("{}: {e}", config.data_dir.display())))?;
+    let master_key = bootstrap::load_master_key(
+        config.master_key.as_deref(),
+        config.master_key_file.as_deref(),
+        &config.data_dir,
+    )
+    .map_err(fail("master key"))?;
+    let store = Store::open(&config.database_url).await.map_err(|e| fail("database")(e.to_string()))?;
+    bootstrap::check_master_key(&store, &master_key).await.map_err(fail("master key"))?;
+    Ok((store, master_key))
+}
+
+pub struct Application {
+    listener: TcpListener,
+    services: Arc<Services>,
+    flush_every: std::time::Duration,
+    /// Set when this start created the first tenant.
+    pub created: Option<InitOutcome>,
+}
+
+impl Application {
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let (store, master_key) = open_store(&config).await?;
+        let created = match store.organizations.first_tenant().await {
+            Ok(Some(_)) => None,
+            Ok(None) => Some(
+                bootstrap::init(&store, &master_key, clock.as_ref())
+                    .await
+                    .map_err(|e| fail("initialization")(e.to_string()))?,
+            ),
+            Err(e) => return Err(fail("database")(e.to_string())),
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| fail("cannot listen")(format!("{}: {e}", config.listen)))?;
+        let local = listener.local_addr().map_err(|e| fail("cannot listen")(e.to_string()))?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+        let mail = mail::transport(config.smtp_url.as_deref(), &config.data_dir.join("mail"))
+            .map_err(|e| fail("mail")(e.to_string()))?;
+        let revocations = Revocations::load(&store, clock.now().unix_timestamp())
+            .await
+            .map_err(|e| fail("loading revocations")(e.to_string()))?;
+        let services = Arc::new(Services {
+            rate_limits: RateLimits::new(&config.rate_limits, clock.clone()),
+            clock,
+            store,
+            master_key,
+            public_url,
+            mail,
+            mail_from: config.smtp_from.clone(),
+            environments: EnvironmentCache::default(),
+            revocations,
+            activity: ActivityTracker::default(),
+            metrics: Metrics::new().map_err(fail("metrics"))?,
+        });
+        Ok(Self { listener, services, flush_every: config.activity_flush_interval, created })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.services.public_url
+    }
+
+    /// Serves until `shutdown` completes, then writes pending activity.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let router = crate::http::router(self.services.clone());
+        let maintenance = tokio::spawn(workers::maintenance::run(self.services.clone(), self.flush_every));
+        let result = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        maintenance.abort();
+        workers::maintenance::flush_activity(&self.services).await;
+        result
+    }
+}

@@ -1,0 +1,258 @@
+//! Configuration: flags, each also an environment variable, over an
+//! optional TOML file (`--config`, unknown keys refused), over defaults.
+//! Precedence: flag or variable > file > default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::services::rate_limit::RateLimitConfig;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./portcullis-data";
+pub const DEFAULT_MAIL_FROM: &str = "Portcullis <no-reply@portcullis.localhost>";
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// A TOML configuration file.
+    #[arg(long, env = "PORTCULLIS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the SQLite database, the master key and development mail live.
+    #[arg(long, env = "PORTCULLIS_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "PORTCULLIS_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The URL clients reach this server at; token issuers derive from it
+    /// [default: http://<listen address>].
+    #[arg(long, env = "PORTCULLIS_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// [default: sqlite://<data-dir>/portcullis.db]
+    #[arg(long, env = "PORTCULLIS_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// smtp://host:port or smtps://user:password@host; without it mail is
+    /// written as .eml files under <data-dir>/mail/.
+    #[arg(long, env = "PORTCULLIS_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of mail, e.g. "Acme <no-reply@acme.com>".
+    #[arg(long, env = "PORTCULLIS_SMTP_FROM", value_name = "MAILBOX")]
+    pub smtp_from: Option<String>,
+    /// A file holding the 32-byte master key in base64
+    /// [default: <data-dir>/master.key, generated on first start].
+    #[arg(long, env = "PORTCULLIS_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// The master key itself, in base64 (environment variable only).
+    #[arg(skip)]
+    pub master_key: Option<String>,
+    /// Turn the sign-in rate limits off (local load tests).
+    #[arg(long)]
+    pub no_rate_limits: bool,
+    /// `false` turns the sign-in rate limits off.
+    #[arg(long, env = "PORTCULLIS_RATE_LIMITS_ENABLED", value_name = "BOOL", hide = true)]
+    pub rate_limits_enabled: Option<bool>,
+    /// `text` or `json`.
+    #[arg(long, env = "PORTCULLIS_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    master_key_file: Option<PathBuf>,
+    log_format: Option<String>,
+    rate_limits: Option<RateLimitConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+    pub database_url: String,
+    pub smtp_url: Option<String>,
+    pub smtp_from: lettre::message::Mailbox,
+    pub master_key: Option<String>,
+    pub master_key_file: Option<PathBuf>,
+    pub rate_limits: RateLimitConfig,
+    pub log_format: LogFormat,
+    /// How often coalesced `last_active_at` updates are written.
+    pub activity_flush_interval: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "configured"))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("invalid value for {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { field, reason: reason.into() }
+}
+
+impl Config {
+    pub fn resolve(args: ConfigArgs) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let listen_text = args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .map_err(|_| invalid("listen", format!("{listen_text:?} is not an address such as 127.0.0.1:8080")))?;
+        let public_url = args.public_url.or(file.public_url).map(|u| parse_public_url(&u)).transpose()?;
+        let database_url = args
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portcullis.db").display()));
+        if !database_url.starts_with("sqlite:") {
+            return Err(invalid("database_url", "only sqlite:// URLs are supported by this build"));
+        }
+        let smtp_url = args.smtp_url.or(file.smtp_url);
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return Err(invalid("smtp_url", "must start with smtp:// or smtps://"));
+        }
+        let from_text = args.smtp_from.or(file.smtp_from).unwrap_or_else(|| DEFAULT_MAIL_FROM.to_string());
+        let smtp_from = from_text
+            .parse()
+            .map_err(|_| invalid("smtp_from", format!("{from_text:?} is not a mailbox such as \"Acme <no-reply@acme.com>\"")))?;
+        let mut rate_limits = file.rate_limits.unwrap_or_default();
+        if let Some(enabled) = args.rate_limits_enabled {
+            rate_limits.enabled = enabled;
+        }
+        if args.no_rate_limits {
+            rate_limits.enabled = false;
+        }
+        let log_format = match args.log_format.or(file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("log_format", format!("{other:?} is neither text nor json"))),
+        };
+        Ok(Config {
+            data_dir,
+            listen,
+            public_url,
+            database_url,
+            smtp_url,
+            smtp_from,
+            master_key: args.master_key.or_else(|| std::env::var("PORTCULLIS_MASTER_KEY").ok()),
+            master_key_file: args.master_key_file.or(file.master_key_file),
+            rate_limits,
+            log_format,
+            activity_flush_interval: Duration::from_secs(10),
+        })
+    }
+
+    /// A configuration for a server on a fresh data directory, on port 0.
+    pub fn for_data_dir(data_dir: &Path) -> Self {
+        let mut config = Self::resolve(ConfigArgs {
+            data_dir: Some(data_dir.to_path_buf()),
+            listen: Some("127.0.0.1:0".into()),
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| unreachable!("built-in defaults are valid: {e}"));
+        config.master_key = None;
+        config
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })?;
+    toml::from_str(&text).map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })
+}
+
+fn parse_public_url(url: &str) -> Result<String, ConfigError> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| invalid("public_url", "must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(invalid("public_url", "must be a base URL such as https://auth.example.com"));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> ConfigArgs {
+        ConfigArgs { data_dir: Some("/tmp/x".into()), ..Default::default() }
+    }
+
+    #[test]
+    fn defaults_follow_the_data_dir() {
+        let c = Config::resolve(args()).unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.database_url, "sqlite:///tmp/x/portcullis.db");
+        assert!(c.rate_limits.enabled);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_field() {
+        let e = Config::resolve(ConfigArgs { listen: Some("nope".into()), ..args() }).unwrap_err();
+        assert!(e.to_string().contains("listen"));
+        let e = Config::resolve(ConfigArgs { public_url: Some("ftp://x".into()), ..args() }).unwrap_err();
+        assert!(e.to_string().contains("public_url"));
+        let e = Config::resolve(ConfigArgs { smtp_url: Some("http://x".into()), ..args() }).unwrap_err();
+        assert!(e.to_string().contains("smtp_url"));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9\"\nlisten_port = 3\n").unwrap();
+        let e = Config::resolve(ConfigArgs { config: Some(path), ..args() }).unwrap_err();
+        assert!(e.to_string().contains("listen_port"), "{e}");
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_switch_turns_limits_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9\"\n[rate_limits]\nverify_per_ip_per_minute = 7\n").unwrap();
+        let c = Config::resolve(ConfigArgs { config: Some(path.clone()), ..args() }).unwrap();
+        assert_eq!(c.listen.port(), 9);
+        assert_eq!(c.rate_limits.verify_per_ip_per_minute, 7);
+        let c = Config::resolve(ConfigArgs {
+            config: Some(path),
+            listen: Some("127.0.0.1:10".into()),
+            no_rate_limits: true,
+            ..args()
+        })
+        .unwrap();
+        assert_eq!(c.listen.port(), 10);
+        assert!(!c.rate_limits.enabled);
+    }
+}

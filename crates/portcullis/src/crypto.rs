@@ -1,0 +1,207 @@
+//! Cryptographic building blocks, all from aws-lc-rs (the same library that
+//! signs and verifies JWTs): randomness, AES-256-GCM for secrets at rest,
+//! HMAC and SHA-256 for what is only ever checked, and key generation.
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, Nonce, RandomizedNonceKey};
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
+use aws_lc_rs::{digest, hmac};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+use crate::domain::algorithm::TokenAlgorithm;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("the system random generator failed")]
+    Random,
+    #[error("a sealed secret could not be opened (wrong master key or corrupted data)")]
+    Open,
+    #[error("sealing failed")]
+    Seal,
+    #[error("key generation failed")]
+    KeyGeneration,
+    #[error("the master key must be 32 bytes in standard base64")]
+    MasterKeyFormat,
+}
+
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+    let mut out = [0u8; N];
+    SystemRandom::new().fill(&mut out).map_err(|_| CryptoError::Random)?;
+    Ok(out)
+}
+
+/// A fresh opaque id such as `ses_3f0c…`: the type prefix and 128 random bits.
+pub fn new_id(prefix: &str) -> Result<String, CryptoError> {
+    let bytes = random_bytes::<16>()?;
+    Ok(format!("{prefix}_{}", hex::encode(bytes)))
+}
+
+/// A uniformly distributed decimal code of `digits` digits (rejection sampling).
+pub fn random_digits(digits: u32) -> Result<String, CryptoError> {
+    let modulus = 10u32.pow(digits);
+    let limit = u32::MAX - (u32::MAX % modulus);
+    loop {
+        let v = u32::from_le_bytes(random_bytes::<4>()?);
+        if v < limit {
+            return Ok(format!("{:0width$}", v % modulus, width = digits as usize));
+        }
+    }
+}
+
+/// A secret for a caller to hold: `prefix` + 256 random bits, URL-safe.
+pub fn new_secret(prefix: &str) -> Result<String, CryptoError> {
+    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)))
+}
+
+pub fn sha256(data: &[u8]) -> Vec<u8> {
+    digest::digest(&digest::SHA256, data).as_ref().to_vec()
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+pub fn b64url(data: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(data)
+}
+
+/// The 32-byte key that protects everything encrypted at rest and keys the
+/// HMACs of short codes. Sub-keys are derived per purpose, so one purpose's
+/// output can never be replayed as another's.
+#[derive(Clone)]
+pub struct MasterKey {
+    bytes: [u8; 32],
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(…)")
+    }
+}
+
+impl MasterKey {
+    pub fn generate() -> Result<Self, CryptoError> {
+        Ok(Self { bytes: random_bytes::<32>()? })
+    }
+
+    pub fn from_base64(text: &str) -> Result<Self, CryptoError> {
+        let raw = STANDARD.decode(text.trim()).map_err(|_| CryptoError::MasterKeyFormat)?;
+        let bytes: [u8; 32] = raw.try_into().map_err(|_| CryptoError::MasterKeyFormat)?;
+        Ok(Self { bytes })
+    }
+
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(self.bytes)
+    }
+
+    fn subkey(&self, purpose: &str) -> [u8; 32] {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.bytes);
+        let tag = hmac::sign(&key, purpose.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
+    /// HMAC-SHA256 under the sub-key for `purpose`.
+    pub fn mac(&self, purpose: &str, message: &[u8]) -> Vec<u8> {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.subkey(purpose));
+        hmac::sign(&key, message).as_ref().to_vec()
+    }
+
+    fn aead(&self) -> Result<RandomizedNonceKey, CryptoError> {
+        RandomizedNonceKey::new(&AES_256_GCM, &self.subkey("portcullis/at-rest/v1"))
+            .map_err(|_| CryptoError::Seal)
+    }
+
+    /// AES-256-GCM with a random nonce; `context` is bound as associated data,
+    /// so a ciphertext moved to another row does not open.
+    pub fn seal(&self, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut buf = plaintext.to_vec();
+        let nonce = self
+            .aead()?
+            .seal_in_place_append_tag(Aad::from(context.as_bytes()), &mut buf)
+            .map_err(|_| CryptoError::Seal)?;
+        let mut out = nonce.as_ref().to_vec();
+        out.extend_from_slice(&buf);
+        Ok(out)
+    }
+
+    pub fn open(&self, context: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if sealed.len() < 12 + 16 {
+            return Err(CryptoError::Open);
+        }
+        let (nonce, body) = sealed.split_at(12);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Open)?;
+        let mut buf = body.to_vec();
+        let plain = self
+            .aead()?
+            .open_in_place(nonce, Aad::from(context.as_bytes()), &mut buf)
+            .map_err(|_| CryptoError::Open)?;
+        Ok(plain.to_vec())
+    }
+}
+
+/// A new private signing key as PKCS#8 v1 DER.
+pub fn generate_signing_key(alg: TokenAlgorithm) -> Result<Vec<u8>, CryptoError> {
+    let der = match alg {
+        TokenAlgorithm::Rs256 => {
+            let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                .map_err(|_| CryptoError::KeyGeneration)?;
+            let der: aws_lc_rs::encoding::Pkcs8V1Der = pair.as_der().map_err(|_| CryptoError::KeyGeneration)?;
+            der.as_ref().to_vec()
+        }
+        TokenAlgorithm::Es256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+            .and_then(|k| k.to_pkcs8v1())
+            .map_err(|_| CryptoError::KeyGeneration)?
+            .as_ref()
+            .to_vec(),
+        TokenAlgorithm::EdDsa => Ed25519KeyPair::generate()
+            .and_then(|k| k.to_pkcs8v1())
+            .map_err(|_| CryptoError::KeyGeneration)?
+            .as_ref()
+            .to_vec(),
+    };
+    Ok(der)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_secret_opens_only_with_same_key_and_context() {
+        let key = MasterKey::generate().unwrap();
+        let sealed = key.seal("kid_1", b"private").unwrap();
+        assert_eq!(key.open("kid_1", &sealed).unwrap(), b"private");
+        assert!(key.open("kid_2", &sealed).is_err());
+        assert!(MasterKey::generate().unwrap().open("kid_1", &sealed).is_err());
+        assert!(key.open("kid_1", &sealed[..10]).is_err());
+    }
+
+    #[test]
+    fn digits_have_the_requested_width() {
+        for _ in 0..200 {
+            let code = random_digits(6).unwrap();
+            assert_eq!(code.len(), 6);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn master_key_round_trips_through_base64_and_rejects_wrong_sizes() {
+        let key = MasterKey::generate().unwrap();
+        let again = MasterKey::from_base64(&key.to_base64()).unwrap();
+        assert_eq!(key.mac("p", b"m"), again.mac("p", b"m"));
+        assert!(MasterKey::from_base64("c2hvcnQ=").is_err());
+        assert!(MasterKey::from_base64("not base64!").is_err());
+    }
+
+    #[test]
+    fn macs_differ_by_purpose() {
+        let key = MasterKey::generate().unwrap();
+        assert_ne!(key.mac("a", b"m"), key.mac("b", b"m"));
+    }
+}

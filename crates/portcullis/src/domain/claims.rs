@@ -1,0 +1,62 @@
+//! The claims of a session JWT (API.md, "JWT"), and the scope rules.
+
+use serde::{Deserialize, Serialize};
+
+pub const SCOPE_USER_BASIC: &str = "user:basic";
+pub const SCOPE_REQUIRES_ADDITIONAL_AUTH: &str = "requiresAdditionalAuth";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SessionClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub sid: String,
+    pub environment_id: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub scope: String,
+    pub amr: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+impl SessionClaims {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scope.split(' ').any(|s| s == scope)
+    }
+}
+
+/// The issuer of an environment's tokens; discovery lives under it.
+pub fn issuer(public_url: &str, environment_id: &str) -> String {
+    format!("{}/sdk/v1/{environment_id}", public_url.trim_end_matches('/'))
+}
+
+/// The audience of an environment's session tokens: its public id, so a
+/// token of one environment is never accepted by another.
+pub fn audience(environment_id: &str) -> String {
+    environment_id.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_has_no_double_slash() {
+        assert_eq!(issuer("http://x:1/", "env_a"), "http://x:1/sdk/v1/env_a");
+        assert_eq!(issuer("http://x:1", "env_a"), "http://x:1/sdk/v1/env_a");
+    }
+
+    #[test]
+    fn scopes_are_matched_whole() {
+        let c = SessionClaims {
+            iss: String::new(), sub: String::new(), aud: String::new(), sid: String::new(),
+            environment_id: String::new(), iat: 0, nbf: 0, exp: 0, jti: String::new(),
+            scope: "user:basic extra".into(), amr: vec![], email: None,
+        };
+        assert!(c.has_scope(SCOPE_USER_BASIC));
+        assert!(!c.has_scope("user"));
+    }
+}

@@ -1,0 +1,11 @@
+//! Pure rules and types: no I/O, no clock reads, no randomness.
+//! Everything here is unit-tested on its own.
+
+pub mod algorithm;
+pub mod claims;
+pub mod email;
+pub mod revocation;
+pub mod roles;
+pub mod settings;
+pub mod validation;
+pub mod verification;

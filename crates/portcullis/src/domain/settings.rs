@@ -1,0 +1,211 @@
+//! An environment's security settings (API.md, "Security settings"), their
+//! defaults, and how a PATCH is applied: an RFC 7396 JSON merge patch on the
+//! current settings, then the result is parsed (unknown keys refused) and
+//! validated as a whole.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::algorithm::TokenAlgorithm;
+use super::validation::ValidationErrors;
+
+pub const DEFAULT_JWT_EXPIRATION_SECONDS: u32 = 7200;
+pub const MIN_JWT_EXPIRATION_SECONDS: u32 = 300;
+pub const MAX_JWT_EXPIRATION_SECONDS: u32 = 2_592_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    pub jwt_expiration_seconds: u32,
+    pub token_algorithm: TokenAlgorithm,
+    pub token_storage: TokenStorage,
+    pub mfa: MfaSettings,
+    pub notifications: NotificationSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStorage {
+    InApp,
+    Cookie,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaMethod {
+    Totp,
+    Passkey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaEnrollment {
+    Off,
+    Optional,
+    Required,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaSettings {
+    pub methods: Vec<MfaMethod>,
+    pub enrollment: MfaEnrollment,
+    pub session_enforcement: bool,
+    pub action_enforcement: ActionEnforcement,
+    pub recovery_codes: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionEnforcement {
+    pub enabled: bool,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettings {
+    pub recipients: Vec<String>,
+    #[schema(value_type = Object)]
+    pub events: std::collections::BTreeMap<String, bool>,
+}
+
+/// The action scopes an elevated token can be asked for.
+pub const ACTION_SCOPES: [&str; 4] = ["credential:link", "credential:unlink", "wallet:sign", "wallet:export"];
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            jwt_expiration_seconds: DEFAULT_JWT_EXPIRATION_SECONDS,
+            token_algorithm: TokenAlgorithm::Rs256,
+            token_storage: TokenStorage::InApp,
+            mfa: MfaSettings {
+                methods: vec![MfaMethod::Totp, MfaMethod::Passkey],
+                enrollment: MfaEnrollment::Optional,
+                session_enforcement: false,
+                action_enforcement: ActionEnforcement {
+                    enabled: false,
+                    scopes: ACTION_SCOPES.iter().map(|s| s.to_string()).collect(),
+                },
+                recovery_codes: true,
+            },
+            notifications: NotificationSettings { recipients: vec![], events: Default::default() },
+        }
+    }
+}
+
+impl SecuritySettings {
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let exp = self.jwt_expiration_seconds;
+        if !(MIN_JWT_EXPIRATION_SECONDS..=MAX_JWT_EXPIRATION_SECONDS).contains(&exp) {
+            errors.push(
+                "jwt_expiration_seconds",
+                format!("must be between {MIN_JWT_EXPIRATION_SECONDS} and {MAX_JWT_EXPIRATION_SECONDS}"),
+            );
+        }
+        for (i, scope) in self.mfa.action_enforcement.scopes.iter().enumerate() {
+            if !ACTION_SCOPES.contains(&scope.as_str()) {
+                errors.push(
+                    format!("mfa.action_enforcement.scopes[{i}]"),
+                    format!("must be one of {}", ACTION_SCOPES.join(", ")),
+                );
+            }
+        }
+        if self.mfa.methods.is_empty() && self.mfa.enrollment != MfaEnrollment::Off {
+            errors.push("mfa.methods", "must name at least one method unless enrollment is off");
+        }
+        for (i, r) in self.notifications.recipients.iter().enumerate() {
+            if super::email::EmailAddress::parse(r).is_err() {
+                errors.push(format!("notifications.recipients[{i}]"), "must be an e-mail address");
+            }
+        }
+        errors.into_result()
+    }
+
+    /// Applies a JSON merge patch and validates the result. The current
+    /// settings are untouched on error.
+    pub fn patched(&self, patch: &Value) -> Result<Self, ValidationErrors> {
+        if !patch.is_object() {
+            return Err(ValidationErrors::single("", "the body must be a JSON object"));
+        }
+        let mut doc = serde_json::to_value(self).map_err(|_| ValidationErrors::single("", "unreadable settings"))?;
+        merge_patch(&mut doc, patch);
+        let next: Self = serde_path_to_error::deserialize(doc).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { String::new() } else { path };
+            ValidationErrors::single(field, e.into_inner().to_string())
+        })?;
+        next.validate()?;
+        Ok(next)
+    }
+}
+
+/// RFC 7396: objects merge key by key, `null` removes, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch_map) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    if let Value::Object(target_map) = target {
+        for (key, value) in patch_map {
+            if value.is_null() {
+                target_map.remove(key);
+            } else {
+                merge_patch(target_map.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_are_valid_and_match_the_contract() {
+        let s = SecuritySettings::default();
+        s.validate().unwrap();
+        assert_eq!(s.jwt_expiration_seconds, 7200);
+        assert_eq!(serde_json::to_value(&s).unwrap()["token_algorithm"], "RS256");
+    }
+
+    #[test]
+    fn expiration_bounds_are_enforced() {
+        let s = SecuritySettings::default();
+        assert_eq!(s.patched(&json!({"jwt_expiration_seconds": 300})).unwrap().jwt_expiration_seconds, 300);
+        assert!(s.patched(&json!({"jwt_expiration_seconds": 2_592_000})).is_ok());
+        let err = s.patched(&json!({"jwt_expiration_seconds": 299})).unwrap_err();
+        assert_eq!(err.0[0].field, "jwt_expiration_seconds");
+        assert!(s.patched(&json!({"jwt_expiration_seconds": 2_592_001})).is_err());
+        assert!(s.patched(&json!({"jwt_expiration_seconds": -1})).is_err());
+        assert!(s.patched(&json!({"jwt_expiration_seconds": "7200"})).is_err());
+    }
+
+    #[test]
+    fn nested_patch_keeps_siblings_and_names_bad_fields() {
+        let s = SecuritySettings::default();
+        let next = s.patched(&json!({"mfa": {"session_enforcement": true}})).unwrap();
+        assert!(next.mfa.session_enforcement);
+        assert_eq!(next.mfa.methods, s.mfa.methods);
+        let err = s.patched(&json!({"mfa": {"enrollment": "sometimes"}})).unwrap_err();
+        assert_eq!(err.0[0].field, "mfa.enrollment");
+        let err = s.patched(&json!({"no_such_key": 1})).unwrap_err();
+        assert!(err.0[0].message.contains("no_such_key"));
+        assert!(s.patched(&json!({"token_algorithm": "none"})).is_err());
+        assert!(s.patched(&json!({"token_algorithm": "HS256"})).is_err());
+        assert!(s.patched(&json!([1])).is_err());
+        assert!(s.patched(&json!({"jwt_expiration_seconds": null})).is_err());
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc7396() {
+        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
+    }
+}

@@ -1,0 +1,64 @@
+//! The rules of a one-time code sent to an e-mail address (and later a phone).
+
+use time::{Duration, OffsetDateTime};
+
+pub const CODE_DIGITS: u32 = 6;
+pub const CODE_LIFETIME: Duration = Duration::minutes(10);
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// What a stored verification allows right now, before the code is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerificationState {
+    Open,
+    Expired,
+    Consumed,
+    Exhausted,
+}
+
+pub fn state(
+    expires_at: OffsetDateTime,
+    consumed: bool,
+    attempts: i64,
+    now: OffsetDateTime,
+) -> VerificationState {
+    if consumed {
+        VerificationState::Consumed
+    } else if attempts >= MAX_ATTEMPTS {
+        VerificationState::Exhausted
+    } else if now >= expires_at {
+        VerificationState::Expired
+    } else {
+        VerificationState::Open
+    }
+}
+
+/// A code as typed: digits only after removing spaces and dashes people add.
+pub fn normalize_code(input: &str) -> Option<String> {
+    let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    (digits.len() == CODE_DIGITS as usize && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_dies_by_use_by_tries_and_by_time() {
+        let t = OffsetDateTime::from_unix_timestamp(1_000_000).unwrap();
+        let exp = t + CODE_LIFETIME;
+        assert_eq!(state(exp, false, 0, t), VerificationState::Open);
+        assert_eq!(state(exp, false, 4, t), VerificationState::Open);
+        assert_eq!(state(exp, false, 5, t), VerificationState::Exhausted);
+        assert_eq!(state(exp, true, 0, t), VerificationState::Consumed);
+        assert_eq!(state(exp, false, 0, exp), VerificationState::Expired);
+    }
+
+    #[test]
+    fn codes_are_normalized() {
+        assert_eq!(normalize_code("123 456").as_deref(), Some("123456"));
+        assert_eq!(normalize_code("123-456").as_deref(), Some("123456"));
+        assert_eq!(normalize_code("12345"), None);
+        assert_eq!(normalize_code("12345a"), None);
+        assert_eq!(normalize_code("１２３４５６"), None);
+    }
+}

@@ -1,0 +1,86 @@
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Serialize;
+
+use super::authorized_environment;
+use crate::clock::rfc3339;
+use crate::domain::roles::Role;
+use crate::domain::settings::SecuritySettings;
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::{ApiAuth, ApiJson};
+use crate::services::Services;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EnvironmentInfo {
+    pub id: String,
+    pub project_id: String,
+    pub organization_id: String,
+    /// `sandbox` or `live`
+    pub kind: String,
+    pub locked: bool,
+    pub created_at: String,
+    pub issuer: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/environments/{environment_id}", tag = "management",
+    params(("environment_id" = String, Path)),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, body = EnvironmentInfo),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_environment(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path(environment_id): Path<String>,
+) -> ApiResult<Json<EnvironmentInfo>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let r = &env.record;
+    Ok(Json(EnvironmentInfo {
+        id: r.id.clone(),
+        project_id: r.project_id.clone(),
+        organization_id: r.organization_id.clone(),
+        kind: r.kind.clone(),
+        locked: r.locked,
+        created_at: rfc3339(r.created_at),
+        issuer: env.issuer.clone(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/environments/{environment_id}/settings/security", tag = "management",
+    params(("environment_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 200, body = SecuritySettings), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_security_settings(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path(environment_id): Path<String>,
+) -> ApiResult<Json<SecuritySettings>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    Ok(Json(env.settings.clone()))
+}
+
+/// A JSON merge patch (RFC 7396) of the settings; the result is validated
+/// as a whole and nothing changes when it is refused.
+#[utoipa::path(patch, path = "/api/v1/environments/{environment_id}/settings/security", tag = "management",
+    params(("environment_id" = String, Path)),
+    request_body(content = Object, description = "any subset of the settings"),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, body = SecuritySettings),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn patch_security_settings(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path(environment_id): Path<String>,
+    ApiJson(patch): ApiJson<serde_json::Value>,
+) -> ApiResult<Json<SecuritySettings>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    Ok(Json(services.update_security_settings(env.id(), &patch).await?))
+}

@@ -1,0 +1,65 @@
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+
+use super::authorized_environment;
+use super::users::RevokedCount;
+use crate::domain::roles::Role;
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::{ApiAuth, ApiJson};
+use crate::services::Services;
+use crate::services::sessions::{Actor, Introspection, SessionInfo};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectRequest {
+    pub token: String,
+}
+
+/// Revokes one session; revoking it again changes nothing.
+#[utoipa::path(post, path = "/api/v1/environments/{environment_id}/sessions/{session_id}/revoke", tag = "management",
+    params(("environment_id" = String, Path), ("session_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 200, body = SessionInfo), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke_session(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path((environment_id, session_id)): Path<(String, String)>,
+) -> ApiResult<Json<SessionInfo>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let actor = Actor::ApiToken(auth.0.token_id.clone());
+    Ok(Json(services.revoke_session(env.id(), &session_id, None, &actor).await?))
+}
+
+/// Revokes every session in the environment: one watermark, O(1) to record.
+#[utoipa::path(post, path = "/api/v1/environments/{environment_id}/sessions/revoke", tag = "management",
+    params(("environment_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 200, body = RevokedCount), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke_environment_sessions(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path(environment_id): Path<String>,
+) -> ApiResult<Json<RevokedCount>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let actor = Actor::ApiToken(auth.0.token_id.clone());
+    Ok(Json(RevokedCount { revoked_count: services.revoke_environment_sessions(env.id(), &actor).await? }))
+}
+
+/// RFC 7662-shaped: `{active: false}` for any token that would be refused.
+#[utoipa::path(post, path = "/api/v1/environments/{environment_id}/sessions/introspect", tag = "management",
+    params(("environment_id" = String, Path)),
+    request_body = IntrospectRequest,
+    security(("api_token" = [])),
+    responses((status = 200, body = Introspection), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn introspect(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path(environment_id): Path<String>,
+    ApiJson(body): ApiJson<IntrospectRequest>,
+) -> ApiResult<Json<Introspection>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    Ok(Json(services.introspect(&env, &body.token)))
+}

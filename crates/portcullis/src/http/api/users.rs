@@ -1,0 +1,113 @@
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+
+use super::authorized_environment;
+use crate::domain::roles::Role;
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::ApiAuth;
+use crate::services::Services;
+use crate::services::sessions::{Actor, SessionInfo};
+use crate::services::users::{UserInfo, UserPage};
+use crate::store::SessionFilter;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UserListQuery {
+    /// Only the user with this e-mail address.
+    pub email: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 200, default 50.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SessionListQuery {
+    /// `true`: only revoked sessions; `false`: only those not revoked.
+    pub revoked: Option<bool>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserSessions {
+    pub data: Vec<SessionInfo>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RevokedCount {
+    pub revoked_count: u64,
+}
+
+fn query<T: serde::de::DeserializeOwned>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(v)| v).map_err(|e| {
+        ApiError::validation(crate::domain::validation::ValidationErrors::single("query", e.body_text()))
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/environments/{environment_id}/users", tag = "management",
+    params(("environment_id" = String, Path), UserListQuery),
+    security(("api_token" = [])),
+    responses((status = 200, body = UserPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_users(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path(environment_id): Path<String>,
+    q: Result<Query<UserListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<UserPage>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let q = query(q)?;
+    Ok(Json(services.list_users(env.id(), q.email.as_deref(), q.cursor, q.limit).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/environments/{environment_id}/users/{user_id}", tag = "management",
+    params(("environment_id" = String, Path), ("user_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 200, body = UserInfo), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_user(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path((environment_id, user_id)): Path<(String, String)>,
+) -> ApiResult<Json<UserInfo>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    Ok(Json(UserInfo::from_record(&services.user(env.id(), &user_id).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/environments/{environment_id}/users/{user_id}/sessions", tag = "management",
+    params(("environment_id" = String, Path), ("user_id" = String, Path), SessionListQuery),
+    security(("api_token" = [])),
+    responses((status = 200, body = UserSessions), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn user_sessions(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path((environment_id, user_id)): Path<(String, String)>,
+    q: Result<Query<SessionListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<UserSessions>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let filter = match query(q)?.revoked {
+        None => SessionFilter::All,
+        Some(true) => SessionFilter::Revoked,
+        Some(false) => SessionFilter::NotRevoked,
+    };
+    services.user(env.id(), &user_id).await?;
+    Ok(Json(UserSessions { data: services.sessions_of_user(env.id(), &user_id, filter).await? }))
+}
+
+/// Revokes every session of the user: one watermark, whatever their number.
+#[utoipa::path(post, path = "/api/v1/environments/{environment_id}/users/{user_id}/sessions/revoke", tag = "management",
+    params(("environment_id" = String, Path), ("user_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 200, body = RevokedCount), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke_user_sessions(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path((environment_id, user_id)): Path<(String, String)>,
+) -> ApiResult<Json<RevokedCount>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let revoked_count = services
+        .revoke_user_sessions(env.id(), &user_id, &Actor::ApiToken(auth.0.token_id.clone()))
+        .await?;
+    Ok(Json(RevokedCount { revoked_count }))
+}

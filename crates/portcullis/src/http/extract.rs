@@ -1,0 +1,101 @@
+//! Request extractors that fail with problem+json, never with axum's
+//! plain-text rejections.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::domain::validation::ValidationErrors;
+use crate::services::api_tokens::ApiCaller;
+use crate::services::sessions::ClientInfo;
+use crate::services::{ServiceError, Services};
+
+/// A JSON body. Malformed JSON and wrong types are 400 `validation_failed`
+/// naming the field; a body over the limit is 413 `payload_too_large`.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+            } else {
+                ApiError::validation(ValidationErrors::single("", "the request body could not be read"))
+            }
+        })?;
+        if !is_json {
+            return Err(ApiError::validation(ValidationErrors::single("", "the body must be JSON (Content-Type: application/json)")));
+        }
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let field = if path == "." { String::new() } else { path };
+            let message = match inner.classify() {
+                serde_json::error::Category::Data => inner.to_string(),
+                _ => format!("malformed JSON at line {} column {}", inner.line(), inner.column()),
+            };
+            ApiError::validation(ValidationErrors::single(field, message))
+        })?;
+        de.end()
+            .map_err(|_| ApiError::validation(ValidationErrors::single("", "trailing characters after the JSON value")))?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// The bearer credential from `Authorization`, if any.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// The caller's address (the TCP peer) and user agent.
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip_address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(512).collect());
+        Ok(Client(ClientInfo { ip_address, user_agent }))
+    }
+}
+
+/// A management API caller, authenticated by API token.
+pub struct ApiAuth(pub ApiCaller);
+
+impl FromRequestParts<Arc<Services>> for ApiAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, services: &Arc<Services>) -> Result<Self, Self::Rejection> {
+        let secret = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
+        Ok(ApiAuth(services.authenticate_api_token(secret).await?))
+    }
+}

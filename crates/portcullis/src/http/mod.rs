@@ -1,0 +1,100 @@
+//! The HTTP layer: extract, authorize, call a service, map errors.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+mod ops;
+pub mod sdk;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::services::Services;
+use error::ApiError;
+
+/// Largest request body accepted; larger ones get 413 `payload_too_large`.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Portcullis", description = "Authentication and session-security server. Contract: API.md."),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "sdk", description = "Called from browsers and apps with the public environment id"),
+        (name = "management", description = "Called by backends with an API token"),
+        (name = "operations", description = "Health, readiness, metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session_jwt",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme(
+            "api_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The whole application router and its OpenAPI document, built from the
+/// same route list so the two cannot drift.
+pub fn router(services: Arc<Services>) -> Router {
+    let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(sdk::router())
+        .merge(api::router())
+        .merge(ops::router())
+        .split_for_parts();
+    let openapi_json = Arc::new(openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()));
+    routes
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let body = openapi_json.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body.as_str().to_owned()) }
+            }),
+        )
+        .route_layer(middleware::from_fn_with_state(services.clone(), track))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(services)
+}
+
+async fn track(State(services): State<Arc<Services>>, path: Option<MatchedPath>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = path.as_ref().map(MatchedPath::as_str).unwrap_or("unmatched").to_owned();
+    let response = next.run(req).await;
+    services
+        .metrics
+        .http_request(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    response
+}
+
+async fn not_found(State(services): State<Arc<Services>>, req: Request) -> Response {
+    services.metrics.http_request(req.method().as_str(), "unmatched", 404, 0.0);
+    ApiError::not_found().into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed on this path")
+        .into_response()
+}

@@ -1,0 +1,68 @@
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::{ApiJson, Client};
+use crate::services::Services;
+use crate::services::email_auth::{AuthResult, VerificationStarted};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailStart {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailVerify {
+    pub verification_id: String,
+    pub code: String,
+}
+
+/// Mails a 6-digit code. The answer is the same whether or not the address
+/// belongs to a user.
+#[utoipa::path(post, path = "/sdk/v1/{environment_id}/auth/email/start", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    request_body = EmailStart,
+    responses(
+        (status = 202, body = VerificationStarted),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn email_start(
+    State(services): State<Arc<Services>>,
+    Path(environment_id): Path<String>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<EmailStart>,
+) -> ApiResult<(StatusCode, Json<VerificationStarted>)> {
+    let started = services.start_email_sign_in(&environment_id, &body.email, &client).await?;
+    Ok((StatusCode::ACCEPTED, Json(started)))
+}
+
+/// Trades the code for a session and its JWT.
+#[utoipa::path(post, path = "/sdk/v1/{environment_id}/auth/email/verify", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    request_body = EmailVerify,
+    responses(
+        (status = 200, body = AuthResult),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn email_verify(
+    State(services): State<Arc<Services>>,
+    Path(environment_id): Path<String>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<EmailVerify>,
+) -> ApiResult<Json<AuthResult>> {
+    Ok(Json(
+        services
+            .verify_email_sign_in(&environment_id, &body.verification_id, &body.code, &client)
+            .await?,
+    ))
+}

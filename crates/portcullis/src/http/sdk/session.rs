@@ -1,0 +1,97 @@
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use super::SdkSession;
+use crate::clock::to_millis;
+use crate::http::error::{ApiResult, Problem};
+use crate::services::Services;
+use crate::services::sessions::{Actor, SessionInfo};
+use crate::services::users::{UserInfo, VerifiedCredential};
+use crate::store::SessionFilter;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CurrentSession {
+    pub session: SessionInfo,
+    pub user: UserInfo,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionList {
+    pub data: Vec<SessionInfo>,
+}
+
+/// The caller's session and user, answered from the verified token and the
+/// in-memory revocation index: no database round-trip.
+#[utoipa::path(get, path = "/sdk/v1/{environment_id}/session", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    security(("session_jwt" = [])),
+    responses(
+        (status = 200, body = CurrentSession),
+        (status = 401, description = "missing_credentials, invalid_token, token_expired or session_revoked",
+            body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn current_session(State(services): State<Arc<Services>>, session: SdkSession) -> Json<CurrentSession> {
+    let c = &session.claims;
+    let user = UserInfo {
+        id: c.sub.clone(),
+        environment_id: c.environment_id.clone(),
+        email: c.email.clone(),
+        created_at: None,
+        verified_credentials: c
+            .email
+            .iter()
+            .map(|e| VerifiedCredential { kind: "email".into(), value: e.clone() })
+            .collect(),
+    };
+    let last_active = Some(to_millis(services.clock.now()));
+    Json(CurrentSession { session: SessionInfo::from_claims(c, last_active), user })
+}
+
+/// Revokes the caller's session.
+#[utoipa::path(post, path = "/sdk/v1/{environment_id}/logout", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    security(("session_jwt" = [])),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn logout(State(services): State<Arc<Services>>, session: SdkSession) -> ApiResult<StatusCode> {
+    let c = &session.claims;
+    services.revoke_session(session.env.id(), &c.sid, Some(&c.sub), &Actor::User(c.sub.clone())).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's live sessions (not revoked, not expired).
+#[utoipa::path(get, path = "/sdk/v1/{environment_id}/sessions", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    security(("session_jwt" = [])),
+    responses((status = 200, body = SessionList), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn own_sessions(State(services): State<Arc<Services>>, session: SdkSession) -> ApiResult<Json<SessionList>> {
+    let now = to_millis(services.clock.now());
+    let data = services
+        .sessions_of_user(session.env.id(), &session.claims.sub, SessionFilter::Live(now))
+        .await?;
+    Ok(Json(SessionList { data }))
+}
+
+/// Revokes one of the caller's own sessions; another user's is not found.
+#[utoipa::path(delete, path = "/sdk/v1/{environment_id}/sessions/{session_id}", tag = "sdk",
+    params(("environment_id" = String, Path), ("session_id" = String, Path)),
+    security(("session_jwt" = [])),
+    responses(
+        (status = 204),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revoke_own_session(
+    State(services): State<Arc<Services>>,
+    session: SdkSession,
+    Path((_environment_id, session_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let c = &session.claims;
+    services
+        .revoke_session(session.env.id(), &session_id, Some(&c.sub), &Actor::User(c.sub.clone()))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

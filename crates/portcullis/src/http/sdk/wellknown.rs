@@ -1,0 +1,66 @@
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Serialize;
+
+use crate::clock::to_millis;
+use crate::domain::algorithm::TokenAlgorithm;
+use crate::http::error::{ApiResult, Problem};
+use crate::services::Services;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct JwkSet {
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<jsonwebtoken::jwk::Jwk>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OpenIdConfiguration {
+    pub issuer: String,
+    pub jwks_uri: String,
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    pub response_types_supported: Vec<String>,
+    pub subject_types_supported: Vec<String>,
+    pub claims_supported: Vec<String>,
+    pub introspection_endpoint: String,
+}
+
+/// The environment's public keys: the active one and retired ones whose
+/// tokens may still be alive.
+#[utoipa::path(get, path = "/sdk/v1/{environment_id}/.well-known/jwks.json", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    responses((status = 200, body = JwkSet), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn jwks(State(services): State<Arc<Services>>, Path(environment_id): Path<String>) -> ApiResult<Json<JwkSet>> {
+    let env = services.environment(&environment_id).await?;
+    let now = to_millis(services.clock.now());
+    Ok(Json(JwkSet { keys: env.published_keys(now).into_iter().cloned().collect() }))
+}
+
+#[utoipa::path(get, path = "/sdk/v1/{environment_id}/.well-known/openid-configuration", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    responses((status = 200, body = OpenIdConfiguration), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn openid_configuration(
+    State(services): State<Arc<Services>>,
+    Path(environment_id): Path<String>,
+) -> ApiResult<Json<OpenIdConfiguration>> {
+    let env = services.environment(&environment_id).await?;
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    Ok(Json(OpenIdConfiguration {
+        jwks_uri: format!("{}/.well-known/jwks.json", env.issuer),
+        introspection_endpoint: format!(
+            "{}/api/v1/environments/{}/sessions/introspect",
+            services.public_url.trim_end_matches('/'),
+            env.id()
+        ),
+        issuer: env.issuer.clone(),
+        id_token_signing_alg_values_supported: TokenAlgorithm::all().iter().map(|a| a.as_str().to_string()).collect(),
+        token_endpoint_auth_methods_supported: strings(&["none"]),
+        response_types_supported: strings(&["token"]),
+        subject_types_supported: strings(&["public"]),
+        claims_supported: strings(&[
+            "iss", "sub", "aud", "sid", "environment_id", "iat", "nbf", "exp", "jti", "scope", "amr", "email",
+        ]),
+    }))
+}

@@ -1,0 +1,67 @@
+//! Prometheus metrics, recorded through a recorder owned by the application
+//! (not the process-global one), so several servers in one process — as in
+//! the tests — keep their own figures.
+
+use std::sync::Arc;
+
+use metrics::{Key, Label, Level, Metadata, Recorder};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+
+const META: Metadata<'static> = Metadata::new("portcullis", Level::INFO, None);
+
+#[derive(Clone)]
+pub struct Metrics {
+    recorder: Arc<PrometheusRecorder>,
+    handle: PrometheusHandle,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, String> {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Suffix("duration_seconds".into()),
+                &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5],
+            )
+            .map_err(|e| e.to_string())?
+            .build_recorder();
+        let handle = recorder.handle();
+        Ok(Self { recorder: Arc::new(recorder), handle })
+    }
+
+    pub fn render(&self) -> String {
+        self.handle.render()
+    }
+
+    fn counter(&self, name: &'static str, labels: Vec<Label>, by: u64) {
+        self.recorder.register_counter(&Key::from_parts(name, labels), &META).increment(by);
+    }
+
+    pub fn http_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let labels = vec![
+            Label::new("method", method.to_string()),
+            Label::new("route", route.to_string()),
+            Label::new("status", status.to_string()),
+        ];
+        self.counter("portcullis_http_requests_total", labels.clone(), 1);
+        self.recorder
+            .register_histogram(&Key::from_parts("portcullis_http_request_duration_seconds", labels[..2].to_vec()), &META)
+            .record(seconds);
+    }
+
+    pub fn sign_in(&self, method: &'static str, outcome: &'static str) {
+        self.counter(
+            "portcullis_sign_ins_total",
+            vec![Label::new("method", method), Label::new("outcome", outcome)],
+            1,
+        );
+    }
+
+    pub fn revocation(&self, scope: &'static str, sessions: u64) {
+        self.counter("portcullis_revocations_total", vec![Label::new("scope", scope)], 1);
+        self.counter("portcullis_revoked_sessions_total", vec![Label::new("scope", scope)], sessions);
+    }
+
+    pub fn session_check(&self, outcome: &'static str) {
+        self.counter("portcullis_session_checks_total", vec![Label::new("outcome", outcome)], 1);
+    }
+}

@@ -1,0 +1,174 @@
+//! First start: the master key, and the first tenant (organization,
+//! project with `sandbox` and `live`, an owner API token).
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::api_tokens::{TOKEN_PREFIX, hash_token};
+use super::keys::new_signing_key;
+use super::{ServiceError, ServiceResult};
+use crate::clock::{Clock, to_millis};
+use crate::crypto::{self, MasterKey};
+use crate::domain::roles::Role;
+use crate::domain::settings::SecuritySettings;
+use crate::store::{ApiTokenRecord, EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord, Store};
+
+const MASTER_KEY_CHECK: &str = "master_key_check";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentIds {
+    pub sandbox: String,
+    pub live: String,
+}
+
+/// What `portcullis init` prints. The token appears here once and is
+/// stored only as a hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitOutcome {
+    pub organization_id: String,
+    pub project_id: String,
+    pub environments: EnvironmentIds,
+    pub api_token: String,
+    #[serde(skip)]
+    pub created: bool,
+}
+
+/// The master key: given inline (base64), read from a file, or generated
+/// into `<data-dir>/master.key` with mode 0600 on first start.
+pub fn load_master_key(inline: Option<&str>, file: Option<&Path>, data_dir: &Path) -> Result<MasterKey, String> {
+    if let Some(text) = inline {
+        return MasterKey::from_base64(text).map_err(|e| format!("PORTCULLIS_MASTER_KEY: {e}"));
+    }
+    let path = file.map(Path::to_path_buf).unwrap_or_else(|| data_dir.join("master.key"));
+    match std::fs::read_to_string(&path) {
+        Ok(text) => MasterKey::from_base64(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.is_none() => {
+            let key = MasterKey::generate().map_err(|e| e.to_string())?;
+            write_private_file(&path, key.to_base64().as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(key)
+        }
+        Err(e) => Err(format!("cannot read the master key file {}: {e}", path.display())),
+    }
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// Refuses a master key other than the one the database was first used with.
+pub async fn check_master_key(store: &Store, key: &MasterKey) -> Result<(), String> {
+    let fingerprint = hex::encode(key.mac("portcullis/master-key-check/v1", b"check"));
+    let stored = store
+        .health
+        .init_meta(MASTER_KEY_CHECK, &fingerprint)
+        .await
+        .map_err(|e| e.to_string())?;
+    if crypto::constant_time_eq(stored.as_bytes(), fingerprint.as_bytes()) {
+        Ok(())
+    } else {
+        Err("the master key does not match the one this database was created with; \
+             start with the original key (--master-key-file or PORTCULLIS_MASTER_KEY)"
+            .into())
+    }
+}
+
+fn new_owner_token(organization_id: &str, now: i64) -> ServiceResult<(ApiTokenRecord, String)> {
+    let secret = crypto::new_secret(TOKEN_PREFIX)?;
+    let record = ApiTokenRecord {
+        id: crypto::new_id("tok")?,
+        organization_id: organization_id.to_string(),
+        environment_id: None,
+        role: Role::Owner.as_str().to_string(),
+        note: "owner token created by init".into(),
+        token_hash: hash_token(&secret),
+        created_at: now,
+        expires_at: None,
+        revoked_at: None,
+        last_used_at: None,
+    };
+    Ok((record, secret))
+}
+
+/// Creates the first tenant, or, when there is one, a new owner token for it.
+pub async fn init(store: &Store, master: &MasterKey, clock: &dyn Clock) -> ServiceResult<InitOutcome> {
+    let now = to_millis(clock.now());
+    if let Some(tenant) = store.organizations.first_tenant().await? {
+        let (record, secret) = new_owner_token(&tenant.organization.id, now)?;
+        store.api_tokens.insert(&record).await?;
+        let find = |kind: &str| {
+            tenant
+                .environments
+                .iter()
+                .find(|e| e.kind == kind)
+                .map(|e| e.id.clone())
+                .ok_or_else(|| ServiceError::Internal(format!("the project has no {kind} environment")))
+        };
+        return Ok(InitOutcome {
+            organization_id: tenant.organization.id.clone(),
+            project_id: tenant.project.id.clone(),
+            environments: EnvironmentIds { sandbox: find("sandbox")?, live: find("live")? },
+            api_token: secret,
+            created: false,
+        });
+    }
+
+    let organization = OrganizationRecord { id: crypto::new_id("org")?, name: "Default organization".into(), created_at: now };
+    let project = ProjectRecord {
+        id: crypto::new_id("prj")?,
+        organization_id: organization.id.clone(),
+        name: "Default project".into(),
+        created_at: now,
+    };
+    let settings = SecuritySettings::default();
+    let settings_json = serde_json::to_string(&settings).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let mut environments = Vec::new();
+    let mut signing_keys = Vec::new();
+    for kind in ["sandbox", "live"] {
+        let id = crypto::new_id("env")?;
+        signing_keys.push(new_signing_key(master, &id, settings.token_algorithm, now)?);
+        environments.push(EnvironmentRecord {
+            id,
+            project_id: project.id.clone(),
+            organization_id: organization.id.clone(),
+            kind: kind.into(),
+            settings_json: settings_json.clone(),
+            locked: false,
+            sessions_revoked_before: None,
+            sessions_revoked_at: None,
+            sessions_revoked_by_kind: None,
+            sessions_revoked_by_id: None,
+            created_at: now,
+        });
+    }
+    let (owner_token, secret) = new_owner_token(&organization.id, now)?;
+    let outcome = InitOutcome {
+        organization_id: organization.id.clone(),
+        project_id: project.id.clone(),
+        environments: EnvironmentIds { sandbox: environments[0].id.clone(), live: environments[1].id.clone() },
+        api_token: secret,
+        created: true,
+    };
+    store
+        .organizations
+        .create_tenant(&NewTenant { organization, project, environments, signing_keys, owner_token })
+        .await?;
+    Ok(outcome)
+}
+
+/// Writes the owner token created by `serve` on an empty data directory to a
+/// file only its owner can read, instead of printing a secret into the log.
+pub fn write_owner_token_file(path: &Path, token: &str) -> std::io::Result<()> {
+    write_private_file(path, format!("{token}\n").as_bytes())
+}

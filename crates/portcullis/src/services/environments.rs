@@ -1,0 +1,136 @@
+//! Environments as the hot path needs them: settings parsed and keys
+//! unsealed once, kept in memory, reloaded when they change.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use jsonwebtoken::jwk::Jwk;
+
+use super::keys::{self, RuntimeKey};
+use super::{ServiceError, ServiceResult, Services};
+use crate::clock::to_millis;
+use crate::domain::claims;
+use crate::domain::settings::{MAX_JWT_EXPIRATION_SECONDS, SecuritySettings};
+use crate::store::EnvironmentRecord;
+
+pub struct EnvironmentRuntime {
+    pub record: EnvironmentRecord,
+    pub settings: SecuritySettings,
+    pub issuer: String,
+    pub audience: String,
+    /// The active key first, then retired ones, newest first.
+    pub keys: Vec<RuntimeKey>,
+}
+
+impl EnvironmentRuntime {
+    pub fn id(&self) -> &str {
+        &self.record.id
+    }
+
+    pub fn active_key(&self) -> ServiceResult<&RuntimeKey> {
+        self.keys
+            .first()
+            .filter(|k| k.retired_at.is_none())
+            .ok_or_else(|| ServiceError::Internal(format!("environment {} has no active key", self.record.id)))
+    }
+
+    /// A key that may still verify tokens: active, or retired less than the
+    /// longest token lifetime ago.
+    pub fn verifying_key(&self, kid: &str, now_ms: i64) -> Option<&RuntimeKey> {
+        self.keys.iter().find(|k| k.kid == kid && still_published(k, now_ms))
+    }
+
+    pub fn published_keys(&self, now_ms: i64) -> Vec<&Jwk> {
+        self.keys.iter().filter(|k| still_published(k, now_ms)).map(|k| &k.jwk).collect()
+    }
+}
+
+fn still_published(key: &RuntimeKey, now_ms: i64) -> bool {
+    key.retired_at
+        .is_none_or(|retired| retired + i64::from(MAX_JWT_EXPIRATION_SECONDS) * 1000 > now_ms)
+}
+
+#[derive(Default)]
+pub struct EnvironmentCache {
+    loaded: RwLock<HashMap<String, Arc<EnvironmentRuntime>>>,
+}
+
+impl EnvironmentCache {
+    fn cached(&self, id: &str) -> Option<Arc<EnvironmentRuntime>> {
+        self.loaded.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+    }
+
+    pub fn invalidate(&self, id: &str) {
+        self.loaded.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+
+    fn put(&self, runtime: Arc<EnvironmentRuntime>) {
+        self.loaded
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(runtime.record.id.clone(), runtime);
+    }
+}
+
+/// Ids are `env_` + 32 hex digits; anything else cannot exist, so it is
+/// answered without asking the database.
+fn plausible_environment_id(id: &str) -> bool {
+    id.strip_prefix("env_")
+        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+impl Services {
+    /// The environment, from memory when possible. `NotFound` if unknown.
+    pub async fn environment(&self, id: &str) -> ServiceResult<Arc<EnvironmentRuntime>> {
+        if let Some(env) = self.environments.cached(id) {
+            return Ok(env);
+        }
+        if !plausible_environment_id(id) {
+            return Err(ServiceError::NotFound);
+        }
+        let record = self.store.environments.get(id).await?.ok_or(ServiceError::NotFound)?;
+        let settings: SecuritySettings = serde_json::from_str(&record.settings_json)
+            .map_err(|e| ServiceError::Internal(format!("settings of {id}: {e}")))?;
+        let keys = self
+            .store
+            .environments
+            .signing_keys(id)
+            .await?
+            .iter()
+            .map(|k| keys::load(&self.master_key, k))
+            .collect::<ServiceResult<Vec<_>>>()?;
+        let runtime = Arc::new(EnvironmentRuntime {
+            issuer: claims::issuer(&self.public_url, id),
+            audience: claims::audience(id),
+            record,
+            settings,
+            keys,
+        });
+        self.environments.put(runtime.clone());
+        Ok(runtime)
+    }
+
+    /// Applies a merge patch to the security settings. Choosing another
+    /// algorithm creates a new active key; the old one keeps verifying.
+    pub async fn update_security_settings(
+        &self,
+        environment_id: &str,
+        patch: &serde_json::Value,
+    ) -> ServiceResult<SecuritySettings> {
+        let env = self.environment(environment_id).await?;
+        let next = env.settings.patched(patch)?;
+        let now = to_millis(self.clock.now());
+        let new_key = if next.token_algorithm != env.active_key()?.algorithm {
+            Some(keys::new_signing_key(&self.master_key, environment_id, next.token_algorithm, now)?)
+        } else {
+            None
+        };
+        let json = serde_json::to_string(&next).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        self.store
+            .environments
+            .update_settings(environment_id, &json, new_key.as_ref(), now)
+            .await?;
+        self.environments.invalidate(environment_id);
+        Ok(next)
+    }
+}

@@ -1,0 +1,76 @@
+//! Per-environment signing keys: generated, sealed at rest with the master
+//! key, and loaded into memory for signing and verification.
+
+use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
+use jsonwebtoken::{DecodingKey, EncodingKey};
+
+use super::{ServiceError, ServiceResult};
+use crate::crypto::{self, MasterKey};
+use crate::domain::algorithm::TokenAlgorithm;
+use crate::store::SigningKeyRecord;
+
+/// A key ready for use. Retired keys only verify.
+pub struct RuntimeKey {
+    pub kid: String,
+    pub algorithm: TokenAlgorithm,
+    pub encoding: EncodingKey,
+    pub decoding: DecodingKey,
+    pub jwk: Jwk,
+    pub retired_at: Option<i64>,
+}
+
+fn encoding_key(alg: TokenAlgorithm, pkcs8_der: &[u8]) -> ServiceResult<EncodingKey> {
+    let key = match alg {
+        TokenAlgorithm::Rs256 => {
+            let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8_der.to_vec()));
+            EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| ServiceError::Internal(format!("RSA key: {e}")))?
+        }
+        TokenAlgorithm::Es256 => EncodingKey::from_ec_der(pkcs8_der),
+        TokenAlgorithm::EdDsa => EncodingKey::from_ed_der(pkcs8_der),
+    };
+    Ok(key)
+}
+
+fn public_jwk(kid: &str, alg: TokenAlgorithm, key: &EncodingKey) -> ServiceResult<Jwk> {
+    let mut jwk = Jwk::from_encoding_key(key, alg.jwt()).map_err(|e| ServiceError::Internal(format!("JWK export: {e}")))?;
+    jwk.common.key_id = Some(kid.to_string());
+    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    Ok(jwk)
+}
+
+/// A fresh key for an environment, sealed for storage.
+pub fn new_signing_key(
+    master: &MasterKey,
+    environment_id: &str,
+    alg: TokenAlgorithm,
+    now_ms: i64,
+) -> ServiceResult<SigningKeyRecord> {
+    let kid = crypto::new_id("key")?;
+    let der = crypto::generate_signing_key(alg)?;
+    let jwk = public_jwk(&kid, alg, &encoding_key(alg, &der)?)?;
+    Ok(SigningKeyRecord {
+        private_key_sealed: master.seal(&kid, &der)?,
+        kid,
+        environment_id: environment_id.to_string(),
+        algorithm: alg.as_str().to_string(),
+        public_jwk: serde_json::to_string(&jwk).map_err(|e| ServiceError::Internal(e.to_string()))?,
+        created_at: now_ms,
+        retired_at: None,
+    })
+}
+
+pub fn load(master: &MasterKey, record: &SigningKeyRecord) -> ServiceResult<RuntimeKey> {
+    let alg = TokenAlgorithm::parse(&record.algorithm)
+        .ok_or_else(|| ServiceError::Internal(format!("key {} has unknown algorithm", record.kid)))?;
+    let der = master.open(&record.kid, &record.private_key_sealed)?;
+    let jwk: Jwk = serde_json::from_str(&record.public_jwk).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| ServiceError::Internal(format!("JWK import: {e}")))?;
+    Ok(RuntimeKey {
+        kid: record.kid.clone(),
+        algorithm: alg,
+        encoding: encoding_key(alg, &der)?,
+        decoding,
+        jwk,
+        retired_at: record.retired_at,
+    })
+}

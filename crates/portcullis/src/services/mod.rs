@@ -1,0 +1,96 @@
+//! Business rules over the store. No HTTP types, no SQL.
+
+pub mod activity;
+pub mod api_tokens;
+pub mod bootstrap;
+pub mod email_auth;
+pub mod environments;
+pub mod keys;
+pub mod rate_limit;
+pub mod revocations;
+pub mod sessions;
+pub mod users;
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::crypto::{CryptoError, MasterKey};
+use crate::domain::validation::ValidationErrors;
+use crate::mail::{MailError, MailTransport};
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+
+pub use activity::ActivityTracker;
+pub use environments::EnvironmentCache;
+pub use rate_limit::RateLimits;
+pub use revocations::Revocations;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Validation(#[from] ValidationErrors),
+    #[error("the code is wrong or no longer valid")]
+    InvalidCode,
+    #[error("no credentials")]
+    MissingCredentials,
+    #[error("the token is not valid")]
+    InvalidToken,
+    #[error("the token has expired")]
+    TokenExpired,
+    #[error("the session was revoked")]
+    SessionRevoked,
+    #[error("the API token is not valid")]
+    InvalidApiToken,
+    #[error("the caller may not do this")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the environment is locked")]
+    EnvironmentLocked,
+    /// A fault of ours; the text is logged with a correlation id, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound,
+            StoreError::Conflict(what) => ServiceError::Conflict(what),
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<CryptoError> for ServiceError {
+    fn from(e: CryptoError) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+}
+
+impl From<MailError> for ServiceError {
+    fn from(e: MailError) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Everything a request handler may call, wired once at start-up.
+pub struct Services {
+    pub clock: Arc<dyn Clock>,
+    pub store: Store,
+    pub master_key: MasterKey,
+    pub public_url: String,
+    pub mail: Arc<dyn MailTransport>,
+    pub mail_from: lettre::message::Mailbox,
+    pub environments: EnvironmentCache,
+    pub revocations: Revocations,
+    pub activity: ActivityTracker,
+    pub rate_limits: RateLimits,
+    pub metrics: Metrics,
+}

@@ -1,0 +1,311 @@
+//! Sessions: issuing a JWT at sign-in, checking one on every request (no
+//! database: keys and the revocation index are in memory), listing, and
+//! revocation in three scopes.
+
+use std::collections::HashSet;
+
+use jsonwebtoken::{Header, Validation};
+use serde::Serialize;
+
+use super::environments::EnvironmentRuntime;
+use super::{ServiceError, ServiceResult, Services};
+use crate::clock::{rfc3339, to_millis};
+use crate::crypto;
+use crate::domain::claims::{SCOPE_USER_BASIC, SessionClaims};
+use crate::domain::revocation::watermark_at;
+use crate::store::{Revocation, SessionFilter, SessionRecord, SessionView, UserRecord, Watermark};
+
+/// Tolerated clock skew between nodes for `nbf`.
+const NBF_LEEWAY_S: i64 = 60;
+
+/// Who asked for a revocation.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User(String),
+    ApiToken(String),
+}
+
+impl Actor {
+    fn revocation(&self, at: i64) -> Revocation {
+        let (kind, id) = match self {
+            Actor::User(id) => ("user", id),
+            Actor::ApiToken(id) => ("api_token", id),
+        };
+        Revocation { at, by_kind: kind.into(), by_id: Some(id.clone()) }
+    }
+}
+
+/// Where a sign-in came from, as far as the server can tell.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RevokedBy {
+    pub kind: String,
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub id: String,
+    pub user_id: String,
+    pub environment_id: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub last_active_at: Option<String>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub revoked_at: Option<String>,
+    pub revoked_by: Option<RevokedBy>,
+    pub amr: Vec<String>,
+}
+
+impl SessionInfo {
+    /// The session with its effective revocation: its own, or the earliest
+    /// watermark that covers it.
+    pub fn from_view(view: &SessionView, pending_activity: Option<i64>) -> Self {
+        let s = &view.session;
+        let own = s.revoked_at.map(|at| (at, s.revoked_by_kind.clone().unwrap_or_default(), s.revoked_by_id.clone()));
+        let covering = |w: &Option<Watermark>, kind_override: Option<&str>, id_override: Option<&str>| {
+            w.as_ref().filter(|w| s.iat < w.before).map(|w| {
+                (
+                    w.revocation.at,
+                    kind_override.map(str::to_string).unwrap_or_else(|| w.revocation.by_kind.clone()),
+                    id_override.map(str::to_string).or_else(|| w.revocation.by_id.clone()),
+                )
+            })
+        };
+        let revocation = [
+            own,
+            covering(&view.user_watermark, None, None),
+            covering(&view.environment_watermark, Some("environment"), Some(&s.environment_id)),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(at, _, _)| *at);
+        let last_active = match (s.last_active_at, pending_activity) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        SessionInfo {
+            id: s.id.clone(),
+            user_id: s.user_id.clone(),
+            environment_id: s.environment_id.clone(),
+            created_at: rfc3339(s.created_at),
+            expires_at: rfc3339(s.expires_at),
+            last_active_at: last_active.map(rfc3339),
+            ip_address: s.ip_address.clone(),
+            user_agent: s.user_agent.clone(),
+            revoked_at: revocation.as_ref().map(|(at, _, _)| rfc3339(*at)),
+            revoked_by: revocation.map(|(_, kind, id)| RevokedBy { kind, id }),
+            amr: serde_json::from_str(&s.amr).unwrap_or_default(),
+        }
+    }
+
+    /// The caller's own session as its token describes it: no database.
+    pub fn from_claims(claims: &SessionClaims, last_active_at: Option<i64>) -> Self {
+        SessionInfo {
+            id: claims.sid.clone(),
+            user_id: claims.sub.clone(),
+            environment_id: claims.environment_id.clone(),
+            created_at: rfc3339(claims.nbf * 1000),
+            expires_at: rfc3339(claims.exp * 1000),
+            last_active_at: last_active_at.map(rfc3339),
+            ip_address: None,
+            user_agent: None,
+            revoked_at: None,
+            revoked_by: None,
+            amr: claims.amr.clone(),
+        }
+    }
+}
+
+pub struct IssuedSession {
+    pub token: String,
+    pub session: SessionRecord,
+    pub claims: SessionClaims,
+}
+
+/// What `/sessions/introspect` answers (RFC 7662): `active`, and the claims
+/// when it is.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(flatten)]
+    pub claims: Option<SessionClaims>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+}
+
+impl Services {
+    pub async fn issue_session(
+        &self,
+        env: &EnvironmentRuntime,
+        user: &UserRecord,
+        amr: Vec<String>,
+        client: &ClientInfo,
+    ) -> ServiceResult<IssuedSession> {
+        let now = self.clock.now();
+        let now_s = now.unix_timestamp();
+        let iat = self.revocations.read().issue_iat(env.id(), &user.id, now_s);
+        let exp = now_s + i64::from(env.settings.jwt_expiration_seconds);
+        let claims = SessionClaims {
+            iss: env.issuer.clone(),
+            sub: user.id.clone(),
+            aud: env.audience.clone(),
+            sid: crypto::new_id("ses")?,
+            environment_id: env.id().to_string(),
+            iat,
+            nbf: now_s,
+            exp,
+            jti: crypto::new_id("jti")?,
+            scope: SCOPE_USER_BASIC.to_string(),
+            amr,
+            email: user.email.clone(),
+        };
+        let key = env.active_key()?;
+        let mut header = Header::new(key.algorithm.jwt());
+        header.kid = Some(key.kid.clone());
+        header.typ = Some("JWT".into());
+        let token = jsonwebtoken::encode(&header, &claims, &key.encoding)
+            .map_err(|e| ServiceError::Internal(format!("signing failed: {e}")))?;
+        let session = SessionRecord {
+            id: claims.sid.clone(),
+            environment_id: env.id().to_string(),
+            user_id: user.id.clone(),
+            iat,
+            created_at: to_millis(now),
+            expires_at: exp * 1000,
+            ip_address: client.ip_address.clone(),
+            user_agent: client.user_agent.clone(),
+            last_active_at: None,
+            revoked_at: None,
+            revoked_by_kind: None,
+            revoked_by_id: None,
+            amr: serde_json::to_string(&claims.amr).map_err(|e| ServiceError::Internal(e.to_string()))?,
+            scope: claims.scope.clone(),
+        };
+        self.store.sessions.insert(&session).await?;
+        Ok(IssuedSession { token, session, claims })
+    }
+
+    /// Verifies a session JWT for this environment: signature with a key of
+    /// this environment and its algorithm, issuer, audience, expiry, and the
+    /// revocation index. No database access.
+    pub fn check_session_token(&self, env: &EnvironmentRuntime, token: &str) -> ServiceResult<SessionClaims> {
+        let now = self.clock.now();
+        let now_s = now.unix_timestamp();
+        let header = jsonwebtoken::decode_header(token).map_err(|_| ServiceError::InvalidToken)?;
+        if header.typ.as_deref() != Some("JWT") {
+            return Err(ServiceError::InvalidToken);
+        }
+        let kid = header.kid.as_deref().ok_or(ServiceError::InvalidToken)?;
+        let key = env.verifying_key(kid, to_millis(now)).ok_or(ServiceError::InvalidToken)?;
+        let alg = key.algorithm.jwt();
+        if header.alg != alg {
+            return Err(ServiceError::InvalidToken);
+        }
+        let mut validation = Validation::new(alg);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.required_spec_claims = HashSet::new();
+        validation.leeway = 0;
+        validation.set_audience(&[&env.audience]);
+        validation.set_issuer(&[&env.issuer]);
+        let claims = jsonwebtoken::decode::<SessionClaims>(token, &key.decoding, &validation)
+            .map_err(|_| ServiceError::InvalidToken)?
+            .claims;
+        if claims.environment_id != env.id() {
+            return Err(ServiceError::InvalidToken);
+        }
+        if now_s >= claims.exp {
+            return Err(ServiceError::TokenExpired);
+        }
+        if claims.nbf > now_s + NBF_LEEWAY_S {
+            return Err(ServiceError::InvalidToken);
+        }
+        if self.revocations.read().is_revoked(&claims.environment_id, &claims.sub, &claims.sid, claims.iat) {
+            return Err(ServiceError::SessionRevoked);
+        }
+        self.activity.touch(&claims.sid, to_millis(now));
+        Ok(claims)
+    }
+
+    pub fn introspect(&self, env: &EnvironmentRuntime, token: &str) -> Introspection {
+        match self.check_session_token(env, token) {
+            Ok(claims) => Introspection { active: true, claims: Some(claims), token_type: Some("Bearer".into()) },
+            Err(_) => Introspection { active: false, claims: None, token_type: None },
+        }
+    }
+
+    pub async fn sessions_of_user(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        filter: SessionFilter,
+    ) -> ServiceResult<Vec<SessionInfo>> {
+        let views = self.store.sessions.list_for_user(environment_id, user_id, &filter).await?;
+        Ok(views
+            .iter()
+            .map(|v| SessionInfo::from_view(v, self.activity.pending_for(&v.session.id)))
+            .collect())
+    }
+
+    pub async fn session(&self, environment_id: &str, session_id: &str) -> ServiceResult<SessionInfo> {
+        let view = self.store.sessions.get(environment_id, session_id).await?.ok_or(ServiceError::NotFound)?;
+        Ok(SessionInfo::from_view(&view, self.activity.pending_for(session_id)))
+    }
+
+    /// Revokes one session. `owner`, when given, must own it (a user revoking
+    /// their own); otherwise it does not exist for them.
+    pub async fn revoke_session(
+        &self,
+        environment_id: &str,
+        session_id: &str,
+        owner: Option<&str>,
+        actor: &Actor,
+    ) -> ServiceResult<SessionInfo> {
+        let current = self.store.sessions.get(environment_id, session_id).await?.ok_or(ServiceError::NotFound)?;
+        if owner.is_some_and(|user| user != current.session.user_id) {
+            return Err(ServiceError::NotFound);
+        }
+        let now = to_millis(self.clock.now());
+        let view = self
+            .store
+            .sessions
+            .revoke(environment_id, session_id, &actor.revocation(now))
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        self.revocations.write().revoke_session(session_id, view.session.expires_at / 1000);
+        self.metrics.revocation("session", 1);
+        Ok(SessionInfo::from_view(&view, self.activity.pending_for(session_id)))
+    }
+
+    fn watermark(&self, actor: &Actor) -> Watermark {
+        let now = self.clock.now();
+        Watermark {
+            before: watermark_at(now.unix_timestamp()),
+            revocation: actor.revocation(to_millis(now)),
+            now_s: now.unix_timestamp(),
+        }
+    }
+
+    pub async fn revoke_user_sessions(&self, environment_id: &str, user_id: &str, actor: &Actor) -> ServiceResult<u64> {
+        let w = self.watermark(actor);
+        let count = self.store.users.revoke_sessions(environment_id, user_id, &w).await?;
+        self.revocations.write().raise_user_watermark(user_id, w.before);
+        self.metrics.revocation("user", count);
+        Ok(count)
+    }
+
+    pub async fn revoke_environment_sessions(&self, environment_id: &str, actor: &Actor) -> ServiceResult<u64> {
+        let w = self.watermark(actor);
+        let count = self.store.environments.revoke_all_sessions(environment_id, &w).await?;
+        self.revocations.write().raise_environment_watermark(environment_id, w.before);
+        self.metrics.revocation("environment", count);
+        Ok(count)
+    }
+}

@@ -1,0 +1,84 @@
+//! End users of an environment, as the management API shows them.
+
+use serde::Serialize;
+
+use super::{ServiceError, ServiceResult, Services};
+use crate::clock::rfc3339;
+use crate::domain::email::EmailAddress;
+use crate::domain::validation::ValidationErrors;
+use crate::store::{UserQuery, UserRecord};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VerifiedCredential {
+    /// `email` (later also `phone`, `wallet`, `passkey`).
+    pub kind: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserInfo {
+    pub id: String,
+    pub environment_id: String,
+    pub email: Option<String>,
+    /// Absent where the answer comes from the token alone (`GET /session`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    pub verified_credentials: Vec<VerifiedCredential>,
+}
+
+impl UserInfo {
+    pub fn from_record(u: &UserRecord) -> Self {
+        Self {
+            id: u.id.clone(),
+            environment_id: u.environment_id.clone(),
+            email: u.email.clone(),
+            created_at: Some(rfc3339(u.created_at)),
+            verified_credentials: u
+                .email
+                .iter()
+                .map(|e| VerifiedCredential { kind: "email".into(), value: e.clone() })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserPage {
+    pub data: Vec<UserInfo>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl Services {
+    pub async fn list_users(
+        &self,
+        environment_id: &str,
+        email: Option<&str>,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> ServiceResult<UserPage> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(ValidationErrors::single("limit", format!("must be between 1 and {MAX_PAGE_SIZE}")).into());
+        }
+        let email = email
+            .map(|e| EmailAddress::parse(e).map_err(|err| ValidationErrors::single("email", err.to_string())))
+            .transpose()?;
+        let query = UserQuery { email: email.map(|e| e.as_str().to_string()), after: cursor, limit: limit + 1 };
+        let mut rows = self.store.users.list(environment_id, &query).await?;
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|u| u.id.clone())
+        } else {
+            None
+        };
+        Ok(UserPage { data: rows.iter().map(UserInfo::from_record).collect(), next_cursor })
+    }
+
+    pub async fn user(&self, environment_id: &str, user_id: &str) -> ServiceResult<UserRecord> {
+        self.store.users.get(environment_id, user_id).await?.ok_or(ServiceError::NotFound)
+    }
+}

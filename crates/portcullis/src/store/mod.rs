@@ -1,0 +1,139 @@
+//! Storage: one trait per aggregate, one implementation per backend.
+//! Services hold a [`Store`] and never see SQL or the backend in use.
+//! Instants are Unix milliseconds (`*_at`); JWT-facing instants (`iat`,
+//! watermarks) are Unix seconds.
+
+pub mod records;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use records::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL: {0}")]
+    UnsupportedUrl(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait OrganizationStore: Send + Sync {
+    /// Writes a whole new tenant in one transaction: organization, project,
+    /// its environments with their first signing keys, and an owner token.
+    async fn create_tenant(&self, tenant: &NewTenant) -> StoreResult<()>;
+    /// The oldest organization with its project and environments, if any.
+    async fn first_tenant(&self) -> StoreResult<Option<TenantRecord>>;
+}
+
+#[async_trait]
+pub trait EnvironmentStore: Send + Sync {
+    async fn get(&self, environment_id: &str) -> StoreResult<Option<EnvironmentRecord>>;
+    /// Saves new settings, and when the algorithm changed, the new active key
+    /// (older keys are retired at `now`, and stay published until they expire).
+    async fn update_settings(
+        &self,
+        environment_id: &str,
+        settings_json: &str,
+        new_key: Option<&SigningKeyRecord>,
+        now: i64,
+    ) -> StoreResult<()>;
+    async fn signing_keys(&self, environment_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Raises the environment's revocation watermark. Returns how many
+    /// sessions were alive and not yet revoked.
+    async fn revoke_all_sessions(&self, environment_id: &str, revocation: &Watermark) -> StoreResult<u64>;
+    async fn watermarks(&self) -> StoreResult<Vec<(String, i64)>>;
+}
+
+#[async_trait]
+pub trait ApiTokenStore: Send + Sync {
+    async fn find_by_hash(&self, token_hash: &[u8]) -> StoreResult<Option<ApiTokenRecord>>;
+    async fn insert(&self, token: &ApiTokenRecord) -> StoreResult<()>;
+    async fn touch(&self, token_id: &str, at: i64) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// The user with this e-mail in the environment, created if new.
+    /// The flag says whether it was created now.
+    async fn find_or_create_by_email(&self, candidate: &UserRecord) -> StoreResult<(UserRecord, bool)>;
+    async fn get(&self, environment_id: &str, user_id: &str) -> StoreResult<Option<UserRecord>>;
+    async fn list(&self, environment_id: &str, query: &UserQuery) -> StoreResult<Vec<UserRecord>>;
+    /// Raises the user's watermark; returns how many sessions were alive.
+    async fn revoke_sessions(&self, environment_id: &str, user_id: &str, revocation: &Watermark) -> StoreResult<u64>;
+    async fn watermarks(&self) -> StoreResult<Vec<(String, i64)>>;
+}
+
+#[async_trait]
+pub trait VerificationStore: Send + Sync {
+    async fn insert(&self, verification: &VerificationRecord) -> StoreResult<()>;
+    /// Spends one attempt, if the verification still allows one at `now`,
+    /// and returns it. Attempts are spent before the code is compared, so
+    /// concurrent guesses cannot exceed the limit.
+    async fn take_attempt(
+        &self,
+        environment_id: &str,
+        verification_id: &str,
+        max_attempts: i64,
+        now: i64,
+    ) -> StoreResult<Option<VerificationRecord>>;
+    /// Marks it used; false if another request used it first.
+    async fn consume(&self, verification_id: &str, now: i64) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn insert(&self, session: &SessionRecord) -> StoreResult<()>;
+    async fn get(&self, environment_id: &str, session_id: &str) -> StoreResult<Option<SessionView>>;
+    async fn list_for_user(&self, environment_id: &str, user_id: &str, filter: &SessionFilter) -> StoreResult<Vec<SessionView>>;
+    /// Revokes one session; `None` if it does not exist in the environment.
+    /// Revoking a revoked session changes nothing and returns it as it is.
+    async fn revoke(&self, environment_id: &str, session_id: &str, revocation: &Revocation) -> StoreResult<Option<SessionView>>;
+    /// Revoked sessions that could still be presented (`exp > now_s`).
+    async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>>;
+    async fn record_activity(&self, activity: &[(String, i64)]) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    async fn ping(&self) -> StoreResult<()>;
+    async fn get_meta(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Sets the value unless one exists; returns the value now stored.
+    async fn init_meta(&self, key: &str, value: &str) -> StoreResult<String>;
+}
+
+/// All stores of one backend.
+#[derive(Clone)]
+pub struct Store {
+    pub organizations: Arc<dyn OrganizationStore>,
+    pub environments: Arc<dyn EnvironmentStore>,
+    pub api_tokens: Arc<dyn ApiTokenStore>,
+    pub users: Arc<dyn UserStore>,
+    pub verifications: Arc<dyn VerificationStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub health: Arc<dyn HealthStore>,
+}
+
+impl Store {
+    /// Opens the database the URL names and applies pending migrations.
+    pub async fn open(database_url: &str) -> StoreResult<Self> {
+        if database_url.starts_with("sqlite:") {
+            sqlite::open(database_url).await
+        } else {
+            Err(StoreError::UnsupportedUrl(
+                database_url.split("://").next().unwrap_or_default().to_string(),
+            ))
+        }
+    }
+}

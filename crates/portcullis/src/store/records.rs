@@ -1,0 +1,160 @@
+//! Plain data as the store keeps it.
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrganizationRecord {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProjectRecord {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EnvironmentRecord {
+    pub id: String,
+    pub project_id: String,
+    pub organization_id: String,
+    pub kind: String,
+    pub settings_json: String,
+    pub locked: bool,
+    pub sessions_revoked_before: Option<i64>,
+    pub sessions_revoked_at: Option<i64>,
+    pub sessions_revoked_by_kind: Option<String>,
+    pub sessions_revoked_by_id: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub environment_id: String,
+    pub algorithm: String,
+    /// PKCS#8 DER, sealed with the master key (context: the kid).
+    pub private_key_sealed: Vec<u8>,
+    pub public_jwk: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiTokenRecord {
+    pub id: String,
+    pub organization_id: String,
+    pub environment_id: Option<String>,
+    pub role: String,
+    pub note: String,
+    pub token_hash: Vec<u8>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: String,
+    pub environment_id: String,
+    pub email: Option<String>,
+    pub created_at: i64,
+    pub sessions_revoked_before: Option<i64>,
+    pub sessions_revoked_at: Option<i64>,
+    pub sessions_revoked_by_kind: Option<String>,
+    pub sessions_revoked_by_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    pub email: Option<String>,
+    /// Only users whose id sorts after this one (the page cursor).
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VerificationRecord {
+    pub id: String,
+    pub environment_id: String,
+    pub channel: String,
+    pub destination: String,
+    pub code_mac: Vec<u8>,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub id: String,
+    pub environment_id: String,
+    pub user_id: String,
+    /// The JWT's `iat` (seconds): what watermarks are compared with.
+    pub iat: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub last_active_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub revoked_by_kind: Option<String>,
+    pub revoked_by_id: Option<String>,
+    pub amr: String,
+    pub scope: String,
+}
+
+/// A session as read back: its own fields plus the watermarks that may
+/// cover it, so its effective revocation can be derived.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub session: SessionRecord,
+    pub user_watermark: Option<Watermark>,
+    pub environment_watermark: Option<Watermark>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionFilter {
+    All,
+    Revoked,
+    NotRevoked,
+    /// Neither revoked nor expired at this instant (ms).
+    Live(i64),
+}
+
+/// Who revoked, and when (ms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    pub at: i64,
+    pub by_kind: String,
+    pub by_id: Option<String>,
+}
+
+/// "Sessions with `iat < before` are revoked", recorded at `revocation.at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watermark {
+    pub before: i64,
+    pub revocation: Revocation,
+    /// Used to count what was still alive.
+    pub now_s: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    pub organization: OrganizationRecord,
+    pub project: ProjectRecord,
+    pub environments: Vec<EnvironmentRecord>,
+    pub signing_keys: Vec<SigningKeyRecord>,
+    pub owner_token: ApiTokenRecord,
+}
+
+#[derive(Debug, Clone)]
+pub struct TenantRecord {
+    pub organization: OrganizationRecord,
+    pub project: ProjectRecord,
+    pub environments: Vec<EnvironmentRecord>,
+}

@@ -1,0 +1,155 @@
+use async_trait::async_trait;
+use sqlx::{AssertSqlSafe, FromRow};
+
+use super::{SqliteDb, db};
+use crate::store::{
+    Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreResult, Watermark,
+};
+
+const SELECT_VIEW: &str = "SELECT s.*, \
+    u.sessions_revoked_before AS u_before, u.sessions_revoked_at AS u_at, \
+    u.sessions_revoked_by_kind AS u_kind, u.sessions_revoked_by_id AS u_by, \
+    e.sessions_revoked_before AS e_before, e.sessions_revoked_at AS e_at, \
+    e.sessions_revoked_by_kind AS e_kind, e.sessions_revoked_by_id AS e_by \
+    FROM sessions s JOIN users u ON u.id = s.user_id JOIN environments e ON e.id = s.environment_id";
+
+const REVOKED: &str = "(s.revoked_at IS NOT NULL OR s.iat < COALESCE(u.sessions_revoked_before, 0) \
+    OR s.iat < COALESCE(e.sessions_revoked_before, 0))";
+
+#[derive(FromRow)]
+struct ViewRow {
+    #[sqlx(flatten)]
+    session: SessionRecord,
+    u_before: Option<i64>,
+    u_at: Option<i64>,
+    u_kind: Option<String>,
+    u_by: Option<String>,
+    e_before: Option<i64>,
+    e_at: Option<i64>,
+    e_kind: Option<String>,
+    e_by: Option<String>,
+}
+
+fn watermark(before: Option<i64>, at: Option<i64>, kind: Option<String>, by: Option<String>) -> Option<Watermark> {
+    Some(Watermark {
+        before: before?,
+        revocation: Revocation { at: at?, by_kind: kind?, by_id: by },
+        now_s: 0,
+    })
+}
+
+impl From<ViewRow> for SessionView {
+    fn from(r: ViewRow) -> Self {
+        SessionView {
+            session: r.session,
+            user_watermark: watermark(r.u_before, r.u_at, r.u_kind, r.u_by),
+            environment_watermark: watermark(r.e_before, r.e_at, r.e_kind, r.e_by),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteDb {
+    async fn insert(&self, s: &SessionRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id, environment_id, user_id, iat, created_at, expires_at, ip_address, user_agent, \
+             last_active_at, revoked_at, revoked_by_kind, revoked_by_id, amr, scope) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&s.id)
+        .bind(&s.environment_id)
+        .bind(&s.user_id)
+        .bind(s.iat)
+        .bind(s.created_at)
+        .bind(s.expires_at)
+        .bind(&s.ip_address)
+        .bind(&s.user_agent)
+        .bind(s.last_active_at)
+        .bind(s.revoked_at)
+        .bind(&s.revoked_by_kind)
+        .bind(&s.revoked_by_id)
+        .bind(&s.amr)
+        .bind(&s.scope)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn get(&self, environment_id: &str, session_id: &str) -> StoreResult<Option<SessionView>> {
+        let row = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!("{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2")))
+            .bind(session_id)
+            .bind(environment_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn list_for_user(&self, environment_id: &str, user_id: &str, filter: &SessionFilter) -> StoreResult<Vec<SessionView>> {
+        let condition = match filter {
+            SessionFilter::All => "1 = 1".to_string(),
+            SessionFilter::Revoked => REVOKED.to_string(),
+            SessionFilter::NotRevoked => format!("NOT {REVOKED}"),
+            SessionFilter::Live(_) => format!("NOT {REVOKED} AND s.expires_at > $3"),
+        };
+        let now = match filter {
+            SessionFilter::Live(now) => *now,
+            _ => 0,
+        };
+        // `condition` is one of the constant fragments above, never input.
+        let rows = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
+            "{SELECT_VIEW} WHERE s.environment_id = $1 AND s.user_id = $2 AND ($3 = $3) AND {condition} \
+             ORDER BY s.created_at DESC, s.id"
+        )))
+        .bind(environment_id)
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn revoke(&self, environment_id: &str, session_id: &str, r: &Revocation) -> StoreResult<Option<SessionView>> {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1, revoked_by_kind = $2, revoked_by_id = $3 \
+             WHERE id = $4 AND environment_id = $5 AND revoked_at IS NULL",
+        )
+        .bind(r.at)
+        .bind(&r.by_kind)
+        .bind(&r.by_id)
+        .bind(session_id)
+        .bind(environment_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        self.get(environment_id, session_id).await
+    }
+
+    async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>> {
+        sqlx::query_as(
+            "SELECT id, expires_at / 1000 FROM sessions WHERE revoked_at IS NOT NULL AND expires_at > $1",
+        )
+        .bind(now_s.saturating_mul(1000))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn record_activity(&self, activity: &[(String, i64)]) -> StoreResult<()> {
+        if activity.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for (id, at) in activity {
+            sqlx::query("UPDATE sessions SET last_active_at = MAX(COALESCE(last_active_at, 0), $1) WHERE id = $2")
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+}

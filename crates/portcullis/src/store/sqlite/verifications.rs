@@ -1,0 +1,58 @@
+use async_trait::async_trait;
+
+use super::{SqliteDb, db};
+use crate::store::{StoreResult, VerificationRecord, VerificationStore};
+
+#[async_trait]
+impl VerificationStore for SqliteDb {
+    async fn insert(&self, v: &VerificationRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO verifications (id, environment_id, channel, destination, code_mac, attempts, created_at, \
+             expires_at, consumed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&v.id)
+        .bind(&v.environment_id)
+        .bind(&v.channel)
+        .bind(&v.destination)
+        .bind(&v.code_mac)
+        .bind(v.attempts)
+        .bind(v.created_at)
+        .bind(v.expires_at)
+        .bind(v.consumed_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn take_attempt(
+        &self,
+        environment_id: &str,
+        verification_id: &str,
+        max_attempts: i64,
+        now: i64,
+    ) -> StoreResult<Option<VerificationRecord>> {
+        sqlx::query_as::<_, VerificationRecord>(
+            "UPDATE verifications SET attempts = attempts + 1 \
+             WHERE id = $1 AND environment_id = $2 AND consumed_at IS NULL AND attempts < $3 AND expires_at > $4 \
+             RETURNING *",
+        )
+        .bind(verification_id)
+        .bind(environment_id)
+        .bind(max_attempts)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn consume(&self, verification_id: &str, now: i64) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE verifications SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL")
+            .bind(now)
+            .bind(verification_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,2 @@
+//! Background work. Today: periodic maintenance of in-memory state.
+pub mod maintenance;
