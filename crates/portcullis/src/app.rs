@@ -26,17 +26,24 @@ fn fail(context: &str) -> impl Fn(String) -> StartupError + '_ {
 
 /// Opens the database and checks the master key: what both `serve` and
 /// `init` need.
-pub async fn open_store(config: &Config) -> Result<(Store, crate::crypto::MasterKey), StartupError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| fail("cannot create the data directory")(format!("{}: {e}", config.data_dir.display())))?;
+pub async fn open_store(
+    config: &Config,
+) -> Result<(Store, crate::crypto::MasterKey), StartupError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        fail("cannot create the data directory")(format!("{}: {e}", config.data_dir.display()))
+    })?;
     let master_key = bootstrap::load_master_key(
         config.master_key.as_deref(),
         config.master_key_file.as_deref(),
         &config.data_dir,
     )
     .map_err(fail("master key"))?;
-    let store = Store::open(&config.database_url).await.map_err(|e| fail("database")(e.to_string()))?;
-    bootstrap::check_master_key(&store, &master_key).await.map_err(fail("master key"))?;
+    let store = Store::open(&config.database_url)
+        .await
+        .map_err(|e| fail("database")(e.to_string()))?;
+    bootstrap::check_master_key(&store, &master_key)
+        .await
+        .map_err(fail("master key"))?;
     Ok((store, master_key))
 }
 
@@ -63,8 +70,13 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| fail("cannot listen")(format!("{}: {e}", config.listen)))?;
-        let local = listener.local_addr().map_err(|e| fail("cannot listen")(e.to_string()))?;
-        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+        let local = listener
+            .local_addr()
+            .map_err(|e| fail("cannot listen")(e.to_string()))?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"));
         let mail = mail::transport(config.smtp_url.as_deref(), &config.data_dir.join("mail"))
             .map_err(|e| fail("mail")(e.to_string()))?;
         let revocations = Revocations::load(&store, clock.now().unix_timestamp())
@@ -83,7 +95,12 @@ impl Application {
             activity: ActivityTracker::default(),
             metrics: Metrics::new().map_err(fail("metrics"))?,
         });
-        Ok(Self { listener, services, flush_every: config.activity_flush_interval, created })
+        Ok(Self {
+            listener,
+            services,
+            flush_every: config.activity_flush_interval,
+            created,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -97,9 +114,15 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then writes pending activity.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let router = crate::http::router(self.services.clone());
-        let maintenance = tokio::spawn(workers::maintenance::run(self.services.clone(), self.flush_every));
+        let maintenance = tokio::spawn(workers::maintenance::run(
+            self.services.clone(),
+            self.flush_every,
+        ));
         let result = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -27,7 +27,9 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: OffsetDateTime) -> Self {
-        Self { now: Mutex::new(start) }
+        Self {
+            now: Mutex::new(start),
+        }
     }
 
     /// Starts at the real current time, truncated to whole seconds.
@@ -63,6 +65,13 @@ pub fn from_millis(ms: i64) -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// RFC 3339 UTC text for an instant in milliseconds, as the API shows times.
+pub fn rfc3339(ms: i64) -> String {
+    from_millis(ms)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,11 +90,4 @@ mod tests {
         let t = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_000_000).unwrap();
         assert_eq!(from_millis(to_millis(t)), t);
     }
-}
-
-/// RFC 3339 UTC text for an instant in milliseconds, as the API shows times.
-pub fn rfc3339(ms: i64) -> String {
-    from_millis(ms)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

@@ -30,11 +30,21 @@ pub struct ConfigArgs {
     #[arg(long, env = "PORTCULLIS_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// [default: sqlite://<data-dir>/portcullis.db]
-    #[arg(long, env = "PORTCULLIS_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PORTCULLIS_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// smtp://host:port or smtps://user:password@host; without it mail is
     /// written as .eml files under <data-dir>/mail/.
-    #[arg(long, env = "PORTCULLIS_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PORTCULLIS_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub smtp_url: Option<String>,
     /// The sender of mail, e.g. "Acme <no-reply@acme.com>".
     #[arg(long, env = "PORTCULLIS_SMTP_FROM", value_name = "MAILBOX")]
@@ -50,7 +60,12 @@ pub struct ConfigArgs {
     #[arg(long)]
     pub no_rate_limits: bool,
     /// `false` turns the sign-in rate limits off.
-    #[arg(long, env = "PORTCULLIS_RATE_LIMITS_ENABLED", value_name = "BOOL", hide = true)]
+    #[arg(
+        long,
+        env = "PORTCULLIS_RATE_LIMITS_ENABLED",
+        value_name = "BOOL",
+        hide = true
+    )]
     pub rate_limits_enabled: Option<bool>,
     /// `text` or `json`.
     #[arg(long, env = "PORTCULLIS_LOG_FORMAT", value_name = "FORMAT")]
@@ -113,7 +128,10 @@ pub enum ConfigError {
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { field, reason: reason.into() }
+    ConfigError::Invalid {
+        field,
+        reason: reason.into(),
+    }
 }
 
 impl Config {
@@ -122,18 +140,34 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        let listen_text = args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
-        let listen: SocketAddr = listen_text
-            .parse()
-            .map_err(|_| invalid("listen", format!("{listen_text:?} is not an address such as 127.0.0.1:8080")))?;
-        let public_url = args.public_url.or(file.public_url).map(|u| parse_public_url(&u)).transpose()?;
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let listen_text = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            invalid(
+                "listen",
+                format!("{listen_text:?} is not an address such as 127.0.0.1:8080"),
+            )
+        })?;
+        let public_url = args
+            .public_url
+            .or(file.public_url)
+            .map(|u| parse_public_url(&u))
+            .transpose()?;
         let database_url = args
             .database_url
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portcullis.db").display()));
         if !database_url.starts_with("sqlite:") {
-            return Err(invalid("database_url", "only sqlite:// URLs are supported by this build"));
+            return Err(invalid(
+                "database_url",
+                "only sqlite:// URLs are supported by this build",
+            ));
         }
         let smtp_url = args.smtp_url.or(file.smtp_url);
         if let Some(url) = &smtp_url
@@ -141,10 +175,16 @@ impl Config {
         {
             return Err(invalid("smtp_url", "must start with smtp:// or smtps://"));
         }
-        let from_text = args.smtp_from.or(file.smtp_from).unwrap_or_else(|| DEFAULT_MAIL_FROM.to_string());
-        let smtp_from = from_text
-            .parse()
-            .map_err(|_| invalid("smtp_from", format!("{from_text:?} is not a mailbox such as \"Acme <no-reply@acme.com>\"")))?;
+        let from_text = args
+            .smtp_from
+            .or(file.smtp_from)
+            .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_string());
+        let smtp_from = from_text.parse().map_err(|_| {
+            invalid(
+                "smtp_from",
+                format!("{from_text:?} is not a mailbox such as \"Acme <no-reply@acme.com>\""),
+            )
+        })?;
         let mut rate_limits = file.rate_limits.unwrap_or_default();
         if let Some(enabled) = args.rate_limits_enabled {
             rate_limits.enabled = enabled;
@@ -155,7 +195,12 @@ impl Config {
         let log_format = match args.log_format.or(file.log_format).as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(invalid("log_format", format!("{other:?} is neither text nor json"))),
+            Some(other) => {
+                return Err(invalid(
+                    "log_format",
+                    format!("{other:?} is neither text nor json"),
+                ));
+            }
         };
         Ok(Config {
             data_dir,
@@ -164,7 +209,9 @@ impl Config {
             database_url,
             smtp_url,
             smtp_from,
-            master_key: args.master_key.or_else(|| std::env::var("PORTCULLIS_MASTER_KEY").ok()),
+            master_key: args
+                .master_key
+                .or_else(|| std::env::var("PORTCULLIS_MASTER_KEY").ok()),
             master_key_file: args.master_key_file.or(file.master_key_file),
             rate_limits,
             log_format,
@@ -186,9 +233,14 @@ impl Config {
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })?;
-    toml::from_str(&text).map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 fn parse_public_url(url: &str) -> Result<String, ConfigError> {
@@ -197,7 +249,10 @@ fn parse_public_url(url: &str) -> Result<String, ConfigError> {
         .or_else(|| url.strip_prefix("http://"))
         .ok_or_else(|| invalid("public_url", "must start with http:// or https://"))?;
     if rest.is_empty() || rest.contains(['?', '#', ' ']) {
-        return Err(invalid("public_url", "must be a base URL such as https://auth.example.com"));
+        return Err(invalid(
+            "public_url",
+            "must be a base URL such as https://auth.example.com",
+        ));
     }
     Ok(url.trim_end_matches('/').to_string())
 }
@@ -207,7 +262,10 @@ mod tests {
     use super::*;
 
     fn args() -> ConfigArgs {
-        ConfigArgs { data_dir: Some("/tmp/x".into()), ..Default::default() }
+        ConfigArgs {
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -220,11 +278,23 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_their_field() {
-        let e = Config::resolve(ConfigArgs { listen: Some("nope".into()), ..args() }).unwrap_err();
+        let e = Config::resolve(ConfigArgs {
+            listen: Some("nope".into()),
+            ..args()
+        })
+        .unwrap_err();
         assert!(e.to_string().contains("listen"));
-        let e = Config::resolve(ConfigArgs { public_url: Some("ftp://x".into()), ..args() }).unwrap_err();
+        let e = Config::resolve(ConfigArgs {
+            public_url: Some("ftp://x".into()),
+            ..args()
+        })
+        .unwrap_err();
         assert!(e.to_string().contains("public_url"));
-        let e = Config::resolve(ConfigArgs { smtp_url: Some("http://x".into()), ..args() }).unwrap_err();
+        let e = Config::resolve(ConfigArgs {
+            smtp_url: Some("http://x".into()),
+            ..args()
+        })
+        .unwrap_err();
         assert!(e.to_string().contains("smtp_url"));
     }
 
@@ -233,7 +303,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
         std::fs::write(&path, "listen = \"127.0.0.1:9\"\nlisten_port = 3\n").unwrap();
-        let e = Config::resolve(ConfigArgs { config: Some(path), ..args() }).unwrap_err();
+        let e = Config::resolve(ConfigArgs {
+            config: Some(path),
+            ..args()
+        })
+        .unwrap_err();
         assert!(e.to_string().contains("listen_port"), "{e}");
     }
 
@@ -241,8 +315,16 @@ mod tests {
     fn flags_win_over_the_file_and_the_switch_turns_limits_off() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:9\"\n[rate_limits]\nverify_per_ip_per_minute = 7\n").unwrap();
-        let c = Config::resolve(ConfigArgs { config: Some(path.clone()), ..args() }).unwrap();
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9\"\n[rate_limits]\nverify_per_ip_per_minute = 7\n",
+        )
+        .unwrap();
+        let c = Config::resolve(ConfigArgs {
+            config: Some(path.clone()),
+            ..args()
+        })
+        .unwrap();
         assert_eq!(c.listen.port(), 9);
         assert_eq!(c.rate_limits.verify_per_ip_per_minute, 7);
         let c = Config::resolve(ConfigArgs {

@@ -28,7 +28,9 @@ pub enum CryptoError {
 
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
     let mut out = [0u8; N];
-    SystemRandom::new().fill(&mut out).map_err(|_| CryptoError::Random)?;
+    SystemRandom::new()
+        .fill(&mut out)
+        .map_err(|_| CryptoError::Random)?;
     Ok(out)
 }
 
@@ -52,7 +54,10 @@ pub fn random_digits(digits: u32) -> Result<String, CryptoError> {
 
 /// A secret for a caller to hold: `prefix` + 256 random bits, URL-safe.
 pub fn new_secret(prefix: &str) -> Result<String, CryptoError> {
-    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)))
+    Ok(format!(
+        "{prefix}{}",
+        URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)
+    ))
 }
 
 pub fn sha256(data: &[u8]) -> Vec<u8> {
@@ -84,11 +89,15 @@ impl std::fmt::Debug for MasterKey {
 
 impl MasterKey {
     pub fn generate() -> Result<Self, CryptoError> {
-        Ok(Self { bytes: random_bytes::<32>()? })
+        Ok(Self {
+            bytes: random_bytes::<32>()?,
+        })
     }
 
     pub fn from_base64(text: &str) -> Result<Self, CryptoError> {
-        let raw = STANDARD.decode(text.trim()).map_err(|_| CryptoError::MasterKeyFormat)?;
+        let raw = STANDARD
+            .decode(text.trim())
+            .map_err(|_| CryptoError::MasterKeyFormat)?;
         let bytes: [u8; 32] = raw.try_into().map_err(|_| CryptoError::MasterKeyFormat)?;
         Ok(Self { bytes })
     }
@@ -150,7 +159,8 @@ pub fn generate_signing_key(alg: TokenAlgorithm) -> Result<Vec<u8>, CryptoError>
         TokenAlgorithm::Rs256 => {
             let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
                 .map_err(|_| CryptoError::KeyGeneration)?;
-            let der: aws_lc_rs::encoding::Pkcs8V1Der = pair.as_der().map_err(|_| CryptoError::KeyGeneration)?;
+            let der: aws_lc_rs::encoding::Pkcs8V1Der =
+                pair.as_der().map_err(|_| CryptoError::KeyGeneration)?;
             der.as_ref().to_vec()
         }
         TokenAlgorithm::Es256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
@@ -177,7 +187,12 @@ mod tests {
         let sealed = key.seal("kid_1", b"private").unwrap();
         assert_eq!(key.open("kid_1", &sealed).unwrap(), b"private");
         assert!(key.open("kid_2", &sealed).is_err());
-        assert!(MasterKey::generate().unwrap().open("kid_1", &sealed).is_err());
+        assert!(
+            MasterKey::generate()
+                .unwrap()
+                .open("kid_1", &sealed)
+                .is_err()
+        );
         assert!(key.open("kid_1", &sealed[..10]).is_err());
     }
 

@@ -29,7 +29,11 @@ struct FileMail(AsyncFileTransport<Tokio1Executor>);
 #[async_trait]
 impl MailTransport for FileMail {
     async fn send(&self, message: Message) -> Result<(), MailError> {
-        self.0.send(message).await.map(|_| ()).map_err(|e| MailError::Delivery(e.to_string()))
+        self.0
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| MailError::Delivery(e.to_string()))
     }
 }
 
@@ -38,18 +42,27 @@ struct SmtpMail(AsyncSmtpTransport<Tokio1Executor>);
 #[async_trait]
 impl MailTransport for SmtpMail {
     async fn send(&self, message: Message) -> Result<(), MailError> {
-        self.0.send(message).await.map(|_| ()).map_err(|e| MailError::Delivery(e.to_string()))
+        self.0
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| MailError::Delivery(e.to_string()))
     }
 }
 
-pub fn transport(smtp_url: Option<&str>, mail_dir: &Path) -> Result<Arc<dyn MailTransport>, MailError> {
+pub fn transport(
+    smtp_url: Option<&str>,
+    mail_dir: &Path,
+) -> Result<Arc<dyn MailTransport>, MailError> {
     match smtp_url {
         Some(url) => {
-            let smtp = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|_| MailError::InvalidUrl)?;
+            let smtp = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map_err(|_| MailError::InvalidUrl)?;
             Ok(Arc::new(SmtpMail(smtp.build())))
         }
         None => {
-            std::fs::create_dir_all(mail_dir).map_err(|_| MailError::Directory(mail_dir.display().to_string()))?;
+            std::fs::create_dir_all(mail_dir)
+                .map_err(|_| MailError::Directory(mail_dir.display().to_string()))?;
             Ok(Arc::new(FileMail(AsyncFileTransport::new(mail_dir))))
         }
     }

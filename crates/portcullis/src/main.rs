@@ -10,7 +10,11 @@ use portcullis::config::{Config, ConfigArgs, LogFormat};
 use portcullis::services::bootstrap::{self, InitOutcome};
 
 #[derive(Parser)]
-#[command(name = "portcullis", version, about = "Authentication and session-security server")]
+#[command(
+    name = "portcullis",
+    version,
+    about = "Authentication and session-security server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,7 +41,10 @@ enum Command {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -47,7 +54,10 @@ fn init_logging(format: LogFormat) {
 fn describe(outcome: &InitOutcome) -> String {
     format!(
         "organization: {}\nproject:      {}\nsandbox:      {}\nlive:         {}",
-        outcome.organization_id, outcome.project_id, outcome.environments.sandbox, outcome.environments.live
+        outcome.organization_id,
+        outcome.project_id,
+        outcome.environments.sandbox,
+        outcome.environments.live
     )
 }
 
@@ -70,11 +80,14 @@ async fn shutdown_signal() {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let app = Application::build(config.clone(), Arc::new(SystemClock)).await.map_err(|e| e.0)?;
+    let app = Application::build(config.clone(), Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.0)?;
     if let Some(created) = &app.created {
         // The owner token is a secret: it goes to a 0600 file, never to the log.
         let path = config.data_dir.join("owner-token");
-        bootstrap::write_owner_token_file(&path, &created.api_token).map_err(|e| format!("{}: {e}", path.display()))?;
+        bootstrap::write_owner_token_file(&path, &created.api_token)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         tracing::info!(
             organization_id = %created.organization_id,
             project_id = %created.project_id,
@@ -85,17 +98,32 @@ async fn serve(config: Config) -> Result<(), String> {
         );
     }
     tracing::info!(address = %app.local_addr(), public_url = %app.public_url(), "portcullis is listening");
-    app.run_until(shutdown_signal()).await.map_err(|e| e.to_string())
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn init(config: Config, json: bool) -> Result<(), String> {
     let (store, master_key) = open_store(&config).await.map_err(|e| e.0)?;
-    let outcome = bootstrap::init(&store, &master_key, &SystemClock).await.map_err(|e| e.to_string())?;
+    let outcome = bootstrap::init(&store, &master_key, &SystemClock)
+        .await
+        .map_err(|e| e.to_string())?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?
+        );
     } else {
-        let what = if outcome.created { "Created" } else { "Already initialized; created a new owner API token for" };
-        println!("{what}:\n{}\n\nOwner API token (shown once, stored only as a hash):\n{}", describe(&outcome), outcome.api_token);
+        let what = if outcome.created {
+            "Created"
+        } else {
+            "Already initialized; created a new owner API token for"
+        };
+        println!(
+            "{what}:\n{}\n\nOwner API token (shown once, stored only as a hash):\n{}",
+            describe(&outcome),
+            outcome.api_token
+        );
     }
     Ok(())
 }

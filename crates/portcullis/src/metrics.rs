@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use metrics::{Key, Label, Level, Metadata, Recorder};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
 const META: Metadata<'static> = Metadata::new("portcullis", Level::INFO, None);
 
@@ -20,12 +22,17 @@ impl Metrics {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Suffix("duration_seconds".into()),
-                &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5],
+                &[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ],
             )
             .map_err(|e| e.to_string())?
             .build_recorder();
         let handle = recorder.handle();
-        Ok(Self { recorder: Arc::new(recorder), handle })
+        Ok(Self {
+            recorder: Arc::new(recorder),
+            handle,
+        })
     }
 
     pub fn render(&self) -> String {
@@ -33,7 +40,9 @@ impl Metrics {
     }
 
     fn counter(&self, name: &'static str, labels: Vec<Label>, by: u64) {
-        self.recorder.register_counter(&Key::from_parts(name, labels), &META).increment(by);
+        self.recorder
+            .register_counter(&Key::from_parts(name, labels), &META)
+            .increment(by);
     }
 
     pub fn http_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -44,7 +53,13 @@ impl Metrics {
         ];
         self.counter("portcullis_http_requests_total", labels.clone(), 1);
         self.recorder
-            .register_histogram(&Key::from_parts("portcullis_http_request_duration_seconds", labels[..2].to_vec()), &META)
+            .register_histogram(
+                &Key::from_parts(
+                    "portcullis_http_request_duration_seconds",
+                    labels[..2].to_vec(),
+                ),
+                &META,
+            )
             .record(seconds);
     }
 
@@ -57,11 +72,23 @@ impl Metrics {
     }
 
     pub fn revocation(&self, scope: &'static str, sessions: u64) {
-        self.counter("portcullis_revocations_total", vec![Label::new("scope", scope)], 1);
-        self.counter("portcullis_revoked_sessions_total", vec![Label::new("scope", scope)], sessions);
+        self.counter(
+            "portcullis_revocations_total",
+            vec![Label::new("scope", scope)],
+            1,
+        );
+        self.counter(
+            "portcullis_revoked_sessions_total",
+            vec![Label::new("scope", scope)],
+            sessions,
+        );
     }
 
     pub fn session_check(&self, outcome: &'static str) {
-        self.counter("portcullis_session_checks_total", vec![Label::new("outcome", outcome)], 1);
+        self.counter(
+            "portcullis_session_checks_total",
+            vec![Label::new("outcome", outcome)],
+            1,
+        );
     }
 }

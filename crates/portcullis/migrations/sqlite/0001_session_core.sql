@@ -71,7 +71,7 @@ CREATE TABLE users (
     sessions_revoked_by_id   TEXT
 );
 CREATE UNIQUE INDEX users_by_email ON users (environment_id, email);
-CREATE INDEX users_with_watermark ON users (sessions_revoked_before) WHERE sessions_revoked_before IS NOT NULL;
+CREATE INDEX users_with_watermark ON users (environment_id, sessions_revoked_before) WHERE sessions_revoked_before IS NOT NULL;
 
 CREATE TABLE verifications (
     id             TEXT PRIMARY KEY,
@@ -105,3 +105,13 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_user ON sessions (environment_id, user_id, created_at);
 CREATE INDEX sessions_by_environment_expiry ON sessions (environment_id, expires_at);
 CREATE INDEX sessions_revoked ON sessions (expires_at) WHERE revoked_at IS NOT NULL;
+
+-- Live (not revoked, not expired) sessions per environment, by the minute
+-- they expire in, so that an environment-wide revocation counts what it
+-- revoked without scanning the sessions.
+CREATE TABLE session_counts (
+    environment_id TEXT NOT NULL,
+    expires_minute BIGINT NOT NULL,
+    live           BIGINT NOT NULL,
+    PRIMARY KEY (environment_id, expires_minute)
+);

@@ -30,7 +30,10 @@ impl SessionClaims {
 
 /// The issuer of an environment's tokens; discovery lives under it.
 pub fn issuer(public_url: &str, environment_id: &str) -> String {
-    format!("{}/sdk/v1/{environment_id}", public_url.trim_end_matches('/'))
+    format!(
+        "{}/sdk/v1/{environment_id}",
+        public_url.trim_end_matches('/')
+    )
 }
 
 /// The audience of an environment's session tokens: its public id, so a
@@ -52,9 +55,18 @@ mod tests {
     #[test]
     fn scopes_are_matched_whole() {
         let c = SessionClaims {
-            iss: String::new(), sub: String::new(), aud: String::new(), sid: String::new(),
-            environment_id: String::new(), iat: 0, nbf: 0, exp: 0, jti: String::new(),
-            scope: "user:basic extra".into(), amr: vec![], email: None,
+            iss: String::new(),
+            sub: String::new(),
+            aud: String::new(),
+            sid: String::new(),
+            environment_id: String::new(),
+            iat: 0,
+            nbf: 0,
+            exp: 0,
+            jti: String::new(),
+            scope: "user:basic extra".into(),
+            amr: vec![],
+            email: None,
         };
         assert!(c.has_scope(SCOPE_USER_BASIC));
         assert!(!c.has_scope("user"));

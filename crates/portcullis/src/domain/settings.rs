@@ -71,7 +71,12 @@ pub struct NotificationSettings {
 }
 
 /// The action scopes an elevated token can be asked for.
-pub const ACTION_SCOPES: [&str; 4] = ["credential:link", "credential:unlink", "wallet:sign", "wallet:export"];
+pub const ACTION_SCOPES: [&str; 4] = [
+    "credential:link",
+    "credential:unlink",
+    "wallet:sign",
+    "wallet:export",
+];
 
 impl Default for SecuritySettings {
     fn default() -> Self {
@@ -89,7 +94,10 @@ impl Default for SecuritySettings {
                 },
                 recovery_codes: true,
             },
-            notifications: NotificationSettings { recipients: vec![], events: Default::default() },
+            notifications: NotificationSettings {
+                recipients: vec![],
+                events: Default::default(),
+            },
         }
     }
 }
@@ -101,7 +109,9 @@ impl SecuritySettings {
         if !(MIN_JWT_EXPIRATION_SECONDS..=MAX_JWT_EXPIRATION_SECONDS).contains(&exp) {
             errors.push(
                 "jwt_expiration_seconds",
-                format!("must be between {MIN_JWT_EXPIRATION_SECONDS} and {MAX_JWT_EXPIRATION_SECONDS}"),
+                format!(
+                    "must be between {MIN_JWT_EXPIRATION_SECONDS} and {MAX_JWT_EXPIRATION_SECONDS}"
+                ),
             );
         }
         for (i, scope) in self.mfa.action_enforcement.scopes.iter().enumerate() {
@@ -113,11 +123,17 @@ impl SecuritySettings {
             }
         }
         if self.mfa.methods.is_empty() && self.mfa.enrollment != MfaEnrollment::Off {
-            errors.push("mfa.methods", "must name at least one method unless enrollment is off");
+            errors.push(
+                "mfa.methods",
+                "must name at least one method unless enrollment is off",
+            );
         }
         for (i, r) in self.notifications.recipients.iter().enumerate() {
             if super::email::EmailAddress::parse(r).is_err() {
-                errors.push(format!("notifications.recipients[{i}]"), "must be an e-mail address");
+                errors.push(
+                    format!("notifications.recipients[{i}]"),
+                    "must be an e-mail address",
+                );
             }
         }
         errors.into_result()
@@ -127,9 +143,13 @@ impl SecuritySettings {
     /// settings are untouched on error.
     pub fn patched(&self, patch: &Value) -> Result<Self, ValidationErrors> {
         if !patch.is_object() {
-            return Err(ValidationErrors::single("", "the body must be a JSON object"));
+            return Err(ValidationErrors::single(
+                "",
+                "the body must be a JSON object",
+            ));
         }
-        let mut doc = serde_json::to_value(self).map_err(|_| ValidationErrors::single("", "unreadable settings"))?;
+        let mut doc = serde_json::to_value(self)
+            .map_err(|_| ValidationErrors::single("", "unreadable settings"))?;
         merge_patch(&mut doc, patch);
         let next: Self = serde_path_to_error::deserialize(doc).map_err(|e| {
             let path = e.path().to_string();
@@ -171,28 +191,51 @@ mod tests {
         let s = SecuritySettings::default();
         s.validate().unwrap();
         assert_eq!(s.jwt_expiration_seconds, 7200);
-        assert_eq!(serde_json::to_value(&s).unwrap()["token_algorithm"], "RS256");
+        assert_eq!(
+            serde_json::to_value(&s).unwrap()["token_algorithm"],
+            "RS256"
+        );
     }
 
     #[test]
     fn expiration_bounds_are_enforced() {
         let s = SecuritySettings::default();
-        assert_eq!(s.patched(&json!({"jwt_expiration_seconds": 300})).unwrap().jwt_expiration_seconds, 300);
-        assert!(s.patched(&json!({"jwt_expiration_seconds": 2_592_000})).is_ok());
-        let err = s.patched(&json!({"jwt_expiration_seconds": 299})).unwrap_err();
+        assert_eq!(
+            s.patched(&json!({"jwt_expiration_seconds": 300}))
+                .unwrap()
+                .jwt_expiration_seconds,
+            300
+        );
+        assert!(
+            s.patched(&json!({"jwt_expiration_seconds": 2_592_000}))
+                .is_ok()
+        );
+        let err = s
+            .patched(&json!({"jwt_expiration_seconds": 299}))
+            .unwrap_err();
         assert_eq!(err.0[0].field, "jwt_expiration_seconds");
-        assert!(s.patched(&json!({"jwt_expiration_seconds": 2_592_001})).is_err());
+        assert!(
+            s.patched(&json!({"jwt_expiration_seconds": 2_592_001}))
+                .is_err()
+        );
         assert!(s.patched(&json!({"jwt_expiration_seconds": -1})).is_err());
-        assert!(s.patched(&json!({"jwt_expiration_seconds": "7200"})).is_err());
+        assert!(
+            s.patched(&json!({"jwt_expiration_seconds": "7200"}))
+                .is_err()
+        );
     }
 
     #[test]
     fn nested_patch_keeps_siblings_and_names_bad_fields() {
         let s = SecuritySettings::default();
-        let next = s.patched(&json!({"mfa": {"session_enforcement": true}})).unwrap();
+        let next = s
+            .patched(&json!({"mfa": {"session_enforcement": true}}))
+            .unwrap();
         assert!(next.mfa.session_enforcement);
         assert_eq!(next.mfa.methods, s.mfa.methods);
-        let err = s.patched(&json!({"mfa": {"enrollment": "sometimes"}})).unwrap_err();
+        let err = s
+            .patched(&json!({"mfa": {"enrollment": "sometimes"}}))
+            .unwrap_err();
         assert_eq!(err.0[0].field, "mfa.enrollment");
         let err = s.patched(&json!({"no_such_key": 1})).unwrap_err();
         assert!(err.0[0].message.contains("no_such_key"));

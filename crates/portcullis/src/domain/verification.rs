@@ -35,7 +35,8 @@ pub fn state(
 /// A code as typed: digits only after removing spaces and dashes people add.
 pub fn normalize_code(input: &str) -> Option<String> {
     let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    (digits.len() == CODE_DIGITS as usize && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+    (digits.len() == CODE_DIGITS as usize && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(digits)
 }
 
 #[cfg(test)]

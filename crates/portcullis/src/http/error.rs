@@ -34,17 +34,32 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), errors: vec![], retry_after: None }
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: vec![],
+            retry_after: None,
+        }
     }
 
     pub fn validation(errors: ValidationErrors) -> Self {
         let detail = errors
             .0
             .iter()
-            .map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) })
+            .map(|e| {
+                if e.field.is_empty() {
+                    e.message.clone()
+                } else {
+                    format!("{}: {}", e.field, e.message)
+                }
+            })
             .collect::<Vec<_>>()
             .join("; ");
-        Self { errors: errors.0, ..Self::new(StatusCode::BAD_REQUEST, "validation_failed", detail) }
+        Self {
+            errors: errors.0,
+            ..Self::new(StatusCode::BAD_REQUEST, "validation_failed", detail)
+        }
     }
 
     pub fn not_found() -> Self {
@@ -57,26 +72,65 @@ impl From<ServiceError> for ApiError {
         use StatusCode as S;
         match e {
             ServiceError::Validation(v) => Self::validation(v),
-            ServiceError::InvalidCode => Self::new(S::BAD_REQUEST, "invalid_code", "the code is wrong or no longer valid"),
-            ServiceError::MissingCredentials => Self::new(S::UNAUTHORIZED, "missing_credentials", "no credentials were sent"),
-            ServiceError::InvalidToken => Self::new(S::UNAUTHORIZED, "invalid_token", "the token is not valid for this environment"),
-            ServiceError::TokenExpired => Self::new(S::UNAUTHORIZED, "token_expired", "the token has expired"),
-            ServiceError::SessionRevoked => Self::new(S::UNAUTHORIZED, "session_revoked", "the session was revoked"),
-            ServiceError::InvalidApiToken => {
-                Self::new(S::UNAUTHORIZED, "invalid_api_token", "the API token is unknown, revoked or expired")
+            ServiceError::InvalidCode => Self::new(
+                S::BAD_REQUEST,
+                "invalid_code",
+                "the code is wrong or no longer valid",
+            ),
+            ServiceError::MissingCredentials => Self::new(
+                S::UNAUTHORIZED,
+                "missing_credentials",
+                "no credentials were sent",
+            ),
+            ServiceError::InvalidToken => Self::new(
+                S::UNAUTHORIZED,
+                "invalid_token",
+                "the token is not valid for this environment",
+            ),
+            ServiceError::TokenExpired => {
+                Self::new(S::UNAUTHORIZED, "token_expired", "the token has expired")
             }
-            ServiceError::Forbidden => Self::new(S::FORBIDDEN, "forbidden", "the caller's role or scope does not allow this"),
+            ServiceError::SessionRevoked => Self::new(
+                S::UNAUTHORIZED,
+                "session_revoked",
+                "the session was revoked",
+            ),
+            ServiceError::InvalidApiToken => Self::new(
+                S::UNAUTHORIZED,
+                "invalid_api_token",
+                "the API token is unknown, revoked or expired",
+            ),
+            ServiceError::Forbidden => Self::new(
+                S::FORBIDDEN,
+                "forbidden",
+                "the caller's role or scope does not allow this",
+            ),
             ServiceError::NotFound => Self::not_found(),
-            ServiceError::Conflict(_) => Self::new(S::CONFLICT, "conflict", "this conflicts with an existing resource"),
+            ServiceError::Conflict(_) => Self::new(
+                S::CONFLICT,
+                "conflict",
+                "this conflicts with an existing resource",
+            ),
             ServiceError::RateLimited { retry_after_secs } => Self {
                 retry_after: Some(retry_after_secs.max(1)),
-                ..Self::new(S::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry later")
+                ..Self::new(
+                    S::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many requests; retry later",
+                )
             },
-            ServiceError::EnvironmentLocked => Self::new(S::LOCKED, "environment_locked", "the environment is locked"),
+            ServiceError::EnvironmentLocked => {
+                Self::new(S::LOCKED, "environment_locked", "the environment is locked")
+            }
             ServiceError::Internal(message) => {
-                let correlation_id = crate::crypto::new_id("err").unwrap_or_else(|_| "err_unavailable".into());
+                let correlation_id =
+                    crate::crypto::new_id("err").unwrap_or_else(|_| "err_unavailable".into());
                 tracing::error!(%correlation_id, error = %message, "internal error");
-                Self::new(S::INTERNAL_SERVER_ERROR, "internal", format!("internal error (correlation id {correlation_id})"))
+                Self::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    format!("internal error (correlation id {correlation_id})"),
+                )
             }
         }
     }
@@ -92,7 +146,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Problem {
             kind: format!("urn:portcullis:problem:{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error").to_string(),
+            title: self
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_string(),
             status: self.status.as_u16(),
             code: self.code.to_string(),
             detail: self.detail,

@@ -17,7 +17,7 @@ use crate::services::api_tokens::ApiCaller;
 use crate::services::sessions::ClientInfo;
 use crate::services::{ServiceError, Services};
 
-/// A JSON body. Malformed JSON and wrong types are 400 `validation_failed`
+/// A JSON object body. Malformed JSON and wrong types are 400 `validation_failed`
 /// naming the field; a body over the limit is 413 `payload_too_large`.
 pub struct ApiJson<T>(pub T);
 
@@ -34,15 +34,35 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 let m = m.trim().to_ascii_lowercase();
                 m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
             });
-        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
-            } else {
-                ApiError::validation(ValidationErrors::single("", "the request body could not be read"))
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "the request body is too large",
+                    )
+                } else {
+                    ApiError::validation(ValidationErrors::single(
+                        "",
+                        "the request body could not be read",
+                    ))
+                }
+            })?;
         if !is_json {
-            return Err(ApiError::validation(ValidationErrors::single("", "the body must be JSON (Content-Type: application/json)")));
+            return Err(ApiError::validation(ValidationErrors::single(
+                "",
+                "the body must be JSON (Content-Type: application/json)",
+            )));
+        }
+        // Every body of this API is a JSON object; serde would otherwise
+        // accept an array for a struct.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::validation(ValidationErrors::single(
+                "",
+                "the body must be a JSON object",
+            )));
         }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -51,12 +71,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             let field = if path == "." { String::new() } else { path };
             let message = match inner.classify() {
                 serde_json::error::Category::Data => inner.to_string(),
-                _ => format!("malformed JSON at line {} column {}", inner.line(), inner.column()),
+                _ => format!(
+                    "malformed JSON at line {} column {}",
+                    inner.line(),
+                    inner.column()
+                ),
             };
             ApiError::validation(ValidationErrors::single(field, message))
         })?;
-        de.end()
-            .map_err(|_| ApiError::validation(ValidationErrors::single("", "trailing characters after the JSON value")))?;
+        de.end().map_err(|_| {
+            ApiError::validation(ValidationErrors::single(
+                "",
+                "trailing characters after the JSON value",
+            ))
+        })?;
         Ok(ApiJson(value))
     }
 }
@@ -65,7 +93,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 pub fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// The caller's address (the TCP peer) and user agent.
@@ -84,7 +115,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(512).collect());
-        Ok(Client(ClientInfo { ip_address, user_agent }))
+        Ok(Client(ClientInfo {
+            ip_address,
+            user_agent,
+        }))
     }
 }
 
@@ -94,7 +128,10 @@ pub struct ApiAuth(pub ApiCaller);
 impl FromRequestParts<Arc<Services>> for ApiAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, services: &Arc<Services>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        services: &Arc<Services>,
+    ) -> Result<Self, Self::Rejection> {
         let secret = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
         Ok(ApiAuth(services.authenticate_api_token(secret).await?))
     }

@@ -44,7 +44,12 @@ impl utoipa::Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "session_jwt",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "api_token",
@@ -67,7 +72,12 @@ pub fn router(services: Arc<Services>) -> Router {
             "/openapi.json",
             axum::routing::get(move || {
                 let body = openapi_json.clone();
-                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body.as_str().to_owned()) }
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        body.as_str().to_owned(),
+                    )
+                }
             }),
         )
         .route_layer(middleware::from_fn_with_state(services.clone(), track))
@@ -78,23 +88,41 @@ pub fn router(services: Arc<Services>) -> Router {
         .with_state(services)
 }
 
-async fn track(State(services): State<Arc<Services>>, path: Option<MatchedPath>, req: Request, next: Next) -> Response {
+async fn track(
+    State(services): State<Arc<Services>>,
+    path: Option<MatchedPath>,
+    req: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
-    let route = path.as_ref().map(MatchedPath::as_str).unwrap_or("unmatched").to_owned();
+    let route = path
+        .as_ref()
+        .map(MatchedPath::as_str)
+        .unwrap_or("unmatched")
+        .to_owned();
     let response = next.run(req).await;
-    services
-        .metrics
-        .http_request(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    services.metrics.http_request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 
 async fn not_found(State(services): State<Arc<Services>>, req: Request) -> Response {
-    services.metrics.http_request(req.method().as_str(), "unmatched", 404, 0.0);
+    services
+        .metrics
+        .http_request(req.method().as_str(), "unmatched", 404, 0.0);
     ApiError::not_found().into_response()
 }
 
 async fn method_not_allowed() -> Response {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed on this path")
-        .into_response()
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this method is not allowed on this path",
+    )
+    .into_response()
 }

@@ -28,7 +28,9 @@ pub struct Health {
 /// The process is alive.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok".into() })
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// The database answers.
@@ -36,10 +38,16 @@ pub async fn healthz() -> Json<Health> {
     responses((status = 200, body = Health), (status = 503, body = Problem, content_type = "application/problem+json")))]
 pub async fn readyz(State(services): State<Arc<Services>>) -> Result<Json<Health>, ApiError> {
     match services.store.health.ping().await {
-        Ok(()) => Ok(Json(Health { status: "ready".into() })),
+        Ok(()) => Ok(Json(Health {
+            status: "ready".into(),
+        })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database does not answer"))
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "the database does not answer",
+            ))
         }
     }
 }
@@ -47,5 +55,8 @@ pub async fn readyz(State(services): State<Arc<Services>>) -> Result<Json<Health
 /// Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics(State(services): State<Arc<Services>>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], services.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        services.metrics.render(),
+    )
 }

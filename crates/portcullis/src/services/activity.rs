@@ -22,7 +22,11 @@ impl ActivityTracker {
 
     /// The latest activity not yet flushed, if any.
     pub fn pending_for(&self, session_id: &str) -> Option<i64> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner()).get(session_id).copied()
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(session_id)
+            .copied()
     }
 
     pub fn drain(&self) -> Vec<(String, i64)> {
@@ -45,7 +49,10 @@ mod tests {
         t.touch("ses_b", 5);
         let mut drained = t.drain();
         drained.sort();
-        assert_eq!(drained, vec![("ses_a".to_string(), 30), ("ses_b".to_string(), 5)]);
+        assert_eq!(
+            drained,
+            vec![("ses_a".to_string(), 30), ("ses_b".to_string(), 5)]
+        );
         assert!(t.drain().is_empty());
     }
 }

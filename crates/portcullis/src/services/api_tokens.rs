@@ -29,7 +29,11 @@ impl ApiCaller {
         if env.record.organization_id != self.organization_id {
             return Err(ServiceError::NotFound);
         }
-        if self.environment_id.as_deref().is_some_and(|only| only != env.id()) {
+        if self
+            .environment_id
+            .as_deref()
+            .is_some_and(|only| only != env.id())
+        {
             return Err(ServiceError::Forbidden);
         }
         if !self.role.allows(needed) {
@@ -60,7 +64,8 @@ impl Services {
         if token.revoked_at.is_some() || token.expires_at.is_some_and(|exp| exp <= now) {
             return Err(ServiceError::InvalidApiToken);
         }
-        let role = Role::parse(&token.role).ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
+        let role = Role::parse(&token.role)
+            .ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
         self.store.api_tokens.touch(&token.id, now).await?;
         Ok(ApiCaller {
             token_id: token.id,

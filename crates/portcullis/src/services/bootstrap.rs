@@ -13,7 +13,9 @@ use crate::clock::{Clock, to_millis};
 use crate::crypto::{self, MasterKey};
 use crate::domain::roles::Role;
 use crate::domain::settings::SecuritySettings;
-use crate::store::{ApiTokenRecord, EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord, Store};
+use crate::store::{
+    ApiTokenRecord, EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord, Store,
+};
 
 const MASTER_KEY_CHECK: &str = "master_key_check";
 
@@ -37,11 +39,17 @@ pub struct InitOutcome {
 
 /// The master key: given inline (base64), read from a file, or generated
 /// into `<data-dir>/master.key` with mode 0600 on first start.
-pub fn load_master_key(inline: Option<&str>, file: Option<&Path>, data_dir: &Path) -> Result<MasterKey, String> {
+pub fn load_master_key(
+    inline: Option<&str>,
+    file: Option<&Path>,
+    data_dir: &Path,
+) -> Result<MasterKey, String> {
     if let Some(text) = inline {
         return MasterKey::from_base64(text).map_err(|e| format!("PORTCULLIS_MASTER_KEY: {e}"));
     }
-    let path = file.map(Path::to_path_buf).unwrap_or_else(|| data_dir.join("master.key"));
+    let path = file
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| data_dir.join("master.key"));
     match std::fs::read_to_string(&path) {
         Ok(text) => MasterKey::from_base64(&text).map_err(|e| format!("{}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.is_none() => {
@@ -50,7 +58,10 @@ pub fn load_master_key(inline: Option<&str>, file: Option<&Path>, data_dir: &Pat
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             Ok(key)
         }
-        Err(e) => Err(format!("cannot read the master key file {}: {e}", path.display())),
+        Err(e) => Err(format!(
+            "cannot read the master key file {}: {e}",
+            path.display()
+        )),
     }
 }
 
@@ -78,9 +89,11 @@ pub async fn check_master_key(store: &Store, key: &MasterKey) -> Result<(), Stri
     if crypto::constant_time_eq(stored.as_bytes(), fingerprint.as_bytes()) {
         Ok(())
     } else {
-        Err("the master key does not match the one this database was created with; \
+        Err(
+            "the master key does not match the one this database was created with; \
              start with the original key (--master-key-file or PORTCULLIS_MASTER_KEY)"
-            .into())
+                .into(),
+        )
     }
 }
 
@@ -102,7 +115,11 @@ fn new_owner_token(organization_id: &str, now: i64) -> ServiceResult<(ApiTokenRe
 }
 
 /// Creates the first tenant, or, when there is one, a new owner token for it.
-pub async fn init(store: &Store, master: &MasterKey, clock: &dyn Clock) -> ServiceResult<InitOutcome> {
+pub async fn init(
+    store: &Store,
+    master: &MasterKey,
+    clock: &dyn Clock,
+) -> ServiceResult<InitOutcome> {
     let now = to_millis(clock.now());
     if let Some(tenant) = store.organizations.first_tenant().await? {
         let (record, secret) = new_owner_token(&tenant.organization.id, now)?;
@@ -113,18 +130,27 @@ pub async fn init(store: &Store, master: &MasterKey, clock: &dyn Clock) -> Servi
                 .iter()
                 .find(|e| e.kind == kind)
                 .map(|e| e.id.clone())
-                .ok_or_else(|| ServiceError::Internal(format!("the project has no {kind} environment")))
+                .ok_or_else(|| {
+                    ServiceError::Internal(format!("the project has no {kind} environment"))
+                })
         };
         return Ok(InitOutcome {
             organization_id: tenant.organization.id.clone(),
             project_id: tenant.project.id.clone(),
-            environments: EnvironmentIds { sandbox: find("sandbox")?, live: find("live")? },
+            environments: EnvironmentIds {
+                sandbox: find("sandbox")?,
+                live: find("live")?,
+            },
             api_token: secret,
             created: false,
         });
     }
 
-    let organization = OrganizationRecord { id: crypto::new_id("org")?, name: "Default organization".into(), created_at: now };
+    let organization = OrganizationRecord {
+        id: crypto::new_id("org")?,
+        name: "Default organization".into(),
+        created_at: now,
+    };
     let project = ProjectRecord {
         id: crypto::new_id("prj")?,
         organization_id: organization.id.clone(),
@@ -132,7 +158,8 @@ pub async fn init(store: &Store, master: &MasterKey, clock: &dyn Clock) -> Servi
         created_at: now,
     };
     let settings = SecuritySettings::default();
-    let settings_json = serde_json::to_string(&settings).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let settings_json =
+        serde_json::to_string(&settings).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let mut environments = Vec::new();
     let mut signing_keys = Vec::new();
     for kind in ["sandbox", "live"] {
@@ -156,13 +183,22 @@ pub async fn init(store: &Store, master: &MasterKey, clock: &dyn Clock) -> Servi
     let outcome = InitOutcome {
         organization_id: organization.id.clone(),
         project_id: project.id.clone(),
-        environments: EnvironmentIds { sandbox: environments[0].id.clone(), live: environments[1].id.clone() },
+        environments: EnvironmentIds {
+            sandbox: environments[0].id.clone(),
+            live: environments[1].id.clone(),
+        },
         api_token: secret,
         created: true,
     };
     store
         .organizations
-        .create_tenant(&NewTenant { organization, project, environments, signing_keys, owner_token })
+        .create_tenant(&NewTenant {
+            organization,
+            project,
+            environments,
+            signing_keys,
+            owner_token,
+        })
         .await?;
     Ok(outcome)
 }

@@ -43,7 +43,10 @@ pub struct AuthResult {
 }
 
 fn code_mac(master: &MasterKey, verification_id: &str, code: &str) -> Vec<u8> {
-    master.mac(CODE_MAC_PURPOSE, format!("{verification_id}:{code}").as_bytes())
+    master.mac(
+        CODE_MAC_PURPOSE,
+        format!("{verification_id}:{code}").as_bytes(),
+    )
 }
 
 impl Services {
@@ -53,18 +56,25 @@ impl Services {
         email: &str,
         client: &ClientInfo,
     ) -> ServiceResult<VerificationStarted> {
-        let email = EmailAddress::parse(email).map_err(|e| ValidationErrors::single("email", e.to_string()))?;
+        let email = EmailAddress::parse(email)
+            .map_err(|e| ValidationErrors::single("email", e.to_string()))?;
         let env = self.environment(environment_id).await?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
-        self.rate_limits.check(Bucket::EmailStartPerIp, &format!("{}|{ip}", env.id()))?;
         self.rate_limits
-            .check(Bucket::EmailStartPerAddress, &format!("{}|{}", env.id(), email.as_str()))?;
+            .check(Bucket::EmailStartPerIp, &format!("{}|{ip}", env.id()))?;
+        self.rate_limits.check(
+            Bucket::EmailStartPerAddress,
+            &format!("{}|{}", env.id(), email.as_str()),
+        )?;
 
         let now = self.clock.now();
         let id = crypto::new_id("vrf")?;
         let code = crypto::random_digits(CODE_DIGITS)?;
         let expires_at = to_millis(now + CODE_LIFETIME);
-        let to = email.as_str().parse().map_err(|_| ValidationErrors::single("email", "cannot be used as a recipient"))?;
+        let to = email
+            .as_str()
+            .parse()
+            .map_err(|_| ValidationErrors::single("email", "cannot be used as a recipient"))?;
         let message = Message::builder()
             .from(self.mail_from.clone())
             .to(to)
@@ -91,7 +101,10 @@ impl Services {
             })
             .await?;
         self.mail.send(message).await?;
-        Ok(VerificationStarted { verification_id: id, expires_at: rfc3339(expires_at) })
+        Ok(VerificationStarted {
+            verification_id: id,
+            expires_at: rfc3339(expires_at),
+        })
     }
 
     pub async fn verify_email_sign_in(
@@ -101,11 +114,13 @@ impl Services {
         code: &str,
         client: &ClientInfo,
     ) -> ServiceResult<AuthResult> {
-        let code = normalize_code(code)
-            .ok_or_else(|| ValidationErrors::single("code", format!("must be {CODE_DIGITS} digits")))?;
+        let code = normalize_code(code).ok_or_else(|| {
+            ValidationErrors::single("code", format!("must be {CODE_DIGITS} digits"))
+        })?;
         let env = self.environment(environment_id).await?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
-        self.rate_limits.check(Bucket::VerifyPerIp, &format!("{}|{ip}", env.id()))?;
+        self.rate_limits
+            .check(Bucket::VerifyPerIp, &format!("{}|{ip}", env.id()))?;
 
         let now = to_millis(self.clock.now());
         let Some(verification) = self
@@ -119,7 +134,11 @@ impl Services {
         };
         let expected = code_mac(&self.master_key, &verification.id, &code);
         if !crypto::constant_time_eq(&expected, &verification.code_mac)
-            || !self.store.verifications.consume(&verification.id, now).await?
+            || !self
+                .store
+                .verifications
+                .consume(&verification.id, now)
+                .await?
         {
             self.metrics.sign_in("email", "invalid_code");
             return Err(ServiceError::InvalidCode);
@@ -136,16 +155,26 @@ impl Services {
             sessions_revoked_by_id: None,
         };
         let (user, _created) = self.store.users.find_or_create_by_email(&candidate).await?;
-        let issued = self.issue_session(&env, &user, vec!["otp".into()], client).await?;
+        let issued = self
+            .issue_session(&env, &user, vec!["otp".into()], client)
+            .await?;
         self.metrics.sign_in("email", "success");
         Ok(AuthResult {
             token: Some(issued.token),
             session: SessionInfo::from_view(
-                &crate::store::SessionView { session: issued.session, user_watermark: None, environment_watermark: None },
+                &crate::store::SessionView {
+                    session: issued.session,
+                    user_watermark: None,
+                    environment_watermark: None,
+                },
                 None,
             ),
             user: UserInfo::from_record(&user),
-            mfa: MfaStatus { required: false, enrolled: false, methods: vec![] },
+            mfa: MfaStatus {
+                required: false,
+                enrolled: false,
+                methods: vec![],
+            },
         })
     }
 }

@@ -31,17 +31,25 @@ impl EnvironmentRuntime {
         self.keys
             .first()
             .filter(|k| k.retired_at.is_none())
-            .ok_or_else(|| ServiceError::Internal(format!("environment {} has no active key", self.record.id)))
+            .ok_or_else(|| {
+                ServiceError::Internal(format!("environment {} has no active key", self.record.id))
+            })
     }
 
     /// A key that may still verify tokens: active, or retired less than the
     /// longest token lifetime ago.
     pub fn verifying_key(&self, kid: &str, now_ms: i64) -> Option<&RuntimeKey> {
-        self.keys.iter().find(|k| k.kid == kid && still_published(k, now_ms))
+        self.keys
+            .iter()
+            .find(|k| k.kid == kid && still_published(k, now_ms))
     }
 
     pub fn published_keys(&self, now_ms: i64) -> Vec<&Jwk> {
-        self.keys.iter().filter(|k| still_published(k, now_ms)).map(|k| &k.jwk).collect()
+        self.keys
+            .iter()
+            .filter(|k| still_published(k, now_ms))
+            .map(|k| &k.jwk)
+            .collect()
     }
 }
 
@@ -57,11 +65,18 @@ pub struct EnvironmentCache {
 
 impl EnvironmentCache {
     fn cached(&self, id: &str) -> Option<Arc<EnvironmentRuntime>> {
-        self.loaded.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+        self.loaded
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
     }
 
     pub fn invalidate(&self, id: &str) {
-        self.loaded.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.loaded
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
     }
 
     fn put(&self, runtime: Arc<EnvironmentRuntime>) {
@@ -88,7 +103,12 @@ impl Services {
         if !plausible_environment_id(id) {
             return Err(ServiceError::NotFound);
         }
-        let record = self.store.environments.get(id).await?.ok_or(ServiceError::NotFound)?;
+        let record = self
+            .store
+            .environments
+            .get(id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         let settings: SecuritySettings = serde_json::from_str(&record.settings_json)
             .map_err(|e| ServiceError::Internal(format!("settings of {id}: {e}")))?;
         let keys = self
@@ -121,11 +141,17 @@ impl Services {
         let next = env.settings.patched(patch)?;
         let now = to_millis(self.clock.now());
         let new_key = if next.token_algorithm != env.active_key()?.algorithm {
-            Some(keys::new_signing_key(&self.master_key, environment_id, next.token_algorithm, now)?)
+            Some(keys::new_signing_key(
+                &self.master_key,
+                environment_id,
+                next.token_algorithm,
+                now,
+            )?)
         } else {
             None
         };
-        let json = serde_json::to_string(&next).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let json =
+            serde_json::to_string(&next).map_err(|e| ServiceError::Internal(e.to_string()))?;
         self.store
             .environments
             .update_settings(environment_id, &json, new_key.as_ref(), now)

@@ -23,7 +23,8 @@ fn encoding_key(alg: TokenAlgorithm, pkcs8_der: &[u8]) -> ServiceResult<Encoding
     let key = match alg {
         TokenAlgorithm::Rs256 => {
             let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8_der.to_vec()));
-            EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| ServiceError::Internal(format!("RSA key: {e}")))?
+            EncodingKey::from_rsa_pem(pem.as_bytes())
+                .map_err(|e| ServiceError::Internal(format!("RSA key: {e}")))?
         }
         TokenAlgorithm::Es256 => EncodingKey::from_ec_der(pkcs8_der),
         TokenAlgorithm::EdDsa => EncodingKey::from_ed_der(pkcs8_der),
@@ -32,7 +33,8 @@ fn encoding_key(alg: TokenAlgorithm, pkcs8_der: &[u8]) -> ServiceResult<Encoding
 }
 
 fn public_jwk(kid: &str, alg: TokenAlgorithm, key: &EncodingKey) -> ServiceResult<Jwk> {
-    let mut jwk = Jwk::from_encoding_key(key, alg.jwt()).map_err(|e| ServiceError::Internal(format!("JWK export: {e}")))?;
+    let mut jwk = Jwk::from_encoding_key(key, alg.jwt())
+        .map_err(|e| ServiceError::Internal(format!("JWK export: {e}")))?;
     jwk.common.key_id = Some(kid.to_string());
     jwk.common.public_key_use = Some(PublicKeyUse::Signature);
     Ok(jwk)
@@ -53,18 +55,22 @@ pub fn new_signing_key(
         kid,
         environment_id: environment_id.to_string(),
         algorithm: alg.as_str().to_string(),
-        public_jwk: serde_json::to_string(&jwk).map_err(|e| ServiceError::Internal(e.to_string()))?,
+        public_jwk: serde_json::to_string(&jwk)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?,
         created_at: now_ms,
         retired_at: None,
     })
 }
 
 pub fn load(master: &MasterKey, record: &SigningKeyRecord) -> ServiceResult<RuntimeKey> {
-    let alg = TokenAlgorithm::parse(&record.algorithm)
-        .ok_or_else(|| ServiceError::Internal(format!("key {} has unknown algorithm", record.kid)))?;
+    let alg = TokenAlgorithm::parse(&record.algorithm).ok_or_else(|| {
+        ServiceError::Internal(format!("key {} has unknown algorithm", record.kid))
+    })?;
     let der = master.open(&record.kid, &record.private_key_sealed)?;
-    let jwk: Jwk = serde_json::from_str(&record.public_jwk).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| ServiceError::Internal(format!("JWK import: {e}")))?;
+    let jwk: Jwk = serde_json::from_str(&record.public_jwk)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let decoding = DecodingKey::from_jwk(&jwk)
+        .map_err(|e| ServiceError::Internal(format!("JWK import: {e}")))?;
     Ok(RuntimeKey {
         kid: record.kid.clone(),
         algorithm: alg,
@@ -73,4 +79,32 @@ pub fn load(master: &MasterKey, record: &SigningKeyRecord) -> ServiceResult<Runt
         jwk,
         retired_at: record.retired_at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{Header, Validation};
+
+    #[test]
+    fn every_algorithm_signs_and_verifies_through_its_published_jwk() {
+        let master = MasterKey::generate().unwrap();
+        for alg in TokenAlgorithm::all() {
+            let record = new_signing_key(&master, "env_x", alg, 0).unwrap();
+            let key = load(&master, &record).unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+            let mut header = Header::new(alg.jwt());
+            header.kid = Some(key.kid.clone());
+            let claims = serde_json::json!({"sub": "usr_1", "exp": 4_000_000_000u64});
+            let token = jsonwebtoken::encode(&header, &claims, &key.encoding)
+                .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+            let mut validation = Validation::new(alg.jwt());
+            validation.validate_aud = false;
+            jsonwebtoken::decode::<serde_json::Value>(&token, &key.decoding, &validation)
+                .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+            assert!(
+                !record.public_jwk.contains("\"d\""),
+                "{alg:?} JWK has a private part"
+            );
+        }
+    }
 }

@@ -68,12 +68,21 @@ impl RateLimits {
         let mut limiters = HashMap::new();
         if config.enabled {
             for (bucket, per_minute) in [
-                (Bucket::EmailStartPerIp, config.email_start_per_ip_per_minute),
-                (Bucket::EmailStartPerAddress, config.email_start_per_address_per_minute),
+                (
+                    Bucket::EmailStartPerIp,
+                    config.email_start_per_ip_per_minute,
+                ),
+                (
+                    Bucket::EmailStartPerAddress,
+                    config.email_start_per_address_per_minute,
+                ),
                 (Bucket::VerifyPerIp, config.verify_per_ip_per_minute),
             ] {
                 if let Some(n) = NonZeroU32::new(per_minute) {
-                    limiters.insert(bucket, RateLimiter::hashmap_with_clock(Quota::per_minute(n), clock.clone()));
+                    limiters.insert(
+                        bucket,
+                        RateLimiter::hashmap_with_clock(Quota::per_minute(n), clock.clone()),
+                    );
                 }
             }
         }
@@ -86,7 +95,9 @@ impl RateLimits {
         };
         limiter.check_key(&key.to_string()).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
-            ServiceError::RateLimited { retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }
+            ServiceError::RateLimited {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            }
         })
     }
 
@@ -107,24 +118,38 @@ mod tests {
     #[test]
     fn a_bucket_refills_as_the_clock_moves() {
         let clock = Arc::new(ManualClock::starting_now());
-        let config = RateLimitConfig { email_start_per_address_per_minute: 3, ..Default::default() };
+        let config = RateLimitConfig {
+            email_start_per_address_per_minute: 3,
+            ..Default::default()
+        };
         let limits = RateLimits::new(&config, clock.clone());
         for _ in 0..3 {
-            limits.check(Bucket::EmailStartPerAddress, "a@x.io").unwrap();
+            limits
+                .check(Bucket::EmailStartPerAddress, "a@x.io")
+                .unwrap();
         }
         match limits.check(Bucket::EmailStartPerAddress, "a@x.io") {
-            Err(ServiceError::RateLimited { retry_after_secs }) => assert!((1..=20).contains(&retry_after_secs)),
+            Err(ServiceError::RateLimited { retry_after_secs }) => {
+                assert!((1..=20).contains(&retry_after_secs))
+            }
             other => panic!("expected a limit, got {other:?}"),
         }
-        limits.check(Bucket::EmailStartPerAddress, "b@x.io").unwrap();
+        limits
+            .check(Bucket::EmailStartPerAddress, "b@x.io")
+            .unwrap();
         clock.advance(Duration::seconds(20));
-        limits.check(Bucket::EmailStartPerAddress, "a@x.io").unwrap();
+        limits
+            .check(Bucket::EmailStartPerAddress, "a@x.io")
+            .unwrap();
     }
 
     #[test]
     fn disabled_limits_never_refuse() {
         let clock = Arc::new(ManualClock::starting_now());
-        let config = RateLimitConfig { enabled: false, ..Default::default() };
+        let config = RateLimitConfig {
+            enabled: false,
+            ..Default::default()
+        };
         let limits = RateLimits::new(&config, clock);
         for _ in 0..100 {
             limits.check(Bucket::EmailStartPerIp, "1.2.3.4").unwrap();

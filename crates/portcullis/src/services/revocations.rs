@@ -23,7 +23,9 @@ impl Revocations {
         for (env, w) in store.environments.watermarks().await? {
             index.raise_environment_watermark(&env, w);
         }
-        Ok(Self { index: RwLock::new(index) })
+        Ok(Self {
+            index: RwLock::new(index),
+        })
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, RevocationIndex> {

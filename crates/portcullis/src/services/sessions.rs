@@ -12,7 +12,6 @@ use super::{ServiceError, ServiceResult, Services};
 use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::claims::{SCOPE_USER_BASIC, SessionClaims};
-use crate::domain::revocation::watermark_at;
 use crate::store::{Revocation, SessionFilter, SessionRecord, SessionView, UserRecord, Watermark};
 
 /// Tolerated clock skew between nodes for `nbf`.
@@ -31,7 +30,11 @@ impl Actor {
             Actor::User(id) => ("user", id),
             Actor::ApiToken(id) => ("api_token", id),
         };
-        Revocation { at, by_kind: kind.into(), by_id: Some(id.clone()) }
+        Revocation {
+            at,
+            by_kind: kind.into(),
+            by_id: Some(id.clone()),
+        }
     }
 }
 
@@ -68,20 +71,35 @@ impl SessionInfo {
     /// watermark that covers it.
     pub fn from_view(view: &SessionView, pending_activity: Option<i64>) -> Self {
         let s = &view.session;
-        let own = s.revoked_at.map(|at| (at, s.revoked_by_kind.clone().unwrap_or_default(), s.revoked_by_id.clone()));
-        let covering = |w: &Option<Watermark>, kind_override: Option<&str>, id_override: Option<&str>| {
-            w.as_ref().filter(|w| s.iat < w.before).map(|w| {
-                (
-                    w.revocation.at,
-                    kind_override.map(str::to_string).unwrap_or_else(|| w.revocation.by_kind.clone()),
-                    id_override.map(str::to_string).or_else(|| w.revocation.by_id.clone()),
-                )
-            })
-        };
+        let own = s.revoked_at.map(|at| {
+            (
+                at,
+                s.revoked_by_kind.clone().unwrap_or_default(),
+                s.revoked_by_id.clone(),
+            )
+        });
+        let covering =
+            |w: &Option<Watermark>, kind_override: Option<&str>, id_override: Option<&str>| {
+                w.as_ref().filter(|w| s.iat < w.before).map(|w| {
+                    (
+                        w.revocation.at,
+                        kind_override
+                            .map(str::to_string)
+                            .unwrap_or_else(|| w.revocation.by_kind.clone()),
+                        id_override
+                            .map(str::to_string)
+                            .or_else(|| w.revocation.by_id.clone()),
+                    )
+                })
+            };
         let revocation = [
             own,
             covering(&view.user_watermark, None, None),
-            covering(&view.environment_watermark, Some("environment"), Some(&s.environment_id)),
+            covering(
+                &view.environment_watermark,
+                Some("environment"),
+                Some(&s.environment_id),
+            ),
         ]
         .into_iter()
         .flatten()
@@ -185,17 +203,26 @@ impl Services {
             revoked_at: None,
             revoked_by_kind: None,
             revoked_by_id: None,
-            amr: serde_json::to_string(&claims.amr).map_err(|e| ServiceError::Internal(e.to_string()))?,
+            amr: serde_json::to_string(&claims.amr)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?,
             scope: claims.scope.clone(),
         };
         self.store.sessions.insert(&session).await?;
-        Ok(IssuedSession { token, session, claims })
+        Ok(IssuedSession {
+            token,
+            session,
+            claims,
+        })
     }
 
     /// Verifies a session JWT for this environment: signature with a key of
     /// this environment and its algorithm, issuer, audience, expiry, and the
     /// revocation index. No database access.
-    pub fn check_session_token(&self, env: &EnvironmentRuntime, token: &str) -> ServiceResult<SessionClaims> {
+    pub fn check_session_token(
+        &self,
+        env: &EnvironmentRuntime,
+        token: &str,
+    ) -> ServiceResult<SessionClaims> {
         let now = self.clock.now();
         let now_s = now.unix_timestamp();
         let header = jsonwebtoken::decode_header(token).map_err(|_| ServiceError::InvalidToken)?;
@@ -203,7 +230,9 @@ impl Services {
             return Err(ServiceError::InvalidToken);
         }
         let kid = header.kid.as_deref().ok_or(ServiceError::InvalidToken)?;
-        let key = env.verifying_key(kid, to_millis(now)).ok_or(ServiceError::InvalidToken)?;
+        let key = env
+            .verifying_key(kid, to_millis(now))
+            .ok_or(ServiceError::InvalidToken)?;
         let alg = key.algorithm.jwt();
         if header.alg != alg {
             return Err(ServiceError::InvalidToken);
@@ -227,7 +256,12 @@ impl Services {
         if claims.nbf > now_s + NBF_LEEWAY_S {
             return Err(ServiceError::InvalidToken);
         }
-        if self.revocations.read().is_revoked(&claims.environment_id, &claims.sub, &claims.sid, claims.iat) {
+        if self.revocations.read().is_revoked(
+            &claims.environment_id,
+            &claims.sub,
+            &claims.sid,
+            claims.iat,
+        ) {
             return Err(ServiceError::SessionRevoked);
         }
         self.activity.touch(&claims.sid, to_millis(now));
@@ -236,8 +270,16 @@ impl Services {
 
     pub fn introspect(&self, env: &EnvironmentRuntime, token: &str) -> Introspection {
         match self.check_session_token(env, token) {
-            Ok(claims) => Introspection { active: true, claims: Some(claims), token_type: Some("Bearer".into()) },
-            Err(_) => Introspection { active: false, claims: None, token_type: None },
+            Ok(claims) => Introspection {
+                active: true,
+                claims: Some(claims),
+                token_type: Some("Bearer".into()),
+            },
+            Err(_) => Introspection {
+                active: false,
+                claims: None,
+                token_type: None,
+            },
         }
     }
 
@@ -247,16 +289,32 @@ impl Services {
         user_id: &str,
         filter: SessionFilter,
     ) -> ServiceResult<Vec<SessionInfo>> {
-        let views = self.store.sessions.list_for_user(environment_id, user_id, &filter).await?;
+        let views = self
+            .store
+            .sessions
+            .list_for_user(environment_id, user_id, &filter)
+            .await?;
         Ok(views
             .iter()
             .map(|v| SessionInfo::from_view(v, self.activity.pending_for(&v.session.id)))
             .collect())
     }
 
-    pub async fn session(&self, environment_id: &str, session_id: &str) -> ServiceResult<SessionInfo> {
-        let view = self.store.sessions.get(environment_id, session_id).await?.ok_or(ServiceError::NotFound)?;
-        Ok(SessionInfo::from_view(&view, self.activity.pending_for(session_id)))
+    pub async fn session(
+        &self,
+        environment_id: &str,
+        session_id: &str,
+    ) -> ServiceResult<SessionInfo> {
+        let view = self
+            .store
+            .sessions
+            .get(environment_id, session_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Ok(SessionInfo::from_view(
+            &view,
+            self.activity.pending_for(session_id),
+        ))
     }
 
     /// Revokes one session. `owner`, when given, must own it (a user revoking
@@ -268,7 +326,12 @@ impl Services {
         owner: Option<&str>,
         actor: &Actor,
     ) -> ServiceResult<SessionInfo> {
-        let current = self.store.sessions.get(environment_id, session_id).await?.ok_or(ServiceError::NotFound)?;
+        let current = self
+            .store
+            .sessions
+            .get(environment_id, session_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         if owner.is_some_and(|user| user != current.session.user_id) {
             return Err(ServiceError::NotFound);
         }
@@ -279,32 +342,58 @@ impl Services {
             .revoke(environment_id, session_id, &actor.revocation(now))
             .await?
             .ok_or(ServiceError::NotFound)?;
-        self.revocations.write().revoke_session(session_id, view.session.expires_at / 1000);
+        self.revocations
+            .write()
+            .revoke_session(session_id, view.session.expires_at / 1000);
         self.metrics.revocation("session", 1);
-        Ok(SessionInfo::from_view(&view, self.activity.pending_for(session_id)))
+        Ok(SessionInfo::from_view(
+            &view,
+            self.activity.pending_for(session_id),
+        ))
     }
 
-    fn watermark(&self, actor: &Actor) -> Watermark {
+    pub async fn revoke_user_sessions(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        actor: &Actor,
+    ) -> ServiceResult<u64> {
         let now = self.clock.now();
-        Watermark {
-            before: watermark_at(now.unix_timestamp()),
-            revocation: actor.revocation(to_millis(now)),
-            now_s: now.unix_timestamp(),
-        }
-    }
-
-    pub async fn revoke_user_sessions(&self, environment_id: &str, user_id: &str, actor: &Actor) -> ServiceResult<u64> {
-        let w = self.watermark(actor);
-        let count = self.store.users.revoke_sessions(environment_id, user_id, &w).await?;
-        self.revocations.write().raise_user_watermark(user_id, w.before);
+        let (count, watermark) = self
+            .store
+            .users
+            .revoke_sessions(
+                environment_id,
+                user_id,
+                &actor.revocation(to_millis(now)),
+                now.unix_timestamp(),
+            )
+            .await?;
+        self.revocations
+            .write()
+            .raise_user_watermark(user_id, watermark);
         self.metrics.revocation("user", count);
         Ok(count)
     }
 
-    pub async fn revoke_environment_sessions(&self, environment_id: &str, actor: &Actor) -> ServiceResult<u64> {
-        let w = self.watermark(actor);
-        let count = self.store.environments.revoke_all_sessions(environment_id, &w).await?;
-        self.revocations.write().raise_environment_watermark(environment_id, w.before);
+    pub async fn revoke_environment_sessions(
+        &self,
+        environment_id: &str,
+        actor: &Actor,
+    ) -> ServiceResult<u64> {
+        let now = self.clock.now();
+        let (count, watermark) = self
+            .store
+            .environments
+            .revoke_all_sessions(
+                environment_id,
+                &actor.revocation(to_millis(now)),
+                now.unix_timestamp(),
+            )
+            .await?;
+        self.revocations
+            .write()
+            .raise_environment_watermark(environment_id, watermark);
         self.metrics.revocation("environment", count);
         Ok(count)
     }

@@ -39,7 +39,10 @@ impl UserInfo {
             verified_credentials: u
                 .email
                 .iter()
-                .map(|e| VerifiedCredential { kind: "email".into(), value: e.clone() })
+                .map(|e| VerifiedCredential {
+                    kind: "email".into(),
+                    value: e.clone(),
+                })
                 .collect(),
         }
     }
@@ -62,12 +65,23 @@ impl Services {
     ) -> ServiceResult<UserPage> {
         let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-            return Err(ValidationErrors::single("limit", format!("must be between 1 and {MAX_PAGE_SIZE}")).into());
+            return Err(ValidationErrors::single(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            )
+            .into());
         }
         let email = email
-            .map(|e| EmailAddress::parse(e).map_err(|err| ValidationErrors::single("email", err.to_string())))
+            .map(|e| {
+                EmailAddress::parse(e)
+                    .map_err(|err| ValidationErrors::single("email", err.to_string()))
+            })
             .transpose()?;
-        let query = UserQuery { email: email.map(|e| e.as_str().to_string()), after: cursor, limit: limit + 1 };
+        let query = UserQuery {
+            email: email.map(|e| e.as_str().to_string()),
+            after: cursor,
+            limit: limit + 1,
+        };
         let mut rows = self.store.users.list(environment_id, &query).await?;
         let next_cursor = if rows.len() > limit as usize {
             rows.truncate(limit as usize);
@@ -75,10 +89,17 @@ impl Services {
         } else {
             None
         };
-        Ok(UserPage { data: rows.iter().map(UserInfo::from_record).collect(), next_cursor })
+        Ok(UserPage {
+            data: rows.iter().map(UserInfo::from_record).collect(),
+            next_cursor,
+        })
     }
 
     pub async fn user(&self, environment_id: &str, user_id: &str) -> ServiceResult<UserRecord> {
-        self.store.users.get(environment_id, user_id).await?.ok_or(ServiceError::NotFound)
+        self.store
+            .users
+            .get(environment_id, user_id)
+            .await?
+            .ok_or(ServiceError::NotFound)
     }
 }

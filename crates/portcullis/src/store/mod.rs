@@ -49,10 +49,17 @@ pub trait EnvironmentStore: Send + Sync {
         new_key: Option<&SigningKeyRecord>,
         now: i64,
     ) -> StoreResult<()>;
+    /// The active key first, then retired keys, newest first.
     async fn signing_keys(&self, environment_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;
-    /// Raises the environment's revocation watermark. Returns how many
-    /// sessions were alive and not yet revoked.
-    async fn revoke_all_sessions(&self, environment_id: &str, revocation: &Watermark) -> StoreResult<u64>;
+    /// Raises the environment's revocation watermark above every `iat`
+    /// issued so far. Returns how many sessions it revoked (alive and not
+    /// revoked before) and the new watermark. Flat in the number of sessions.
+    async fn revoke_all_sessions(
+        &self,
+        environment_id: &str,
+        revocation: &Revocation,
+        now_s: i64,
+    ) -> StoreResult<(u64, i64)>;
     async fn watermarks(&self) -> StoreResult<Vec<(String, i64)>>;
 }
 
@@ -67,11 +74,21 @@ pub trait ApiTokenStore: Send + Sync {
 pub trait UserStore: Send + Sync {
     /// The user with this e-mail in the environment, created if new.
     /// The flag says whether it was created now.
-    async fn find_or_create_by_email(&self, candidate: &UserRecord) -> StoreResult<(UserRecord, bool)>;
+    async fn find_or_create_by_email(
+        &self,
+        candidate: &UserRecord,
+    ) -> StoreResult<(UserRecord, bool)>;
     async fn get(&self, environment_id: &str, user_id: &str) -> StoreResult<Option<UserRecord>>;
     async fn list(&self, environment_id: &str, query: &UserQuery) -> StoreResult<Vec<UserRecord>>;
-    /// Raises the user's watermark; returns how many sessions were alive.
-    async fn revoke_sessions(&self, environment_id: &str, user_id: &str, revocation: &Watermark) -> StoreResult<u64>;
+    /// Raises the user's watermark above every `iat` issued to them so far;
+    /// returns how many sessions it revoked and the new watermark.
+    async fn revoke_sessions(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        revocation: &Revocation,
+        now_s: i64,
+    ) -> StoreResult<(u64, i64)>;
     async fn watermarks(&self) -> StoreResult<Vec<(String, i64)>>;
 }
 
@@ -90,19 +107,34 @@ pub trait VerificationStore: Send + Sync {
     ) -> StoreResult<Option<VerificationRecord>>;
     /// Marks it used; false if another request used it first.
     async fn consume(&self, verification_id: &str, now: i64) -> StoreResult<bool>;
+    /// Deletes verifications that expired before `now_ms`.
+    async fn prune_expired(&self, now_ms: i64) -> StoreResult<()>;
 }
 
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     async fn insert(&self, session: &SessionRecord) -> StoreResult<()>;
-    async fn get(&self, environment_id: &str, session_id: &str) -> StoreResult<Option<SessionView>>;
-    async fn list_for_user(&self, environment_id: &str, user_id: &str, filter: &SessionFilter) -> StoreResult<Vec<SessionView>>;
+    async fn get(&self, environment_id: &str, session_id: &str)
+    -> StoreResult<Option<SessionView>>;
+    async fn list_for_user(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        filter: &SessionFilter,
+    ) -> StoreResult<Vec<SessionView>>;
     /// Revokes one session; `None` if it does not exist in the environment.
     /// Revoking a revoked session changes nothing and returns it as it is.
-    async fn revoke(&self, environment_id: &str, session_id: &str, revocation: &Revocation) -> StoreResult<Option<SessionView>>;
+    async fn revoke(
+        &self,
+        environment_id: &str,
+        session_id: &str,
+        revocation: &Revocation,
+    ) -> StoreResult<Option<SessionView>>;
     /// Revoked sessions that could still be presented (`exp > now_s`).
     async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>>;
     async fn record_activity(&self, activity: &[(String, i64)]) -> StoreResult<()>;
+    /// Forgets session counters of minutes before `now_ms`.
+    async fn prune_expired(&self, now_ms: i64) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -132,7 +164,11 @@ impl Store {
             sqlite::open(database_url).await
         } else {
             Err(StoreError::UnsupportedUrl(
-                database_url.split("://").next().unwrap_or_default().to_string(),
+                database_url
+                    .split("://")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
             ))
         }
     }

@@ -139,8 +139,6 @@ pub struct Revocation {
 pub struct Watermark {
     pub before: i64,
     pub revocation: Revocation,
-    /// Used to count what was still alive.
-    pub now_s: i64,
 }
 
 #[derive(Debug, Clone)]

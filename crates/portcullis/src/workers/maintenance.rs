@@ -21,7 +21,17 @@ pub async fn run(services: Arc<Services>, every: Duration) {
         ticker.tick().await;
         flush_activity(&services).await;
         let now_s = services.clock.now().unix_timestamp();
-        services.revocations.write().prune(now_s, i64::from(MAX_JWT_EXPIRATION_SECONDS));
+        services
+            .revocations
+            .write()
+            .prune(now_s, i64::from(MAX_JWT_EXPIRATION_SECONDS));
         services.rate_limits.forget_idle();
+        let now_ms = crate::clock::to_millis(services.clock.now());
+        if let Err(e) = services.store.sessions.prune_expired(now_ms).await {
+            tracing::warn!(error = %e, "could not prune session counters");
+        }
+        if let Err(e) = services.store.verifications.prune_expired(now_ms).await {
+            tracing::warn!(error = %e, "could not prune verifications");
+        }
     }
 }

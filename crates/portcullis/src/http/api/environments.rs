@@ -82,5 +82,7 @@ pub async fn patch_security_settings(
     ApiJson(patch): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<SecuritySettings>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
-    Ok(Json(services.update_security_settings(env.id(), &patch).await?))
+    Ok(Json(
+        services.update_security_settings(env.id(), &patch).await?,
+    ))
 }

@@ -19,7 +19,10 @@ use crate::services::environments::EnvironmentRuntime;
 pub fn router() -> OpenApiRouter<Arc<Services>> {
     OpenApiRouter::new()
         .routes(routes!(environments::get_environment))
-        .routes(routes!(environments::get_security_settings, environments::patch_security_settings))
+        .routes(routes!(
+            environments::get_security_settings,
+            environments::patch_security_settings
+        ))
         .routes(routes!(users::list_users))
         .routes(routes!(users::get_user))
         .routes(routes!(users::user_sessions))

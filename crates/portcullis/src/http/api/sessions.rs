@@ -30,7 +30,11 @@ pub async fn revoke_session(
 ) -> ApiResult<Json<SessionInfo>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
     let actor = Actor::ApiToken(auth.0.token_id.clone());
-    Ok(Json(services.revoke_session(env.id(), &session_id, None, &actor).await?))
+    Ok(Json(
+        services
+            .revoke_session(env.id(), &session_id, None, &actor)
+            .await?,
+    ))
 }
 
 /// Revokes every session in the environment: one watermark, O(1) to record.
@@ -45,7 +49,11 @@ pub async fn revoke_environment_sessions(
 ) -> ApiResult<Json<RevokedCount>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
     let actor = Actor::ApiToken(auth.0.token_id.clone());
-    Ok(Json(RevokedCount { revoked_count: services.revoke_environment_sessions(env.id(), &actor).await? }))
+    Ok(Json(RevokedCount {
+        revoked_count: services
+            .revoke_environment_sessions(env.id(), &actor)
+            .await?,
+    }))
 }
 
 /// RFC 7662-shaped: `{active: false}` for any token that would be refused.

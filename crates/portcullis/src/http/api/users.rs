@@ -41,9 +41,14 @@ pub struct RevokedCount {
     pub revoked_count: u64,
 }
 
-fn query<T: serde::de::DeserializeOwned>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, ApiError> {
+fn query<T: serde::de::DeserializeOwned>(
+    q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
     q.map(|Query(v)| v).map_err(|e| {
-        ApiError::validation(crate::domain::validation::ValidationErrors::single("query", e.body_text()))
+        ApiError::validation(crate::domain::validation::ValidationErrors::single(
+            "query",
+            e.body_text(),
+        ))
     })
 }
 
@@ -59,7 +64,11 @@ pub async fn list_users(
 ) -> ApiResult<Json<UserPage>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
     let q = query(q)?;
-    Ok(Json(services.list_users(env.id(), q.email.as_deref(), q.cursor, q.limit).await?))
+    Ok(Json(
+        services
+            .list_users(env.id(), q.email.as_deref(), q.cursor, q.limit)
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/users/{user_id}", tag = "management",
@@ -72,7 +81,9 @@ pub async fn get_user(
     Path((environment_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserInfo>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
-    Ok(Json(UserInfo::from_record(&services.user(env.id(), &user_id).await?)))
+    Ok(Json(UserInfo::from_record(
+        &services.user(env.id(), &user_id).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/users/{user_id}/sessions", tag = "management",
@@ -92,7 +103,11 @@ pub async fn user_sessions(
         Some(false) => SessionFilter::NotRevoked,
     };
     services.user(env.id(), &user_id).await?;
-    Ok(Json(UserSessions { data: services.sessions_of_user(env.id(), &user_id, filter).await? }))
+    Ok(Json(UserSessions {
+        data: services
+            .sessions_of_user(env.id(), &user_id, filter)
+            .await?,
+    }))
 }
 
 /// Revokes every session of the user: one watermark, whatever their number.
@@ -107,7 +122,11 @@ pub async fn revoke_user_sessions(
 ) -> ApiResult<Json<RevokedCount>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
     let revoked_count = services
-        .revoke_user_sessions(env.id(), &user_id, &Actor::ApiToken(auth.0.token_id.clone()))
+        .revoke_user_sessions(
+            env.id(),
+            &user_id,
+            &Actor::ApiToken(auth.0.token_id.clone()),
+        )
         .await?;
     Ok(Json(RevokedCount { revoked_count }))
 }

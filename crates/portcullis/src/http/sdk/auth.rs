@@ -40,7 +40,9 @@ pub async fn email_start(
     Client(client): Client,
     ApiJson(body): ApiJson<EmailStart>,
 ) -> ApiResult<(StatusCode, Json<VerificationStarted>)> {
-    let started = services.start_email_sign_in(&environment_id, &body.email, &client).await?;
+    let started = services
+        .start_email_sign_in(&environment_id, &body.email, &client)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(started)))
 }
 

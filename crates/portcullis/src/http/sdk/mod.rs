@@ -36,18 +36,26 @@ pub struct SdkSession {
     pub claims: SessionClaims,
 }
 
-pub async fn environment_from_path(parts: &mut Parts, services: &Services) -> Result<Arc<EnvironmentRuntime>, ApiError> {
+pub async fn environment_from_path(
+    parts: &mut Parts,
+    services: &Services,
+) -> Result<Arc<EnvironmentRuntime>, ApiError> {
     let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, &())
         .await
         .map_err(|_| ApiError::not_found())?;
-    let id = params.get("environment_id").ok_or_else(ApiError::not_found)?;
+    let id = params
+        .get("environment_id")
+        .ok_or_else(ApiError::not_found)?;
     Ok(services.environment(id).await?)
 }
 
 impl FromRequestParts<Arc<Services>> for SdkSession {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, services: &Arc<Services>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        services: &Arc<Services>,
+    ) -> Result<Self, Self::Rejection> {
         let env = environment_from_path(parts, services).await?;
         let token = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
         let claims = services.check_session_token(&env, token);
@@ -57,6 +65,9 @@ impl FromRequestParts<Arc<Services>> for SdkSession {
             Err(ServiceError::SessionRevoked) => "revoked",
             Err(_) => "invalid",
         });
-        Ok(SdkSession { claims: claims?, env })
+        Ok(SdkSession {
+            claims: claims?,
+            env,
+        })
     }
 }

@@ -34,7 +34,10 @@ pub struct SessionList {
         (status = 401, description = "missing_credentials, invalid_token, token_expired or session_revoked",
             body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn current_session(State(services): State<Arc<Services>>, session: SdkSession) -> Json<CurrentSession> {
+pub async fn current_session(
+    State(services): State<Arc<Services>>,
+    session: SdkSession,
+) -> Json<CurrentSession> {
     let c = &session.claims;
     let user = UserInfo {
         id: c.sub.clone(),
@@ -44,11 +47,17 @@ pub async fn current_session(State(services): State<Arc<Services>>, session: Sdk
         verified_credentials: c
             .email
             .iter()
-            .map(|e| VerifiedCredential { kind: "email".into(), value: e.clone() })
+            .map(|e| VerifiedCredential {
+                kind: "email".into(),
+                value: e.clone(),
+            })
             .collect(),
     };
     let last_active = Some(to_millis(services.clock.now()));
-    Json(CurrentSession { session: SessionInfo::from_claims(c, last_active), user })
+    Json(CurrentSession {
+        session: SessionInfo::from_claims(c, last_active),
+        user,
+    })
 }
 
 /// Revokes the caller's session.
@@ -56,9 +65,19 @@ pub async fn current_session(State(services): State<Arc<Services>>, session: Sdk
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
     responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn logout(State(services): State<Arc<Services>>, session: SdkSession) -> ApiResult<StatusCode> {
+pub async fn logout(
+    State(services): State<Arc<Services>>,
+    session: SdkSession,
+) -> ApiResult<StatusCode> {
     let c = &session.claims;
-    services.revoke_session(session.env.id(), &c.sid, Some(&c.sub), &Actor::User(c.sub.clone())).await?;
+    services
+        .revoke_session(
+            session.env.id(),
+            &c.sid,
+            Some(&c.sub),
+            &Actor::User(c.sub.clone()),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -67,10 +86,17 @@ pub async fn logout(State(services): State<Arc<Services>>, session: SdkSession) 
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
     responses((status = 200, body = SessionList), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn own_sessions(State(services): State<Arc<Services>>, session: SdkSession) -> ApiResult<Json<SessionList>> {
+pub async fn own_sessions(
+    State(services): State<Arc<Services>>,
+    session: SdkSession,
+) -> ApiResult<Json<SessionList>> {
     let now = to_millis(services.clock.now());
     let data = services
-        .sessions_of_user(session.env.id(), &session.claims.sub, SessionFilter::Live(now))
+        .sessions_of_user(
+            session.env.id(),
+            &session.claims.sub,
+            SessionFilter::Live(now),
+        )
         .await?;
     Ok(Json(SessionList { data }))
 }
@@ -91,7 +117,12 @@ pub async fn revoke_own_session(
 ) -> ApiResult<StatusCode> {
     let c = &session.claims;
     services
-        .revoke_session(session.env.id(), &session_id, Some(&c.sub), &Actor::User(c.sub.clone()))
+        .revoke_session(
+            session.env.id(),
+            &session_id,
+            Some(&c.sub),
+            &Actor::User(c.sub.clone()),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -32,10 +32,15 @@ pub struct OpenIdConfiguration {
 #[utoipa::path(get, path = "/sdk/v1/{environment_id}/.well-known/jwks.json", tag = "sdk",
     params(("environment_id" = String, Path)),
     responses((status = 200, body = JwkSet), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn jwks(State(services): State<Arc<Services>>, Path(environment_id): Path<String>) -> ApiResult<Json<JwkSet>> {
+pub async fn jwks(
+    State(services): State<Arc<Services>>,
+    Path(environment_id): Path<String>,
+) -> ApiResult<Json<JwkSet>> {
     let env = services.environment(&environment_id).await?;
     let now = to_millis(services.clock.now());
-    Ok(Json(JwkSet { keys: env.published_keys(now).into_iter().cloned().collect() }))
+    Ok(Json(JwkSet {
+        keys: env.published_keys(now).into_iter().cloned().collect(),
+    }))
 }
 
 #[utoipa::path(get, path = "/sdk/v1/{environment_id}/.well-known/openid-configuration", tag = "sdk",
@@ -55,12 +60,26 @@ pub async fn openid_configuration(
             env.id()
         ),
         issuer: env.issuer.clone(),
-        id_token_signing_alg_values_supported: TokenAlgorithm::all().iter().map(|a| a.as_str().to_string()).collect(),
+        id_token_signing_alg_values_supported: TokenAlgorithm::all()
+            .iter()
+            .map(|a| a.as_str().to_string())
+            .collect(),
         token_endpoint_auth_methods_supported: strings(&["none"]),
         response_types_supported: strings(&["token"]),
         subject_types_supported: strings(&["public"]),
         claims_supported: strings(&[
-            "iss", "sub", "aud", "sid", "environment_id", "iat", "nbf", "exp", "jti", "scope", "amr", "email",
+            "iss",
+            "sub",
+            "aud",
+            "sid",
+            "environment_id",
+            "iat",
+            "nbf",
+            "exp",
+            "jti",
+            "scope",
+            "amr",
+            "email",
         ]),
     }))
 }

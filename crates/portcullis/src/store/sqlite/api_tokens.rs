@@ -4,7 +4,10 @@ use sqlx::{Sqlite, Transaction};
 use super::{SqliteDb, db};
 use crate::store::{ApiTokenRecord, ApiTokenStore, StoreResult};
 
-pub(super) async fn insert_token(tx: &mut Transaction<'_, Sqlite>, t: &ApiTokenRecord) -> StoreResult<()> {
+pub(super) async fn insert_token(
+    tx: &mut Transaction<'_, Sqlite>,
+    t: &ApiTokenRecord,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO api_tokens (id, organization_id, environment_id, role, note, token_hash, created_at, expires_at, \
          revoked_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -36,7 +39,7 @@ impl ApiTokenStore for SqliteDb {
     }
 
     async fn insert(&self, token: &ApiTokenRecord) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         insert_token(&mut tx, token).await?;
         tx.commit().await.map_err(db)
     }

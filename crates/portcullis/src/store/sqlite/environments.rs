@@ -2,9 +2,18 @@ use async_trait::async_trait;
 use sqlx::{Sqlite, Transaction};
 
 use super::{SqliteDb, db};
-use crate::store::{EnvironmentRecord, EnvironmentStore, SigningKeyRecord, StoreError, StoreResult, Watermark};
+use sqlx::AssertSqlSafe;
 
-pub(super) async fn insert_key(tx: &mut Transaction<'_, Sqlite>, k: &SigningKeyRecord) -> StoreResult<()> {
+use super::session_counts::{FROM_JOINED, MINUTE_MS, alive};
+use crate::domain::revocation::next_watermark;
+use crate::store::{
+    EnvironmentRecord, EnvironmentStore, Revocation, SigningKeyRecord, StoreError, StoreResult,
+};
+
+pub(super) async fn insert_key(
+    tx: &mut Transaction<'_, Sqlite>,
+    k: &SigningKeyRecord,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO signing_keys (kid, environment_id, algorithm, private_key_sealed, public_jwk, created_at, retired_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -21,15 +30,6 @@ pub(super) async fn insert_key(tx: &mut Transaction<'_, Sqlite>, k: &SigningKeyR
     .map_err(db)?;
     Ok(())
 }
-
-/// Counts the sessions a new watermark newly covers: alive, not revoked one
-/// by one, not already under an older watermark. `extra` narrows it (a user).
-pub(super) const COUNT_NEWLY_REVOKED: &str = "SELECT COUNT(*) FROM sessions s \
-     JOIN users u ON u.id = s.user_id JOIN environments e ON e.id = s.environment_id \
-     WHERE s.environment_id = $1 AND s.expires_at > $2 AND s.revoked_at IS NULL \
-       AND s.iat < $3 \
-       AND s.iat >= COALESCE(u.sessions_revoked_before, 0) \
-       AND s.iat >= COALESCE(e.sessions_revoked_before, 0)";
 
 #[async_trait]
 impl EnvironmentStore for SqliteDb {
@@ -48,7 +48,7 @@ impl EnvironmentStore for SqliteDb {
         new_key: Option<&SigningKeyRecord>,
         now: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let updated = sqlx::query("UPDATE environments SET settings_json = $1 WHERE id = $2")
             .bind(settings_json)
             .bind(environment_id)
@@ -72,7 +72,8 @@ impl EnvironmentStore for SqliteDb {
 
     async fn signing_keys(&self, environment_id: &str) -> StoreResult<Vec<SigningKeyRecord>> {
         sqlx::query_as::<_, SigningKeyRecord>(
-            "SELECT * FROM signing_keys WHERE environment_id = $1 ORDER BY created_at DESC, kid",
+            "SELECT * FROM signing_keys WHERE environment_id = $1 \
+             ORDER BY (retired_at IS NOT NULL), created_at DESC, kid",
         )
         .bind(environment_id)
         .fetch_all(&self.pool)
@@ -80,32 +81,68 @@ impl EnvironmentStore for SqliteDb {
         .map_err(db)
     }
 
-    async fn revoke_all_sessions(&self, environment_id: &str, w: &Watermark) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let count: i64 = sqlx::query_scalar(COUNT_NEWLY_REVOKED)
+    async fn revoke_all_sessions(
+        &self,
+        environment_id: &str,
+        r: &Revocation,
+        now_s: i64,
+    ) -> StoreResult<(u64, i64)> {
+        let mut tx = self.write().await?;
+        // Above the environment's watermark and every user watermark in it:
+        // those are the highest `iat`s that can have been issued.
+        let highest: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT e.sessions_revoked_before, \
+             (SELECT MAX(u.sessions_revoked_before) FROM users u WHERE u.environment_id = e.id \
+                AND u.sessions_revoked_before IS NOT NULL) \
+             FROM environments e WHERE e.id = $1",
+        )
+        .bind(environment_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let (env_w, user_w) = highest.ok_or(StoreError::NotFound)?;
+        let watermark = next_watermark(now_s, env_w.max(user_w));
+        let now_ms = r.at;
+        let this_minute = now_ms.div_euclid(MINUTE_MS);
+        // Exact for the minute under way (some of its sessions have expired),
+        // counters for every later minute.
+        let this_minute_live: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) {FROM_JOINED} WHERE s.environment_id = $1 AND s.expires_at < $2 AND {}",
+            alive("$3")
+        )))
+        .bind(environment_id)
+        .bind((this_minute + 1) * MINUTE_MS)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let later: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(live), 0) FROM session_counts WHERE environment_id = $1 AND expires_minute > $2",
+        )
+        .bind(environment_id)
+        .bind(this_minute)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("DELETE FROM session_counts WHERE environment_id = $1")
             .bind(environment_id)
-            .bind(w.revocation.at)
-            .bind(w.before)
-            .fetch_one(&mut *tx)
+            .execute(&mut *tx)
             .await
             .map_err(db)?;
-        let updated = sqlx::query(
-            "UPDATE environments SET sessions_revoked_before = MAX(COALESCE(sessions_revoked_before, 0), $1), \
-             sessions_revoked_at = $2, sessions_revoked_by_kind = $3, sessions_revoked_by_id = $4 WHERE id = $5",
+        sqlx::query(
+            "UPDATE environments SET sessions_revoked_before = $1, sessions_revoked_at = $2, \
+             sessions_revoked_by_kind = $3, sessions_revoked_by_id = $4 WHERE id = $5",
         )
-        .bind(w.before)
-        .bind(w.revocation.at)
-        .bind(&w.revocation.by_kind)
-        .bind(&w.revocation.by_id)
+        .bind(watermark)
+        .bind(r.at)
+        .bind(&r.by_kind)
+        .bind(&r.by_id)
         .bind(environment_id)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
         tx.commit().await.map_err(db)?;
-        Ok(count.max(0) as u64)
+        Ok(((this_minute_live + later).max(0) as u64, watermark))
     }
 
     async fn watermarks(&self) -> StoreResult<Vec<(String, i64)>> {

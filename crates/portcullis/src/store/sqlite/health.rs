@@ -6,7 +6,10 @@ use crate::store::{HealthStore, StoreResult};
 #[async_trait]
 impl HealthStore for SqliteDb {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@ mod api_tokens;
 mod environments;
 mod health;
 mod organizations;
+mod session_counts;
 mod sessions;
 mod users;
 mod verifications;
@@ -20,6 +21,14 @@ use super::{Store, StoreError, StoreResult};
 #[derive(Clone)]
 pub struct SqliteDb {
     pool: SqlitePool,
+}
+
+impl SqliteDb {
+    /// A write transaction that takes the write lock at once, so a read
+    /// inside it can never deadlock on upgrading to a write.
+    async fn write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
 }
 
 pub async fn open(database_url: &str) -> StoreResult<Store> {
@@ -55,7 +64,9 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
 /// Maps a driver error; unique violations become conflicts.
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(d.message().to_string()),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(d.message().to_string())
+        }
         sqlx::Error::RowNotFound => StoreError::NotFound,
         _ => StoreError::Database(e.to_string()),
     }

@@ -2,13 +2,14 @@ use async_trait::async_trait;
 
 use super::{SqliteDb, db};
 use crate::store::{
-    EnvironmentRecord, NewTenant, OrganizationRecord, OrganizationStore, ProjectRecord, StoreResult, TenantRecord,
+    EnvironmentRecord, NewTenant, OrganizationRecord, OrganizationStore, ProjectRecord,
+    StoreResult, TenantRecord,
 };
 
 #[async_trait]
 impl OrganizationStore for SqliteDb {
     async fn create_tenant(&self, t: &NewTenant) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let o = &t.organization;
         sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&o.id)
@@ -18,14 +19,16 @@ impl OrganizationStore for SqliteDb {
             .await
             .map_err(db)?;
         let p = &t.project;
-        sqlx::query("INSERT INTO projects (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&p.id)
-            .bind(&p.organization_id)
-            .bind(&p.name)
-            .bind(p.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO projects (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&p.id)
+        .bind(&p.organization_id)
+        .bind(&p.name)
+        .bind(p.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         for e in &t.environments {
             sqlx::query(
                 "INSERT INTO environments (id, project_id, organization_id, kind, settings_json, locked, created_at) \
@@ -67,11 +70,17 @@ impl OrganizationStore for SqliteDb {
         .fetch_one(&self.pool)
         .await
         .map_err(db)?;
-        let environments = sqlx::query_as::<_, EnvironmentRecord>("SELECT * FROM environments WHERE project_id = $1 ORDER BY kind")
-            .bind(&project.id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(Some(TenantRecord { organization, project, environments }))
+        let environments = sqlx::query_as::<_, EnvironmentRecord>(
+            "SELECT * FROM environments WHERE project_id = $1 ORDER BY kind",
+        )
+        .bind(&project.id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(Some(TenantRecord {
+            organization,
+            project,
+            environments,
+        }))
     }
 }

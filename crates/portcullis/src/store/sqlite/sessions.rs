@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, FromRow};
 
+use super::session_counts::{self, FROM_JOINED, MINUTE_MS, alive};
 use super::{SqliteDb, db};
 use crate::store::{
     Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreResult, Watermark,
@@ -30,11 +31,19 @@ struct ViewRow {
     e_by: Option<String>,
 }
 
-fn watermark(before: Option<i64>, at: Option<i64>, kind: Option<String>, by: Option<String>) -> Option<Watermark> {
+fn watermark(
+    before: Option<i64>,
+    at: Option<i64>,
+    kind: Option<String>,
+    by: Option<String>,
+) -> Option<Watermark> {
     Some(Watermark {
         before: before?,
-        revocation: Revocation { at: at?, by_kind: kind?, by_id: by },
-        now_s: 0,
+        revocation: Revocation {
+            at: at?,
+            by_kind: kind?,
+            by_id: by,
+        },
     })
 }
 
@@ -51,6 +60,7 @@ impl From<ViewRow> for SessionView {
 #[async_trait]
 impl SessionStore for SqliteDb {
     async fn insert(&self, s: &SessionRecord) -> StoreResult<()> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO sessions (id, environment_id, user_id, iat, created_at, expires_at, ip_address, user_agent, \
              last_active_at, revoked_at, revoked_by_kind, revoked_by_id, amr, scope) \
@@ -70,23 +80,35 @@ impl SessionStore for SqliteDb {
         .bind(&s.revoked_by_id)
         .bind(&s.amr)
         .bind(&s.scope)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
-        Ok(())
+        session_counts::add(&mut tx, &s.environment_id, s.expires_at, 1).await?;
+        tx.commit().await.map_err(db)
     }
 
-    async fn get(&self, environment_id: &str, session_id: &str) -> StoreResult<Option<SessionView>> {
-        let row = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!("{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2")))
-            .bind(session_id)
-            .bind(environment_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+    async fn get(
+        &self,
+        environment_id: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<SessionView>> {
+        let row = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
+            "{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2"
+        )))
+        .bind(session_id)
+        .bind(environment_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(row.map(Into::into))
     }
 
-    async fn list_for_user(&self, environment_id: &str, user_id: &str, filter: &SessionFilter) -> StoreResult<Vec<SessionView>> {
+    async fn list_for_user(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        filter: &SessionFilter,
+    ) -> StoreResult<Vec<SessionView>> {
         let condition = match filter {
             SessionFilter::All => "1 = 1".to_string(),
             SessionFilter::Revoked => REVOKED.to_string(),
@@ -111,19 +133,41 @@ impl SessionStore for SqliteDb {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    async fn revoke(&self, environment_id: &str, session_id: &str, r: &Revocation) -> StoreResult<Option<SessionView>> {
+    async fn revoke(
+        &self,
+        environment_id: &str,
+        session_id: &str,
+        r: &Revocation,
+    ) -> StoreResult<Option<SessionView>> {
+        let mut tx = self.write().await?;
+        let found: Option<(i64, bool)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT s.expires_at, {} {FROM_JOINED} WHERE s.id = $1 AND s.environment_id = $2",
+            alive("$3")
+        )))
+        .bind(session_id)
+        .bind(environment_id)
+        .bind(r.at)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some((expires_at, was_alive)) = found else {
+            return Ok(None);
+        };
         sqlx::query(
             "UPDATE sessions SET revoked_at = $1, revoked_by_kind = $2, revoked_by_id = $3 \
-             WHERE id = $4 AND environment_id = $5 AND revoked_at IS NULL",
+             WHERE id = $4 AND revoked_at IS NULL",
         )
         .bind(r.at)
         .bind(&r.by_kind)
         .bind(&r.by_id)
         .bind(session_id)
-        .bind(environment_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
+        if was_alive {
+            session_counts::add(&mut tx, environment_id, expires_at, -1).await?;
+        }
+        tx.commit().await.map_err(db)?;
         self.get(environment_id, session_id).await
     }
 
@@ -141,7 +185,7 @@ impl SessionStore for SqliteDb {
         if activity.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         for (id, at) in activity {
             sqlx::query("UPDATE sessions SET last_active_at = MAX(COALESCE(last_active_at, 0), $1) WHERE id = $2")
                 .bind(at)
@@ -151,5 +195,14 @@ impl SessionStore for SqliteDb {
                 .map_err(db)?;
         }
         tx.commit().await.map_err(db)
+    }
+
+    async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM session_counts WHERE expires_minute < $1")
+            .bind(now_ms.div_euclid(MINUTE_MS))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 }

@@ -1,8 +1,10 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
+use super::session_counts::{self, FROM_JOINED, MINUTE_MS, alive};
 use super::{SqliteDb, db};
-use crate::store::{StoreError, StoreResult, UserQuery, UserRecord, UserStore, Watermark};
+use crate::domain::revocation::next_watermark;
+use crate::store::{Revocation, StoreError, StoreResult, UserQuery, UserRecord, UserStore};
 
 #[async_trait]
 impl UserStore for SqliteDb {
@@ -18,12 +20,14 @@ impl UserStore for SqliteDb {
         .execute(&self.pool)
         .await
         .map_err(db)?;
-        let user = sqlx::query_as::<_, UserRecord>("SELECT * FROM users WHERE environment_id = $1 AND email = $2")
-            .bind(&c.environment_id)
-            .bind(&c.email)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
+        let user = sqlx::query_as::<_, UserRecord>(
+            "SELECT * FROM users WHERE environment_id = $1 AND email = $2",
+        )
+        .bind(&c.environment_id)
+        .bind(&c.email)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
         Ok((user, inserted.rows_affected() == 1))
     }
 
@@ -50,35 +54,57 @@ impl UserStore for SqliteDb {
         .map_err(db)
     }
 
-    async fn revoke_sessions(&self, environment_id: &str, user_id: &str, w: &Watermark) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let count: i64 = sqlx::query_scalar(AssertSqlSafe(format!("{} AND s.user_id = $4", super::environments::COUNT_NEWLY_REVOKED)))
-            .bind(environment_id)
-            .bind(w.revocation.at)
-            .bind(w.before)
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-        let updated = sqlx::query(
-            "UPDATE users SET sessions_revoked_before = MAX(COALESCE(sessions_revoked_before, 0), $1), \
-             sessions_revoked_at = $2, sessions_revoked_by_kind = $3, sessions_revoked_by_id = $4 \
-             WHERE id = $5 AND environment_id = $6",
+    async fn revoke_sessions(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        r: &Revocation,
+        now_s: i64,
+    ) -> StoreResult<(u64, i64)> {
+        let mut tx = self.write().await?;
+        let highest: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT u.sessions_revoked_before, e.sessions_revoked_before FROM users u \
+             JOIN environments e ON e.id = u.environment_id WHERE u.id = $1 AND u.environment_id = $2",
         )
-        .bind(w.before)
-        .bind(w.revocation.at)
-        .bind(&w.revocation.by_kind)
-        .bind(&w.revocation.by_id)
+        .bind(user_id)
+        .bind(environment_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let (user_w, env_w) = highest.ok_or(StoreError::NotFound)?;
+        let watermark = next_watermark(now_s, user_w.max(env_w));
+        let by_minute: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT s.expires_at / {MINUTE_MS}, COUNT(*) {FROM_JOINED} \
+             WHERE s.environment_id = $1 AND s.user_id = $2 AND s.iat < $3 AND {} \
+             GROUP BY s.expires_at / {MINUTE_MS}",
+            alive("$4")
+        )))
+        .bind(environment_id)
+        .bind(user_id)
+        .bind(watermark)
+        .bind(r.at)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        for (minute, count) in &by_minute {
+            session_counts::add(&mut tx, environment_id, minute * MINUTE_MS, -count).await?;
+        }
+        sqlx::query(
+            "UPDATE users SET sessions_revoked_before = $1, sessions_revoked_at = $2, \
+             sessions_revoked_by_kind = $3, sessions_revoked_by_id = $4 WHERE id = $5 AND environment_id = $6",
+        )
+        .bind(watermark)
+        .bind(r.at)
+        .bind(&r.by_kind)
+        .bind(&r.by_id)
         .bind(user_id)
         .bind(environment_id)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
         tx.commit().await.map_err(db)?;
-        Ok(count.max(0) as u64)
+        let revoked: i64 = by_minute.iter().map(|(_, c)| c).sum();
+        Ok((revoked.max(0) as u64, watermark))
     }
 
     async fn watermarks(&self) -> StoreResult<Vec<(String, i64)>> {

@@ -47,12 +47,23 @@ impl VerificationStore for SqliteDb {
     }
 
     async fn consume(&self, verification_id: &str, now: i64) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE verifications SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL")
-            .bind(now)
-            .bind(verification_id)
+        let done = sqlx::query(
+            "UPDATE verifications SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL",
+        )
+        .bind(now)
+        .bind(verification_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM verifications WHERE expires_at < $1")
+            .bind(now_ms)
             .execute(&self.pool)
             .await
             .map_err(db)?;
-        Ok(done.rows_affected() == 1)
+        Ok(())
     }
 }

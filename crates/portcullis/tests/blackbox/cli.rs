@@ -1,0 +1,316 @@
+//! The `portcullis` binary as an operator runs it (points 1–3), and the
+//! rule that no secret reaches the log.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use crate::harness::eventually;
+
+fn portcullis() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    for var in [
+        "PORTCULLIS_DATA_DIR",
+        "PORTCULLIS_LISTEN",
+        "PORTCULLIS_CONFIG",
+        "PORTCULLIS_MASTER_KEY",
+        "PORTCULLIS_SMTP_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn init_json(dir: &std::path::Path) -> Value {
+    let out = portcullis()
+        .args(["init", "--json", "--data-dir"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// A running `portcullis serve` whose log lines are collected.
+struct Server {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+    base: String,
+}
+
+impl Server {
+    async fn start(cmd: &mut Command) -> Server {
+        let mut child = cmd
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let seen = log.clone();
+        let address = eventually("the server logs its address", || {
+            seen.lock().unwrap().iter().find_map(|l| {
+                l.contains("portcullis is listening")
+                    .then(|| {
+                        l.split("address=")
+                            .nth(1)?
+                            .split_whitespace()
+                            .next()
+                            .map(String::from)
+                    })
+                    .flatten()
+            })
+        })
+        .await;
+        Server {
+            child,
+            log,
+            base: format!("http://{address}"),
+        }
+    }
+
+    fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn init_creates_once_then_adds_owner_tokens_with_the_same_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = init_json(dir.path());
+    for key in ["organization_id", "project_id", "api_token"] {
+        assert!(first[key].is_string(), "{key}");
+    }
+    assert!(
+        first["environments"]["sandbox"]
+            .as_str()
+            .unwrap()
+            .starts_with("env_")
+    );
+    assert!(
+        first["environments"]["live"]
+            .as_str()
+            .unwrap()
+            .starts_with("env_")
+    );
+    assert!(first["api_token"].as_str().unwrap().starts_with("pcl_"));
+    let second = init_json(dir.path());
+    for key in ["organization_id", "project_id", "environments"] {
+        assert_eq!(first[key], second[key], "{key}");
+    }
+    assert_ne!(first["api_token"], second["api_token"]);
+    // Stored only as a hash.
+    for name in ["portcullis.db", "portcullis.db-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(name)) {
+            let token = first["api_token"].as_str().unwrap().as_bytes();
+            assert!(
+                !bytes.windows(token.len()).any(|w| w == token),
+                "the token is in {name}"
+            );
+        }
+    }
+    let text = portcullis()
+        .args(["init", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains(first["organization_id"].as_str().unwrap()));
+    assert!(text.contains("pcl_"));
+}
+
+#[test]
+fn bad_configuration_exits_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("portcullis.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nlisten_port = 9\n").unwrap();
+    type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec!["--config".into(), config.display().to_string()],
+            vec![],
+            "listen_port",
+        ),
+        (
+            vec!["--listen".into(), "not-an-address".into()],
+            vec![],
+            "listen",
+        ),
+        (vec![], vec![("PORTCULLIS_LISTEN", "nowhere")], "listen"),
+        (
+            vec!["--public-url".into(), "ftp://x".into()],
+            vec![],
+            "public_url",
+        ),
+        (
+            vec!["--database-url".into(), "mysql://x".into()],
+            vec![],
+            "database_url",
+        ),
+        (
+            vec!["--config".into(), "/no/such/file.toml".into()],
+            vec![],
+            "/no/such/file.toml",
+        ),
+    ];
+    for (args, env, expected) in cases {
+        let out = portcullis()
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(&args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_wrong_master_key_stops_the_server_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    init_json(dir.path());
+    let other = portcullis::crypto::MasterKey::generate()
+        .unwrap()
+        .to_base64();
+    let out = portcullis()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("PORTCULLIS_MASTER_KEY", &other)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("master key does not match"), "{stderr}");
+    assert!(!stderr.contains(&other));
+}
+
+#[tokio::test]
+async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = portcullis();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "debug");
+    let server = Server::start(&mut cmd).await;
+    let log = server.log_text();
+    assert!(log.contains("initialized a new data directory"), "{log}");
+    let token_file = dir.path().join("owner-token");
+    let api_token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(api_token.starts_with("pcl_"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(dir.path().join("master.key"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+    let ids = init_json(dir.path());
+    let env = ids["environments"]["sandbox"].as_str().unwrap().to_string();
+    assert!(log.contains(&env) && log.contains(ids["organization_id"].as_str().unwrap()));
+
+    // A whole sign-in against the real binary.
+    let client = reqwest::Client::new();
+    let started: Value = client
+        .post(format!("{}/sdk/v1/{env}/auth/email/start", server.base))
+        .json(&json!({"email": "ada@example.com"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mail_dir = dir.path().join("mail");
+    let code = eventually("the code is mailed", || {
+        let entry = std::fs::read_dir(&mail_dir)
+            .ok()?
+            .flatten()
+            .find(|e| e.path().extension().is_some_and(|x| x == "eml"))?;
+        let text = std::fs::read_to_string(entry.path()).ok()?;
+        Some(
+            text.split("code is ")
+                .nth(1)?
+                .chars()
+                .take(6)
+                .collect::<String>(),
+        )
+    })
+    .await;
+    let verified: Value = client
+        .post(format!("{}/sdk/v1/{env}/auth/email/verify", server.base))
+        .json(&json!({"verification_id": started["verification_id"], "code": code}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwt = verified["token"].as_str().expect("signed in").to_string();
+    let status = client
+        .get(format!("{}/api/v1/environments/{env}", server.base))
+        .bearer_auth(&api_token)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+
+    let log = server.log_text();
+    let master_key = std::fs::read_to_string(dir.path().join("master.key")).unwrap();
+    for (what, secret) in [
+        ("code", code.as_str()),
+        ("JWT", jwt.as_str()),
+        ("API token", api_token.as_str()),
+        ("master key", master_key.trim()),
+    ] {
+        assert!(!log.contains(secret), "the {what} reached the log");
+    }
+    // The signature part alone must not leak either.
+    assert!(!log.contains(jwt.rsplit('.').next().unwrap()));
+
+    // A second start on the same directory does not initialize again.
+    drop(server);
+    let mut cmd = portcullis();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path());
+    let again = Server::start(&mut cmd).await;
+    assert!(
+        !again
+            .log_text()
+            .contains("initialized a new data directory")
+    );
+}

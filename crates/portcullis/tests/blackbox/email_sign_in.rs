@@ -1,0 +1,187 @@
+//! E-mail one-time-code sign-in (issue point 4).
+
+use serde_json::json;
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn a_code_signs_in_once_and_creates_the_user_the_first_time() {
+    let app = spawn_app().await;
+    let started = app.start_email(&app.sandbox, "Ada@Example.com").await;
+    let body = started.assert_status(202);
+    let vid = body["verification_id"].as_str().unwrap().to_string();
+    assert!(vid.starts_with("vrf_"));
+    assert!(body["expires_at"].as_str().unwrap().ends_with('Z'));
+
+    let code = app.take_code("ada@example.com").await;
+    assert_eq!(code.len(), 6);
+    let first = app.verify_email(&app.sandbox, &vid, &code).await;
+    let result = first.assert_status(200);
+    assert_eq!(result["user"]["email"], "ada@example.com");
+    assert_eq!(result["mfa"]["required"], false);
+    let user_id = result["user"]["id"].as_str().unwrap().to_string();
+
+    // Single use: the same code again is refused.
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_problem(400, "invalid_code");
+
+    // A second sign-in finds the same user, with a new session.
+    let (_, again) = app.sign_in(&app.sandbox, "ada@example.com").await;
+    assert_eq!(again["user"]["id"], user_id.as_str());
+    assert_ne!(again["session"]["id"], result["session"]["id"]);
+    let users = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/environments/{}/users", app.sandbox),
+            None,
+        )
+        .await;
+    assert_eq!(
+        users.assert_status(200)["data"].as_array().unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_answer_to_start_does_not_reveal_whether_the_address_is_known() {
+    let app = spawn_app().await;
+    app.sign_in(&app.sandbox, "known@example.com").await;
+    let known = app.start_email(&app.sandbox, "known@example.com").await;
+    let unknown = app.start_email(&app.sandbox, "unknown@example.com").await;
+    assert_eq!(known.status, unknown.status);
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&known.body), keys(&unknown.body));
+    assert_eq!(known.body["expires_at"], unknown.body["expires_at"]);
+}
+
+#[tokio::test]
+async fn five_wrong_codes_kill_the_verification_even_for_the_right_code() {
+    let app = spawn_app().await;
+    let vid = app.start_email(&app.sandbox, "eve@example.com").await.body["verification_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = app.take_code("eve@example.com").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        app.verify_email(&app.sandbox, &vid, wrong)
+            .await
+            .assert_problem(400, "invalid_code");
+    }
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_problem(400, "invalid_code");
+}
+
+#[tokio::test]
+async fn four_wrong_codes_still_leave_the_right_one_working() {
+    let app = spawn_app().await;
+    let vid = app.start_email(&app.sandbox, "bob@example.com").await.body["verification_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = app.take_code("bob@example.com").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..4 {
+        app.verify_email(&app.sandbox, &vid, wrong)
+            .await
+            .assert_problem(400, "invalid_code");
+    }
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
+async fn a_code_expires_after_ten_minutes() {
+    let app = spawn_app().await;
+    let vid = app.start_email(&app.sandbox, "late@example.com").await.body["verification_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = app.take_code("late@example.com").await;
+    app.advance(time::Duration::minutes(10));
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_problem(400, "invalid_code");
+}
+
+#[tokio::test]
+async fn a_code_just_inside_ten_minutes_works() {
+    let app = spawn_app().await;
+    let vid = app
+        .start_email(&app.sandbox, "ontime@example.com")
+        .await
+        .body["verification_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = app.take_code("ontime@example.com").await;
+    app.advance(time::Duration::seconds(599));
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
+async fn a_verification_belongs_to_its_environment() {
+    let app = spawn_app().await;
+    let vid = app
+        .start_email(&app.sandbox, "cross@example.com")
+        .await
+        .body["verification_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = app.take_code("cross@example.com").await;
+    app.verify_email(&app.live, &vid, &code)
+        .await
+        .assert_problem(400, "invalid_code");
+    // The failed cross-environment try did not spend or consume it.
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
+async fn malformed_addresses_and_codes_are_validation_errors() {
+    let app = spawn_app().await;
+    for bad in ["", "not-an-address", "a@b", "a b@example.com"] {
+        let r = app.start_email(&app.sandbox, bad).await;
+        r.assert_problem(400, "validation_failed");
+        assert_eq!(r.body["errors"][0]["field"], "email");
+    }
+    let r = app.verify_email(&app.sandbox, "vrf_x", "12ab56").await;
+    r.assert_problem(400, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "code");
+    app.verify_email(&app.sandbox, "vrf_unknown", "123456")
+        .await
+        .assert_problem(400, "invalid_code");
+    let r = app
+        .post(
+            &format!("/sdk/v1/{}/auth/email/verify", app.sandbox),
+            None,
+            json!({"verification_id": "vrf_x"}),
+        )
+        .await;
+    r.assert_problem(400, "validation_failed");
+}
+
+#[tokio::test]
+async fn the_code_is_stored_only_as_a_keyed_hash() {
+    let app = spawn_app().await;
+    app.start_email(&app.sandbox, "hash@example.com")
+        .await
+        .assert_status(202);
+    let code = app.take_code("hash@example.com").await;
+    let (_dir, data_dir) = app.stop().await;
+    for name in ["portcullis.db", "portcullis.db-wal"] {
+        if let Ok(bytes) = std::fs::read(data_dir.join(name)) {
+            assert!(
+                !bytes.windows(code.len()).any(|w| w == code.as_bytes()),
+                "the code appears in {name}"
+            );
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! The one test harness: a real server (the same `Application` the binary
+//! runs) on port 0, a fresh SQLite file in a temporary data directory, a
+//! clock the test moves, and an HTTP client.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use portcullis::Application;
+use portcullis::clock::ManualClock;
+use portcullis::config::Config;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub data_dir: PathBuf,
+    pub organization_id: String,
+    pub sandbox: String,
+    pub live: String,
+    pub api_token: String,
+    _dir: Option<TempDir>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    /// Asserts a problem+json error with this status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert_eq!(self.body["code"], code, "body: {}", self.text);
+        assert_eq!(
+            self.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json")
+        );
+        assert_eq!(self.body["status"], status);
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        &self.body
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Rate limits are off unless the test turns them on.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = Arc::new(ManualClock::starting_now());
+    let mut app = start(dir.path(), clock, configure).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// Starts a server on an existing data directory (a restart).
+pub async fn start(
+    data_dir: &Path,
+    clock: Arc<ManualClock>,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut config = Config::for_data_dir(data_dir);
+    config.rate_limits.enabled = false;
+    configure(&mut config);
+    let app = Application::build(config, clock.clone())
+        .await
+        .expect("the application starts");
+    let base = format!("http://{}", app.local_addr());
+    let created = app.created.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .user_agent("portcullis-tests")
+        .build()
+        .expect("client");
+    let (organization_id, sandbox, live, api_token) = match created {
+        Some(c) => (
+            c.organization_id,
+            c.environments.sandbox,
+            c.environments.live,
+            c.api_token,
+        ),
+        None => Default::default(),
+    };
+    TestApp {
+        base,
+        client,
+        clock,
+        data_dir: data_dir.to_path_buf(),
+        organization_id,
+        sandbox,
+        live,
+        api_token,
+        _dir: None,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    /// Stops the server gracefully (pending activity is written) and keeps
+    /// the data directory for a restart.
+    pub async fn stop(mut self) -> (Option<TempDir>, PathBuf) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        (self._dir.take(), self.data_dir.clone())
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = bearer {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn raw(&self, req: reqwest::RequestBuilder) -> Reply {
+        read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> Reply {
+        self.request(Method::GET, path, bearer, None).await
+    }
+
+    pub async fn post(&self, path: &str, bearer: Option<&str>, body: Value) -> Reply {
+        self.request(Method::POST, path, bearer, Some(body)).await
+    }
+
+    /// A management API call with the owner token.
+    pub async fn api(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.request(
+            method,
+            &format!("/api/v1{path}"),
+            Some(&self.api_token),
+            body,
+        )
+        .await
+    }
+
+    pub async fn start_email(&self, env: &str, email: &str) -> Reply {
+        self.post(
+            &format!("/sdk/v1/{env}/auth/email/start"),
+            None,
+            json!({ "email": email }),
+        )
+        .await
+    }
+
+    pub async fn verify_email(&self, env: &str, verification_id: &str, code: &str) -> Reply {
+        self.post(
+            &format!("/sdk/v1/{env}/auth/email/verify"),
+            None,
+            json!({ "verification_id": verification_id, "code": code }),
+        )
+        .await
+    }
+
+    /// The newest code mailed to `email`, read from the development mail
+    /// transport's `.eml` files (and removed, so the next read is fresh).
+    pub async fn take_code(&self, email: &str) -> String {
+        let dir = self.data_dir.join("mail");
+        let needle = format!("To: {email}");
+        eventually("a code arrives by mail", || {
+            let entries = std::fs::read_dir(&dir).ok()?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().and_then(|e| e.to_str()) != Some("eml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).ok()?;
+                if text.lines().any(|l| l.eq_ignore_ascii_case(&needle)) {
+                    let code = text
+                        .split("code is ")
+                        .nth(1)?
+                        .chars()
+                        .take(6)
+                        .collect::<String>();
+                    let _ = std::fs::remove_file(&path);
+                    let _ = std::fs::remove_file(path.with_extension("json"));
+                    return Some(code);
+                }
+            }
+            None
+        })
+        .await
+    }
+
+    /// Signs in by e-mail code; returns the JWT and the whole auth result.
+    pub async fn sign_in(&self, env: &str, email: &str) -> (String, Value) {
+        let started = self.start_email(env, email).await;
+        let vid = started.assert_status(202)["verification_id"]
+            .as_str()
+            .expect("verification id")
+            .to_string();
+        let code = self.take_code(email).await;
+        let verified = self.verify_email(env, &vid, &code).await;
+        let body = verified.assert_status(200).clone();
+        (body["token"].as_str().expect("token").to_string(), body)
+    }
+
+    pub async fn session(&self, env: &str, token: &str) -> Reply {
+        self.get(&format!("/sdk/v1/{env}/session"), Some(token))
+            .await
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        self.clock.advance(by);
+    }
+}
+
+async fn read(resp: reqwest::Response) -> Reply {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// Polls `probe` until it yields, or fails the test after a deadline.
+pub async fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The claims of a JWT, decoded without verification (for assertions).
+pub fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+pub fn header_of(token: &str) -> Value {
+    use base64::Engine;
+    let part = token.split('.').next().expect("three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON header")
+}
+
+impl TestApp {
+    /// The controlled clock's "now" as the API prints it.
+    pub fn clock_rfc3339(&self) -> String {
+        use portcullis::clock::Clock;
+        portcullis::clock::rfc3339(portcullis::clock::to_millis(self.clock.now()))
+    }
+}
+
+impl TestApp {
+    /// Stops the server and starts a new one on the same data directory and
+    /// clock, keeping the ids and token the test knows.
+    pub async fn restart(self) -> TestApp {
+        let (organization_id, sandbox, live, api_token, clock) = (
+            self.organization_id.clone(),
+            self.sandbox.clone(),
+            self.live.clone(),
+            self.api_token.clone(),
+            self.clock.clone(),
+        );
+        // The same address, so the issuer (derived from it) stays the same,
+        // as it does for a deployment with a fixed public URL.
+        let listen: std::net::SocketAddr = self
+            .base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("address");
+        let (dir, data_dir) = self.stop().await;
+        let mut again = start(&data_dir, clock, |c| c.listen = listen).await;
+        again.organization_id = organization_id;
+        again.sandbox = sandbox;
+        again.live = live;
+        again.api_token = api_token;
+        again._dir = dir;
+        again
+    }
+}

@@ -1,0 +1,13 @@
+//! Black-box tests: every test talks HTTP to a real server started by the
+//! shared harness (or runs the real binary).
+
+mod harness;
+
+mod bad_input;
+mod cli;
+mod email_sign_in;
+mod management;
+mod operations;
+mod rate_limits;
+mod sessions;
+mod tokens;

@@ -1,0 +1,65 @@
+//! Sign-in rate limits (point 10).
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn starts_are_limited_per_address_with_retry_after() {
+    let app = spawn_app_with(|c| c.rate_limits.enabled = true).await;
+    for _ in 0..3 {
+        app.start_email(&app.sandbox, "ada@example.com")
+            .await
+            .assert_status(202);
+    }
+    let r = app.start_email(&app.sandbox, "ada@example.com").await;
+    r.assert_problem(429, "rate_limited");
+    let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    // Another address from the same client is still fine.
+    app.start_email(&app.sandbox, "bob@example.com")
+        .await
+        .assert_status(202);
+    app.advance(time::Duration::seconds(retry as i64));
+    app.start_email(&app.sandbox, "ada@example.com")
+        .await
+        .assert_status(202);
+}
+
+#[tokio::test]
+async fn starts_are_limited_per_client_ip() {
+    let app = spawn_app_with(|c| c.rate_limits.enabled = true).await;
+    for i in 0..10 {
+        app.start_email(&app.sandbox, &format!("u{i}@example.com"))
+            .await
+            .assert_status(202);
+    }
+    app.start_email(&app.sandbox, "u10@example.com")
+        .await
+        .assert_problem(429, "rate_limited");
+    // The limit is per environment: the other one is unaffected.
+    app.start_email(&app.live, "u10@example.com")
+        .await
+        .assert_status(202);
+}
+
+#[tokio::test]
+async fn verify_attempts_are_limited_per_client_ip() {
+    let app = spawn_app_with(|c| c.rate_limits.enabled = true).await;
+    for _ in 0..30 {
+        app.verify_email(&app.sandbox, "vrf_guess", "123456")
+            .await
+            .assert_problem(400, "invalid_code");
+    }
+    app.verify_email(&app.sandbox, "vrf_guess", "123456")
+        .await
+        .assert_problem(429, "rate_limited");
+}
+
+#[tokio::test]
+async fn limits_can_be_turned_off() {
+    let app = spawn_app_with(|c| c.rate_limits.enabled = false).await;
+    for _ in 0..20 {
+        app.start_email(&app.sandbox, "ada@example.com")
+            .await
+            .assert_status(202);
+    }
+}
