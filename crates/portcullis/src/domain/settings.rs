@@ -245,6 +245,50 @@ mod tests {
         assert!(s.patched(&json!({"jwt_expiration_seconds": null})).is_err());
     }
 
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-zA-Z0-9:_ ]{0,12}".prop_map(Value::from),
+            Just(json!("RS256")),
+            Just(json!("required")),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("jwt_expiration_seconds".to_string()),
+                        Just("token_algorithm".to_string()),
+                        Just("mfa".to_string()),
+                        Just("enrollment".to_string()),
+                        Just("methods".to_string()),
+                        Just("notifications".to_string()),
+                        "[a-z_]{1,8}",
+                    ],
+                    inner,
+                    0..4
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Any patch either yields settings that pass validation, or is
+        /// refused with at least one field error; it never panics.
+        #[test]
+        fn any_patch_is_applied_whole_or_refused(patch in json_value()) {
+            let current = SecuritySettings::default();
+            match current.patched(&patch) {
+                Ok(next) => proptest::prop_assert!(next.validate().is_ok()),
+                Err(errors) => proptest::prop_assert!(!errors.0.is_empty()),
+            }
+        }
+    }
+
     #[test]
     fn merge_patch_follows_rfc7396() {
         let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});

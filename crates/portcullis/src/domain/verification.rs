@@ -54,6 +54,22 @@ mod tests {
         assert_eq!(state(exp, false, 0, exp), VerificationState::Expired);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn normalized_codes_are_always_six_ascii_digits(s in "\\PC{0,20}") {
+            if let Some(code) = normalize_code(&s) {
+                proptest::prop_assert_eq!(code.len(), 6);
+                proptest::prop_assert!(code.bytes().all(|b| b.is_ascii_digit()));
+            }
+        }
+
+        #[test]
+        fn any_six_digits_with_separators_normalize_to_themselves(d in "[0-9]{6}", sep in "[ -]{0,2}") {
+            let typed = format!("{}{sep}{}", &d[..3], &d[3..]);
+            proptest::prop_assert_eq!(normalize_code(&typed), Some(d));
+        }
+    }
+
     #[test]
     fn codes_are_normalized() {
         assert_eq!(normalize_code("123 456").as_deref(), Some("123456"));

@@ -185,3 +185,65 @@ async fn the_code_is_stored_only_as_a_keyed_hash() {
         }
     }
 }
+
+#[tokio::test]
+async fn codes_travel_over_smtp_when_it_is_configured() {
+    let (sink, url) = SmtpSink::start();
+    let app = spawn_app_with(|c| {
+        c.smtp_url = Some(url);
+        c.smtp_from = "Acme Sign-in <signin@acme.test>".parse().unwrap();
+    })
+    .await;
+    let vid = app
+        .start_email(&app.sandbox, "ada@example.com")
+        .await
+        .assert_status(202)["verification_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mail = sink.wait_for("ada@example.com").await;
+    assert_eq!(mail.from, "signin@acme.test");
+    assert!(
+        mail.data
+            .contains("From: \"Acme Sign-in\" <signin@acme.test>")
+            || mail.data.contains("From: Acme Sign-in <signin@acme.test>"),
+        "{}",
+        mail.data
+    );
+    let code = mail
+        .data
+        .split("code is ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(6)
+        .collect::<String>();
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_status(200);
+    // Nothing went to the file transport.
+    assert!(
+        std::fs::read_dir(app.data_dir.join("mail"))
+            .map(|d| d.count() == 0)
+            .unwrap_or(true)
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_smtp_server_is_an_internal_error_that_leaks_nothing() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let r = app.start_email(&app.sandbox, "ada@example.com").await;
+    r.assert_problem(500, "internal");
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("correlation id")
+    );
+    app.get("/healthz", None).await.assert_status(200);
+}
