@@ -261,13 +261,7 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
             .flatten()
             .find(|e| e.path().extension().is_some_and(|x| x == "eml"))?;
         let text = std::fs::read_to_string(entry.path()).ok()?;
-        Some(
-            text.split("code is ")
-                .nth(1)?
-                .chars()
-                .take(6)
-                .collect::<String>(),
-        )
+        crate::harness::code_in(&text)
     })
     .await;
     let verified: Value = client

@@ -58,11 +58,9 @@ async fn the_answer_to_start_does_not_reveal_whether_the_address_is_known() {
 #[tokio::test]
 async fn five_wrong_codes_kill_the_verification_even_for_the_right_code() {
     let app = spawn_app().await;
-    let vid = app.start_email(&app.sandbox, "eve@example.com").await.body["verification_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let code = app.take_code("eve@example.com").await;
+    let (vid, code) = app
+        .start_and_read_code(&app.sandbox, "eve@example.com")
+        .await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
         app.verify_email(&app.sandbox, &vid, wrong)
@@ -77,11 +75,9 @@ async fn five_wrong_codes_kill_the_verification_even_for_the_right_code() {
 #[tokio::test]
 async fn four_wrong_codes_still_leave_the_right_one_working() {
     let app = spawn_app().await;
-    let vid = app.start_email(&app.sandbox, "bob@example.com").await.body["verification_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let code = app.take_code("bob@example.com").await;
+    let (vid, code) = app
+        .start_and_read_code(&app.sandbox, "bob@example.com")
+        .await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..4 {
         app.verify_email(&app.sandbox, &vid, wrong)
@@ -96,11 +92,9 @@ async fn four_wrong_codes_still_leave_the_right_one_working() {
 #[tokio::test]
 async fn a_code_expires_after_ten_minutes() {
     let app = spawn_app().await;
-    let vid = app.start_email(&app.sandbox, "late@example.com").await.body["verification_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let code = app.take_code("late@example.com").await;
+    let (vid, code) = app
+        .start_and_read_code(&app.sandbox, "late@example.com")
+        .await;
     app.advance(time::Duration::minutes(10));
     app.verify_email(&app.sandbox, &vid, &code)
         .await
@@ -110,14 +104,9 @@ async fn a_code_expires_after_ten_minutes() {
 #[tokio::test]
 async fn a_code_just_inside_ten_minutes_works() {
     let app = spawn_app().await;
-    let vid = app
-        .start_email(&app.sandbox, "ontime@example.com")
-        .await
-        .body["verification_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let code = app.take_code("ontime@example.com").await;
+    let (vid, code) = app
+        .start_and_read_code(&app.sandbox, "ontime@example.com")
+        .await;
     app.advance(time::Duration::seconds(599));
     app.verify_email(&app.sandbox, &vid, &code)
         .await
@@ -127,14 +116,9 @@ async fn a_code_just_inside_ten_minutes_works() {
 #[tokio::test]
 async fn a_verification_belongs_to_its_environment() {
     let app = spawn_app().await;
-    let vid = app
-        .start_email(&app.sandbox, "cross@example.com")
-        .await
-        .body["verification_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let code = app.take_code("cross@example.com").await;
+    let (vid, code) = app
+        .start_and_read_code(&app.sandbox, "cross@example.com")
+        .await;
     app.verify_email(&app.live, &vid, &code)
         .await
         .assert_problem(400, "invalid_code");
@@ -210,14 +194,7 @@ async fn codes_travel_over_smtp_when_it_is_configured() {
         "{}",
         mail.data
     );
-    let code = mail
-        .data
-        .split("code is ")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take(6)
-        .collect::<String>();
+    let code = code_in(&mail.data).expect("a code in the mail");
     app.verify_email(&app.sandbox, &vid, &code)
         .await
         .assert_status(200);

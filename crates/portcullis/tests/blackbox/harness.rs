@@ -188,6 +188,46 @@ impl TestApp {
         .await
     }
 
+    /// Starts a sign-in and reads the mailed code: `(verification_id, code)`.
+    pub async fn start_and_read_code(&self, env: &str, email: &str) -> (String, String) {
+        let started = self.start_email(env, email).await;
+        let vid = started.assert_status(202)["verification_id"]
+            .as_str()
+            .expect("verification id")
+            .to_string();
+        (vid, self.take_code(email).await)
+    }
+
+    /// `POST …/sessions/{id}/revoke` with the owner token.
+    pub async fn revoke_session(&self, env: &str, session_id: &str) -> Reply {
+        self.api(
+            Method::POST,
+            &format!("/environments/{env}/sessions/{session_id}/revoke"),
+            None,
+        )
+        .await
+    }
+
+    /// `POST …/users/{id}/sessions/revoke` with the owner token.
+    pub async fn revoke_user(&self, env: &str, user_id: &str) -> Reply {
+        self.api(
+            Method::POST,
+            &format!("/environments/{env}/users/{user_id}/sessions/revoke"),
+            None,
+        )
+        .await
+    }
+
+    /// `POST …/sessions/revoke` (the whole environment) with the owner token.
+    pub async fn revoke_environment(&self, env: &str) -> Reply {
+        self.api(
+            Method::POST,
+            &format!("/environments/{env}/sessions/revoke"),
+            None,
+        )
+        .await
+    }
+
     /// The newest code mailed to `email`, read from the development mail
     /// transport's `.eml` files (and removed, so the next read is fresh).
     pub async fn take_code(&self, email: &str) -> String {
@@ -202,12 +242,7 @@ impl TestApp {
                 }
                 let text = std::fs::read_to_string(&path).ok()?;
                 if text.lines().any(|l| l.eq_ignore_ascii_case(&needle)) {
-                    let code = text
-                        .split("code is ")
-                        .nth(1)?
-                        .chars()
-                        .take(6)
-                        .collect::<String>();
+                    let code = code_in(&text)?;
                     let _ = std::fs::remove_file(&path);
                     let _ = std::fs::remove_file(path.with_extension("json"));
                     return Some(code);
@@ -252,6 +287,17 @@ async fn read(resp: reqwest::Response) -> Reply {
         body,
         text,
     }
+}
+
+/// The 6-digit code in a sign-in mail.
+pub fn code_in(mail_text: &str) -> Option<String> {
+    let code: String = mail_text
+        .split("code is ")
+        .nth(1)?
+        .chars()
+        .take(6)
+        .collect();
+    (code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
 }
 
 /// Polls `probe` until it yields, or fails the test after a deadline.

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeSet;
 
-use reqwest::Method;
 use serde_json::json;
 
 use crate::harness::*;
@@ -25,13 +24,9 @@ async fn metrics_count_requests_sign_ins_and_revocations() {
     let app = spawn_app().await;
     let (token, _) = app.sign_in(&app.sandbox, "ada@example.com").await;
     app.session(&app.sandbox, &token).await.assert_status(200);
-    app.api(
-        Method::POST,
-        &format!("/environments/{}/sessions/revoke", app.sandbox),
-        None,
-    )
-    .await
-    .assert_status(200);
+    app.revoke_environment(&app.sandbox)
+        .await
+        .assert_status(200);
     app.session(&app.sandbox, &token)
         .await
         .assert_problem(401, "session_revoked");

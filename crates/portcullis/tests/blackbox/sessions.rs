@@ -154,13 +154,7 @@ async fn revoking_a_user_revokes_all_their_sessions_and_only_theirs() {
     let (a2, _) = app.sign_in(&app.sandbox, "ada@example.com").await;
     let (b, _) = app.sign_in(&app.sandbox, "bob@example.com").await;
     let user = first["user"]["id"].as_str().unwrap();
-    let r = app
-        .api(
-            Method::POST,
-            &format!("/environments/{}/users/{user}/sessions/revoke", app.sandbox),
-            None,
-        )
-        .await;
+    let r = app.revoke_user(&app.sandbox, user).await;
     assert_eq!(r.assert_status(200)["revoked_count"], 2);
     app.session(&app.sandbox, &a1)
         .await
@@ -178,13 +172,7 @@ async fn revoking_a_user_revokes_all_their_sessions_and_only_theirs() {
         .assert_problem(401, "session_revoked");
 
     // Revoking again counts only what was still alive.
-    let r = app
-        .api(
-            Method::POST,
-            &format!("/environments/{}/users/{user}/sessions/revoke", app.sandbox),
-            None,
-        )
-        .await;
+    let r = app.revoke_user(&app.sandbox, user).await;
     assert_eq!(r.assert_status(200)["revoked_count"], 1);
 
     let sessions = app
@@ -228,13 +216,7 @@ async fn revoking_the_environment_revokes_every_session_in_it_and_no_other() {
         );
     }
     let (live_token, _) = app.sign_in(&app.live, "user0@example.com").await;
-    let r = app
-        .api(
-            Method::POST,
-            &format!("/environments/{}/sessions/revoke", app.sandbox),
-            None,
-        )
-        .await;
+    let r = app.revoke_environment(&app.sandbox).await;
     assert_eq!(r.assert_status(200)["revoked_count"], 5);
     for t in &tokens {
         app.session(&app.sandbox, t)
@@ -250,13 +232,7 @@ async fn revoking_the_environment_revokes_every_session_in_it_and_no_other() {
     app.session(&app.sandbox, &tokens[0])
         .await
         .assert_problem(401, "session_revoked");
-    let r = app
-        .api(
-            Method::POST,
-            &format!("/environments/{}/sessions/revoke", app.sandbox),
-            None,
-        )
-        .await;
+    let r = app.revoke_environment(&app.sandbox).await;
     assert_eq!(r.assert_status(200)["revoked_count"], 1);
 }
 
@@ -266,13 +242,7 @@ async fn expired_sessions_are_not_counted_as_revoked() {
     app.sign_in(&app.sandbox, "old@example.com").await;
     app.advance(time::Duration::hours(3));
     app.sign_in(&app.sandbox, "new@example.com").await;
-    let r = app
-        .api(
-            Method::POST,
-            &format!("/environments/{}/sessions/revoke", app.sandbox),
-            None,
-        )
-        .await;
+    let r = app.revoke_environment(&app.sandbox).await;
     assert_eq!(r.assert_status(200)["revoked_count"], 1);
 }
 
@@ -285,27 +255,11 @@ async fn revocations_survive_a_restart() {
     let (alive, _) = app.sign_in(&app.sandbox, "four@example.com").await;
     let sid = r1["session"]["id"].as_str().unwrap();
     let uid = r2["user"]["id"].as_str().unwrap();
-    app.api(
-        Method::POST,
-        &format!("/environments/{}/sessions/{sid}/revoke", app.sandbox),
-        None,
-    )
-    .await
-    .assert_status(200);
-    app.api(
-        Method::POST,
-        &format!("/environments/{}/users/{uid}/sessions/revoke", app.sandbox),
-        None,
-    )
-    .await
-    .assert_status(200);
-    app.api(
-        Method::POST,
-        &format!("/environments/{}/sessions/revoke", app.live),
-        None,
-    )
-    .await
-    .assert_status(200);
+    app.revoke_session(&app.sandbox, sid)
+        .await
+        .assert_status(200);
+    app.revoke_user(&app.sandbox, uid).await.assert_status(200);
+    app.revoke_environment(&app.live).await.assert_status(200);
     let again = app.restart().await;
     again
         .session(&again.sandbox, &one)
