@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use jsonwebtoken::jwk::Jwk;
 
 use super::keys::{self, RuntimeKey};
+use super::verified_tokens::VerifiedTokens;
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::to_millis;
 use crate::domain::claims;
@@ -20,6 +21,8 @@ pub struct EnvironmentRuntime {
     pub audience: String,
     /// The active key first, then retired ones, newest first.
     pub keys: Vec<RuntimeKey>,
+    /// Tokens already verified against these keys; dropped with them.
+    pub verified: VerifiedTokens,
 }
 
 impl EnvironmentRuntime {
@@ -125,6 +128,7 @@ impl Services {
             record,
             settings,
             keys,
+            verified: VerifiedTokens::default(),
         });
         self.environments.put(runtime.clone());
         Ok(runtime)

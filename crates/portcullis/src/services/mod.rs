@@ -10,6 +10,7 @@ pub mod rate_limit;
 pub mod revocations;
 pub mod sessions;
 pub mod users;
+pub mod verified_tokens;
 
 use std::sync::Arc;
 

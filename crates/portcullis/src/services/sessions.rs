@@ -3,12 +3,13 @@
 //! revocation in three scopes.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use jsonwebtoken::{Header, Validation};
 use serde::Serialize;
 
 use super::environments::EnvironmentRuntime;
-use super::{ServiceError, ServiceResult, Services};
+use super::{ServiceError, ServiceResult, Services, verified_tokens};
 use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::claims::{SCOPE_USER_BASIC, SessionClaims};
@@ -222,34 +223,18 @@ impl Services {
         &self,
         env: &EnvironmentRuntime,
         token: &str,
-    ) -> ServiceResult<SessionClaims> {
+    ) -> ServiceResult<Arc<SessionClaims>> {
         let now = self.clock.now();
         let now_s = now.unix_timestamp();
-        let header = jsonwebtoken::decode_header(token).map_err(|_| ServiceError::InvalidToken)?;
-        if header.typ.as_deref() != Some("JWT") {
-            return Err(ServiceError::InvalidToken);
-        }
-        let kid = header.kid.as_deref().ok_or(ServiceError::InvalidToken)?;
-        let key = env
-            .verifying_key(kid, to_millis(now))
-            .ok_or(ServiceError::InvalidToken)?;
-        let alg = key.algorithm.jwt();
-        if header.alg != alg {
-            return Err(ServiceError::InvalidToken);
-        }
-        let mut validation = Validation::new(alg);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.required_spec_claims = HashSet::new();
-        validation.leeway = 0;
-        validation.set_audience(&[&env.audience]);
-        validation.set_issuer(&[&env.issuer]);
-        let claims = jsonwebtoken::decode::<SessionClaims>(token, &key.decoding, &validation)
-            .map_err(|_| ServiceError::InvalidToken)?
-            .claims;
-        if claims.environment_id != env.id() {
-            return Err(ServiceError::InvalidToken);
-        }
+        let fingerprint = verified_tokens::fingerprint(token);
+        let claims = match env.verified.get(&fingerprint) {
+            Some(claims) => claims,
+            None => {
+                let claims = Arc::new(verify_signature_and_claims(env, token, to_millis(now))?);
+                env.verified.insert(fingerprint, claims.clone(), now_s);
+                claims
+            }
+        };
         if now_s >= claims.exp {
             return Err(ServiceError::TokenExpired);
         }
@@ -272,7 +257,7 @@ impl Services {
         match self.check_session_token(env, token) {
             Ok(claims) => Introspection {
                 active: true,
-                claims: Some(claims),
+                claims: Some(SessionClaims::clone(&claims)),
                 token_type: Some("Bearer".into()),
             },
             Err(_) => Introspection {
@@ -397,4 +382,39 @@ impl Services {
         self.metrics.revocation("environment", count);
         Ok(count)
     }
+}
+
+/// Signature with a key of this environment and its algorithm, issuer,
+/// audience and environment. Time and revocation are the caller's.
+fn verify_signature_and_claims(
+    env: &EnvironmentRuntime,
+    token: &str,
+    now_ms: i64,
+) -> ServiceResult<SessionClaims> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| ServiceError::InvalidToken)?;
+    if header.typ.as_deref() != Some("JWT") {
+        return Err(ServiceError::InvalidToken);
+    }
+    let kid = header.kid.as_deref().ok_or(ServiceError::InvalidToken)?;
+    let key = env
+        .verifying_key(kid, now_ms)
+        .ok_or(ServiceError::InvalidToken)?;
+    let alg = key.algorithm.jwt();
+    if header.alg != alg {
+        return Err(ServiceError::InvalidToken);
+    }
+    let mut validation = Validation::new(alg);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.required_spec_claims = HashSet::new();
+    validation.leeway = 0;
+    validation.set_audience(&[&env.audience]);
+    validation.set_issuer(&[&env.issuer]);
+    let claims = jsonwebtoken::decode::<SessionClaims>(token, &key.decoding, &validation)
+        .map_err(|_| ServiceError::InvalidToken)?
+        .claims;
+    if claims.environment_id != env.id() {
+        return Err(ServiceError::InvalidToken);
+    }
+    Ok(claims)
 }

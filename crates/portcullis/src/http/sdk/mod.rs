@@ -33,7 +33,7 @@ pub fn router() -> OpenApiRouter<Arc<Services>> {
 /// The caller's live session: a valid JWT of the environment in the path.
 pub struct SdkSession {
     pub env: Arc<EnvironmentRuntime>,
-    pub claims: SessionClaims,
+    pub claims: Arc<SessionClaims>,
 }
 
 pub async fn environment_from_path(
