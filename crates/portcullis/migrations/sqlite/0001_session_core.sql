@@ -1,7 +1,8 @@
 -- The session core: tenants, environments and their keys, API tokens,
 -- end users, one-time-code verifications and sessions.
--- Instants ending in _at are Unix milliseconds; iat and *_before are the
--- Unix seconds that JWTs carry.
+-- Instants ending in _at are Unix milliseconds; iat is the Unix second
+-- JWTs carry. Revocation of a user or an environment raises its
+-- sessions_epoch; a session issued under a lower epoch is revoked.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -28,7 +29,7 @@ CREATE TABLE environments (
     kind                     TEXT NOT NULL CHECK (kind IN ('sandbox', 'live')),
     settings_json            TEXT NOT NULL,
     locked                   BOOLEAN NOT NULL DEFAULT FALSE,
-    sessions_revoked_before  BIGINT,
+    sessions_epoch           BIGINT NOT NULL DEFAULT 0,
     sessions_revoked_at      BIGINT,
     sessions_revoked_by_kind TEXT,
     sessions_revoked_by_id   TEXT,
@@ -65,13 +66,13 @@ CREATE TABLE users (
     environment_id           TEXT NOT NULL REFERENCES environments(id),
     email                    TEXT,
     created_at               BIGINT NOT NULL,
-    sessions_revoked_before  BIGINT,
+    sessions_epoch           BIGINT NOT NULL DEFAULT 0,
     sessions_revoked_at      BIGINT,
     sessions_revoked_by_kind TEXT,
     sessions_revoked_by_id   TEXT
 );
 CREATE UNIQUE INDEX users_by_email ON users (environment_id, email);
-CREATE INDEX users_with_watermark ON users (environment_id, sessions_revoked_before) WHERE sessions_revoked_before IS NOT NULL;
+CREATE INDEX users_with_epoch ON users (sessions_epoch) WHERE sessions_epoch > 0;
 
 CREATE TABLE verifications (
     id             TEXT PRIMARY KEY,
@@ -91,6 +92,8 @@ CREATE TABLE sessions (
     environment_id  TEXT NOT NULL REFERENCES environments(id),
     user_id         TEXT NOT NULL REFERENCES users(id),
     iat             BIGINT NOT NULL,
+    env_epoch       BIGINT NOT NULL,
+    user_epoch      BIGINT NOT NULL,
     created_at      BIGINT NOT NULL,
     expires_at      BIGINT NOT NULL,
     ip_address      TEXT,

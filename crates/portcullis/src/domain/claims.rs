@@ -20,6 +20,19 @@ pub struct SessionClaims {
     pub amr: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The environment's revocation epoch at issue (see `domain::revocation`).
+    pub env_epoch: i64,
+    /// The user's revocation epoch at issue.
+    pub user_epoch: i64,
+}
+
+impl SessionClaims {
+    pub fn epochs(&self) -> super::revocation::Epochs {
+        super::revocation::Epochs {
+            environment: self.env_epoch,
+            user: self.user_epoch,
+        }
+    }
 }
 
 impl SessionClaims {
@@ -67,6 +80,8 @@ mod tests {
             scope: "user:basic extra".into(),
             amr: vec![],
             email: None,
+            env_epoch: 0,
+            user_epoch: 0,
         };
         assert!(c.has_scope(SCOPE_USER_BASIC));
         assert!(!c.has_scope("user"));

@@ -3,29 +3,31 @@
 //!
 //! Three scopes, each O(1) to record:
 //! - one session: its id, kept until the session would have expired anyway;
-//! - a user: a watermark `W`, every session of the user with `iat < W` is revoked;
-//! - an environment: the same watermark, for every session in it.
+//! - a user: a revocation raises the user's *epoch*; a session issued under
+//!   a lower user epoch is revoked;
+//! - an environment: the same, with the environment's epoch.
 //!
-//! A new watermark is above the current second and above every watermark
-//! that applies to the same sessions ([`next_watermark`]), so it covers every
-//! session issued so far. A session issued afterwards in the same second gets
-//! `iat = W` (see [`RevocationIndex::issue_iat`]), a second or so ahead of its
-//! `nbf`, and stays alive. Watermarks only ever rise.
+//! A token carries the epochs it was issued under (`env_epoch`,
+//! `user_epoch`). Epochs are counters, not times: no clock, no skew between
+//! nodes, and `iat` stays the true issue time. A sign-in right after a
+//! revocation is issued under the new epoch and stays alive.
 
 use std::collections::HashMap;
-
-/// The watermark for a revocation at `now_s`, given the highest watermark
-/// that may already have set the `iat` of sessions it covers.
-pub fn next_watermark(now_s: i64, highest_existing: Option<i64>) -> i64 {
-    now_s.max(highest_existing.unwrap_or(i64::MIN)) + 1
-}
 
 #[derive(Debug, Default, Clone)]
 pub struct RevocationIndex {
     /// session id → its `exp`, so the entry can leave once the token is dead.
     sessions: HashMap<String, i64>,
-    users: HashMap<String, i64>,
+    /// user id → (epoch, when it was raised, Unix seconds).
+    users: HashMap<String, (i64, i64)>,
     environments: HashMap<String, i64>,
+}
+
+/// The epochs a session is issued under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Epochs {
+    pub environment: i64,
+    pub user: i64,
 }
 
 impl RevocationIndex {
@@ -33,17 +35,22 @@ impl RevocationIndex {
         self.sessions.insert(session_id.to_string(), exp);
     }
 
-    pub fn raise_user_watermark(&mut self, user_id: &str, watermark: i64) {
-        let w = self.users.entry(user_id.to_string()).or_insert(watermark);
-        *w = (*w).max(watermark);
+    pub fn raise_user_epoch(&mut self, user_id: &str, epoch: i64, now_s: i64) {
+        let entry = self
+            .users
+            .entry(user_id.to_string())
+            .or_insert((epoch, now_s));
+        if epoch >= entry.0 {
+            *entry = (epoch, now_s);
+        }
     }
 
-    pub fn raise_environment_watermark(&mut self, environment_id: &str, watermark: i64) {
-        let w = self
+    pub fn raise_environment_epoch(&mut self, environment_id: &str, epoch: i64) {
+        let e = self
             .environments
             .entry(environment_id.to_string())
-            .or_insert(watermark);
-        *w = (*w).max(watermark);
+            .or_insert(epoch);
+        *e = (*e).max(epoch);
     }
 
     pub fn is_revoked(
@@ -51,34 +58,46 @@ impl RevocationIndex {
         environment_id: &str,
         user_id: &str,
         session_id: &str,
-        iat: i64,
+        issued: Epochs,
     ) -> bool {
         self.sessions.contains_key(session_id)
-            || self.users.get(user_id).is_some_and(|w| iat < *w)
+            || self
+                .users
+                .get(user_id)
+                .is_some_and(|(epoch, _)| issued.user < *epoch)
             || self
                 .environments
                 .get(environment_id)
-                .is_some_and(|w| iat < *w)
+                .is_some_and(|epoch| issued.environment < *epoch)
     }
 
-    /// The `iat` for a session issued now: never below a watermark, so a new
-    /// sign-in right after a revocation is not caught by it.
-    pub fn issue_iat(&self, environment_id: &str, user_id: &str, now_s: i64) -> i64 {
-        let env = self
-            .environments
-            .get(environment_id)
-            .copied()
-            .unwrap_or(i64::MIN);
-        let user = self.users.get(user_id).copied().unwrap_or(i64::MIN);
-        now_s.max(env).max(user)
+    /// The epochs for a session issued now. `stored_user_epoch` is the
+    /// user's epoch as read from the store at sign-in, which stays right
+    /// after the index has forgotten an old user entry.
+    pub fn current_epochs(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        stored_user_epoch: i64,
+    ) -> Epochs {
+        Epochs {
+            environment: self.environments.get(environment_id).copied().unwrap_or(0),
+            user: self
+                .users
+                .get(user_id)
+                .map_or(0, |(e, _)| *e)
+                .max(stored_user_epoch),
+        }
     }
 
     /// Forgets what can no longer matter: revoked sessions past their `exp`,
-    /// and user watermarks older than the longest possible token lifetime.
-    /// Environment watermarks are one number per environment and stay.
+    /// and user epochs raised longer ago than the longest token lifetime
+    /// (every token issued under an older epoch has expired by then).
+    /// Environment epochs are one number per environment and stay.
     pub fn prune(&mut self, now_s: i64, max_lifetime_s: i64) {
         self.sessions.retain(|_, exp| *exp > now_s);
-        self.users.retain(|_, w| *w + max_lifetime_s > now_s);
+        self.users
+            .retain(|_, (_, raised)| *raised + max_lifetime_s > now_s);
     }
 
     pub fn len(&self) -> (usize, usize, usize) {
@@ -94,52 +113,75 @@ impl RevocationIndex {
 mod tests {
     use super::*;
 
+    const E0: Epochs = Epochs {
+        environment: 0,
+        user: 0,
+    };
+
     #[test]
     fn each_scope_revokes_what_it_covers_and_nothing_else() {
         let mut idx = RevocationIndex::default();
         idx.revoke_session("ses_a", 2000);
-        assert!(idx.is_revoked("env_1", "usr_1", "ses_a", 100));
-        assert!(!idx.is_revoked("env_1", "usr_1", "ses_b", 100));
+        assert!(idx.is_revoked("env_1", "usr_1", "ses_a", E0));
+        assert!(!idx.is_revoked("env_1", "usr_1", "ses_b", E0));
 
-        idx.raise_user_watermark("usr_2", next_watermark(500, None));
-        assert!(idx.is_revoked("env_1", "usr_2", "ses_c", 500));
-        assert!(!idx.is_revoked("env_1", "usr_2", "ses_c", 501));
-        assert!(!idx.is_revoked("env_1", "usr_3", "ses_d", 100));
+        idx.raise_user_epoch("usr_2", 1, 0);
+        assert!(idx.is_revoked("env_1", "usr_2", "ses_c", E0));
+        assert!(!idx.is_revoked(
+            "env_1",
+            "usr_2",
+            "ses_c",
+            Epochs {
+                environment: 0,
+                user: 1
+            }
+        ));
+        assert!(!idx.is_revoked("env_1", "usr_3", "ses_d", E0));
 
-        idx.raise_environment_watermark("env_2", next_watermark(700, None));
-        assert!(idx.is_revoked("env_2", "usr_9", "ses_e", 700));
-        assert!(!idx.is_revoked("env_1", "usr_9", "ses_e", 700));
+        idx.raise_environment_epoch("env_2", 1);
+        assert!(idx.is_revoked("env_2", "usr_9", "ses_e", E0));
+        assert!(!idx.is_revoked("env_1", "usr_9", "ses_e", E0));
     }
 
     #[test]
-    fn watermarks_never_move_back() {
+    fn epochs_never_move_back() {
         let mut idx = RevocationIndex::default();
-        idx.raise_environment_watermark("env", 900);
-        idx.raise_environment_watermark("env", 100);
-        assert!(idx.is_revoked("env", "u", "s", 899));
+        idx.raise_environment_epoch("env", 3);
+        idx.raise_environment_epoch("env", 1);
+        assert!(idx.is_revoked(
+            "env",
+            "u",
+            "s",
+            Epochs {
+                environment: 2,
+                user: 0
+            }
+        ));
+        idx.raise_user_epoch("u", 5, 0);
+        idx.raise_user_epoch("u", 4, 0);
+        assert_eq!(idx.current_epochs("env", "u", 0).user, 5);
     }
 
     #[test]
-    fn a_session_issued_in_the_second_of_a_revocation_survives_it() {
+    fn a_session_issued_after_a_revocation_survives_it_and_not_the_next() {
         let mut idx = RevocationIndex::default();
-        idx.raise_environment_watermark("env", next_watermark(1000, None));
-        let iat = idx.issue_iat("env", "usr", 1000);
-        assert_eq!(iat, 1001);
-        assert!(!idx.is_revoked("env", "usr", "ses_new", iat));
-        assert_eq!(idx.issue_iat("env", "usr", 5000), 5000);
+        idx.raise_environment_epoch("env", 1);
+        let issued = idx.current_epochs("env", "usr", 0);
+        assert!(!idx.is_revoked("env", "usr", "ses_new", issued));
+        idx.raise_environment_epoch("env", 2);
+        assert!(idx.is_revoked("env", "usr", "ses_new", issued));
     }
 
     #[test]
-    fn a_second_revocation_in_the_same_second_covers_sessions_issued_between() {
-        let mut idx = RevocationIndex::default();
-        let first = next_watermark(1000, None);
-        idx.raise_user_watermark("usr", first);
-        let between = idx.issue_iat("env", "usr", 1000);
-        assert!(!idx.is_revoked("env", "usr", "ses_between", between));
-        let second = next_watermark(1000, Some(first));
-        idx.raise_user_watermark("usr", second);
-        assert!(idx.is_revoked("env", "usr", "ses_between", between));
-        assert!(!idx.is_revoked("env", "usr", "ses_after", idx.issue_iat("env", "usr", 1000)));
+    fn the_stored_user_epoch_wins_over_a_forgotten_entry() {
+        let idx = RevocationIndex::default();
+        assert_eq!(
+            idx.current_epochs("env", "usr", 7),
+            Epochs {
+                environment: 0,
+                user: 7
+            }
+        );
     }
 
     #[test]
@@ -147,11 +189,11 @@ mod tests {
         let mut idx = RevocationIndex::default();
         idx.revoke_session("old", 100);
         idx.revoke_session("live", 10_000);
-        idx.raise_user_watermark("u_old", 50);
-        idx.raise_user_watermark("u_new", 9_000);
-        idx.raise_environment_watermark("e", 10);
+        idx.raise_user_epoch("u_old", 1, 50);
+        idx.raise_user_epoch("u_new", 1, 900);
+        idx.raise_environment_epoch("e", 1);
         idx.prune(1_000, 500);
         assert_eq!(idx.len(), (1, 1, 1));
-        assert!(idx.is_revoked("x", "y", "live", 0));
+        assert!(idx.is_revoked("x", "y", "live", E0));
     }
 }

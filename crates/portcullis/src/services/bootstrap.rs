@@ -172,7 +172,7 @@ pub async fn init(
             kind: kind.into(),
             settings_json: settings_json.clone(),
             locked: false,
-            sessions_revoked_before: None,
+            sessions_epoch: 0,
             sessions_revoked_at: None,
             sessions_revoked_by_kind: None,
             sessions_revoked_by_id: None,

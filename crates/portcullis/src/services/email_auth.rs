@@ -149,7 +149,7 @@ impl Services {
             environment_id: env.id().to_string(),
             email: Some(verification.destination.clone()),
             created_at: now,
-            sessions_revoked_before: None,
+            sessions_epoch: 0,
             sessions_revoked_at: None,
             sessions_revoked_by_kind: None,
             sessions_revoked_by_id: None,
@@ -164,8 +164,8 @@ impl Services {
             session: SessionInfo::from_view(
                 &crate::store::SessionView {
                     session: issued.session,
-                    user_watermark: None,
-                    environment_watermark: None,
+                    user_revocation: None,
+                    environment_revocation: None,
                 },
                 None,
             ),

@@ -1,5 +1,7 @@
-//! The node's revocation index (see `domain::revocation`), loaded from the
-//! store at start and updated at once by every local revocation.
+//! The node's revocation index (see `domain::revocation`): loaded from the
+//! store at start, updated at once by every local revocation, and merged
+//! with the store periodically (`resync`) so that an update this node missed
+//! heals by itself.
 
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -13,19 +15,28 @@ pub struct Revocations {
 
 impl Revocations {
     pub async fn load(store: &Store, now_s: i64) -> StoreResult<Self> {
-        let mut index = RevocationIndex::default();
-        for (id, exp) in store.sessions.revoked_unexpired(now_s).await? {
+        let revocations = Self::default();
+        revocations.resync(store, now_s).await?;
+        Ok(revocations)
+    }
+
+    /// Raises the index to everything the store records. Only ever adds or
+    /// raises, so it cannot undo a revocation it races with.
+    pub async fn resync(&self, store: &Store, now_s: i64) -> StoreResult<()> {
+        let sessions = store.sessions.revoked_unexpired(now_s).await?;
+        let users = store.users.epochs().await?;
+        let environments = store.environments.epochs().await?;
+        let mut index = self.write();
+        for (id, exp) in sessions {
             index.revoke_session(&id, exp);
         }
-        for (user, w) in store.users.watermarks().await? {
-            index.raise_user_watermark(&user, w);
+        for (user, epoch, raised_ms) in users {
+            index.raise_user_epoch(&user, epoch, raised_ms / 1000);
         }
-        for (env, w) in store.environments.watermarks().await? {
-            index.raise_environment_watermark(&env, w);
+        for (env, epoch) in environments {
+            index.raise_environment_epoch(&env, epoch);
         }
-        Ok(Self {
-            index: RwLock::new(index),
-        })
+        Ok(())
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, RevocationIndex> {

@@ -3,6 +3,7 @@
 //! revocation in three scopes.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::Arc;
 
 use jsonwebtoken::{Header, Validation};
@@ -13,7 +14,9 @@ use super::{ServiceError, ServiceResult, Services, verified_tokens};
 use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::claims::{SCOPE_USER_BASIC, SessionClaims};
-use crate::store::{Revocation, SessionFilter, SessionRecord, SessionView, UserRecord, Watermark};
+use crate::store::{
+    Revocation, ScopeRevocation, SessionFilter, SessionRecord, SessionView, UserRecord,
+};
 
 /// Tolerated clock skew between nodes for `nbf`.
 const NBF_LEEWAY_S: i64 = 60;
@@ -68,8 +71,8 @@ pub struct SessionInfo {
 }
 
 impl SessionInfo {
-    /// The session with its effective revocation: its own, or the earliest
-    /// watermark that covers it.
+    /// The session with its effective revocation: its own, or the user's or
+    /// environment's revocation whose epoch it was issued below.
     pub fn from_view(view: &SessionView, pending_activity: Option<i64>) -> Self {
         let s = &view.session;
         let own = s.revoked_at.map(|at| {
@@ -79,25 +82,28 @@ impl SessionInfo {
                 s.revoked_by_id.clone(),
             )
         });
-        let covering =
-            |w: &Option<Watermark>, kind_override: Option<&str>, id_override: Option<&str>| {
-                w.as_ref().filter(|w| s.iat < w.before).map(|w| {
-                    (
-                        w.revocation.at,
-                        kind_override
-                            .map(str::to_string)
-                            .unwrap_or_else(|| w.revocation.by_kind.clone()),
-                        id_override
-                            .map(str::to_string)
-                            .or_else(|| w.revocation.by_id.clone()),
-                    )
-                })
-            };
+        let covering = |w: &Option<ScopeRevocation>,
+                        issued_under: i64,
+                        kind_override: Option<&str>,
+                        id_override: Option<&str>| {
+            w.as_ref().filter(|w| issued_under < w.epoch).map(|w| {
+                (
+                    w.revocation.at,
+                    kind_override
+                        .map(str::to_string)
+                        .unwrap_or_else(|| w.revocation.by_kind.clone()),
+                    id_override
+                        .map(str::to_string)
+                        .or_else(|| w.revocation.by_id.clone()),
+                )
+            })
+        };
         let revocation = [
             own,
-            covering(&view.user_watermark, None, None),
+            covering(&view.user_revocation, s.user_epoch, None, None),
             covering(
-                &view.environment_watermark,
+                &view.environment_revocation,
+                s.env_epoch,
                 Some("environment"),
                 Some(&s.environment_id),
             ),
@@ -169,7 +175,10 @@ impl Services {
     ) -> ServiceResult<IssuedSession> {
         let now = self.clock.now();
         let now_s = now.unix_timestamp();
-        let iat = self.revocations.read().issue_iat(env.id(), &user.id, now_s);
+        let epochs =
+            self.revocations
+                .read()
+                .current_epochs(env.id(), &user.id, user.sessions_epoch);
         let exp = now_s + i64::from(env.settings.jwt_expiration_seconds);
         let claims = SessionClaims {
             iss: env.issuer.clone(),
@@ -177,13 +186,15 @@ impl Services {
             aud: env.audience.clone(),
             sid: crypto::new_id("ses")?,
             environment_id: env.id().to_string(),
-            iat,
+            iat: now_s,
             nbf: now_s,
             exp,
             jti: crypto::new_id("jti")?,
             scope: SCOPE_USER_BASIC.to_string(),
             amr,
             email: user.email.clone(),
+            env_epoch: epochs.environment,
+            user_epoch: epochs.user,
         };
         let key = env.active_key()?;
         let mut header = Header::new(key.algorithm.jwt());
@@ -195,7 +206,9 @@ impl Services {
             id: claims.sid.clone(),
             environment_id: env.id().to_string(),
             user_id: user.id.clone(),
-            iat,
+            iat: now_s,
+            env_epoch: epochs.environment,
+            user_epoch: epochs.user,
             created_at: to_millis(now),
             expires_at: exp * 1000,
             ip_address: client.ip_address.clone(),
@@ -245,7 +258,7 @@ impl Services {
             &claims.environment_id,
             &claims.sub,
             &claims.sid,
-            claims.iat,
+            claims.epochs(),
         ) {
             return Err(ServiceError::SessionRevoked);
         }
@@ -302,10 +315,26 @@ impl Services {
         ))
     }
 
+    /// Runs a store change and the index update that must follow it as one
+    /// task of its own, so a client that disconnects cannot leave the
+    /// database revoked and this node's index not.
+    async fn detached<T, Fut>(
+        self: &Arc<Self>,
+        work: impl FnOnce(Arc<Services>) -> Fut,
+    ) -> ServiceResult<T>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = ServiceResult<T>> + Send + 'static,
+    {
+        tokio::spawn(work(self.clone()))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("revocation task failed: {e}")))?
+    }
+
     /// Revokes one session. `owner`, when given, must own it (a user revoking
     /// their own); otherwise it does not exist for them.
     pub async fn revoke_session(
-        &self,
+        self: &Arc<Self>,
         environment_id: &str,
         session_id: &str,
         owner: Option<&str>,
@@ -320,67 +349,81 @@ impl Services {
         if owner.is_some_and(|user| user != current.session.user_id) {
             return Err(ServiceError::NotFound);
         }
-        let now = to_millis(self.clock.now());
-        let view = self
-            .store
-            .sessions
-            .revoke(environment_id, session_id, &actor.revocation(now))
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        self.revocations
-            .write()
-            .revoke_session(session_id, view.session.expires_at / 1000);
-        self.metrics.revocation("session", 1);
-        Ok(SessionInfo::from_view(
-            &view,
-            self.activity.pending_for(session_id),
-        ))
+        let (environment_id, session_id, actor) = (
+            environment_id.to_string(),
+            session_id.to_string(),
+            actor.clone(),
+        );
+        self.detached(move |services| async move {
+            let now = to_millis(services.clock.now());
+            let view = services
+                .store
+                .sessions
+                .revoke(&environment_id, &session_id, &actor.revocation(now))
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            services
+                .revocations
+                .write()
+                .revoke_session(&session_id, view.session.expires_at / 1000);
+            services.metrics.revocation("session", 1);
+            Ok(SessionInfo::from_view(
+                &view,
+                services.activity.pending_for(&session_id),
+            ))
+        })
+        .await
     }
 
     pub async fn revoke_user_sessions(
-        &self,
+        self: &Arc<Self>,
         environment_id: &str,
         user_id: &str,
         actor: &Actor,
     ) -> ServiceResult<u64> {
-        let now = self.clock.now();
-        let (count, watermark) = self
-            .store
-            .users
-            .revoke_sessions(
-                environment_id,
-                user_id,
-                &actor.revocation(to_millis(now)),
-                now.unix_timestamp(),
-            )
-            .await?;
-        self.revocations
-            .write()
-            .raise_user_watermark(user_id, watermark);
-        self.metrics.revocation("user", count);
-        Ok(count)
+        let (environment_id, user_id, actor) = (
+            environment_id.to_string(),
+            user_id.to_string(),
+            actor.clone(),
+        );
+        self.detached(move |services| async move {
+            let now = services.clock.now();
+            let (count, epoch) = services
+                .store
+                .users
+                .revoke_sessions(&environment_id, &user_id, &actor.revocation(to_millis(now)))
+                .await?;
+            services
+                .revocations
+                .write()
+                .raise_user_epoch(&user_id, epoch, now.unix_timestamp());
+            services.metrics.revocation("user", count);
+            Ok(count)
+        })
+        .await
     }
 
     pub async fn revoke_environment_sessions(
-        &self,
+        self: &Arc<Self>,
         environment_id: &str,
         actor: &Actor,
     ) -> ServiceResult<u64> {
-        let now = self.clock.now();
-        let (count, watermark) = self
-            .store
-            .environments
-            .revoke_all_sessions(
-                environment_id,
-                &actor.revocation(to_millis(now)),
-                now.unix_timestamp(),
-            )
-            .await?;
-        self.revocations
-            .write()
-            .raise_environment_watermark(environment_id, watermark);
-        self.metrics.revocation("environment", count);
-        Ok(count)
+        let (environment_id, actor) = (environment_id.to_string(), actor.clone());
+        self.detached(move |services| async move {
+            let now = services.clock.now();
+            let (count, epoch) = services
+                .store
+                .environments
+                .revoke_all_sessions(&environment_id, &actor.revocation(to_millis(now)))
+                .await?;
+            services
+                .revocations
+                .write()
+                .raise_environment_epoch(&environment_id, epoch);
+            services.metrics.revocation("environment", count);
+            Ok(count)
+        })
+        .await
     }
 }
 

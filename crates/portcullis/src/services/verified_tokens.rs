@@ -70,6 +70,8 @@ mod tests {
             scope: String::new(),
             amr: vec![],
             email: None,
+            env_epoch: 0,
+            user_epoch: 0,
         })
     }
 

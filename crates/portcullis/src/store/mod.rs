@@ -51,16 +51,16 @@ pub trait EnvironmentStore: Send + Sync {
     ) -> StoreResult<()>;
     /// The active key first, then retired keys, newest first.
     async fn signing_keys(&self, environment_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;
-    /// Raises the environment's revocation watermark above every `iat`
-    /// issued so far. Returns how many sessions it revoked (alive and not
-    /// revoked before) and the new watermark. Flat in the number of sessions.
+    /// Raises the environment's revocation epoch by one. Returns how many
+    /// sessions it revoked (alive and not revoked before) and the new epoch.
+    /// Flat in the number of sessions.
     async fn revoke_all_sessions(
         &self,
         environment_id: &str,
         revocation: &Revocation,
-        now_s: i64,
     ) -> StoreResult<(u64, i64)>;
-    async fn watermarks(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// Environments whose epoch is above 0: `(id, epoch)`.
+    async fn epochs(&self) -> StoreResult<Vec<(String, i64)>>;
 }
 
 #[async_trait]
@@ -80,16 +80,16 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<(UserRecord, bool)>;
     async fn get(&self, environment_id: &str, user_id: &str) -> StoreResult<Option<UserRecord>>;
     async fn list(&self, environment_id: &str, query: &UserQuery) -> StoreResult<Vec<UserRecord>>;
-    /// Raises the user's watermark above every `iat` issued to them so far;
-    /// returns how many sessions it revoked and the new watermark.
+    /// Raises the user's revocation epoch by one; returns how many sessions
+    /// it revoked and the new epoch.
     async fn revoke_sessions(
         &self,
         environment_id: &str,
         user_id: &str,
         revocation: &Revocation,
-        now_s: i64,
     ) -> StoreResult<(u64, i64)>;
-    async fn watermarks(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// Users whose epoch is above 0: `(id, epoch, when it was raised in ms)`.
+    async fn epochs(&self) -> StoreResult<Vec<(String, i64, i64)>>;
 }
 
 #[async_trait]

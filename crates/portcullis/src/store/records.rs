@@ -23,7 +23,7 @@ pub struct EnvironmentRecord {
     pub kind: String,
     pub settings_json: String,
     pub locked: bool,
-    pub sessions_revoked_before: Option<i64>,
+    pub sessions_epoch: i64,
     pub sessions_revoked_at: Option<i64>,
     pub sessions_revoked_by_kind: Option<String>,
     pub sessions_revoked_by_id: Option<String>,
@@ -62,7 +62,7 @@ pub struct UserRecord {
     pub environment_id: String,
     pub email: Option<String>,
     pub created_at: i64,
-    pub sessions_revoked_before: Option<i64>,
+    pub sessions_epoch: i64,
     pub sessions_revoked_at: Option<i64>,
     pub sessions_revoked_by_kind: Option<String>,
     pub sessions_revoked_by_id: Option<String>,
@@ -94,8 +94,11 @@ pub struct SessionRecord {
     pub id: String,
     pub environment_id: String,
     pub user_id: String,
-    /// The JWT's `iat` (seconds): what watermarks are compared with.
+    /// The JWT's `iat` (seconds).
     pub iat: i64,
+    /// The revocation epochs the session was issued under.
+    pub env_epoch: i64,
+    pub user_epoch: i64,
     pub created_at: i64,
     pub expires_at: i64,
     pub ip_address: Option<String>,
@@ -108,13 +111,13 @@ pub struct SessionRecord {
     pub scope: String,
 }
 
-/// A session as read back: its own fields plus the watermarks that may
-/// cover it, so its effective revocation can be derived.
+/// A session as read back: its own fields plus the user's and the
+/// environment's latest revocation, so its effective revocation can be derived.
 #[derive(Debug, Clone)]
 pub struct SessionView {
     pub session: SessionRecord,
-    pub user_watermark: Option<Watermark>,
-    pub environment_watermark: Option<Watermark>,
+    pub user_revocation: Option<ScopeRevocation>,
+    pub environment_revocation: Option<ScopeRevocation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,10 +137,11 @@ pub struct Revocation {
     pub by_id: Option<String>,
 }
 
-/// "Sessions with `iat < before` are revoked", recorded at `revocation.at`.
+/// A user's or environment's latest revocation: sessions issued under an
+/// epoch below `epoch` are revoked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Watermark {
-    pub before: i64,
+pub struct ScopeRevocation {
+    pub epoch: i64,
     pub revocation: Revocation,
 }
 

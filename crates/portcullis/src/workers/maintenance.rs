@@ -1,4 +1,5 @@
-//! Flushes coalesced `last_active_at` updates, prunes the revocation index
+//! Flushes coalesced `last_active_at` updates, merges the store's
+//! revocations into the index, prunes it
 //! and forgets idle rate-limit keys, on a fixed interval.
 
 use std::sync::Arc;
@@ -14,19 +15,28 @@ pub async fn flush_activity(services: &Services) {
     }
 }
 
+/// How many ticks between two merges of the store's revocations into the
+/// index (a safety net: local revocations update the index at once).
+const RESYNC_EVERY_TICKS: u64 = 6;
+
 pub async fn run(services: Arc<Services>, every: Duration) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
+    for tick in 1u64.. {
         ticker.tick().await;
         flush_activity(&services).await;
-        let now_s = services.clock.now().unix_timestamp();
+        let now = services.clock.now();
+        let (now_s, now_ms) = (now.unix_timestamp(), crate::clock::to_millis(now));
+        if tick % RESYNC_EVERY_TICKS == 0
+            && let Err(e) = services.revocations.resync(&services.store, now_s).await
+        {
+            tracing::warn!(error = %e, "could not resync the revocation index");
+        }
         services
             .revocations
             .write()
             .prune(now_s, i64::from(MAX_JWT_EXPIRATION_SECONDS));
         services.rate_limits.forget_idle();
-        let now_ms = crate::clock::to_millis(services.clock.now());
         if let Err(e) = services.store.sessions.prune_expired(now_ms).await {
             tracing::warn!(error = %e, "could not prune session counters");
         }

@@ -5,7 +5,6 @@ use super::{SqliteDb, db};
 use sqlx::AssertSqlSafe;
 
 use super::session_counts::{FROM_JOINED, MINUTE_MS, alive};
-use crate::domain::revocation::next_watermark;
 use crate::store::{
     EnvironmentRecord, EnvironmentStore, Revocation, SigningKeyRecord, StoreError, StoreResult,
 };
@@ -85,23 +84,15 @@ impl EnvironmentStore for SqliteDb {
         &self,
         environment_id: &str,
         r: &Revocation,
-        now_s: i64,
     ) -> StoreResult<(u64, i64)> {
         let mut tx = self.write().await?;
-        // Above the environment's watermark and every user watermark in it:
-        // those are the highest `iat`s that can have been issued.
-        let highest: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT e.sessions_revoked_before, \
-             (SELECT MAX(u.sessions_revoked_before) FROM users u WHERE u.environment_id = e.id \
-                AND u.sessions_revoked_before IS NOT NULL) \
-             FROM environments e WHERE e.id = $1",
-        )
-        .bind(environment_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let (env_w, user_w) = highest.ok_or(StoreError::NotFound)?;
-        let watermark = next_watermark(now_s, env_w.max(user_w));
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT sessions_epoch FROM environments WHERE id = $1")
+                .bind(environment_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+        let epoch = current.ok_or(StoreError::NotFound)? + 1;
         let now_ms = r.at;
         let this_minute = now_ms.div_euclid(MINUTE_MS);
         // Exact for the minute under way (some of its sessions have expired),
@@ -130,10 +121,10 @@ impl EnvironmentStore for SqliteDb {
             .await
             .map_err(db)?;
         sqlx::query(
-            "UPDATE environments SET sessions_revoked_before = $1, sessions_revoked_at = $2, \
+            "UPDATE environments SET sessions_epoch = $1, sessions_revoked_at = $2, \
              sessions_revoked_by_kind = $3, sessions_revoked_by_id = $4 WHERE id = $5",
         )
-        .bind(watermark)
+        .bind(epoch)
         .bind(r.at)
         .bind(&r.by_kind)
         .bind(&r.by_id)
@@ -142,11 +133,11 @@ impl EnvironmentStore for SqliteDb {
         .await
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        Ok(((this_minute_live + later).max(0) as u64, watermark))
+        Ok(((this_minute_live + later).max(0) as u64, epoch))
     }
 
-    async fn watermarks(&self) -> StoreResult<Vec<(String, i64)>> {
-        sqlx::query_as("SELECT id, sessions_revoked_before FROM environments WHERE sessions_revoked_before IS NOT NULL")
+    async fn epochs(&self) -> StoreResult<Vec<(String, i64)>> {
+        sqlx::query_as("SELECT id, sessions_epoch FROM environments WHERE sessions_epoch > 0")
             .fetch_all(&self.pool)
             .await
             .map_err(db)

@@ -13,8 +13,7 @@ pub(super) const MINUTE_MS: i64 = 60_000;
 pub(super) fn alive(now: &str) -> String {
     format!(
         "s.expires_at > {now} AND s.revoked_at IS NULL \
-         AND s.iat >= COALESCE(u.sessions_revoked_before, 0) \
-         AND s.iat >= COALESCE(e.sessions_revoked_before, 0)"
+         AND s.user_epoch >= u.sessions_epoch AND s.env_epoch >= e.sessions_epoch"
     )
 }
 

@@ -4,41 +4,44 @@ use sqlx::{AssertSqlSafe, FromRow};
 use super::session_counts::{self, FROM_JOINED, MINUTE_MS, alive};
 use super::{SqliteDb, db};
 use crate::store::{
-    Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreResult, Watermark,
+    Revocation, ScopeRevocation, SessionFilter, SessionRecord, SessionStore, SessionView,
+    StoreResult,
 };
 
 const SELECT_VIEW: &str = "SELECT s.*, \
-    u.sessions_revoked_before AS u_before, u.sessions_revoked_at AS u_at, \
+    u.sessions_epoch AS u_epoch, u.sessions_revoked_at AS u_at, \
     u.sessions_revoked_by_kind AS u_kind, u.sessions_revoked_by_id AS u_by, \
-    e.sessions_revoked_before AS e_before, e.sessions_revoked_at AS e_at, \
+    e.sessions_epoch AS e_epoch, e.sessions_revoked_at AS e_at, \
     e.sessions_revoked_by_kind AS e_kind, e.sessions_revoked_by_id AS e_by \
     FROM sessions s JOIN users u ON u.id = s.user_id JOIN environments e ON e.id = s.environment_id";
 
-const REVOKED: &str = "(s.revoked_at IS NOT NULL OR s.iat < COALESCE(u.sessions_revoked_before, 0) \
-    OR s.iat < COALESCE(e.sessions_revoked_before, 0))";
+const REVOKED: &str = "(s.revoked_at IS NOT NULL OR s.user_epoch < u.sessions_epoch \
+    OR s.env_epoch < e.sessions_epoch)";
 
 #[derive(FromRow)]
 struct ViewRow {
     #[sqlx(flatten)]
     session: SessionRecord,
-    u_before: Option<i64>,
+    u_epoch: i64,
     u_at: Option<i64>,
     u_kind: Option<String>,
     u_by: Option<String>,
-    e_before: Option<i64>,
+    e_epoch: i64,
     e_at: Option<i64>,
     e_kind: Option<String>,
     e_by: Option<String>,
 }
 
-fn watermark(
-    before: Option<i64>,
+/// A scope's latest revocation; none while its epoch is 0.
+fn scope_revocation(
+    epoch: i64,
     at: Option<i64>,
     kind: Option<String>,
     by: Option<String>,
-) -> Option<Watermark> {
-    Some(Watermark {
-        before: before?,
+) -> Option<ScopeRevocation> {
+    (epoch > 0).then_some(())?;
+    Some(ScopeRevocation {
+        epoch,
         revocation: Revocation {
             at: at?,
             by_kind: kind?,
@@ -51,8 +54,8 @@ impl From<ViewRow> for SessionView {
     fn from(r: ViewRow) -> Self {
         SessionView {
             session: r.session,
-            user_watermark: watermark(r.u_before, r.u_at, r.u_kind, r.u_by),
-            environment_watermark: watermark(r.e_before, r.e_at, r.e_kind, r.e_by),
+            user_revocation: scope_revocation(r.u_epoch, r.u_at, r.u_kind, r.u_by),
+            environment_revocation: scope_revocation(r.e_epoch, r.e_at, r.e_kind, r.e_by),
         }
     }
 }
@@ -62,14 +65,16 @@ impl SessionStore for SqliteDb {
     async fn insert(&self, s: &SessionRecord) -> StoreResult<()> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO sessions (id, environment_id, user_id, iat, created_at, expires_at, ip_address, user_agent, \
+            "INSERT INTO sessions (id, environment_id, user_id, iat, env_epoch, user_epoch, created_at, expires_at, ip_address, user_agent, \
              last_active_at, revoked_at, revoked_by_kind, revoked_by_id, amr, scope) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&s.id)
         .bind(&s.environment_id)
         .bind(&s.user_id)
         .bind(s.iat)
+        .bind(s.env_epoch)
+        .bind(s.user_epoch)
         .bind(s.created_at)
         .bind(s.expires_at)
         .bind(&s.ip_address)
@@ -167,8 +172,16 @@ impl SessionStore for SqliteDb {
         if was_alive {
             session_counts::add(&mut tx, environment_id, expires_at, -1).await?;
         }
+        let view = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
+            "{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2"
+        )))
+        .bind(session_id)
+        .bind(environment_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        self.get(environment_id, session_id).await
+        Ok(Some(view.into()))
     }
 
     async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>> {

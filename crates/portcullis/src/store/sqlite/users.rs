@@ -3,7 +3,6 @@ use sqlx::AssertSqlSafe;
 
 use super::session_counts::{self, FROM_JOINED, MINUTE_MS, alive};
 use super::{SqliteDb, db};
-use crate::domain::revocation::next_watermark;
 use crate::store::{Revocation, StoreError, StoreResult, UserQuery, UserRecord, UserStore};
 
 #[async_trait]
@@ -59,29 +58,26 @@ impl UserStore for SqliteDb {
         environment_id: &str,
         user_id: &str,
         r: &Revocation,
-        now_s: i64,
     ) -> StoreResult<(u64, i64)> {
         let mut tx = self.write().await?;
-        let highest: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT u.sessions_revoked_before, e.sessions_revoked_before FROM users u \
-             JOIN environments e ON e.id = u.environment_id WHERE u.id = $1 AND u.environment_id = $2",
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT sessions_epoch FROM users WHERE id = $1 AND environment_id = $2",
         )
         .bind(user_id)
         .bind(environment_id)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db)?;
-        let (user_w, env_w) = highest.ok_or(StoreError::NotFound)?;
-        let watermark = next_watermark(now_s, user_w.max(env_w));
+        let epoch = current.ok_or(StoreError::NotFound)? + 1;
         let by_minute: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT s.expires_at / {MINUTE_MS}, COUNT(*) {FROM_JOINED} \
-             WHERE s.environment_id = $1 AND s.user_id = $2 AND s.iat < $3 AND {} \
+             WHERE s.environment_id = $1 AND s.user_id = $2 AND s.user_epoch < $3 AND {} \
              GROUP BY s.expires_at / {MINUTE_MS}",
             alive("$4")
         )))
         .bind(environment_id)
         .bind(user_id)
-        .bind(watermark)
+        .bind(epoch)
         .bind(r.at)
         .fetch_all(&mut *tx)
         .await
@@ -90,10 +86,10 @@ impl UserStore for SqliteDb {
             session_counts::add(&mut tx, environment_id, minute * MINUTE_MS, -count).await?;
         }
         sqlx::query(
-            "UPDATE users SET sessions_revoked_before = $1, sessions_revoked_at = $2, \
+            "UPDATE users SET sessions_epoch = $1, sessions_revoked_at = $2, \
              sessions_revoked_by_kind = $3, sessions_revoked_by_id = $4 WHERE id = $5 AND environment_id = $6",
         )
-        .bind(watermark)
+        .bind(epoch)
         .bind(r.at)
         .bind(&r.by_kind)
         .bind(&r.by_id)
@@ -104,11 +100,11 @@ impl UserStore for SqliteDb {
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
         let revoked: i64 = by_minute.iter().map(|(_, c)| c).sum();
-        Ok((revoked.max(0) as u64, watermark))
+        Ok((revoked.max(0) as u64, epoch))
     }
 
-    async fn watermarks(&self) -> StoreResult<Vec<(String, i64)>> {
-        sqlx::query_as("SELECT id, sessions_revoked_before FROM users WHERE sessions_revoked_before IS NOT NULL")
+    async fn epochs(&self) -> StoreResult<Vec<(String, i64, i64)>> {
+        sqlx::query_as("SELECT id, sessions_epoch, COALESCE(sessions_revoked_at, 0) FROM users WHERE sessions_epoch > 0")
             .fetch_all(&self.pool)
             .await
             .map_err(db)
