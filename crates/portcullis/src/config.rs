@@ -237,9 +237,17 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
-    toml::from_str(&text).map_err(|e| ConfigError::File {
-        path: path.display().to_string(),
-        reason: e.to_string(),
+    // toml's own message quotes the offending line, which may hold a
+    // password (an SMTP URL): report its position and message only.
+    toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let position = line.map(|l| format!("line {l}: ")).unwrap_or_default();
+        ConfigError::File {
+            path: path.display().to_string(),
+            reason: format!("{position}{}", e.message().trim()),
+        }
     })
 }
 
@@ -309,6 +317,25 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("listen_port"), "{e}");
+    }
+
+    #[test]
+    fn a_file_error_does_not_quote_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "smtp_url = \"smtps://user:hunter2@mail.example.com\" junk\n",
+        )
+        .unwrap();
+        let e = Config::resolve(ConfigArgs {
+            config: Some(path),
+            ..args()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(e.contains("line 1"), "{e}");
     }
 
     #[test]

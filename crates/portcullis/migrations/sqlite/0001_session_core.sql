@@ -86,6 +86,7 @@ CREATE TABLE verifications (
     consumed_at    BIGINT
 );
 CREATE INDEX verifications_by_expiry ON verifications (expires_at);
+CREATE INDEX verifications_open ON verifications (environment_id, destination) WHERE consumed_at IS NULL;
 
 CREATE TABLE sessions (
     id              TEXT PRIMARY KEY,

@@ -84,6 +84,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::map_response(ensure_problem))
         .layer(TraceLayer::new_for_http())
         .with_state(services)
 }
@@ -116,6 +117,32 @@ async fn not_found(State(services): State<Arc<Services>>, req: Request) -> Respo
         .metrics
         .http_request(req.method().as_str(), "unmatched", 404, 0.0);
     ApiError::not_found().into_response()
+}
+
+/// A safety net: any error response not already problem+json (a rejection
+/// produced inside axum, say) is replaced by one with a code from API.md.
+async fn ensure_problem(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == error::PROBLEM_JSON.as_bytes());
+    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNAUTHORIZED => "missing_credentials",
+        s if s.is_server_error() => "internal",
+        _ => "validation_failed",
+    };
+    let detail = status
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_ascii_lowercase();
+    ApiError::new(status, code, detail).into_response()
 }
 
 async fn method_not_allowed() -> Response {

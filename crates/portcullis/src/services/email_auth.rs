@@ -132,6 +132,10 @@ impl Services {
             self.metrics.sign_in("email", "invalid_code");
             return Err(ServiceError::InvalidCode);
         };
+        self.rate_limits.check(
+            Bucket::VerifyPerAddress,
+            &format!("{}|{}", env.id(), verification.destination),
+        )?;
         let expected = code_mac(&self.master_key, &verification.id, &code);
         if !crypto::constant_time_eq(&expected, &verification.code_mac)
             || !self

@@ -22,6 +22,9 @@ pub enum Bucket {
     EmailStartPerIp,
     EmailStartPerAddress,
     VerifyPerIp,
+    /// Code attempts against one address, whatever the client: bounds slow,
+    /// distributed guessing.
+    VerifyPerAddress,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -31,6 +34,7 @@ pub struct RateLimitConfig {
     pub email_start_per_ip_per_minute: u32,
     pub email_start_per_address_per_minute: u32,
     pub verify_per_ip_per_minute: u32,
+    pub verify_per_address_per_hour: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -40,6 +44,7 @@ impl Default for RateLimitConfig {
             email_start_per_ip_per_minute: 10,
             email_start_per_address_per_minute: 3,
             verify_per_ip_per_minute: 30,
+            verify_per_address_per_hour: 10,
         }
     }
 }
@@ -67,21 +72,27 @@ impl RateLimits {
         let clock = GovernorClock(clock);
         let mut limiters = HashMap::new();
         if config.enabled {
-            for (bucket, per_minute) in [
+            let minute = |n: u32| NonZeroU32::new(n).map(Quota::per_minute);
+            let hour = |n: u32| NonZeroU32::new(n).map(Quota::per_hour);
+            for (bucket, quota) in [
                 (
                     Bucket::EmailStartPerIp,
-                    config.email_start_per_ip_per_minute,
+                    minute(config.email_start_per_ip_per_minute),
                 ),
                 (
                     Bucket::EmailStartPerAddress,
-                    config.email_start_per_address_per_minute,
+                    minute(config.email_start_per_address_per_minute),
                 ),
-                (Bucket::VerifyPerIp, config.verify_per_ip_per_minute),
+                (Bucket::VerifyPerIp, minute(config.verify_per_ip_per_minute)),
+                (
+                    Bucket::VerifyPerAddress,
+                    hour(config.verify_per_address_per_hour),
+                ),
             ] {
-                if let Some(n) = NonZeroU32::new(per_minute) {
+                if let Some(quota) = quota {
                     limiters.insert(
                         bucket,
-                        RateLimiter::hashmap_with_clock(Quota::per_minute(n), clock.clone()),
+                        RateLimiter::hashmap_with_clock(quota, clock.clone()),
                     );
                 }
             }

@@ -94,6 +94,8 @@ pub trait UserStore: Send + Sync {
 
 #[async_trait]
 pub trait VerificationStore: Send + Sync {
+    /// Saves a new verification; earlier open ones for the same destination
+    /// in the environment die, so only the newest code works.
     async fn insert(&self, verification: &VerificationRecord) -> StoreResult<()>;
     /// Spends one attempt, if the verification still allows one at `now`,
     /// and returns it. Attempts are spent before the code is compared, so

@@ -81,6 +81,14 @@ async fn oversized_bodies_are_refused_with_413() {
 #[tokio::test]
 async fn unknown_routes_and_methods_are_problems_too() {
     let app = spawn_app().await;
+    // A path parameter that is not UTF-8: no such environment (SDK), or
+    // rejected inside axum and still answered as a problem (API).
+    app.get("/sdk/v1/%FF/session", None)
+        .await
+        .assert_problem(404, "not_found");
+    app.get("/api/v1/environments/%FF%FE", Some(&app.api_token))
+        .await
+        .assert_problem(400, "validation_failed");
     app.get("/no/such/route", None)
         .await
         .assert_problem(404, "not_found");
@@ -93,6 +101,8 @@ async fn forged_and_foreign_tokens_are_invalid_and_change_nothing() {
     let app = spawn_app().await;
     let (token, _) = app.sign_in(&app.sandbox, "ada@example.com").await;
     let (live_token, _) = app.sign_in(&app.live, "ada@example.com").await;
+    // Cached as verified before the forgeries are tried.
+    app.session(&app.sandbox, &token).await.assert_status(200);
     let header = header_of(&token);
     let claims = claims_of(&token);
     let kid = header["kid"].as_str().unwrap().to_string();

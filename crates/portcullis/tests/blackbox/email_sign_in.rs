@@ -224,3 +224,20 @@ async fn an_unreachable_smtp_server_is_an_internal_error_that_leaks_nothing() {
     );
     app.get("/healthz", None).await.assert_status(200);
 }
+
+#[tokio::test]
+async fn a_new_code_kills_the_previous_one() {
+    let app = spawn_app().await;
+    let (first_vid, first_code) = app
+        .start_and_read_code(&app.sandbox, "ada@example.com")
+        .await;
+    let (second_vid, second_code) = app
+        .start_and_read_code(&app.sandbox, "ada@example.com")
+        .await;
+    app.verify_email(&app.sandbox, &first_vid, &first_code)
+        .await
+        .assert_problem(400, "invalid_code");
+    app.verify_email(&app.sandbox, &second_vid, &second_code)
+        .await
+        .assert_status(200);
+}

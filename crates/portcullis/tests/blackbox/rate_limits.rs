@@ -63,3 +63,35 @@ async fn limits_can_be_turned_off() {
             .assert_status(202);
     }
 }
+
+#[tokio::test]
+async fn code_attempts_are_limited_per_address_across_codes() {
+    let app = spawn_app_with(|c| c.rate_limits.enabled = true).await;
+    // Two codes, five wrong attempts each: ten attempts in the hour.
+    for _ in 0..2 {
+        let (vid, code) = app
+            .start_and_read_code(&app.sandbox, "target@example.com")
+            .await;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        for _ in 0..5 {
+            app.verify_email(&app.sandbox, &vid, wrong)
+                .await
+                .assert_problem(400, "invalid_code");
+        }
+        app.advance(time::Duration::minutes(1));
+    }
+    // Even the right code of a fresh verification is refused now.
+    let (vid, code) = app
+        .start_and_read_code(&app.sandbox, "target@example.com")
+        .await;
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_problem(429, "rate_limited");
+    app.advance(time::Duration::minutes(10));
+    let (vid, code) = app
+        .start_and_read_code(&app.sandbox, "target@example.com")
+        .await;
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_status(200);
+}

@@ -153,6 +153,10 @@ async fn revoking_a_user_revokes_all_their_sessions_and_only_theirs() {
     let (a1, first) = app.sign_in(&app.sandbox, "ada@example.com").await;
     let (a2, _) = app.sign_in(&app.sandbox, "ada@example.com").await;
     let (b, _) = app.sign_in(&app.sandbox, "bob@example.com").await;
+    // Checked once first, so the revocation must beat the verified-token cache.
+    for t in [&a1, &a2, &b] {
+        app.session(&app.sandbox, t).await.assert_status(200);
+    }
     let user = first["user"]["id"].as_str().unwrap();
     let r = app.revoke_user(&app.sandbox, user).await;
     assert_eq!(r.assert_status(200)["revoked_count"], 2);
@@ -216,6 +220,9 @@ async fn revoking_the_environment_revokes_every_session_in_it_and_no_other() {
         );
     }
     let (live_token, _) = app.sign_in(&app.live, "user0@example.com").await;
+    for t in &tokens {
+        app.session(&app.sandbox, t).await.assert_status(200);
+    }
     let r = app.revoke_environment(&app.sandbox).await;
     assert_eq!(r.assert_status(200)["revoked_count"], 5);
     for t in &tokens {
@@ -314,5 +321,73 @@ async fn last_activity_is_recorded_without_a_write_per_request() {
     assert_eq!(
         list.assert_status(200)["data"][0]["last_active_at"],
         expected.as_str()
+    );
+}
+
+#[tokio::test]
+async fn an_environment_revocation_covers_a_sign_in_made_after_a_user_revocation() {
+    let app = spawn_app().await;
+    let (_, first) = app.sign_in(&app.sandbox, "ada@example.com").await;
+    let user = first["user"]["id"].as_str().unwrap();
+    app.revoke_user(&app.sandbox, user).await.assert_status(200);
+    app.revoke_user(&app.sandbox, user).await.assert_status(200);
+    let (after_user, _) = app.sign_in(&app.sandbox, "ada@example.com").await;
+    app.session(&app.sandbox, &after_user)
+        .await
+        .assert_status(200);
+    let r = app.revoke_environment(&app.sandbox).await;
+    assert_eq!(r.assert_status(200)["revoked_count"], 1);
+    app.session(&app.sandbox, &after_user)
+        .await
+        .assert_problem(401, "session_revoked");
+}
+
+#[tokio::test]
+async fn tokens_issued_after_revocations_carry_the_true_issue_time() {
+    let app = spawn_app().await;
+    let (_, first) = app.sign_in(&app.sandbox, "ada@example.com").await;
+    let user = first["user"]["id"].as_str().unwrap();
+    for _ in 0..3 {
+        app.revoke_user(&app.sandbox, user).await.assert_status(200);
+        app.revoke_environment(&app.sandbox)
+            .await
+            .assert_status(200);
+    }
+    let (token, _) = app.sign_in(&app.sandbox, "ada@example.com").await;
+    let claims = claims_of(&token);
+    let now = {
+        use portcullis::clock::Clock;
+        app.clock.now().unix_timestamp()
+    };
+    // A verifier that allows no leeway for a future iat accepts it.
+    assert_eq!(claims["iat"], now);
+    assert_eq!(claims["nbf"], now);
+    app.session(&app.sandbox, &token).await.assert_status(200);
+}
+
+#[tokio::test]
+async fn concurrent_verifications_of_one_code_make_exactly_one_session() {
+    let app = spawn_app().await;
+    let (vid, code) = app
+        .start_and_read_code(&app.sandbox, "race@example.com")
+        .await;
+    let url = format!("{}/sdk/v1/{}/auth/email/verify", app.base, app.sandbox);
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let request = app
+            .client
+            .post(&url)
+            .json(&json!({"verification_id": vid, "code": code}));
+        attempts.spawn(async move { request.send().await.expect("sent").status().as_u16() });
+    }
+    let statuses = attempts.join_all().await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 400),
+        "{statuses:?}"
     );
 }

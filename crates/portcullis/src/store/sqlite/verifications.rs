@@ -6,6 +6,18 @@ use crate::store::{StoreResult, VerificationRecord, VerificationStore};
 #[async_trait]
 impl VerificationStore for SqliteDb {
     async fn insert(&self, v: &VerificationRecord) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE verifications SET consumed_at = $1 \
+             WHERE environment_id = $2 AND channel = $3 AND destination = $4 AND consumed_at IS NULL",
+        )
+        .bind(v.created_at)
+        .bind(&v.environment_id)
+        .bind(&v.channel)
+        .bind(&v.destination)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         sqlx::query(
             "INSERT INTO verifications (id, environment_id, channel, destination, code_mac, attempts, created_at, \
              expires_at, consumed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -19,10 +31,10 @@ impl VerificationStore for SqliteDb {
         .bind(v.created_at)
         .bind(v.expires_at)
         .bind(v.consumed_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
-        Ok(())
+        tx.commit().await.map_err(db)
     }
 
     async fn take_attempt(
