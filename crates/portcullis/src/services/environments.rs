@@ -2,6 +2,7 @@
 //! unsealed once, kept in memory, reloaded when they change.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::jwk::Jwk;
@@ -64,6 +65,9 @@ fn still_published(key: &RuntimeKey, now_ms: i64) -> bool {
 #[derive(Default)]
 pub struct EnvironmentCache {
     loaded: RwLock<HashMap<String, Arc<EnvironmentRuntime>>>,
+    /// Raised by every invalidation, so a load that read the store before
+    /// an invalidation cannot put its stale result back afterwards.
+    generation: AtomicU64,
 }
 
 impl EnvironmentCache {
@@ -75,18 +79,23 @@ impl EnvironmentCache {
             .cloned()
     }
 
-    pub fn invalidate(&self, id: &str) {
-        self.loaded
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
-    fn put(&self, runtime: Arc<EnvironmentRuntime>) {
-        self.loaded
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(runtime.record.id.clone(), runtime);
+    pub fn invalidate(&self, id: &str) {
+        let mut loaded = self.loaded.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        loaded.remove(id);
+    }
+
+    /// Keeps a loaded environment unless an invalidation happened since
+    /// `generation` was read.
+    fn put(&self, runtime: Arc<EnvironmentRuntime>, generation: u64) {
+        let mut loaded = self.loaded.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation() == generation {
+            loaded.insert(runtime.record.id.clone(), runtime);
+        }
     }
 }
 
@@ -106,6 +115,7 @@ impl Services {
         if !plausible_environment_id(id) {
             return Err(ServiceError::NotFound);
         }
+        let generation = self.environments.generation();
         let record = self
             .store
             .environments
@@ -130,7 +140,7 @@ impl Services {
             keys,
             verified: VerifiedTokens::default(),
         });
-        self.environments.put(runtime.clone());
+        self.environments.put(runtime.clone(), generation);
         Ok(runtime)
     }
 
