@@ -27,6 +27,27 @@ pub struct SessionClaims {
 }
 
 impl SessionClaims {
+    /// Claims with every field empty or zero, for tests to fill in.
+    #[cfg(test)]
+    pub fn empty() -> Self {
+        Self {
+            iss: String::new(),
+            sub: String::new(),
+            aud: String::new(),
+            sid: String::new(),
+            environment_id: String::new(),
+            iat: 0,
+            nbf: 0,
+            exp: 0,
+            jti: String::new(),
+            scope: String::new(),
+            amr: vec![],
+            email: None,
+            env_epoch: 0,
+            user_epoch: 0,
+        }
+    }
+
     pub fn epochs(&self) -> super::revocation::Epochs {
         super::revocation::Epochs {
             environment: self.env_epoch,
@@ -68,20 +89,8 @@ mod tests {
     #[test]
     fn scopes_are_matched_whole() {
         let c = SessionClaims {
-            iss: String::new(),
-            sub: String::new(),
-            aud: String::new(),
-            sid: String::new(),
-            environment_id: String::new(),
-            iat: 0,
-            nbf: 0,
-            exp: 0,
-            jti: String::new(),
             scope: "user:basic extra".into(),
-            amr: vec![],
-            email: None,
-            env_epoch: 0,
-            user_epoch: 0,
+            ..SessionClaims::empty()
         };
         assert!(c.has_scope(SCOPE_USER_BASIC));
         assert!(!c.has_scope("user"));

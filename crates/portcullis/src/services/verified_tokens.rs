@@ -58,20 +58,8 @@ mod tests {
 
     fn claims(exp: i64) -> Arc<SessionClaims> {
         Arc::new(SessionClaims {
-            iss: String::new(),
-            sub: String::new(),
-            aud: String::new(),
-            sid: String::new(),
-            environment_id: String::new(),
-            iat: 0,
-            nbf: 0,
             exp,
-            jti: String::new(),
-            scope: String::new(),
-            amr: vec![],
-            email: None,
-            env_epoch: 0,
-            user_epoch: 0,
+            ..SessionClaims::empty()
         })
     }
 
