@@ -86,7 +86,7 @@ CREATE TABLE verifications (
     consumed_at    BIGINT
 );
 CREATE INDEX verifications_by_expiry ON verifications (expires_at);
-CREATE INDEX verifications_open ON verifications (environment_id, destination) WHERE consumed_at IS NULL;
+CREATE INDEX verifications_by_destination ON verifications (environment_id, channel, destination);
 
 CREATE TABLE sessions (
     id              TEXT PRIMARY KEY,
@@ -119,3 +119,11 @@ CREATE TABLE session_counts (
     live           BIGINT NOT NULL,
     PRIMARY KEY (environment_id, expires_minute)
 );
+
+-- A new session counts as live in the same statement that inserts it.
+CREATE TRIGGER sessions_count_live AFTER INSERT ON sessions
+BEGIN
+    INSERT INTO session_counts (environment_id, expires_minute, live)
+    VALUES (NEW.environment_id, NEW.expires_at / 60000, 1)
+    ON CONFLICT (environment_id, expires_minute) DO UPDATE SET live = live + 1;
+END;

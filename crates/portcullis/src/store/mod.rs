@@ -94,11 +94,12 @@ pub trait UserStore: Send + Sync {
 
 #[async_trait]
 pub trait VerificationStore: Send + Sync {
-    /// Saves a new verification; earlier open ones for the same destination
-    /// in the environment die, so only the newest code works.
+    /// Saves a new verification. From then on earlier ones for the same
+    /// destination in the environment refuse every attempt: only the newest
+    /// code works.
     async fn insert(&self, verification: &VerificationRecord) -> StoreResult<()>;
-    /// Spends one attempt, if the verification still allows one at `now`,
-    /// and returns it. Attempts are spent before the code is compared, so
+    /// Spends one attempt, if the verification still allows one at `now`
+    /// and is the newest for its destination, and returns it. Attempts are spent before the code is compared, so
     /// concurrent guesses cannot exceed the limit.
     async fn take_attempt(
         &self,

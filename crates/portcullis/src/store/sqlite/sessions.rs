@@ -63,7 +63,6 @@ impl From<ViewRow> for SessionView {
 #[async_trait]
 impl SessionStore for SqliteDb {
     async fn insert(&self, s: &SessionRecord) -> StoreResult<()> {
-        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO sessions (id, environment_id, user_id, iat, env_epoch, user_epoch, created_at, expires_at, ip_address, user_agent, \
              last_active_at, revoked_at, revoked_by_kind, revoked_by_id, amr, scope) \
@@ -85,11 +84,11 @@ impl SessionStore for SqliteDb {
         .bind(&s.revoked_by_id)
         .bind(&s.amr)
         .bind(&s.scope)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await
         .map_err(db)?;
-        session_counts::add(&mut tx, &s.environment_id, s.expires_at, 1).await?;
-        tx.commit().await.map_err(db)
+        // The trigger `sessions_count_live` counts it, in the same statement.
+        Ok(())
     }
 
     async fn get(

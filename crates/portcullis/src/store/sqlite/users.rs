@@ -8,26 +8,20 @@ use crate::store::{Revocation, StoreError, StoreResult, UserQuery, UserRecord, U
 #[async_trait]
 impl UserStore for SqliteDb {
     async fn find_or_create_by_email(&self, c: &UserRecord) -> StoreResult<(UserRecord, bool)> {
-        let inserted = sqlx::query(
+        // The no-op update makes RETURNING yield the existing row too.
+        let user = sqlx::query_as::<_, UserRecord>(
             "INSERT INTO users (id, environment_id, email, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (environment_id, email) DO NOTHING",
+             ON CONFLICT (environment_id, email) DO UPDATE SET email = excluded.email RETURNING *",
         )
         .bind(&c.id)
         .bind(&c.environment_id)
         .bind(&c.email)
         .bind(c.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        let user = sqlx::query_as::<_, UserRecord>(
-            "SELECT * FROM users WHERE environment_id = $1 AND email = $2",
-        )
-        .bind(&c.environment_id)
-        .bind(&c.email)
         .fetch_one(&self.pool)
         .await
         .map_err(db)?;
-        Ok((user, inserted.rows_affected() == 1))
+        let created = user.id == c.id;
+        Ok((user, created))
     }
 
     async fn get(&self, environment_id: &str, user_id: &str) -> StoreResult<Option<UserRecord>> {

@@ -6,18 +6,6 @@ use crate::store::{StoreResult, VerificationRecord, VerificationStore};
 #[async_trait]
 impl VerificationStore for SqliteDb {
     async fn insert(&self, v: &VerificationRecord) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE verifications SET consumed_at = $1 \
-             WHERE environment_id = $2 AND channel = $3 AND destination = $4 AND consumed_at IS NULL",
-        )
-        .bind(v.created_at)
-        .bind(&v.environment_id)
-        .bind(&v.channel)
-        .bind(&v.destination)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
         sqlx::query(
             "INSERT INTO verifications (id, environment_id, channel, destination, code_mac, attempts, created_at, \
              expires_at, consumed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -31,10 +19,10 @@ impl VerificationStore for SqliteDb {
         .bind(v.created_at)
         .bind(v.expires_at)
         .bind(v.consumed_at)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await
         .map_err(db)?;
-        tx.commit().await.map_err(db)
+        Ok(())
     }
 
     async fn take_attempt(
@@ -47,6 +35,11 @@ impl VerificationStore for SqliteDb {
         sqlx::query_as::<_, VerificationRecord>(
             "UPDATE verifications SET attempts = attempts + 1 \
              WHERE id = $1 AND environment_id = $2 AND consumed_at IS NULL AND attempts < $3 AND expires_at > $4 \
+             AND NOT EXISTS (SELECT 1 FROM verifications newer \
+                 WHERE newer.environment_id = verifications.environment_id \
+                   AND newer.channel = verifications.channel \
+                   AND newer.destination = verifications.destination \
+                   AND newer.rowid > verifications.rowid) \
              RETURNING *",
         )
         .bind(verification_id)
