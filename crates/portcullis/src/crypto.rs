@@ -61,7 +61,14 @@ pub fn new_secret(prefix: &str) -> Result<String, CryptoError> {
 }
 
 pub fn sha256(data: &[u8]) -> Vec<u8> {
-    digest::digest(&digest::SHA256, data).as_ref().to_vec()
+    sha256_array(data).to_vec()
+}
+
+/// SHA-256 without an allocation (the session check uses it per request).
+pub fn sha256_array(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest::digest(&digest::SHA256, data).as_ref());
+    out
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -82,7 +82,6 @@ pub fn router(services: Arc<Services>) -> Router {
         )
         .route_layer(middleware::from_fn_with_state(services.clone(), track))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(ensure_problem))
         .layer(TraceLayer::new_for_http())
@@ -143,13 +142,4 @@ async fn ensure_problem(response: Response) -> Response {
         .unwrap_or("error")
         .to_ascii_lowercase();
     ApiError::new(status, code, detail).into_response()
-}
-
-async fn method_not_allowed() -> Response {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this method is not allowed on this path",
-    )
-    .into_response()
 }

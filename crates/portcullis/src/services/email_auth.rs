@@ -165,14 +165,7 @@ impl Services {
         self.metrics.sign_in("email", "success");
         Ok(AuthResult {
             token: Some(issued.token),
-            session: SessionInfo::from_view(
-                &crate::store::SessionView {
-                    session: issued.session,
-                    user_revocation: None,
-                    environment_revocation: None,
-                },
-                None,
-            ),
+            session: SessionInfo::from_new(issued.session),
             user: UserInfo::from_record(&user),
             mfa: MfaStatus {
                 required: false,

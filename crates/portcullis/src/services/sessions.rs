@@ -14,9 +14,8 @@ use super::{ServiceError, ServiceResult, Services, verified_tokens};
 use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::claims::{SCOPE_USER_BASIC, SessionClaims};
-use crate::store::{
-    Revocation, ScopeRevocation, SessionFilter, SessionRecord, SessionView, UserRecord,
-};
+pub use crate::store::SessionFilter;
+use crate::store::{Revocation, ScopeRevocation, SessionRecord, SessionView, UserRecord};
 
 /// Tolerated clock skew between nodes for `nbf`.
 const NBF_LEEWAY_S: i64 = 60;
@@ -128,6 +127,18 @@ impl SessionInfo {
             revoked_by: revocation.map(|(_, kind, id)| RevokedBy { kind, id }),
             amr: serde_json::from_str(&s.amr).unwrap_or_default(),
         }
+    }
+
+    /// A session just issued: nothing can have revoked it yet.
+    pub fn from_new(session: SessionRecord) -> Self {
+        Self::from_view(
+            &SessionView {
+                session,
+                user_revocation: None,
+                environment_revocation: None,
+            },
+            None,
+        )
     }
 
     /// The caller's own session as its token describes it: no database.

@@ -36,16 +36,32 @@ impl UserInfo {
             environment_id: u.environment_id.clone(),
             email: u.email.clone(),
             created_at: Some(rfc3339(u.created_at)),
-            verified_credentials: u
-                .email
-                .iter()
-                .map(|e| VerifiedCredential {
-                    kind: "email".into(),
-                    value: e.clone(),
-                })
-                .collect(),
+            verified_credentials: verified_credentials(u.email.as_ref()),
         }
     }
+}
+
+impl UserInfo {
+    /// The user as a verified session token describes them (no database).
+    pub fn from_claims(c: &crate::domain::claims::SessionClaims) -> Self {
+        Self {
+            id: c.sub.clone(),
+            environment_id: c.environment_id.clone(),
+            email: c.email.clone(),
+            created_at: None,
+            verified_credentials: verified_credentials(c.email.as_ref()),
+        }
+    }
+}
+
+fn verified_credentials(email: Option<&String>) -> Vec<VerifiedCredential> {
+    email
+        .iter()
+        .map(|e| VerifiedCredential {
+            kind: "email".into(),
+            value: e.to_string(),
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

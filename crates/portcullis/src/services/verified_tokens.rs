@@ -14,15 +14,17 @@ pub const CAPACITY: usize = 100_000;
 
 #[derive(Default)]
 pub struct VerifiedTokens {
-    entries: RwLock<HashMap<Vec<u8>, Arc<SessionClaims>>>,
+    entries: RwLock<HashMap<Fingerprint, Arc<SessionClaims>>>,
 }
 
-pub fn fingerprint(token: &str) -> Vec<u8> {
-    crypto::sha256(token.as_bytes())
+pub type Fingerprint = [u8; 32];
+
+pub fn fingerprint(token: &str) -> Fingerprint {
+    crypto::sha256_array(token.as_bytes())
 }
 
 impl VerifiedTokens {
-    pub fn get(&self, fingerprint: &[u8]) -> Option<Arc<SessionClaims>> {
+    pub fn get(&self, fingerprint: &Fingerprint) -> Option<Arc<SessionClaims>> {
         self.entries
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -32,7 +34,7 @@ impl VerifiedTokens {
 
     /// Remembers a verified token; when full, forgets the expired ones, or
     /// everything if none had expired.
-    pub fn insert(&self, fingerprint: Vec<u8>, claims: Arc<SessionClaims>, now_s: i64) {
+    pub fn insert(&self, fingerprint: Fingerprint, claims: Arc<SessionClaims>, now_s: i64) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CAPACITY {
             entries.retain(|_, c| c.exp > now_s);

@@ -93,6 +93,11 @@ impl Drop for Server {
     }
 }
 
+async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> Value {
+    let response = client.post(url).json(&body).send().await.expect("sent");
+    response.json().await.expect("a JSON answer")
+}
+
 #[test]
 fn init_creates_once_then_adds_owner_tokens_with_the_same_ids() {
     let dir = tempfile::tempdir().unwrap();
@@ -245,15 +250,12 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
 
     // A whole sign-in against the real binary.
     let client = reqwest::Client::new();
-    let started: Value = client
-        .post(format!("{}/sdk/v1/{env}/auth/email/start", server.base))
-        .json(&json!({"email": "ada@example.com"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let started = post_json(
+        &client,
+        &format!("{}/sdk/v1/{env}/auth/email/start", server.base),
+        json!({"email": "ada@example.com"}),
+    )
+    .await;
     let mail_dir = dir.path().join("mail");
     let code = eventually("the code is mailed", || {
         let entry = std::fs::read_dir(&mail_dir)
@@ -264,15 +266,12 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
         crate::harness::code_in(&text)
     })
     .await;
-    let verified: Value = client
-        .post(format!("{}/sdk/v1/{env}/auth/email/verify", server.base))
-        .json(&json!({"verification_id": started["verification_id"], "code": code}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verified = post_json(
+        &client,
+        &format!("{}/sdk/v1/{env}/auth/email/verify", server.base),
+        json!({"verification_id": started["verification_id"], "code": code}),
+    )
+    .await;
     let jwt = verified["token"].as_str().expect("signed in").to_string();
     let status = client
         .get(format!("{}/api/v1/environments/{env}", server.base))

@@ -198,6 +198,27 @@ impl TestApp {
         (vid, self.take_code(email).await)
     }
 
+    /// Spends `times` attempts with a code that is not `right`, asserting
+    /// each is refused as `invalid_code`.
+    pub async fn spend_wrong_attempts(
+        &self,
+        env: &str,
+        verification_id: &str,
+        right: &str,
+        times: usize,
+    ) {
+        let wrong = if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        for _ in 0..times {
+            self.verify_email(env, verification_id, wrong)
+                .await
+                .assert_problem(400, "invalid_code");
+        }
+    }
+
     /// `POST …/sessions/{id}/revoke` with the owner token.
     pub async fn revoke_session(&self, env: &str, session_id: &str) -> Reply {
         self.api(

@@ -9,9 +9,8 @@ use crate::domain::roles::Role;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::ApiAuth;
 use crate::services::Services;
-use crate::services::sessions::{Actor, SessionInfo};
+use crate::services::sessions::{Actor, SessionFilter, SessionInfo};
 use crate::services::users::{UserInfo, UserPage};
-use crate::store::SessionFilter;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

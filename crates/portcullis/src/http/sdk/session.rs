@@ -9,9 +9,8 @@ use super::SdkSession;
 use crate::clock::to_millis;
 use crate::http::error::{ApiResult, Problem};
 use crate::services::Services;
-use crate::services::sessions::{Actor, SessionInfo};
-use crate::services::users::{UserInfo, VerifiedCredential};
-use crate::store::SessionFilter;
+use crate::services::sessions::{Actor, SessionFilter, SessionInfo};
+use crate::services::users::UserInfo;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CurrentSession {
@@ -39,20 +38,7 @@ pub async fn current_session(
     session: SdkSession,
 ) -> Json<CurrentSession> {
     let c = &session.claims;
-    let user = UserInfo {
-        id: c.sub.clone(),
-        environment_id: c.environment_id.clone(),
-        email: c.email.clone(),
-        created_at: None,
-        verified_credentials: c
-            .email
-            .iter()
-            .map(|e| VerifiedCredential {
-                kind: "email".into(),
-                value: e.clone(),
-            })
-            .collect(),
-    };
+    let user = UserInfo::from_claims(c);
     let last_active = Some(to_millis(services.clock.now()));
     Json(CurrentSession {
         session: SessionInfo::from_claims(c, last_active),

@@ -116,16 +116,16 @@ impl SessionStore for SqliteDb {
         let condition = match filter {
             SessionFilter::All => "1 = 1".to_string(),
             SessionFilter::Revoked => REVOKED.to_string(),
-            SessionFilter::NotRevoked => format!("NOT {REVOKED}"),
-            SessionFilter::Live(_) => format!("NOT {REVOKED} AND s.expires_at > $3"),
+            SessionFilter::NotRevoked | SessionFilter::Live(_) => format!("NOT {REVOKED}"),
         };
+        // Only `Live` limits expiry; the others see every session.
         let now = match filter {
             SessionFilter::Live(now) => *now,
-            _ => 0,
+            _ => i64::MIN,
         };
         // `condition` is one of the constant fragments above, never input.
         let rows = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
-            "{SELECT_VIEW} WHERE s.environment_id = $1 AND s.user_id = $2 AND ($3 = $3) AND {condition} \
+            "{SELECT_VIEW} WHERE s.environment_id = $1 AND s.user_id = $2 AND s.expires_at > $3 AND {condition} \
              ORDER BY s.created_at DESC, s.id"
         )))
         .bind(environment_id)
