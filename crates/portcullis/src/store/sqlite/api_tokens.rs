@@ -1,11 +1,11 @@
 use async_trait::async_trait;
-use sqlx::{Sqlite, Transaction};
+use sqlx::SqliteConnection;
 
 use super::{SqliteDb, db};
 use crate::store::{ApiTokenRecord, ApiTokenStore, StoreResult};
 
 pub(super) async fn insert_token(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     t: &ApiTokenRecord,
 ) -> StoreResult<()> {
     sqlx::query(
@@ -22,7 +22,7 @@ pub(super) async fn insert_token(
     .bind(t.expires_at)
     .bind(t.revoked_at)
     .bind(t.last_used_at)
-    .execute(&mut **tx)
+    .execute(conn)
     .await
     .map_err(db)?;
     Ok(())
@@ -39,18 +39,26 @@ impl ApiTokenStore for SqliteDb {
     }
 
     async fn insert(&self, token: &ApiTokenRecord) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        insert_token(&mut tx, token).await?;
-        tx.commit().await.map_err(db)
+        let token = token.clone();
+        self.writer
+            .statement(move |c| Box::pin(async move { insert_token(c, &token).await }))
+            .await
     }
 
     async fn touch(&self, token_id: &str, at: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(token_id)
-            .execute(&self.pool)
+        let token_id = token_id.to_string();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move {
+                    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                        .bind(at)
+                        .bind(&token_id)
+                        .execute(c)
+                        .await
+                        .map_err(db)?;
+                    Ok(())
+                })
+            })
             .await
-            .map_err(db)?;
-        Ok(())
     }
 }

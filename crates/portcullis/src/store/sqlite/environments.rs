@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use sqlx::{Sqlite, Transaction};
+use sqlx::SqliteConnection;
 
 use super::{SqliteDb, db};
 use sqlx::AssertSqlSafe;
@@ -10,7 +10,7 @@ use crate::store::{
 };
 
 pub(super) async fn insert_key(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     k: &SigningKeyRecord,
 ) -> StoreResult<()> {
     sqlx::query(
@@ -24,7 +24,7 @@ pub(super) async fn insert_key(
     .bind(&k.public_jwk)
     .bind(k.created_at)
     .bind(k.retired_at)
-    .execute(&mut **tx)
+    .execute(conn)
     .await
     .map_err(db)?;
     Ok(())
@@ -47,26 +47,38 @@ impl EnvironmentStore for SqliteDb {
         new_key: Option<&SigningKeyRecord>,
         now: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        let updated = sqlx::query("UPDATE environments SET settings_json = $1 WHERE id = $2")
-            .bind(settings_json)
-            .bind(environment_id)
-            .execute(&mut *tx)
+        let environment_id = environment_id.to_string();
+        let settings_json = settings_json.to_string();
+        let new_key = new_key.cloned();
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    let updated =
+                        sqlx::query("UPDATE environments SET settings_json = $1 WHERE id = $2")
+                            .bind(&settings_json)
+                            .bind(&environment_id)
+                            .execute(&mut *c)
+                            .await
+                            .map_err(db)?;
+                    if updated.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    if let Some(key) = &new_key {
+                        sqlx::query(
+                            "UPDATE signing_keys SET retired_at = $1 \
+                             WHERE environment_id = $2 AND retired_at IS NULL",
+                        )
+                        .bind(now)
+                        .bind(&environment_id)
+                        .execute(&mut *c)
+                        .await
+                        .map_err(db)?;
+                        insert_key(c, key).await?;
+                    }
+                    Ok(())
+                })
+            })
             .await
-            .map_err(db)?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        if let Some(key) = new_key {
-            sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE environment_id = $2 AND retired_at IS NULL")
-                .bind(now)
-                .bind(environment_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            insert_key(&mut tx, key).await?;
-        }
-        tx.commit().await.map_err(db)
     }
 
     async fn signing_keys(&self, environment_id: &str) -> StoreResult<Vec<SigningKeyRecord>> {
@@ -85,55 +97,61 @@ impl EnvironmentStore for SqliteDb {
         environment_id: &str,
         r: &Revocation,
     ) -> StoreResult<(u64, i64)> {
-        let mut tx = self.write().await?;
-        let current: Option<i64> =
-            sqlx::query_scalar("SELECT sessions_epoch FROM environments WHERE id = $1")
-                .bind(environment_id)
-                .fetch_optional(&mut *tx)
+        let environment_id = environment_id.to_string();
+        let r = r.clone();
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                let current: Option<i64> =
+                    sqlx::query_scalar("SELECT sessions_epoch FROM environments WHERE id = $1")
+                        .bind(&environment_id)
+                        .fetch_optional(&mut *c)
+                        .await
+                        .map_err(db)?;
+                let epoch = current.ok_or(StoreError::NotFound)? + 1;
+                let now_ms = r.at;
+                let this_minute = now_ms.div_euclid(MINUTE_MS);
+                // Exact for the minute under way (some of its sessions have expired),
+                // counters for every later minute.
+                let this_minute_live: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT COUNT(*) {FROM_JOINED} WHERE s.environment_id = $1 AND s.expires_at < $2 AND {}",
+                    alive("$3")
+                )))
+                .bind(&environment_id)
+                .bind((this_minute + 1) * MINUTE_MS)
+                .bind(now_ms)
+                .fetch_one(&mut *c)
                 .await
                 .map_err(db)?;
-        let epoch = current.ok_or(StoreError::NotFound)? + 1;
-        let now_ms = r.at;
-        let this_minute = now_ms.div_euclid(MINUTE_MS);
-        // Exact for the minute under way (some of its sessions have expired),
-        // counters for every later minute.
-        let this_minute_live: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT COUNT(*) {FROM_JOINED} WHERE s.environment_id = $1 AND s.expires_at < $2 AND {}",
-            alive("$3")
-        )))
-        .bind(environment_id)
-        .bind((this_minute + 1) * MINUTE_MS)
-        .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        let later: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(live), 0) FROM session_counts WHERE environment_id = $1 AND expires_minute > $2",
-        )
-        .bind(environment_id)
-        .bind(this_minute)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query("DELETE FROM session_counts WHERE environment_id = $1")
-            .bind(environment_id)
-            .execute(&mut *tx)
+                let later: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(SUM(live), 0) FROM session_counts WHERE environment_id = $1 AND expires_minute > $2",
+                )
+                .bind(&environment_id)
+                .bind(this_minute)
+                .fetch_one(&mut *c)
+                .await
+                .map_err(db)?;
+                sqlx::query("DELETE FROM session_counts WHERE environment_id = $1")
+                    .bind(&environment_id)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db)?;
+                sqlx::query(
+                    "UPDATE environments SET sessions_epoch = $1, sessions_revoked_at = $2, \
+                     sessions_revoked_by_kind = $3, sessions_revoked_by_id = $4 WHERE id = $5",
+                )
+                .bind(epoch)
+                .bind(r.at)
+                .bind(&r.by_kind)
+                .bind(&r.by_id)
+                .bind(&environment_id)
+                .execute(&mut *c)
+                .await
+                .map_err(db)?;
+                Ok(((this_minute_live + later).max(0) as u64, epoch))
+                })
+            })
             .await
-            .map_err(db)?;
-        sqlx::query(
-            "UPDATE environments SET sessions_epoch = $1, sessions_revoked_at = $2, \
-             sessions_revoked_by_kind = $3, sessions_revoked_by_id = $4 WHERE id = $5",
-        )
-        .bind(epoch)
-        .bind(r.at)
-        .bind(&r.by_kind)
-        .bind(&r.by_id)
-        .bind(environment_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(((this_minute_live + later).max(0) as u64, epoch))
     }
 
     async fn epochs(&self) -> StoreResult<Vec<(String, i64)>> {

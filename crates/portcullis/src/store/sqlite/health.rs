@@ -22,16 +22,24 @@ impl HealthStore for SqliteDb {
     }
 
     async fn init_meta(&self, key: &str, value: &str) -> StoreResult<String> {
+        let key = key.to_string();
+        let value = value.to_string();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move {
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(key)
-            .bind(value)
-            .execute(&self.pool)
+            .bind(&key)
+            .bind(&value)
+            .execute(&mut *c)
             .await
             .map_err(db)?;
         sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(key)
-            .fetch_one(&self.pool)
+            .bind(&key)
+            .fetch_one(&mut *c)
             .await
             .map_err(db)
+                })
+            })
+            .await
     }
 }

@@ -8,37 +8,28 @@ mod session_counts;
 mod sessions;
 mod users;
 mod verifications;
+mod writer;
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, SqlitePool};
 
 use super::{Store, StoreError, StoreResult};
+use writer::Writer;
 
-/// SQLite allows one writer at a time. Single statements (reads, and the
-/// one-statement writes of the sign-in path) use `pool`: each holds the
-/// write lock only while it runs, so they proceed in parallel. Transactions
-/// of several statements use `writer`, a pool of exactly one connection:
-/// they hold the lock across round trips, and if several ran at once on
-/// different connections the others would get `SQLITE_BUSY` and sleep in
-/// SQLite's busy handler (measured: 2-3x slower sign-in, p99 164 ms).
-/// Keep the hot path to single statements; see docs/benchmarks.md.
+/// SQLite allows one writer at a time. Reads use `pool` and run in
+/// parallel (WAL). Every write goes to `writer`: one connection, owned by a
+/// task that groups the writes waiting for it into one transaction
+/// (`writer.rs`). Several connections writing at once would wait for the
+/// lock in SQLite's busy handler, which sleeps (measured: 2-3x slower
+/// sign-in, p99 164 ms); see docs/benchmarks.md.
 #[derive(Clone)]
 pub struct SqliteDb {
     pool: SqlitePool,
-    writer: SqlitePool,
-}
-
-impl SqliteDb {
-    /// A write transaction on the writer connection. `BEGIN IMMEDIATE`
-    /// takes the file lock at once, so another process writing to the same
-    /// file (`portcullis init` while serving) cannot deadlock it.
-    async fn write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
-    }
+    writer: Writer,
 }
 
 pub async fn open(database_url: &str) -> StoreResult<Store> {
@@ -49,14 +40,9 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
-    let writer = SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(1)
-        .connect_with(options.clone())
-        .await
-        .map_err(db)?;
+    let mut writer = options.connect().await.map_err(db)?;
     sqlx::migrate!("./migrations/sqlite")
-        .run(&writer)
+        .run(&mut writer)
         .await
         .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
     let pool = SqlitePoolOptions::new()
@@ -65,7 +51,10 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
         .connect_with(options)
         .await
         .map_err(db)?;
-    let db = Arc::new(SqliteDb { pool, writer });
+    let db = Arc::new(SqliteDb {
+        pool,
+        writer: Writer::start(writer),
+    });
     Ok(Store {
         organizations: db.clone(),
         environments: db.clone(),

@@ -9,13 +9,16 @@ use crate::store::{
 #[async_trait]
 impl OrganizationStore for SqliteDb {
     async fn create_tenant(&self, t: &NewTenant) -> StoreResult<()> {
-        let mut tx = self.write().await?;
+        let t = t.clone();
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
         let o = &t.organization;
         sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&o.id)
             .bind(&o.name)
             .bind(o.created_at)
-            .execute(&mut *tx)
+            .execute(&mut *c)
             .await
             .map_err(db)?;
         let p = &t.project;
@@ -26,7 +29,7 @@ impl OrganizationStore for SqliteDb {
         .bind(&p.organization_id)
         .bind(&p.name)
         .bind(p.created_at)
-        .execute(&mut *tx)
+        .execute(&mut *c)
         .await
         .map_err(db)?;
         for e in &t.environments {
@@ -41,15 +44,18 @@ impl OrganizationStore for SqliteDb {
             .bind(&e.settings_json)
             .bind(e.locked)
             .bind(e.created_at)
-            .execute(&mut *tx)
+            .execute(&mut *c)
             .await
             .map_err(db)?;
         }
         for k in &t.signing_keys {
-            super::environments::insert_key(&mut tx, k).await?;
+            super::environments::insert_key(&mut *c, k).await?;
         }
-        super::api_tokens::insert_token(&mut tx, &t.owner_token).await?;
-        tx.commit().await.map_err(db)
+        super::api_tokens::insert_token(&mut *c, &t.owner_token).await?;
+        Ok(())
+                })
+            })
+            .await
     }
 
     async fn first_tenant(&self) -> StoreResult<Option<TenantRecord>> {

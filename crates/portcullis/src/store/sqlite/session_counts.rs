@@ -1,7 +1,7 @@
 //! Live-session counters by expiry minute (see the migration), kept in the
 //! same transaction as every change that makes a session live or not.
 
-use sqlx::{Sqlite, Transaction};
+use sqlx::SqliteConnection;
 
 use super::db;
 use crate::store::StoreResult;
@@ -20,7 +20,7 @@ pub(super) fn alive(now: &str) -> String {
 pub(super) const FROM_JOINED: &str = "FROM sessions s JOIN users u ON u.id = s.user_id JOIN environments e ON e.id = s.environment_id";
 
 pub(super) async fn add(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     environment_id: &str,
     expires_at_ms: i64,
     delta: i64,
@@ -32,7 +32,7 @@ pub(super) async fn add(
     .bind(environment_id)
     .bind(expires_at_ms.div_euclid(MINUTE_MS))
     .bind(delta)
-    .execute(&mut **tx)
+    .execute(conn)
     .await
     .map_err(db)?;
     Ok(())

@@ -63,6 +63,10 @@ impl From<ViewRow> for SessionView {
 #[async_trait]
 impl SessionStore for SqliteDb {
     async fn insert(&self, s: &SessionRecord) -> StoreResult<()> {
+        let s = s.clone();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move {
         sqlx::query(
             "INSERT INTO sessions (id, environment_id, user_id, iat, env_epoch, user_epoch, created_at, expires_at, ip_address, user_agent, \
              last_active_at, revoked_at, revoked_by_kind, revoked_by_id, amr, scope) \
@@ -84,11 +88,14 @@ impl SessionStore for SqliteDb {
         .bind(&s.revoked_by_id)
         .bind(&s.amr)
         .bind(&s.scope)
-        .execute(&self.pool)
+        .execute(&mut *c)
         .await
         .map_err(db)?;
         // The trigger `sessions_count_live` counts it, in the same statement.
         Ok(())
+                })
+            })
+            .await
     }
 
     async fn get(
@@ -143,44 +150,51 @@ impl SessionStore for SqliteDb {
         session_id: &str,
         r: &Revocation,
     ) -> StoreResult<Option<SessionView>> {
-        let mut tx = self.write().await?;
-        let found: Option<(i64, bool)> = sqlx::query_as(AssertSqlSafe(format!(
+        let environment_id = environment_id.to_string();
+        let session_id = session_id.to_string();
+        let r = r.clone();
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    let found: Option<(i64, bool)> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT s.expires_at, {} {FROM_JOINED} WHERE s.id = $1 AND s.environment_id = $2",
             alive("$3")
         )))
-        .bind(session_id)
-        .bind(environment_id)
+        .bind(&session_id)
+        .bind(&environment_id)
         .bind(r.at)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *c)
         .await
         .map_err(db)?;
-        let Some((expires_at, was_alive)) = found else {
-            return Ok(None);
-        };
-        sqlx::query(
+                    let Some((expires_at, was_alive)) = found else {
+                        return Ok(None);
+                    };
+                    sqlx::query(
             "UPDATE sessions SET revoked_at = $1, revoked_by_kind = $2, revoked_by_id = $3 \
              WHERE id = $4 AND revoked_at IS NULL",
         )
         .bind(r.at)
         .bind(&r.by_kind)
         .bind(&r.by_id)
-        .bind(session_id)
-        .execute(&mut *tx)
+        .bind(&session_id)
+        .execute(&mut *c)
         .await
         .map_err(db)?;
-        if was_alive {
-            session_counts::add(&mut tx, environment_id, expires_at, -1).await?;
-        }
-        let view = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
-            "{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2"
-        )))
-        .bind(session_id)
-        .bind(environment_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(Some(view.into()))
+                    if was_alive {
+                        session_counts::add(&mut *c, &environment_id, expires_at, -1).await?;
+                    }
+                    let view = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
+                        "{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2"
+                    )))
+                    .bind(&session_id)
+                    .bind(&environment_id)
+                    .fetch_one(&mut *c)
+                    .await
+                    .map_err(db)?;
+                    Ok(Some(view.into()))
+                })
+            })
+            .await
     }
 
     async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>> {
@@ -197,24 +211,36 @@ impl SessionStore for SqliteDb {
         if activity.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write().await?;
-        for (id, at) in activity {
+        let activity = activity.to_vec();
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+        for (id, at) in &activity {
             sqlx::query("UPDATE sessions SET last_active_at = MAX(COALESCE(last_active_at, 0), $1) WHERE id = $2")
                 .bind(at)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut *c)
                 .await
                 .map_err(db)?;
         }
-        tx.commit().await.map_err(db)
+        Ok(())
+                })
+            })
+            .await
     }
 
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
-        sqlx::query("DELETE FROM session_counts WHERE expires_minute < $1")
-            .bind(now_ms.div_euclid(MINUTE_MS))
-            .execute(&self.pool)
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move {
+                    sqlx::query("DELETE FROM session_counts WHERE expires_minute < $1")
+                        .bind(now_ms.div_euclid(MINUTE_MS))
+                        .execute(&mut *c)
+                        .await
+                        .map_err(db)?;
+                    Ok(())
+                })
+            })
             .await
-            .map_err(db)?;
-        Ok(())
     }
 }

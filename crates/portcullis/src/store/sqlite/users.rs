@@ -8,20 +8,27 @@ use crate::store::{Revocation, StoreError, StoreResult, UserQuery, UserRecord, U
 #[async_trait]
 impl UserStore for SqliteDb {
     async fn find_or_create_by_email(&self, c: &UserRecord) -> StoreResult<(UserRecord, bool)> {
-        // The no-op update makes RETURNING yield the existing row too.
-        let user = sqlx::query_as::<_, UserRecord>(
+        let cand = c.clone();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move {
+                    // The no-op update makes RETURNING yield the existing row too.
+                    let user = sqlx::query_as::<_, UserRecord>(
             "INSERT INTO users (id, environment_id, email, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (environment_id, email) DO UPDATE SET email = excluded.email RETURNING *",
         )
-        .bind(&c.id)
-        .bind(&c.environment_id)
-        .bind(&c.email)
-        .bind(c.created_at)
-        .fetch_one(&self.pool)
+        .bind(&cand.id)
+        .bind(&cand.environment_id)
+        .bind(&cand.email)
+        .bind(cand.created_at)
+        .fetch_one(&mut *c)
         .await
         .map_err(db)?;
-        let created = user.id == c.id;
-        Ok((user, created))
+                    let created = user.id == cand.id;
+                    Ok((user, created))
+                })
+            })
+            .await
     }
 
     async fn get(&self, environment_id: &str, user_id: &str) -> StoreResult<Option<UserRecord>> {
@@ -53,13 +60,18 @@ impl UserStore for SqliteDb {
         user_id: &str,
         r: &Revocation,
     ) -> StoreResult<(u64, i64)> {
-        let mut tx = self.write().await?;
+        let environment_id = environment_id.to_string();
+        let user_id = user_id.to_string();
+        let r = r.clone();
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
         let current: Option<i64> = sqlx::query_scalar(
             "SELECT sessions_epoch FROM users WHERE id = $1 AND environment_id = $2",
         )
-        .bind(user_id)
-        .bind(environment_id)
-        .fetch_optional(&mut *tx)
+        .bind(&user_id)
+        .bind(&environment_id)
+        .fetch_optional(&mut *c)
         .await
         .map_err(db)?;
         let epoch = current.ok_or(StoreError::NotFound)? + 1;
@@ -69,15 +81,15 @@ impl UserStore for SqliteDb {
              GROUP BY s.expires_at / {MINUTE_MS}",
             alive("$4")
         )))
-        .bind(environment_id)
-        .bind(user_id)
+        .bind(&environment_id)
+        .bind(&user_id)
         .bind(epoch)
         .bind(r.at)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *c)
         .await
         .map_err(db)?;
         for (minute, count) in &by_minute {
-            session_counts::add(&mut tx, environment_id, minute * MINUTE_MS, -count).await?;
+            session_counts::add(&mut *c, &environment_id, minute * MINUTE_MS, -count).await?;
         }
         sqlx::query(
             "UPDATE users SET sessions_epoch = $1, sessions_revoked_at = $2, \
@@ -87,14 +99,16 @@ impl UserStore for SqliteDb {
         .bind(r.at)
         .bind(&r.by_kind)
         .bind(&r.by_id)
-        .bind(user_id)
-        .bind(environment_id)
-        .execute(&mut *tx)
+        .bind(&user_id)
+        .bind(&environment_id)
+        .execute(&mut *c)
         .await
         .map_err(db)?;
-        tx.commit().await.map_err(db)?;
         let revoked: i64 = by_minute.iter().map(|(_, c)| c).sum();
         Ok((revoked.max(0) as u64, epoch))
+                })
+            })
+            .await
     }
 
     async fn epochs(&self) -> StoreResult<Vec<(String, i64, i64)>> {

@@ -6,6 +6,10 @@ use crate::store::{StoreResult, VerificationRecord, VerificationStore};
 #[async_trait]
 impl VerificationStore for SqliteDb {
     async fn insert(&self, v: &VerificationRecord) -> StoreResult<()> {
+        let v = v.clone();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move {
         sqlx::query(
             "INSERT INTO verifications (id, environment_id, channel, destination, code_mac, attempts, created_at, \
              expires_at, consumed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -19,10 +23,13 @@ impl VerificationStore for SqliteDb {
         .bind(v.created_at)
         .bind(v.expires_at)
         .bind(v.consumed_at)
-        .execute(&self.pool)
+        .execute(&mut *c)
         .await
         .map_err(db)?;
         Ok(())
+                })
+            })
+            .await
     }
 
     async fn take_attempt(
@@ -32,6 +39,11 @@ impl VerificationStore for SqliteDb {
         max_attempts: i64,
         now: i64,
     ) -> StoreResult<Option<VerificationRecord>> {
+        let environment_id = environment_id.to_string();
+        let verification_id = verification_id.to_string();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move {
         sqlx::query_as::<_, VerificationRecord>(
             "UPDATE verifications SET attempts = attempts + 1 \
              WHERE id = $1 AND environment_id = $2 AND consumed_at IS NULL AND attempts < $3 AND expires_at > $4 \
@@ -42,33 +54,49 @@ impl VerificationStore for SqliteDb {
                    AND newer.rowid > verifications.rowid) \
              RETURNING *",
         )
-        .bind(verification_id)
-        .bind(environment_id)
+        .bind(&verification_id)
+        .bind(&environment_id)
         .bind(max_attempts)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *c)
         .await
         .map_err(db)
+                })
+            })
+            .await
     }
 
     async fn consume(&self, verification_id: &str, now: i64) -> StoreResult<bool> {
-        let done = sqlx::query(
+        let verification_id = verification_id.to_string();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move {
+                    let done = sqlx::query(
             "UPDATE verifications SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL",
         )
         .bind(now)
-        .bind(verification_id)
-        .execute(&self.pool)
+        .bind(&verification_id)
+        .execute(&mut *c)
         .await
         .map_err(db)?;
-        Ok(done.rows_affected() == 1)
+                    Ok(done.rows_affected() == 1)
+                })
+            })
+            .await
     }
 
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
-        sqlx::query("DELETE FROM verifications WHERE expires_at < $1")
-            .bind(now_ms)
-            .execute(&self.pool)
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move {
+                    sqlx::query("DELETE FROM verifications WHERE expires_at < $1")
+                        .bind(now_ms)
+                        .execute(&mut *c)
+                        .await
+                        .map_err(db)?;
+                    Ok(())
+                })
+            })
             .await
-            .map_err(db)?;
-        Ok(())
     }
 }
