@@ -5,7 +5,9 @@
 use aws_lc_rs::aead::{AES_256_GCM, Aad, Nonce, RandomizedNonceKey};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
+};
 use aws_lc_rs::{digest, hmac};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -24,6 +26,10 @@ pub enum CryptoError {
     KeyGeneration,
     #[error("the master key must be 32 bytes in standard base64")]
     MasterKeyFormat,
+    #[error("a stored private key could not be parsed")]
+    KeyFormat,
+    #[error("signing failed")]
+    Sign,
 }
 
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
@@ -182,6 +188,56 @@ pub fn generate_signing_key(alg: TokenAlgorithm) -> Result<Vec<u8>, CryptoError>
             .to_vec(),
     };
     Ok(der)
+}
+
+/// A private signing key, parsed once. Parsing validates the key, which
+/// for RSA costs more than a signature; jsonwebtoken's `encode` parses the
+/// DER again on every call, which halved sign-in throughput with RS256
+/// (docs/benchmarks.md), so session tokens are signed with this instead.
+pub enum SigningKeyPair {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (JWS `RS256`).
+    Rs256(RsaKeyPair),
+    /// ECDSA P-256 with SHA-256, fixed-size `r || s` signature (JWS `ES256`).
+    Es256(EcdsaKeyPair),
+    /// Ed25519 (JWS `EdDSA`).
+    EdDsa(Ed25519KeyPair),
+}
+
+impl SigningKeyPair {
+    /// From the PKCS#8 DER that `generate_signing_key` made.
+    pub fn from_pkcs8(alg: TokenAlgorithm, der: &[u8]) -> Result<Self, CryptoError> {
+        let pair = match alg {
+            TokenAlgorithm::Rs256 => {
+                Self::Rs256(RsaKeyPair::from_pkcs8(der).map_err(|_| CryptoError::KeyFormat)?)
+            }
+            TokenAlgorithm::Es256 => Self::Es256(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                    .map_err(|_| CryptoError::KeyFormat)?,
+            ),
+            TokenAlgorithm::EdDsa => {
+                Self::EdDsa(Ed25519KeyPair::from_pkcs8(der).map_err(|_| CryptoError::KeyFormat)?)
+            }
+        };
+        Ok(pair)
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let rng = SystemRandom::new();
+        match self {
+            Self::Rs256(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(&RSA_PKCS1_SHA256, &rng, message, &mut signature)
+                    .map_err(|_| CryptoError::Sign)?;
+                Ok(signature)
+            }
+            Self::Es256(pair) => Ok(pair
+                .sign(&rng, message)
+                .map_err(|_| CryptoError::Sign)?
+                .as_ref()
+                .to_vec()),
+            Self::EdDsa(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+        }
+    }
 }
 
 #[cfg(test)]

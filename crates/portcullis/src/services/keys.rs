@@ -2,10 +2,11 @@
 //! key, and loaded into memory for signing and verification.
 
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header};
+use serde::Serialize;
 
 use super::{ServiceError, ServiceResult};
-use crate::crypto::{self, MasterKey};
+use crate::crypto::{self, MasterKey, SigningKeyPair};
 use crate::domain::algorithm::TokenAlgorithm;
 use crate::store::SigningKeyRecord;
 
@@ -13,10 +14,33 @@ use crate::store::SigningKeyRecord;
 pub struct RuntimeKey {
     pub kid: String,
     pub algorithm: TokenAlgorithm,
-    pub encoding: EncodingKey,
+    signer: SigningKeyPair,
     pub decoding: DecodingKey,
     pub jwk: Jwk,
     pub retired_at: Option<i64>,
+}
+
+impl RuntimeKey {
+    /// A compact JWS over `claims`, with this key's `alg` and `kid` and
+    /// `typ: JWT`. The same bytes jsonwebtoken's `encode` produces (a unit
+    /// test compares them), without parsing the private key on each call.
+    pub fn sign_jwt<T: Serialize>(&self, claims: &T) -> ServiceResult<String> {
+        let mut header = Header::new(self.algorithm.jwt());
+        header.kid = Some(self.kid.clone());
+        header.typ = Some("JWT".into());
+        let signing_input = format!("{}.{}", json_part(&header)?, json_part(claims)?);
+        let signature = self
+            .signer
+            .sign(signing_input.as_bytes())
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok(format!("{signing_input}.{}", crypto::b64url(&signature)))
+    }
+}
+
+/// One base64url-encoded JSON part of a compact JWS.
+fn json_part<T: Serialize + ?Sized>(value: &T) -> ServiceResult<String> {
+    let json = serde_json::to_vec(value).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(crypto::b64url(&json))
 }
 
 fn encoding_key(alg: TokenAlgorithm, pkcs8_der: &[u8]) -> ServiceResult<EncodingKey> {
@@ -74,7 +98,8 @@ pub fn load(master: &MasterKey, record: &SigningKeyRecord) -> ServiceResult<Runt
     Ok(RuntimeKey {
         kid: record.kid.clone(),
         algorithm: alg,
-        encoding: encoding_key(alg, &der)?,
+        signer: SigningKeyPair::from_pkcs8(alg, &der)
+            .map_err(|e| ServiceError::Internal(format!("key {}: {e}", record.kid)))?,
         decoding,
         jwk,
         retired_at: record.retired_at,
@@ -95,8 +120,21 @@ mod tests {
             let mut header = Header::new(alg.jwt());
             header.kid = Some(key.kid.clone());
             let claims = serde_json::json!({"sub": "usr_1", "exp": 4_000_000_000u64});
-            let token = jsonwebtoken::encode(&header, &claims, &key.encoding)
-                .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+            header.typ = Some("JWT".into());
+            let token = key.sign_jwt(&claims).unwrap();
+            let der = master
+                .open(&record.kid, &record.private_key_sealed)
+                .unwrap();
+            let reference =
+                jsonwebtoken::encode(&header, &claims, &encoding_key(alg, &der).unwrap())
+                    .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+            let (input, _) = token.rsplit_once('.').unwrap();
+            let (reference_input, _) = reference.rsplit_once('.').unwrap();
+            assert_eq!(input, reference_input, "{alg:?}: header and claims");
+            if alg != TokenAlgorithm::Es256 {
+                // RSA PKCS#1 v1.5 and Ed25519 are deterministic; ECDSA is not.
+                assert_eq!(token, reference, "{alg:?}: signature");
+            }
             let mut validation = Validation::new(alg.jwt());
             validation.validate_aud = false;
             jsonwebtoken::decode::<serde_json::Value>(&token, &key.decoding, &validation)

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 
-use jsonwebtoken::{Header, Validation};
+use jsonwebtoken::Validation;
 use serde::Serialize;
 
 use super::environments::EnvironmentRuntime;
@@ -207,12 +207,7 @@ impl Services {
             env_epoch: epochs.environment,
             user_epoch: epochs.user,
         };
-        let key = env.active_key()?;
-        let mut header = Header::new(key.algorithm.jwt());
-        header.kid = Some(key.kid.clone());
-        header.typ = Some("JWT".into());
-        let token = jsonwebtoken::encode(&header, &claims, &key.encoding)
-            .map_err(|e| ServiceError::Internal(format!("signing failed: {e}")))?;
+        let token = env.active_key()?.sign_jwt(&claims)?;
         let session = SessionRecord {
             id: claims.sid.clone(),
             environment_id: env.id().to_string(),

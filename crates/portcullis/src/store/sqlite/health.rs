@@ -5,12 +5,17 @@ use crate::store::{HealthStore, StoreResult};
 
 #[async_trait]
 impl HealthStore for SqliteDb {
+    /// Through the writer: proves the writer task is alive and can take
+    /// the write lock, not only that a read works.
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
+        self.writer
+            .statement(|c| {
+                Box::pin(async move {
+                    sqlx::query("SELECT 1").execute(c).await.map_err(db)?;
+                    Ok(())
+                })
+            })
             .await
-            .map_err(db)?;
-        Ok(())
     }
 
     async fn get_meta(&self, key: &str) -> StoreResult<Option<String>> {

@@ -181,3 +181,116 @@ async fn execute(conn: &mut SqliteConnection, sql: &'static str) -> StoreResult<
     sqlx::query(sql).execute(conn).await.map_err(db)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use sqlx::ConnectOptions;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+
+    use super::*;
+
+    async fn writer_on_temp_file() -> (tempfile::TempDir, Writer, SqliteConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/w.db", dir.path().display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let mut conn = options.connect().await.unwrap();
+        sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let reader = options.connect().await.unwrap();
+        (dir, Writer::start(conn), reader)
+    }
+
+    fn insert(w: &Writer, key: &str) -> impl Future<Output = StoreResult<()>> + use<> {
+        let (w, key) = (w.clone(), key.to_string());
+        async move {
+            w.statement(move |c| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO t (k) VALUES ($1)")
+                        .bind(&key)
+                        .execute(c)
+                        .await
+                        .map_err(db)?;
+                    Ok(())
+                })
+            })
+            .await
+        }
+    }
+
+    async fn keys(reader: &mut SqliteConnection) -> Vec<String> {
+        sqlx::query_scalar("SELECT k FROM t ORDER BY k")
+            .fetch_all(reader)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_all_commit_and_a_failed_one_fails_alone() {
+        let (_dir, w, mut reader) = writer_on_temp_file().await;
+        let mut jobs = Vec::new();
+        for i in 0..200 {
+            jobs.push(tokio::spawn(insert(&w, &format!("k{i:03}"))));
+        }
+        // The same key again: a unique violation in the middle of batches.
+        jobs.push(tokio::spawn(insert(&w, "k100")));
+        for i in 200..300 {
+            jobs.push(tokio::spawn(insert(&w, &format!("k{i:03}"))));
+        }
+        let mut conflicts = 0;
+        for job in jobs {
+            match job.await.unwrap() {
+                Ok(()) => {}
+                Err(StoreError::Conflict(_)) => conflicts += 1,
+                Err(e) => panic!("unexpected: {e}"),
+            }
+        }
+        assert_eq!(conflicts, 1);
+        assert_eq!(keys(&mut reader).await.len(), 300);
+    }
+
+    #[tokio::test]
+    async fn a_failed_transaction_undoes_only_its_own_statements() {
+        let (_dir, w, mut reader) = writer_on_temp_file().await;
+        let before = tokio::spawn(insert(&w, "a"));
+        let failing = {
+            let w = w.clone();
+            tokio::spawn(async move {
+                w.transaction(|c| {
+                    Box::pin(async move {
+                        sqlx::query("INSERT INTO t (k) VALUES ('half-done')")
+                            .execute(&mut *c)
+                            .await
+                            .map_err(db)?;
+                        Err::<(), _>(StoreError::NotFound)
+                    })
+                })
+                .await
+            })
+        };
+        let after = tokio::spawn(insert(&w, "b"));
+        before.await.unwrap().unwrap();
+        assert!(matches!(failing.await.unwrap(), Err(StoreError::NotFound)));
+        after.await.unwrap().unwrap();
+        assert_eq!(keys(&mut reader).await, ["a", "b"]);
+    }
+
+    #[tokio::test]
+    async fn the_writer_ends_when_the_last_handle_goes_and_nothing_queued_is_lost() {
+        let (_dir, w, mut reader) = writer_on_temp_file().await;
+        let pending: Vec<_> = (0..20)
+            .map(|i| tokio::spawn(insert(&w, &format!("q{i:02}"))))
+            .collect();
+        drop(w);
+        for job in pending {
+            job.await.unwrap().unwrap();
+        }
+        assert_eq!(keys(&mut reader).await.len(), 20);
+    }
+}
