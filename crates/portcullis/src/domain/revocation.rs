@@ -71,6 +71,11 @@ impl RevocationIndex {
                 .is_some_and(|epoch| issued.environment < *epoch)
     }
 
+    /// The environment's epoch as this index knows it.
+    pub fn environment_epoch(&self, environment_id: &str) -> i64 {
+        self.environments.get(environment_id).copied().unwrap_or(0)
+    }
+
     /// The epochs for a session issued now. `stored_user_epoch` is the
     /// user's epoch as read from the store at sign-in, which stays right
     /// after the index has forgotten an old user entry.
@@ -81,7 +86,7 @@ impl RevocationIndex {
         stored_user_epoch: i64,
     ) -> Epochs {
         Epochs {
-            environment: self.environments.get(environment_id).copied().unwrap_or(0),
+            environment: self.environment_epoch(environment_id),
             user: self
                 .users
                 .get(user_id)

@@ -16,7 +16,7 @@ use crate::crypto::{self, MasterKey};
 use crate::domain::email::EmailAddress;
 use crate::domain::validation::ValidationErrors;
 use crate::domain::verification::{CODE_DIGITS, CODE_LIFETIME, MAX_ATTEMPTS, normalize_code};
-use crate::store::{UserRecord, VerificationRecord};
+use crate::store::{Attempt, UserRecord, VerificationRecord};
 
 const CODE_MAC_PURPOSE: &str = "portcullis/otp-code/v1";
 
@@ -123,30 +123,30 @@ impl Services {
             .check(Bucket::VerifyPerIp, &format!("{}|{ip}", env.id()))?;
 
         let now = to_millis(self.clock.now());
-        let Some(verification) = self
+        let mac = code_mac(&self.master_key, verification_id, &code);
+        let attempt = self
             .store
             .verifications
-            .take_attempt(env.id(), verification_id, MAX_ATTEMPTS, now)
-            .await?
-        else {
+            .attempt(env.id(), verification_id, MAX_ATTEMPTS, now, &mac)
+            .await?;
+        let (verification, accepted) = match attempt {
+            Attempt::Refused => (None, false),
+            Attempt::Wrong(v) => (Some(v), false),
+            Attempt::Accepted(v) => (Some(v), true),
+        };
+        if let Some(v) = &verification {
+            // Checked after the attempt, as the address is only known from
+            // the verification. A right code past this limit is used up and
+            // refused: the address must ask for a new one.
+            self.rate_limits.check(
+                Bucket::VerifyPerAddress,
+                &format!("{}|{}", env.id(), v.destination),
+            )?;
+        }
+        let Some(verification) = verification.filter(|_| accepted) else {
             self.metrics.sign_in("email", "invalid_code");
             return Err(ServiceError::InvalidCode);
         };
-        self.rate_limits.check(
-            Bucket::VerifyPerAddress,
-            &format!("{}|{}", env.id(), verification.destination),
-        )?;
-        let expected = code_mac(&self.master_key, &verification.id, &code);
-        if !crypto::constant_time_eq(&expected, &verification.code_mac)
-            || !self
-                .store
-                .verifications
-                .consume(&verification.id, now)
-                .await?
-        {
-            self.metrics.sign_in("email", "invalid_code");
-            return Err(ServiceError::InvalidCode);
-        }
 
         let candidate = UserRecord {
             id: crypto::new_id("usr")?,
@@ -158,15 +158,14 @@ impl Services {
             sessions_revoked_by_kind: None,
             sessions_revoked_by_id: None,
         };
-        let (user, _created) = self.store.users.find_or_create_by_email(&candidate).await?;
         let issued = self
-            .issue_session(&env, &user, vec!["otp".into()], client)
+            .issue_session_for_email(&env, &candidate, vec!["otp".into()], client)
             .await?;
         self.metrics.sign_in("email", "success");
         Ok(AuthResult {
             token: Some(issued.token),
             session: SessionInfo::from_new(issued.session),
-            user: UserInfo::from_record(&user),
+            user: UserInfo::from_record(&issued.user),
             mfa: MfaStatus {
                 required: false,
                 enrolled: false,

@@ -162,7 +162,7 @@ impl SessionInfo {
 pub struct IssuedSession {
     pub token: String,
     pub session: SessionRecord,
-    pub claims: SessionClaims,
+    pub user: UserRecord,
 }
 
 /// What `/sessions/introspect` answers (RFC 7662): `active`, and the claims
@@ -177,44 +177,27 @@ pub struct Introspection {
 }
 
 impl Services {
-    pub async fn issue_session(
+    /// Signs `candidate.email` in: finds or creates the user, stores a new
+    /// session for them and signs its JWT. The session's epochs come from
+    /// the store, in the same statement that inserts it, so it is born
+    /// under the newest revocation of its user and environment.
+    pub async fn issue_session_for_email(
         &self,
         env: &EnvironmentRuntime,
-        user: &UserRecord,
+        candidate: &UserRecord,
         amr: Vec<String>,
         client: &ClientInfo,
     ) -> ServiceResult<IssuedSession> {
         let now = self.clock.now();
         let now_s = now.unix_timestamp();
-        let epochs =
-            self.revocations
-                .read()
-                .current_epochs(env.id(), &user.id, user.sessions_epoch);
         let exp = now_s + i64::from(env.settings.jwt_expiration_seconds);
-        let claims = SessionClaims {
-            iss: env.issuer.clone(),
-            sub: user.id.clone(),
-            aud: env.audience.clone(),
-            sid: crypto::new_id("ses")?,
+        let template = SessionRecord {
+            id: crypto::new_id("ses")?,
             environment_id: env.id().to_string(),
+            user_id: String::new(),
             iat: now_s,
-            nbf: now_s,
-            exp,
-            jti: crypto::new_id("jti")?,
-            scope: SCOPE_USER_BASIC.to_string(),
-            amr,
-            email: user.email.clone(),
-            env_epoch: epochs.environment,
-            user_epoch: epochs.user,
-        };
-        let token = env.active_key()?.sign_jwt(&claims)?;
-        let session = SessionRecord {
-            id: claims.sid.clone(),
-            environment_id: env.id().to_string(),
-            user_id: user.id.clone(),
-            iat: now_s,
-            env_epoch: epochs.environment,
-            user_epoch: epochs.user,
+            env_epoch: self.revocations.read().environment_epoch(env.id()),
+            user_epoch: 0,
             created_at: to_millis(now),
             expires_at: exp * 1000,
             ip_address: client.ip_address.clone(),
@@ -223,15 +206,35 @@ impl Services {
             revoked_at: None,
             revoked_by_kind: None,
             revoked_by_id: None,
-            amr: serde_json::to_string(&claims.amr)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?,
-            scope: claims.scope.clone(),
+            amr: serde_json::to_string(&amr).map_err(|e| ServiceError::Internal(e.to_string()))?,
+            scope: SCOPE_USER_BASIC.to_string(),
         };
-        self.store.sessions.insert(&session).await?;
+        let (user, session) = self
+            .store
+            .sessions
+            .insert_for_email_user(candidate, &template)
+            .await?;
+        let claims = SessionClaims {
+            iss: env.issuer.clone(),
+            sub: user.id.clone(),
+            aud: env.audience.clone(),
+            sid: session.id.clone(),
+            environment_id: env.id().to_string(),
+            iat: now_s,
+            nbf: now_s,
+            exp,
+            jti: crypto::new_id("jti")?,
+            scope: session.scope.clone(),
+            amr,
+            email: user.email.clone(),
+            env_epoch: session.env_epoch,
+            user_epoch: session.user_epoch,
+        };
+        let token = env.active_key()?.sign_jwt(&claims)?;
         Ok(IssuedSession {
             token,
             session,
-            claims,
+            user,
         })
     }
 

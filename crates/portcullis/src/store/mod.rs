@@ -72,12 +72,6 @@ pub trait ApiTokenStore: Send + Sync {
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// The user with this e-mail in the environment, created if new.
-    /// The flag says whether it was created now.
-    async fn find_or_create_by_email(
-        &self,
-        candidate: &UserRecord,
-    ) -> StoreResult<(UserRecord, bool)>;
     async fn get(&self, environment_id: &str, user_id: &str) -> StoreResult<Option<UserRecord>>;
     async fn list(&self, environment_id: &str, query: &UserQuery) -> StoreResult<Vec<UserRecord>>;
     /// Raises the user's revocation epoch by one; returns how many sessions
@@ -98,25 +92,37 @@ pub trait VerificationStore: Send + Sync {
     /// destination in the environment refuse every attempt: only the newest
     /// code works.
     async fn insert(&self, verification: &VerificationRecord) -> StoreResult<()>;
-    /// Spends one attempt, if the verification still allows one at `now`
-    /// and is the newest for its destination, and returns it. Attempts are spent before the code is compared, so
-    /// concurrent guesses cannot exceed the limit.
-    async fn take_attempt(
+    /// One attempt at a code, given as its MAC. Spends an attempt if the
+    /// verification still allows one at `now` and is the newest for its
+    /// destination; then compares the stored MAC in constant time and, when
+    /// it matches, marks the verification used. The attempt is spent before
+    /// the comparison, so concurrent guesses cannot exceed the limit, and
+    /// of two concurrent right answers only one is `Accepted`.
+    async fn attempt(
         &self,
         environment_id: &str,
         verification_id: &str,
         max_attempts: i64,
         now: i64,
-    ) -> StoreResult<Option<VerificationRecord>>;
-    /// Marks it used; false if another request used it first.
-    async fn consume(&self, verification_id: &str, now: i64) -> StoreResult<bool>;
+        code_mac: &[u8],
+    ) -> StoreResult<Attempt>;
     /// Deletes verifications that expired before `now_ms`.
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()>;
 }
 
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    async fn insert(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// A sign-in by e-mail address, in one round trip: finds the user of
+    /// `user.environment_id` with `user.email`, or creates `user`, and
+    /// inserts `session` for them. The store sets the session's `user_id`,
+    /// its `user_epoch` to the user's stored epoch and its `env_epoch` to
+    /// the larger of the given one and the environment's stored epoch, so
+    /// the session is born under the newest revocation the store knows.
+    async fn insert_for_email_user(
+        &self,
+        user: &UserRecord,
+        session: &SessionRecord,
+    ) -> StoreResult<(UserRecord, SessionRecord)>;
     async fn get(&self, environment_id: &str, session_id: &str)
     -> StoreResult<Option<SessionView>>;
     async fn list_for_user(

@@ -76,6 +76,19 @@ pub struct UserQuery {
     pub limit: u32,
 }
 
+/// The outcome of one attempt at a code.
+#[derive(Debug, Clone)]
+pub enum Attempt {
+    /// No verification that still takes attempts: unknown, in another
+    /// environment, expired, used, out of attempts, or superseded.
+    Refused,
+    /// An attempt was spent and the code did not match (or another request
+    /// used the verification first).
+    Wrong(VerificationRecord),
+    /// The code matched, and the verification is now used.
+    Accepted(VerificationRecord),
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct VerificationRecord {
     pub id: String,

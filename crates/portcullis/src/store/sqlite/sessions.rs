@@ -1,11 +1,11 @@
 use async_trait::async_trait;
-use sqlx::{AssertSqlSafe, FromRow};
+use sqlx::{AssertSqlSafe, FromRow, Row};
 
 use super::session_counts::{self, FROM_JOINED, MINUTE_MS, alive};
 use super::{SqliteDb, db};
 use crate::store::{
     Revocation, ScopeRevocation, SessionFilter, SessionRecord, SessionStore, SessionView,
-    StoreResult,
+    StoreError, StoreResult, UserRecord,
 };
 
 const SELECT_VIEW: &str = "SELECT s.*, \
@@ -62,37 +62,59 @@ impl From<ViewRow> for SessionView {
 
 #[async_trait]
 impl SessionStore for SqliteDb {
-    async fn insert(&self, s: &SessionRecord) -> StoreResult<()> {
-        let s = s.clone();
+    async fn insert_for_email_user(
+        &self,
+        user: &UserRecord,
+        session: &SessionRecord,
+    ) -> StoreResult<(UserRecord, SessionRecord)> {
+        let (user, mut session) = (user.clone(), session.clone());
+        // Two statements, one round trip (sqlx runs a multi-statement query
+        // and numbers its parameters across all of it): the upsert returns
+        // the user, the insert the epochs it read. The no-op update makes
+        // RETURNING yield an existing user too. Without a savepoint, a
+        // failed second statement leaves a user without a session, which
+        // is harmless.
         self.writer
             .statement(move |c| {
                 Box::pin(async move {
-        sqlx::query(
-            "INSERT INTO sessions (id, environment_id, user_id, iat, env_epoch, user_epoch, created_at, expires_at, ip_address, user_agent, \
-             last_active_at, revoked_at, revoked_by_kind, revoked_by_id, amr, scope) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-        )
-        .bind(&s.id)
-        .bind(&s.environment_id)
-        .bind(&s.user_id)
-        .bind(s.iat)
-        .bind(s.env_epoch)
-        .bind(s.user_epoch)
-        .bind(s.created_at)
-        .bind(s.expires_at)
-        .bind(&s.ip_address)
-        .bind(&s.user_agent)
-        .bind(s.last_active_at)
-        .bind(s.revoked_at)
-        .bind(&s.revoked_by_kind)
-        .bind(&s.revoked_by_id)
-        .bind(&s.amr)
-        .bind(&s.scope)
-        .execute(&mut *c)
-        .await
-        .map_err(db)?;
-        // The trigger `sessions_count_live` counts it, in the same statement.
-        Ok(())
+                    let rows = sqlx::query(
+                        "INSERT INTO users (id, environment_id, email, created_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (environment_id, email) DO UPDATE SET email = excluded.email RETURNING *; \
+                         INSERT INTO sessions (id, environment_id, user_id, iat, env_epoch, user_epoch, \
+                             created_at, expires_at, ip_address, user_agent, amr, scope) \
+                         SELECT $5, u.environment_id, u.id, $6, MAX($7, e.sessions_epoch), u.sessions_epoch, \
+                             $8, $9, $10, $11, $12, $13 \
+                         FROM users u JOIN environments e ON e.id = u.environment_id \
+                         WHERE u.environment_id = $2 AND u.email = $3 \
+                         RETURNING user_id, env_epoch, user_epoch",
+                    )
+                    .bind(&user.id)
+                    .bind(&user.environment_id)
+                    .bind(&user.email)
+                    .bind(user.created_at)
+                    .bind(&session.id)
+                    .bind(session.iat)
+                    .bind(session.env_epoch)
+                    .bind(session.created_at)
+                    .bind(session.expires_at)
+                    .bind(&session.ip_address)
+                    .bind(&session.user_agent)
+                    .bind(&session.amr)
+                    .bind(&session.scope)
+                    .fetch_all(&mut *c)
+                    .await
+                    .map_err(db)?;
+                    let [user_row, session_row] = rows.as_slice() else {
+                        return Err(StoreError::Database(format!(
+                            "sign-in returned {} rows, not 2",
+                            rows.len()
+                        )));
+                    };
+                    let user = UserRecord::from_row(user_row).map_err(db)?;
+                    session.user_id = session_row.try_get(0).map_err(db)?;
+                    session.env_epoch = session_row.try_get(1).map_err(db)?;
+                    session.user_epoch = session_row.try_get(2).map_err(db)?;
+                    Ok((user, session))
                 })
             })
             .await

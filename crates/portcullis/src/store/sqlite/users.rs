@@ -7,30 +7,6 @@ use crate::store::{Revocation, StoreError, StoreResult, UserQuery, UserRecord, U
 
 #[async_trait]
 impl UserStore for SqliteDb {
-    async fn find_or_create_by_email(&self, c: &UserRecord) -> StoreResult<(UserRecord, bool)> {
-        let cand = c.clone();
-        self.writer
-            .statement(move |c| {
-                Box::pin(async move {
-                    // The no-op update makes RETURNING yield the existing row too.
-                    let user = sqlx::query_as::<_, UserRecord>(
-            "INSERT INTO users (id, environment_id, email, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (environment_id, email) DO UPDATE SET email = excluded.email RETURNING *",
-        )
-        .bind(&cand.id)
-        .bind(&cand.environment_id)
-        .bind(&cand.email)
-        .bind(cand.created_at)
-        .fetch_one(&mut *c)
-        .await
-        .map_err(db)?;
-                    let created = user.id == cand.id;
-                    Ok((user, created))
-                })
-            })
-            .await
-    }
-
     async fn get(&self, environment_id: &str, user_id: &str) -> StoreResult<Option<UserRecord>> {
         sqlx::query_as::<_, UserRecord>("SELECT * FROM users WHERE id = $1 AND environment_id = $2")
             .bind(user_id)

@@ -1,7 +1,8 @@
 use async_trait::async_trait;
 
 use super::{SqliteDb, db};
-use crate::store::{StoreResult, VerificationRecord, VerificationStore};
+use crate::crypto;
+use crate::store::{Attempt, StoreResult, VerificationRecord, VerificationStore};
 
 #[async_trait]
 impl VerificationStore for SqliteDb {
@@ -32,54 +33,59 @@ impl VerificationStore for SqliteDb {
             .await
     }
 
-    async fn take_attempt(
+    async fn attempt(
         &self,
         environment_id: &str,
         verification_id: &str,
         max_attempts: i64,
         now: i64,
-    ) -> StoreResult<Option<VerificationRecord>> {
+        code_mac: &[u8],
+    ) -> StoreResult<Attempt> {
         let environment_id = environment_id.to_string();
         let verification_id = verification_id.to_string();
+        let code_mac = code_mac.to_vec();
+        // Two statements in one job: the attempt stays spent whatever
+        // happens to the second, as it should.
         self.writer
             .statement(move |c| {
                 Box::pin(async move {
-        sqlx::query_as::<_, VerificationRecord>(
-            "UPDATE verifications SET attempts = attempts + 1 \
-             WHERE id = $1 AND environment_id = $2 AND consumed_at IS NULL AND attempts < $3 AND expires_at > $4 \
-             AND NOT EXISTS (SELECT 1 FROM verifications newer \
-                 WHERE newer.environment_id = verifications.environment_id \
-                   AND newer.channel = verifications.channel \
-                   AND newer.destination = verifications.destination \
-                   AND newer.rowid > verifications.rowid) \
-             RETURNING *",
-        )
-        .bind(&verification_id)
-        .bind(&environment_id)
-        .bind(max_attempts)
-        .bind(now)
-        .fetch_optional(&mut *c)
-        .await
-        .map_err(db)
-                })
-            })
-            .await
-    }
-
-    async fn consume(&self, verification_id: &str, now: i64) -> StoreResult<bool> {
-        let verification_id = verification_id.to_string();
-        self.writer
-            .statement(move |c| {
-                Box::pin(async move {
-                    let done = sqlx::query(
-            "UPDATE verifications SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL",
-        )
-        .bind(now)
-        .bind(&verification_id)
-        .execute(&mut *c)
-        .await
-        .map_err(db)?;
-                    Ok(done.rows_affected() == 1)
+                    let Some(verification) = sqlx::query_as::<_, VerificationRecord>(
+                        "UPDATE verifications SET attempts = attempts + 1 \
+                         WHERE id = $1 AND environment_id = $2 AND consumed_at IS NULL \
+                         AND attempts < $3 AND expires_at > $4 \
+                         AND NOT EXISTS (SELECT 1 FROM verifications newer \
+                             WHERE newer.environment_id = verifications.environment_id \
+                               AND newer.channel = verifications.channel \
+                               AND newer.destination = verifications.destination \
+                               AND newer.rowid > verifications.rowid) \
+                         RETURNING *",
+                    )
+                    .bind(&verification_id)
+                    .bind(&environment_id)
+                    .bind(max_attempts)
+                    .bind(now)
+                    .fetch_optional(&mut *c)
+                    .await
+                    .map_err(db)?
+                    else {
+                        return Ok(Attempt::Refused);
+                    };
+                    if !crypto::constant_time_eq(&code_mac, &verification.code_mac) {
+                        return Ok(Attempt::Wrong(verification));
+                    }
+                    let used = sqlx::query(
+                        "UPDATE verifications SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL",
+                    )
+                    .bind(now)
+                    .bind(&verification_id)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db)?;
+                    Ok(if used.rows_affected() == 1 {
+                        Attempt::Accepted(verification)
+                    } else {
+                        Attempt::Wrong(verification)
+                    })
                 })
             })
             .await

@@ -50,7 +50,23 @@ impl Writer {
     /// `Writer` is dropped, after finishing what is queued.
     pub(super) fn start(conn: SqliteConnection) -> Writer {
         let (queue, requests) = mpsc::channel(QUEUE);
-        tokio::spawn(run(conn, requests));
+        // Its own thread and runtime: handlers that spend CPU (RSA
+        // signatures) on the shared runtime's workers must not delay the
+        // task every write waits for.
+        let spawned = std::thread::Builder::new()
+            .name("portcullis-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(run(conn, requests)),
+                    Err(e) => tracing::error!(error = %e, "cannot start the database writer"),
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the database writer thread");
+        }
         Writer { queue }
     }
 
