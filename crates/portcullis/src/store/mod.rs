@@ -3,7 +3,9 @@
 //! Instants are Unix milliseconds (`*_at`); JWT-facing instants (`iat`,
 //! watermarks) are Unix seconds.
 
+pub mod postgres;
 pub mod records;
+mod sql;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -27,6 +29,17 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Maps a driver error; unique violations become conflicts.
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(d.message().to_string())
+        }
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        _ => StoreError::Database(e.to_string()),
+    }
+}
 
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
@@ -171,6 +184,10 @@ impl Store {
     pub async fn open(database_url: &str) -> StoreResult<Self> {
         if database_url.starts_with("sqlite:") {
             sqlite::open(database_url).await
+        } else if database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://")
+        {
+            postgres::open(database_url).await
         } else {
             Err(StoreError::UnsupportedUrl(
                 database_url

@@ -4,7 +4,7 @@ use sqlx::SqliteConnection;
 use super::{SqliteDb, db};
 use sqlx::AssertSqlSafe;
 
-use super::session_counts::{FROM_JOINED, MINUTE_MS, alive};
+use crate::store::sql::{FROM_JOINED, MINUTE_MS, alive};
 use crate::store::{
     EnvironmentRecord, EnvironmentStore, Revocation, SigningKeyRecord, StoreError, StoreResult,
 };
@@ -124,7 +124,7 @@ impl EnvironmentStore for SqliteDb {
                 .await
                 .map_err(db)?;
                 let later: i64 = sqlx::query_scalar(
-                    "SELECT COALESCE(SUM(live), 0) FROM session_counts WHERE environment_id = $1 AND expires_minute > $2",
+                    "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM session_counts WHERE environment_id = $1 AND expires_minute > $2",
                 )
                 .bind(&environment_id)
                 .bind(this_minute)

@@ -17,6 +17,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, SqlitePool};
 
+pub(crate) use super::db;
 use super::{Store, StoreError, StoreResult};
 use writer::Writer;
 
@@ -64,15 +65,4 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
         sessions: db.clone(),
         health: db,
     })
-}
-
-/// Maps a driver error; unique violations become conflicts.
-pub(crate) fn db(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(d.message().to_string())
-        }
-        sqlx::Error::RowNotFound => StoreError::NotFound,
-        _ => StoreError::Database(e.to_string()),
-    }
 }

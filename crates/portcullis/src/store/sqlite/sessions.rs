@@ -1,64 +1,13 @@
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, FromRow, Row};
 
-use super::session_counts::{self, FROM_JOINED, MINUTE_MS, alive};
+use super::session_counts;
 use super::{SqliteDb, db};
+use crate::store::sql::{FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive};
 use crate::store::{
-    Revocation, ScopeRevocation, SessionFilter, SessionRecord, SessionStore, SessionView,
-    StoreError, StoreResult, UserRecord,
+    Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreError, StoreResult,
+    UserRecord,
 };
-
-const SELECT_VIEW: &str = "SELECT s.*, \
-    u.sessions_epoch AS u_epoch, u.sessions_revoked_at AS u_at, \
-    u.sessions_revoked_by_kind AS u_kind, u.sessions_revoked_by_id AS u_by, \
-    e.sessions_epoch AS e_epoch, e.sessions_revoked_at AS e_at, \
-    e.sessions_revoked_by_kind AS e_kind, e.sessions_revoked_by_id AS e_by \
-    FROM sessions s JOIN users u ON u.id = s.user_id JOIN environments e ON e.id = s.environment_id";
-
-const REVOKED: &str = "(s.revoked_at IS NOT NULL OR s.user_epoch < u.sessions_epoch \
-    OR s.env_epoch < e.sessions_epoch)";
-
-#[derive(FromRow)]
-struct ViewRow {
-    #[sqlx(flatten)]
-    session: SessionRecord,
-    u_epoch: i64,
-    u_at: Option<i64>,
-    u_kind: Option<String>,
-    u_by: Option<String>,
-    e_epoch: i64,
-    e_at: Option<i64>,
-    e_kind: Option<String>,
-    e_by: Option<String>,
-}
-
-/// A scope's latest revocation; none while its epoch is 0.
-fn scope_revocation(
-    epoch: i64,
-    at: Option<i64>,
-    kind: Option<String>,
-    by: Option<String>,
-) -> Option<ScopeRevocation> {
-    (epoch > 0).then_some(())?;
-    Some(ScopeRevocation {
-        epoch,
-        revocation: Revocation {
-            at: at?,
-            by_kind: kind?,
-            by_id: by,
-        },
-    })
-}
-
-impl From<ViewRow> for SessionView {
-    fn from(r: ViewRow) -> Self {
-        SessionView {
-            session: r.session,
-            user_revocation: scope_revocation(r.u_epoch, r.u_at, r.u_kind, r.u_by),
-            environment_revocation: scope_revocation(r.e_epoch, r.e_at, r.e_kind, r.e_by),
-        }
-    }
-}
 
 #[async_trait]
 impl SessionStore for SqliteDb {

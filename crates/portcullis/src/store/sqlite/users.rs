@@ -1,8 +1,9 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-use super::session_counts::{self, FROM_JOINED, MINUTE_MS, alive};
+use super::session_counts;
 use super::{SqliteDb, db};
+use crate::store::sql::{FROM_JOINED, MINUTE_MS, alive};
 use crate::store::{Revocation, StoreError, StoreResult, UserQuery, UserRecord, UserStore};
 
 #[async_trait]

@@ -1,0 +1,71 @@
+//! The scale-out backend: PostgreSQL, shared by several nodes. Unlike
+//! SQLite it takes concurrent writers, so every call uses the pool, and
+//! transactions lock the rows they decide on (`FOR UPDATE`).
+
+mod api_tokens;
+mod environments;
+mod health;
+mod organizations;
+mod sessions;
+mod users;
+mod verifications;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+pub(crate) use super::db;
+use super::{Store, StoreError, StoreResult};
+
+#[derive(Clone)]
+pub struct PgDb {
+    pool: PgPool,
+}
+
+pub async fn open(database_url: &str) -> StoreResult<Store> {
+    let options = PgConnectOptions::from_str(database_url)
+        .map_err(|e| StoreError::UnsupportedUrl(e.to_string()))?
+        .application_name("portcullis");
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .map_err(db)?;
+    sqlx::migrate!("./migrations/postgres")
+        .run(&pool)
+        .await
+        .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+    let db = Arc::new(PgDb { pool });
+    Ok(Store {
+        organizations: db.clone(),
+        environments: db.clone(),
+        api_tokens: db.clone(),
+        users: db.clone(),
+        verifications: db.clone(),
+        sessions: db.clone(),
+        health: db,
+    })
+}
+
+/// Adds `delta` to the live-session counter of the minute `expires_at_ms`
+/// falls in.
+async fn add_to_count(
+    conn: &mut sqlx::PgConnection,
+    environment_id: &str,
+    expires_at_ms: i64,
+    delta: i64,
+) -> StoreResult<()> {
+    sqlx::query(super::sql::ADD_TO_COUNT)
+        .bind(environment_id)
+        .bind(expires_at_ms.div_euclid(super::sql::MINUTE_MS))
+        .bind(delta)
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}

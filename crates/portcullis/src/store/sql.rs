@@ -1,0 +1,75 @@
+//! SQL that both backends run as it is: the session view, and the
+//! predicates that decide whether a session is alive or revoked.
+
+use sqlx::FromRow;
+
+use super::{Revocation, ScopeRevocation, SessionRecord, SessionView};
+
+pub(super) const MINUTE_MS: i64 = 60_000;
+
+/// "Alive and not revoked in any scope" over `sessions s`, `users u`,
+/// `environments e`, at the instant (ms) bound to placeholder `now`.
+pub(super) fn alive(now: &str) -> String {
+    format!(
+        "s.expires_at > {now} AND s.revoked_at IS NULL \
+         AND s.user_epoch >= u.sessions_epoch AND s.env_epoch >= e.sessions_epoch"
+    )
+}
+
+pub(super) const FROM_JOINED: &str = "FROM sessions s JOIN users u ON u.id = s.user_id JOIN environments e ON e.id = s.environment_id";
+
+/// Adds `delta` to the live-session counter of an expiry minute.
+pub(super) const ADD_TO_COUNT: &str = "INSERT INTO session_counts (environment_id, expires_minute, live) VALUES ($1, $2, $3) \
+     ON CONFLICT (environment_id, expires_minute) DO UPDATE SET live = session_counts.live + excluded.live";
+
+pub(super) const SELECT_VIEW: &str = "SELECT s.*, \
+    u.sessions_epoch AS u_epoch, u.sessions_revoked_at AS u_at, \
+    u.sessions_revoked_by_kind AS u_kind, u.sessions_revoked_by_id AS u_by, \
+    e.sessions_epoch AS e_epoch, e.sessions_revoked_at AS e_at, \
+    e.sessions_revoked_by_kind AS e_kind, e.sessions_revoked_by_id AS e_by \
+    FROM sessions s JOIN users u ON u.id = s.user_id JOIN environments e ON e.id = s.environment_id";
+
+pub(super) const REVOKED: &str = "(s.revoked_at IS NOT NULL OR s.user_epoch < u.sessions_epoch \
+    OR s.env_epoch < e.sessions_epoch)";
+
+#[derive(FromRow)]
+pub(super) struct ViewRow {
+    #[sqlx(flatten)]
+    session: SessionRecord,
+    u_epoch: i64,
+    u_at: Option<i64>,
+    u_kind: Option<String>,
+    u_by: Option<String>,
+    e_epoch: i64,
+    e_at: Option<i64>,
+    e_kind: Option<String>,
+    e_by: Option<String>,
+}
+
+/// A scope's latest revocation; none while its epoch is 0.
+fn scope_revocation(
+    epoch: i64,
+    at: Option<i64>,
+    kind: Option<String>,
+    by: Option<String>,
+) -> Option<ScopeRevocation> {
+    (epoch > 0).then_some(())?;
+    Some(ScopeRevocation {
+        epoch,
+        revocation: Revocation {
+            at: at?,
+            by_kind: kind?,
+            by_id: by,
+        },
+    })
+}
+
+impl From<ViewRow> for SessionView {
+    fn from(r: ViewRow) -> Self {
+        SessionView {
+            session: r.session,
+            user_revocation: scope_revocation(r.u_epoch, r.u_at, r.u_kind, r.u_by),
+            environment_revocation: scope_revocation(r.e_epoch, r.e_at, r.e_kind, r.e_by),
+        }
+    }
+}
