@@ -2,6 +2,7 @@
 //! optional TOML file (`--config`, unknown keys refused), over defaults.
 //! Precedence: flag or variable > file > default.
 
+use crate::store::Backend;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -163,10 +164,10 @@ impl Config {
             .database_url
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portcullis.db").display()));
-        if !database_url.starts_with("sqlite:") {
+        if Backend::of_url(&database_url).is_none() {
             return Err(invalid(
                 "database_url",
-                "only sqlite:// URLs are supported by this build",
+                &format!("must be one of {}", Backend::URL_FORMS),
             ));
         }
         let smtp_url = args.smtp_url.or(file.smtp_url);

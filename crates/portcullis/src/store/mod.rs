@@ -182,20 +182,37 @@ pub struct Store {
 impl Store {
     /// Opens the database the URL names and applies pending migrations.
     pub async fn open(database_url: &str) -> StoreResult<Self> {
-        if database_url.starts_with("sqlite:") {
-            sqlite::open(database_url).await
-        } else if database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://")
-        {
-            postgres::open(database_url).await
-        } else {
-            Err(StoreError::UnsupportedUrl(
+        match Backend::of_url(database_url) {
+            Some(Backend::Sqlite) => sqlite::open(database_url).await,
+            Some(Backend::Postgres) => postgres::open(database_url).await,
+            None => Err(StoreError::UnsupportedUrl(
                 database_url
                     .split("://")
                     .next()
                     .unwrap_or_default()
                     .to_string(),
-            ))
+            )),
+        }
+    }
+}
+
+/// The backend a database URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub const URL_FORMS: &str = "sqlite://PATH, postgres://… or postgresql://…";
+
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
         }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use crate::harness::eventually;
+use crate::harness::{Storage, eventually};
 
 fn portcullis() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
@@ -17,16 +17,27 @@ fn portcullis() -> Command {
         "PORTCULLIS_CONFIG",
         "PORTCULLIS_MASTER_KEY",
         "PORTCULLIS_SMTP_URL",
+        "PORTCULLIS_DATABASE_URL",
     ] {
         cmd.env_remove(var);
     }
     cmd
 }
 
-fn init_json(dir: &std::path::Path) -> Value {
-    let out = portcullis()
-        .args(["init", "--json", "--data-dir"])
-        .arg(dir)
+/// The binary, pointed at the test's storage through the environment
+/// (`PORTCULLIS_DATA_DIR`, and `PORTCULLIS_DATABASE_URL` with PostgreSQL).
+fn portcullis_on(storage: &Storage) -> Command {
+    let mut cmd = portcullis();
+    cmd.env("PORTCULLIS_DATA_DIR", &storage.data_dir);
+    if let Some(pg) = &storage.pg {
+        cmd.env("PORTCULLIS_DATABASE_URL", pg.url());
+    }
+    cmd
+}
+
+fn init_json(storage: &Storage) -> Value {
+    let out = portcullis_on(storage)
+        .args(["init", "--json"])
         .output()
         .unwrap();
     assert!(
@@ -100,8 +111,8 @@ async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> Value {
 
 #[test]
 fn init_creates_once_then_adds_owner_tokens_with_the_same_ids() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = init_json(dir.path());
+    let storage = Storage::new();
+    let first = init_json(&storage);
     for key in ["organization_id", "project_id", "api_token"] {
         assert!(first[key].is_string(), "{key}");
     }
@@ -118,26 +129,19 @@ fn init_creates_once_then_adds_owner_tokens_with_the_same_ids() {
             .starts_with("env_")
     );
     assert!(first["api_token"].as_str().unwrap().starts_with("pcl_"));
-    let second = init_json(dir.path());
+    let second = init_json(&storage);
     for key in ["organization_id", "project_id", "environments"] {
         assert_eq!(first[key], second[key], "{key}");
     }
     assert_ne!(first["api_token"], second["api_token"]);
     // Stored only as a hash.
-    for name in ["portcullis.db", "portcullis.db-wal"] {
-        if let Ok(bytes) = std::fs::read(dir.path().join(name)) {
-            let token = first["api_token"].as_str().unwrap().as_bytes();
-            assert!(
-                !bytes.windows(token.len()).any(|w| w == token),
-                "the token is in {name}"
-            );
-        }
-    }
-    let text = portcullis()
-        .args(["init", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let bytes = storage.stored_bytes();
+    let token = first["api_token"].as_str().unwrap().as_bytes();
+    assert!(
+        !bytes.windows(token.len()).any(|w| w == token),
+        "the token is in the database"
+    );
+    let text = portcullis_on(&storage).arg("init").output().unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains(first["organization_id"].as_str().unwrap()));
     assert!(text.contains("pcl_"));
@@ -195,14 +199,13 @@ fn bad_configuration_exits_with_a_clear_message() {
 
 #[test]
 fn a_wrong_master_key_stops_the_server_with_a_message() {
-    let dir = tempfile::tempdir().unwrap();
-    init_json(dir.path());
+    let storage = Storage::new();
+    init_json(&storage);
     let other = portcullis::crypto::MasterKey::generate()
         .unwrap()
         .to_base64();
-    let out = portcullis()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
+    let out = portcullis_on(&storage)
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .env("PORTCULLIS_MASTER_KEY", &other)
         .output()
         .unwrap();
@@ -214,15 +217,15 @@ fn a_wrong_master_key_stops_the_server_with_a_message() {
 
 #[tokio::test]
 async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = portcullis();
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
+    let storage = Storage::new();
+    let dir = &storage.data_dir;
+    let mut cmd = portcullis_on(&storage);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .env("RUST_LOG", "debug");
     let server = Server::start(&mut cmd).await;
     let log = server.log_text();
     assert!(log.contains("initialized a new data directory"), "{log}");
-    let token_file = dir.path().join("owner-token");
+    let token_file = dir.join("owner-token");
     let api_token = std::fs::read_to_string(&token_file)
         .unwrap()
         .trim()
@@ -236,7 +239,7 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
             0o600
         );
         assert_eq!(
-            std::fs::metadata(dir.path().join("master.key"))
+            std::fs::metadata(dir.join("master.key"))
                 .unwrap()
                 .permissions()
                 .mode()
@@ -244,7 +247,7 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
             0o600
         );
     }
-    let ids = init_json(dir.path());
+    let ids = init_json(&storage);
     let env = ids["environments"]["sandbox"].as_str().unwrap().to_string();
     assert!(log.contains(&env) && log.contains(ids["organization_id"].as_str().unwrap()));
 
@@ -256,7 +259,7 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
         json!({"email": "ada@example.com"}),
     )
     .await;
-    let mail_dir = dir.path().join("mail");
+    let mail_dir = dir.join("mail");
     let code = eventually("the code is mailed", || {
         let entry = std::fs::read_dir(&mail_dir)
             .ok()?
@@ -283,7 +286,7 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
     assert_eq!(status, 200);
 
     let log = server.log_text();
-    let master_key = std::fs::read_to_string(dir.path().join("master.key")).unwrap();
+    let master_key = std::fs::read_to_string(dir.join("master.key")).unwrap();
     for (what, secret) in [
         ("code", code.as_str()),
         ("JWT", jwt.as_str()),
@@ -297,9 +300,8 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
 
     // A second start on the same directory does not initialize again.
     drop(server);
-    let mut cmd = portcullis();
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path());
+    let mut cmd = portcullis_on(&storage);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"]);
     let again = Server::start(&mut cmd).await;
     assert!(
         !again

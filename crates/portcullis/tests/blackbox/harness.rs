@@ -1,8 +1,12 @@
 //! The one test harness: a real server (the same `Application` the binary
-//! runs) on port 0, a fresh SQLite file in a temporary data directory, a
-//! clock the test moves, and an HTTP client.
+//! runs) on port 0, a temporary data directory, a fresh database, a clock
+//! the test moves, and an HTTP client.
+//!
+//! The database is a SQLite file in the data directory, or, with
+//! `PORTCULLIS_TEST_BACKEND=postgres`, a throw-away PostgreSQL server for
+//! the test (`postgres.rs`). `scripts/test` runs every test both ways.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,6 +17,73 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::postgres::PgServer;
+
+/// The backend this run of the tests uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("PORTCULLIS_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        Ok("sqlite") | Err(_) => Backend::Sqlite,
+        Ok(other) => panic!("PORTCULLIS_TEST_BACKEND: sqlite or postgres, not {other}"),
+    }
+}
+
+/// A fresh database for one test: `None` means SQLite in the data dir.
+pub fn fresh_database() -> Option<Arc<PgServer>> {
+    match backend() {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(Arc::new(PgServer::start())),
+    }
+}
+
+/// Where a test's data lives, and what a node needs to open it.
+pub struct Storage {
+    pub data_dir: PathBuf,
+    pub pg: Option<Arc<PgServer>>,
+    _dir: Option<TempDir>,
+}
+
+impl Storage {
+    pub fn new() -> Storage {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Storage {
+            data_dir: dir.path().to_path_buf(),
+            pg: fresh_database(),
+            _dir: Some(dir),
+        }
+    }
+
+    /// A node's configuration for this data: the data dir and, with
+    /// PostgreSQL, its URL. Rate limits are off unless the test turns them on.
+    pub fn config(&self) -> Config {
+        let mut config = Config::for_data_dir(&self.data_dir);
+        if let Some(pg) = &self.pg {
+            config.database_url = pg.url();
+        }
+        config.rate_limits.enabled = false;
+        config
+    }
+
+    /// Everything the database holds, as bytes to search for secrets: the
+    /// SQLite files, or a `pg_dump` (which writes bytea in hex).
+    pub fn stored_bytes(&self) -> Vec<u8> {
+        match &self.pg {
+            Some(pg) => pg.dump(),
+            None => ["portcullis.db", "portcullis.db-wal"]
+                .iter()
+                .filter_map(|name| std::fs::read(self.data_dir.join(name)).ok())
+                .flatten()
+                .collect(),
+        }
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -22,7 +93,7 @@ pub struct TestApp {
     pub sandbox: String,
     pub live: String,
     pub api_token: String,
-    _dir: Option<TempDir>,
+    pub storage: Arc<Storage>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -63,21 +134,17 @@ pub async fn spawn_app() -> TestApp {
 
 /// Rate limits are off unless the test turns them on.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
     let clock = Arc::new(ManualClock::starting_now());
-    let mut app = start(dir.path(), clock, configure).await;
-    app._dir = Some(dir);
-    app
+    start(Arc::new(Storage::new()), clock, configure).await
 }
 
-/// Starts a server on an existing data directory (a restart).
+/// Starts a node on existing storage (a restart, or a second node).
 pub async fn start(
-    data_dir: &Path,
+    storage: Arc<Storage>,
     clock: Arc<ManualClock>,
     configure: impl FnOnce(&mut Config),
 ) -> TestApp {
-    let mut config = Config::for_data_dir(data_dir);
-    config.rate_limits.enabled = false;
+    let mut config = storage.config();
     configure(&mut config);
     let app = Application::build(config, clock.clone())
         .await
@@ -106,12 +173,12 @@ pub async fn start(
         base,
         client,
         clock,
-        data_dir: data_dir.to_path_buf(),
+        data_dir: storage.data_dir.clone(),
         organization_id,
         sandbox,
         live,
         api_token,
-        _dir: None,
+        storage,
         shutdown: Some(tx),
         server: Some(server),
     }
@@ -119,15 +186,15 @@ pub async fn start(
 
 impl TestApp {
     /// Stops the server gracefully (pending activity is written) and keeps
-    /// the data directory for a restart.
-    pub async fn stop(mut self) -> (Option<TempDir>, PathBuf) {
+    /// its storage for a restart.
+    pub async fn stop(mut self) -> Arc<Storage> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
-        (self._dir.take(), self.data_dir.clone())
+        self.storage.clone()
     }
 
     pub async fn request(
@@ -378,13 +445,12 @@ impl TestApp {
             .trim_start_matches("http://")
             .parse()
             .expect("address");
-        let (dir, data_dir) = self.stop().await;
-        let mut again = start(&data_dir, clock, |c| c.listen = listen).await;
+        let storage = self.stop().await;
+        let mut again = start(storage, clock, |c| c.listen = listen).await;
         again.organization_id = organization_id;
         again.sandbox = sandbox;
         again.live = live;
         again.api_token = api_token;
-        again._dir = dir;
         again
     }
 }

@@ -2,6 +2,7 @@
 //! shared harness (or runs the real binary).
 
 mod harness;
+mod postgres;
 
 mod bad_input;
 mod cli;

@@ -221,13 +221,13 @@ async fn introspection_reports_active_and_inactive_tokens() {
 #[tokio::test]
 async fn a_server_with_another_master_key_refuses_the_database() {
     let app = spawn_app().await;
-    let (_dir, data_dir) = app.stop().await;
-    let key_path = data_dir.join("master.key");
+    let storage = app.stop().await;
+    let key_path = storage.data_dir.join("master.key");
     let original = std::fs::read_to_string(&key_path).unwrap();
     let other = portcullis::crypto::MasterKey::generate()
         .unwrap()
         .to_base64();
-    let mut config = portcullis::config::Config::for_data_dir(&data_dir);
+    let mut config = storage.config();
     config.master_key = Some(other);
     let clock = std::sync::Arc::new(portcullis::clock::ManualClock::starting_now());
     let refused = portcullis::Application::build(config, clock.clone()).await;
@@ -238,27 +238,27 @@ async fn a_server_with_another_master_key_refuses_the_database() {
         "the key leaks into the error"
     );
     // With the right key it starts again.
-    let config = portcullis::config::Config::for_data_dir(&data_dir);
-    assert!(portcullis::Application::build(config, clock).await.is_ok());
+    assert!(
+        portcullis::Application::build(storage.config(), clock)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn private_keys_are_not_stored_in_the_clear() {
     let app = spawn_app().await;
-    let (_dir, data_dir) = app.stop().await;
+    let bytes = app.stop().await.stored_bytes();
     // An unencrypted PKCS#8 RSA key starts with this DER prefix
-    // (SEQUENCE, version 0, rsaEncryption OID).
+    // (SEQUENCE, version 0, rsaEncryption OID); pg_dump writes it in hex.
     let rsa_pkcs8_oid = [
         0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
     ];
-    for name in ["portcullis.db", "portcullis.db-wal"] {
-        if let Ok(bytes) = std::fs::read(data_dir.join(name)) {
-            assert!(
-                !bytes
-                    .windows(rsa_pkcs8_oid.len())
-                    .any(|w| w == rsa_pkcs8_oid),
-                "a clear key in {name}"
-            );
-        }
+    let as_hex: String = rsa_pkcs8_oid.iter().map(|b| format!("{b:02x}")).collect();
+    for needle in [&rsa_pkcs8_oid[..], as_hex.as_bytes()] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "a clear key in the database"
+        );
     }
 }

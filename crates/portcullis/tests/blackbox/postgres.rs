@@ -1,0 +1,247 @@
+//! A throw-away PostgreSQL server for one test: the system's PostgreSQL
+//! (`initdb` + `pg_ctl`), in a temporary directory, on a free loopback
+//! port, removed when the test ends. No Docker, no root: as root, the
+//! server runs as the `postgres` user (PostgreSQL refuses to run as root).
+//!
+//! `initdb` runs once per machine and PostgreSQL version into a template
+//! directory under the system's temp dir; each server starts from a copy.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use tempfile::TempDir;
+
+pub struct PgServer {
+    dir: TempDir,
+    bin: PathBuf,
+    port: u16,
+    running: Mutex<bool>,
+}
+
+/// Where `initdb` and `pg_ctl` are: `PORTCULLIS_PG_BINDIR`, else the newest
+/// `/usr/lib/postgresql/*/bin` (Debian), else `PATH`.
+fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PORTCULLIS_PG_BINDIR") {
+        return PathBuf::from(dir);
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, bin)) = versions.pop() {
+        return bin;
+    }
+    let found = Command::new("sh")
+        .args(["-c", "command -v initdb"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match found {
+        Some(path) => Path::new(&path)
+            .parent()
+            .expect("initdb has a directory")
+            .to_path_buf(),
+        None => panic!(
+            "PostgreSQL is not installed: the PostgreSQL tests need initdb and pg_ctl \
+             (Debian: apt-get install postgresql), or PORTCULLIS_PG_BINDIR"
+        ),
+    }
+}
+
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Runs a PostgreSQL program, as `postgres` when we are root.
+fn pg_command(bin: &Path, program: &str) -> Command {
+    let path = bin.join(program);
+    if running_as_root() {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(path);
+        cmd
+    } else {
+        Command::new(path)
+    }
+}
+
+fn run(mut cmd: Command, what: &str) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Gives the directory to `postgres` when we are root.
+fn hand_over(dir: &Path) {
+    if running_as_root() {
+        let mut cmd = Command::new("chown");
+        cmd.args(["-R", "postgres:postgres"]).arg(dir);
+        run(cmd, "chown");
+    }
+}
+
+/// The initialized cluster every server copies, made once.
+fn template(bin: &Path) -> PathBuf {
+    let version = bin
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "pg".into());
+    let root = std::env::temp_dir().join(format!("portcullis-pg-template-{version}"));
+    let ready = root.join("ready");
+    if ready.exists() {
+        return root.join("data");
+    }
+    // Several test processes may get here at once: each builds its own,
+    // and the first to rename it into place wins.
+    let building = std::env::temp_dir().join(format!(
+        "portcullis-pg-template-{version}.{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&building);
+    std::fs::create_dir_all(building.join("data")).expect("template dir");
+    hand_over(&building);
+    let mut initdb = pg_command(bin, "initdb");
+    initdb.arg("-D").arg(building.join("data")).args([
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--locale=C",
+        "--no-sync",
+    ]);
+    run(initdb, "initdb");
+    std::fs::write(building.join("ready"), b"").expect("template marker");
+    if std::fs::rename(&building, &root).is_err() {
+        let _ = std::fs::remove_dir_all(&building);
+    }
+    assert!(ready.exists(), "the PostgreSQL template was not made");
+    root.join("data")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl PgServer {
+    pub fn start() -> PgServer {
+        let bin = bin_dir();
+        let template = template(&bin);
+        let dir = tempfile::Builder::new()
+            .prefix("portcullis-pg-")
+            .tempdir()
+            .expect("temp dir");
+        let mut copy = Command::new("cp");
+        copy.arg("-a").arg(&template).arg(dir.path().join("data"));
+        run(copy, "copying the PostgreSQL template");
+        hand_over(dir.path());
+        let server = PgServer {
+            dir,
+            bin,
+            port: free_port(),
+            running: Mutex::new(false),
+        };
+        server.start_again();
+        server
+    }
+
+    /// The URL of its `postgres` database, which the test's nodes share.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Starts the server (again), on the same port and data.
+    pub fn start_again(&self) {
+        let mut running = self.running.lock().expect("lock");
+        if *running {
+            return;
+        }
+        let mut pg_ctl = pg_command(&self.bin, "pg_ctl");
+        pg_ctl
+            .arg("start")
+            .arg("-w")
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(self.dir.path().join("server.log"))
+            .arg("-o")
+            .arg(format!(
+                "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' \
+                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+                 -c shared_buffers=16MB -c max_connections=60",
+                self.port
+            ));
+        let out = pg_ctl.output().expect("pg_ctl runs");
+        assert!(
+            out.status.success(),
+            "PostgreSQL did not start: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        );
+        *running = true;
+    }
+
+    /// Stops it at once, as a crash would (`-m immediate`).
+    pub fn stop(&self) {
+        let mut running = self.running.lock().expect("lock");
+        if !*running {
+            return;
+        }
+        let mut pg_ctl = pg_command(&self.bin, "pg_ctl");
+        pg_ctl
+            .args(["stop", "-w", "-m", "immediate", "-D"])
+            .arg(self.data());
+        let _ = pg_ctl.output();
+        *running = false;
+    }
+
+    /// Everything stored, as `pg_dump` writes it (bytea in hex).
+    pub fn dump(&self) -> Vec<u8> {
+        let mut pg_dump = pg_command(&self.bin, "pg_dump");
+        pg_dump.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+            "postgres",
+        ]);
+        run(pg_dump, "pg_dump").stdout
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
