@@ -167,7 +167,7 @@ impl Config {
         if Backend::of_url(&database_url).is_none() {
             return Err(invalid(
                 "database_url",
-                &format!("must be one of {}", Backend::URL_FORMS),
+                format!("must be one of {}", Backend::URL_FORMS),
             ));
         }
         let smtp_url = args.smtp_url.or(file.smtp_url);
