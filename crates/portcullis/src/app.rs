@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::services::bootstrap::{self, InitOutcome};
+use crate::services::changes::ChangeState;
 use crate::services::{ActivityTracker, EnvironmentCache, RateLimits, Revocations, Services};
 use crate::store::Store;
 use crate::{mail, workers};
@@ -92,6 +93,9 @@ impl Application {
             mail_from: config.smtp_from.clone(),
             environments: EnvironmentCache::default(),
             revocations,
+            changes: ChangeState::new(
+                crate::crypto::new_id("node").map_err(|e| fail("node id")(e.to_string()))?,
+            ),
             activity: ActivityTracker::default(),
             metrics: Metrics::new().map_err(fail("metrics"))?,
         });
@@ -123,6 +127,7 @@ impl Application {
             self.services.clone(),
             self.flush_every,
         ));
+        let changes = tokio::spawn(workers::changes::run(self.services.clone()));
         let result = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -130,6 +135,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         maintenance.abort();
+        changes.abort();
         workers::maintenance::flush_activity(&self.services).await;
         result
     }

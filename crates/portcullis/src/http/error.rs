@@ -122,6 +122,14 @@ impl From<ServiceError> for ApiError {
             ServiceError::EnvironmentLocked => {
                 Self::new(S::LOCKED, "environment_locked", "the environment is locked")
             }
+            ServiceError::Unavailable => Self {
+                retry_after: Some(1),
+                ..Self::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "this node cannot check sessions right now; retry",
+                )
+            },
             ServiceError::Internal(message) => {
                 let correlation_id =
                     crate::crypto::new_id("err").unwrap_or_else(|_| "err_unavailable".into());

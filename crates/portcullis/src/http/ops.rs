@@ -33,10 +33,17 @@ pub async fn healthz() -> Json<Health> {
     })
 }
 
-/// The database answers.
+/// The database answers, and this node hears the others (PostgreSQL).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Problem, content_type = "application/problem+json")))]
 pub async fn readyz(State(services): State<Arc<Services>>) -> Result<Json<Health>, ApiError> {
+    if services.changes.is_stale() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "this node has not heard the other nodes recently",
+        ));
+    }
     match services.store.health.ping().await {
         Ok(()) => Ok(Json(Health {
             status: "ready".into(),

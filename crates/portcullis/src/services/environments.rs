@@ -89,6 +89,13 @@ impl EnvironmentCache {
         loaded.remove(id);
     }
 
+    /// Drops everything: after this node may have missed changes.
+    pub fn invalidate_all(&self) {
+        let mut loaded = self.loaded.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        loaded.clear();
+    }
+
     /// Keeps a loaded environment unless an invalidation happened since
     /// `generation` was read.
     fn put(&self, runtime: Arc<EnvironmentRuntime>, generation: u64) {

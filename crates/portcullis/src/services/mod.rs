@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod api_tokens;
 pub mod bootstrap;
+pub mod changes;
 pub mod email_auth;
 pub mod environments;
 pub mod keys;
@@ -52,6 +53,10 @@ pub enum ServiceError {
     RateLimited { retry_after_secs: u64 },
     #[error("the environment is locked")]
     EnvironmentLocked,
+    /// This node cannot vouch for its revocation state (it has not heard
+    /// the other nodes recently); the client should retry, maybe elsewhere.
+    #[error("temporarily unable to check sessions")]
+    Unavailable,
     /// A fault of ours; the text is logged with a correlation id, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -91,6 +96,7 @@ pub struct Services {
     pub mail_from: lettre::message::Mailbox,
     pub environments: EnvironmentCache,
     pub revocations: Revocations,
+    pub changes: changes::ChangeState,
     pub activity: ActivityTracker,
     pub rate_limits: RateLimits,
     pub metrics: Metrics,

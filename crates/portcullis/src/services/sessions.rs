@@ -263,6 +263,9 @@ impl Services {
         if claims.nbf > now_s + NBF_LEEWAY_S {
             return Err(ServiceError::InvalidToken);
         }
+        if self.changes.is_stale() {
+            return Err(ServiceError::Unavailable);
+        }
         if self.revocations.read().is_revoked(
             &claims.environment_id,
             &claims.sub,
@@ -275,18 +278,26 @@ impl Services {
         Ok(claims)
     }
 
-    pub fn introspect(&self, env: &EnvironmentRuntime, token: &str) -> Introspection {
+    /// Inactive for any token that fails the check, except when this node
+    /// cannot check at all (`Unavailable`): then the caller should retry,
+    /// not conclude that the session is over.
+    pub fn introspect(
+        &self,
+        env: &EnvironmentRuntime,
+        token: &str,
+    ) -> ServiceResult<Introspection> {
         match self.check_session_token(env, token) {
-            Ok(claims) => Introspection {
+            Ok(claims) => Ok(Introspection {
                 active: true,
                 claims: Some(SessionClaims::clone(&claims)),
                 token_type: Some("Bearer".into()),
-            },
-            Err(_) => Introspection {
+            }),
+            Err(ServiceError::Unavailable) => Err(ServiceError::Unavailable),
+            Err(_) => Ok(Introspection {
                 active: false,
                 claims: None,
                 token_type: None,
-            },
+            }),
         }
     }
 

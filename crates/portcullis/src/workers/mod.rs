@@ -1,2 +1,3 @@
 //! Background work. Today: periodic maintenance of in-memory state.
+pub mod changes;
 pub mod maintenance;

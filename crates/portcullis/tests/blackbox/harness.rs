@@ -46,6 +46,9 @@ pub fn fresh_database() -> Option<Arc<PgServer>> {
 pub struct Storage {
     pub data_dir: PathBuf,
     pub pg: Option<Arc<PgServer>>,
+    /// For several nodes: the one public URL behind the load balancer (the
+    /// issuer) and the master key they share through configuration.
+    pub shared: Option<(String, String)>,
     _dir: Option<TempDir>,
 }
 
@@ -55,6 +58,31 @@ impl Storage {
         Storage {
             data_dir: dir.path().to_path_buf(),
             pg: fresh_database(),
+            shared: None,
+            _dir: Some(dir),
+        }
+    }
+
+    /// Storage for several nodes: always PostgreSQL, whatever the run's
+    /// backend, with a shared public URL and master key. The nodes share
+    /// the data directory too, only so that the test reads one mail dir.
+    pub fn cluster() -> Storage {
+        let key = portcullis::crypto::MasterKey::generate()
+            .expect("a key")
+            .to_base64();
+        Storage {
+            pg: Some(Arc::new(PgServer::start())),
+            shared: Some(("http://portcullis.test".into(), key)),
+            ..Storage::new_sqlite()
+        }
+    }
+
+    fn new_sqlite() -> Storage {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Storage {
+            data_dir: dir.path().to_path_buf(),
+            pg: None,
+            shared: None,
             _dir: Some(dir),
         }
     }
@@ -65,6 +93,10 @@ impl Storage {
         let mut config = Config::for_data_dir(&self.data_dir);
         if let Some(pg) = &self.pg {
             config.database_url = pg.url();
+        }
+        if let Some((public_url, master_key)) = &self.shared {
+            config.public_url = Some(public_url.clone());
+            config.master_key = Some(master_key.clone());
         }
         config.rate_limits.enabled = false;
         config
@@ -126,6 +158,23 @@ impl Reply {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
         &self.body
     }
+}
+
+/// `n` nodes on one PostgreSQL database, sharing one clock. The first
+/// creates the tenant; every node knows its ids and owner token.
+pub async fn spawn_nodes(n: usize) -> Vec<TestApp> {
+    let storage = Arc::new(Storage::cluster());
+    let clock = Arc::new(ManualClock::starting_now());
+    let mut nodes = vec![start(storage.clone(), clock.clone(), |_| {}).await];
+    for _ in 1..n {
+        let mut node = start(storage.clone(), clock.clone(), |_| {}).await;
+        node.organization_id = nodes[0].organization_id.clone();
+        node.sandbox = nodes[0].sandbox.clone();
+        node.live = nodes[0].live.clone();
+        node.api_token = nodes[0].api_token.clone();
+        nodes.push(node);
+    }
+    nodes
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -393,6 +442,33 @@ pub async fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> 
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(v) = probe() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Polls an async `probe` until it yields, or fails the test after a
+/// deadline.
+pub async fn eventually_async<T, F, Fut>(what: &str, probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    eventually_within(Duration::from_secs(10), what, probe).await
+}
+
+/// `eventually_async` with its own deadline, for conditions that take
+/// seconds by design.
+pub async fn eventually_within<T, F, Fut>(limit: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = probe().await {
             return v;
         }
         assert!(Instant::now() < deadline, "timed out waiting until {what}");

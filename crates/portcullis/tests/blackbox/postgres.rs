@@ -196,7 +196,7 @@ impl PgServer {
             .arg("-o")
             .arg(format!(
                 "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' \
-                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+                 -c fsync=off -c full_page_writes=off \
                  -c shared_buffers=16MB -c max_connections=60",
                 self.port
             ));
@@ -222,6 +222,38 @@ impl PgServer {
             .arg(self.data());
         let _ = pg_ctl.output();
         *running = false;
+    }
+
+    /// Runs one statement as the superuser, behind the nodes' backs.
+    pub async fn execute(&self, statement: &str) -> u64 {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.url())
+            .await
+            .expect("connect to the test PostgreSQL");
+        let done = sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+            .execute(&mut conn)
+            .await
+            .expect("statement runs");
+        done.rows_affected()
+    }
+
+    /// Cuts every connection that is waiting on `LISTEN`, as a network
+    /// fault would; returns how many.
+    pub async fn terminate_listeners(&self) -> u64 {
+        let mut conn = {
+            use sqlx::Connection;
+            sqlx::PgConnection::connect(&self.url())
+                .await
+                .expect("connect to the test PostgreSQL")
+        };
+        let cut: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()) AS t",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .expect("terminate listeners");
+        cut as u64
     }
 
     /// Everything stored, as `pg_dump` writes it (bytea in hex).

@@ -1,10 +1,11 @@
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, PgConnection};
 
-use super::{PgDb, db};
+use super::{PgDb, db, notify};
 use crate::store::sql::{FROM_JOINED, MINUTE_MS, alive};
 use crate::store::{
-    EnvironmentRecord, EnvironmentStore, Revocation, SigningKeyRecord, StoreError, StoreResult,
+    Change, EnvironmentRecord, EnvironmentStore, Revocation, SigningKeyRecord, StoreError,
+    StoreResult,
 };
 
 pub(super) async fn insert_key(conn: &mut PgConnection, k: &SigningKeyRecord) -> StoreResult<()> {
@@ -63,6 +64,13 @@ impl EnvironmentStore for PgDb {
             .map_err(db)?;
             insert_key(&mut tx, key).await?;
         }
+        notify(
+            &mut tx,
+            &Change::EnvironmentChanged {
+                environment_id: environment_id.to_string(),
+            },
+        )
+        .await?;
         tx.commit().await.map_err(db)
     }
 
@@ -131,6 +139,14 @@ impl EnvironmentStore for PgDb {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+        notify(
+            &mut tx,
+            &Change::EnvironmentRevoked {
+                environment_id: environment_id.to_string(),
+                epoch,
+            },
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(((this_minute_live + later).max(0) as u64, epoch))
     }

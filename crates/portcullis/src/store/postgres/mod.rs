@@ -3,6 +3,7 @@
 //! transactions lock the rows they decide on (`FOR UPDATE`).
 
 mod api_tokens;
+mod changes;
 mod environments;
 mod health;
 mod organizations;
@@ -48,8 +49,14 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
         users: db.clone(),
         verifications: db.clone(),
         sessions: db.clone(),
-        health: db,
+        health: db.clone(),
+        changes: db,
     })
+}
+
+/// Publishes `change` to every node when the transaction commits.
+async fn notify(conn: &mut sqlx::PgConnection, change: &super::Change) -> StoreResult<()> {
+    changes::notify(conn, change).await
 }
 
 /// Adds `delta` to the live-session counter of the minute `expires_at_ms`

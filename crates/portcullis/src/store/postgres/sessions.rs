@@ -1,11 +1,11 @@
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, FromRow, Row};
 
-use super::{PgDb, add_to_count, db};
+use super::{PgDb, add_to_count, db, notify};
 use crate::store::sql::{FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive};
 use crate::store::{
-    Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreError, StoreResult,
-    UserRecord,
+    Change, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreError,
+    StoreResult, UserRecord,
 };
 
 #[async_trait]
@@ -134,6 +134,14 @@ impl SessionStore for PgDb {
         if was_alive {
             add_to_count(&mut tx, environment_id, expires_at, -1).await?;
         }
+        notify(
+            &mut tx,
+            &Change::SessionRevoked {
+                session_id: session_id.to_string(),
+                exp: expires_at / 1000,
+            },
+        )
+        .await?;
         let view = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
             "{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2"
         )))

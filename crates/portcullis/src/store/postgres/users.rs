@@ -1,9 +1,9 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-use super::{PgDb, add_to_count, db};
+use super::{PgDb, add_to_count, db, notify};
 use crate::store::sql::{FROM_JOINED, MINUTE_MS, alive};
-use crate::store::{Revocation, StoreError, StoreResult, UserQuery, UserRecord, UserStore};
+use crate::store::{Change, Revocation, StoreError, StoreResult, UserQuery, UserRecord, UserStore};
 
 #[async_trait]
 impl UserStore for PgDb {
@@ -75,6 +75,15 @@ impl UserStore for PgDb {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+        notify(
+            &mut tx,
+            &Change::UserRevoked {
+                user_id: user_id.to_string(),
+                epoch,
+                at_s: r.at.div_euclid(1000),
+            },
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         let revoked: i64 = by_minute.iter().map(|(_, c)| c).sum();
         Ok((revoked.max(0) as u64, epoch))

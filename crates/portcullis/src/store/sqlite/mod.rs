@@ -1,6 +1,7 @@
 //! The embedded backend: one SQLite file in WAL mode.
 
 mod api_tokens;
+mod changes;
 mod environments;
 mod health;
 mod organizations;
@@ -63,6 +64,7 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
         users: db.clone(),
         verifications: db.clone(),
         sessions: db.clone(),
-        health: db,
+        health: db.clone(),
+        changes: db,
     })
 }

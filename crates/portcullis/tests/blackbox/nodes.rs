@@ -1,0 +1,181 @@
+//! Several nodes on one PostgreSQL database behave as one server: what one
+//! node revokes or changes, the others refuse or apply within moments;
+//! flows cross nodes; a restarted node or database heals by itself, and a
+//! node that cannot hear the others refuses rather than guesses.
+//! These tests use PostgreSQL in both runs of the suite.
+
+use portcullis::clock::Clock;
+use reqwest::Method;
+use serde_json::json;
+
+use std::time::Duration;
+
+use crate::harness::{TestApp, claims_of, eventually_async, eventually_within, spawn_nodes};
+
+/// Waits until `node`'s session check answers `status` for `token`.
+async fn until_session_status(node: &TestApp, env: &str, token: &str, status: u16) {
+    eventually_async(&format!("the session check answers {status}"), || async {
+        (node.session(env, token).await.status.as_u16() == status).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_on_one_node_is_refused_by_the_other_in_every_scope() {
+    let nodes = spawn_nodes(2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let env = a.sandbox.clone();
+
+    // One session.
+    let (token, result) = a.sign_in(&env, "one@example.com").await;
+    b.session(&env, &token).await.assert_status(200);
+    let sid = result["session"]["id"].as_str().unwrap();
+    a.revoke_session(&env, sid).await.assert_status(200);
+    until_session_status(b, &env, &token, 401).await;
+    b.session(&env, &token)
+        .await
+        .assert_problem(401, "session_revoked");
+
+    // A user.
+    let (token, result) = a.sign_in(&env, "user@example.com").await;
+    b.session(&env, &token).await.assert_status(200);
+    let uid = result["user"]["id"].as_str().unwrap();
+    b.revoke_user(&env, uid).await.assert_status(200);
+    until_session_status(a, &env, &token, 401).await;
+
+    // The environment.
+    let (token, _) = b.sign_in(&env, "env@example.com").await;
+    a.session(&env, &token).await.assert_status(200);
+    a.revoke_environment(&env).await.assert_status(200);
+    until_session_status(b, &env, &token, 401).await;
+    // A sign-in after the revocation is alive on both.
+    let (fresh, _) = b.sign_in(&env, "after@example.com").await;
+    a.session(&env, &fresh).await.assert_status(200);
+    b.session(&env, &fresh).await.assert_status(200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_started_on_one_node_finishes_on_the_other() {
+    let nodes = spawn_nodes(2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let env = a.sandbox.clone();
+    let (vid, code) = a.start_and_read_code(&env, "cross@example.com").await;
+    let verified = b.verify_email(&env, &vid, &code).await;
+    let token = verified.assert_status(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        claims_of(&token)["iss"],
+        format!("http://portcullis.test/sdk/v1/{env}")
+    );
+    a.session(&env, &token).await.assert_status(200);
+    // The code is used up for every node.
+    a.verify_email(&env, &vid, &code)
+        .await
+        .assert_problem(400, "invalid_code");
+    // Attempts are counted in the store: wrong tries on both nodes add up.
+    let (vid, code) = a.start_and_read_code(&env, "guess@example.com").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for i in 0..5 {
+        let node = if i % 2 == 0 { a } else { b };
+        node.verify_email(&env, &vid, wrong)
+            .await
+            .assert_problem(400, "invalid_code");
+    }
+    b.verify_email(&env, &vid, &code)
+        .await
+        .assert_problem(400, "invalid_code");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_changed_on_one_node_apply_on_the_other() {
+    let nodes = spawn_nodes(2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let env = a.sandbox.clone();
+    // B caches the environment.
+    let (before, _) = b.sign_in(&env, "cache@example.com").await;
+    let lifetime = |t: &str| {
+        let c = claims_of(t);
+        c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap()
+    };
+    assert_ne!(lifetime(&before), 600);
+    a.api(
+        Method::PATCH,
+        &format!("/environments/{env}/settings/security"),
+        Some(json!({"jwt_expiration_seconds": 600})),
+    )
+    .await
+    .assert_status(200);
+    eventually_async("B signs tokens with the new lifetime", || async {
+        let (token, _) = b.sign_in(&env, "after-change@example.com").await;
+        (lifetime(&token) == 600).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_was_down_during_a_revocation_refuses_the_session_after_restart() {
+    let mut nodes = spawn_nodes(2).await;
+    let b = nodes.pop().unwrap();
+    let a = nodes.pop().unwrap();
+    let env = a.sandbox.clone();
+    let (token, result) = a.sign_in(&env, "restart@example.com").await;
+    b.session(&env, &token).await.assert_status(200);
+    let storage = b.stop().await;
+    let sid = result["session"]["id"].as_str().unwrap();
+    a.revoke_session(&env, sid).await.assert_status(200);
+    let b = crate::harness::start(storage, a.clock.clone(), |_| {}).await;
+    b.session(&env, &token)
+        .await
+        .assert_problem(401, "session_revoked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_missed_by_a_cut_listener_heals_and_a_deaf_node_refuses() {
+    let nodes = spawn_nodes(2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let env = a.sandbox.clone();
+    let pg = a.storage.pg.clone().expect("PostgreSQL");
+    let (token, result) = a.sign_in(&env, "db@example.com").await;
+    b.session(&env, &token).await.assert_status(200);
+
+    // The database goes away. Once more than 5 of their heartbeats (one a
+    // second) have gone unheard, the nodes refuse to check sessions and
+    // say they are not ready.
+    pg.stop();
+    eventually_within(
+        Duration::from_secs(30),
+        "the node stops trusting its index",
+        || async { (b.session(&env, &token).await.status.as_u16() == 503).then_some(()) },
+    )
+    .await;
+    b.session(&env, &token)
+        .await
+        .assert_problem(503, "unavailable");
+    b.get("/readyz", None)
+        .await
+        .assert_problem(503, "not_ready");
+
+    // It comes back: the nodes reconnect, catch up and serve again.
+    pg.start_again();
+    until_session_status(b, &env, &token, 200).await;
+    b.get("/readyz", None).await.assert_status(200);
+
+    // A revocation whose notification was lost (written here straight
+    // into the database, so no node hears of it) is not seen...
+    let sid = result["session"]["id"].as_str().unwrap();
+    let at = a.clock.now().unix_timestamp() * 1000;
+    let revoked = pg
+        .execute(&format!(
+            "UPDATE sessions SET revoked_at = {at}, revoked_by_kind = 'api_token' WHERE id = '{sid}'"
+        ))
+        .await;
+    assert_eq!(revoked, 1);
+    b.session(&env, &token).await.assert_status(200);
+    // ...until B's listening connection drops: B merges the store when it
+    // reconnects, before it trusts its index again.
+    assert!(pg.terminate_listeners().await >= 2, "both nodes listen");
+    until_session_status(b, &env, &token, 401).await;
+    until_session_status(a, &env, &token, 401).await;
+}
