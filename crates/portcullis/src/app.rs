@@ -13,7 +13,9 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::services::bootstrap::{self, InitOutcome};
 use crate::services::changes::ChangeState;
-use crate::services::{ActivityTracker, EnvironmentCache, RateLimits, Revocations, Services};
+use crate::services::{
+    ActivityTracker, EnvironmentCache, RateLimits, Revocations, ServiceError, Services,
+};
 use crate::store::Store;
 use crate::{mail, workers};
 
@@ -61,11 +63,12 @@ impl Application {
         let (store, master_key) = open_store(&config).await?;
         let created = match store.organizations.first_tenant().await {
             Ok(Some(_)) => None,
-            Ok(None) => Some(
-                bootstrap::init(&store, &master_key, clock.as_ref())
-                    .await
-                    .map_err(|e| fail("initialization")(e.to_string()))?,
-            ),
+            Ok(None) => match bootstrap::init(&store, &master_key, clock.as_ref()).await {
+                Ok(outcome) => Some(outcome),
+                // Another node created it at the same moment.
+                Err(ServiceError::Conflict(_)) => None,
+                Err(e) => return Err(fail("initialization")(e.to_string())),
+            },
             Err(e) => return Err(fail("database")(e.to_string())),
         };
         let listener = TcpListener::bind(config.listen)

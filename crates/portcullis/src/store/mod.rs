@@ -45,6 +45,8 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
 pub trait OrganizationStore: Send + Sync {
     /// Writes a whole new tenant in one transaction: organization, project,
     /// its environments with their first signing keys, and an owner token.
+    /// Fails with `Conflict` when a first tenant exists already (another
+    /// node created it at the same time).
     async fn create_tenant(&self, tenant: &NewTenant) -> StoreResult<()>;
     /// The oldest organization with its project and environments, if any.
     async fn first_tenant(&self) -> StoreResult<Option<TenantRecord>>;

@@ -179,3 +179,23 @@ async fn a_revocation_missed_by_a_cut_listener_heals_and_a_deaf_node_refuses() {
     until_session_status(b, &env, &token, 401).await;
     until_session_status(a, &env, &token, 401).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_starting_at_once_on_an_empty_database_make_one_tenant() {
+    let storage = std::sync::Arc::new(crate::harness::Storage::cluster());
+    let clock = std::sync::Arc::new(portcullis::clock::ManualClock::starting_now());
+    let (a, b) = tokio::join!(
+        crate::harness::start(storage.clone(), clock.clone(), |_| {}),
+        crate::harness::start(storage.clone(), clock.clone(), |_| {}),
+    );
+    let creators: Vec<&TestApp> = [&a, &b]
+        .into_iter()
+        .filter(|n| !n.organization_id.is_empty())
+        .collect();
+    assert_eq!(creators.len(), 1, "exactly one node created the tenant");
+    let creator = creators[0];
+    let other = if std::ptr::eq(creator, &a) { &b } else { &a };
+    let env = creator.sandbox.clone();
+    let (token, _) = creator.sign_in(&env, "first@example.com").await;
+    other.session(&env, &token).await.assert_status(200);
+}

@@ -1,6 +1,8 @@
 //! A throw-away PostgreSQL server for one test: the system's PostgreSQL
-//! (`initdb` + `pg_ctl`), in a temporary directory, on a free loopback
-//! port, removed when the test ends. No Docker, no root: as root, the
+//! (`initdb` + `pg_ctl`), in a temporary directory, removed when the test
+//! ends. It listens only on a Unix socket in that directory: a TCP port
+//! could be taken over by another test's server after a restart here, and
+//! the nodes would then quietly talk to the wrong database. No Docker, no root: as root, the
 //! server runs as the `postgres` user (PostgreSQL refuses to run as root).
 //!
 //! `initdb` runs once per machine and PostgreSQL version into a template
@@ -15,7 +17,6 @@ use tempfile::TempDir;
 pub struct PgServer {
     dir: TempDir,
     bin: PathBuf,
-    port: u16,
     running: Mutex<bool>,
 }
 
@@ -141,13 +142,6 @@ fn template(bin: &Path) -> PathBuf {
     root.join("data")
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 impl PgServer {
     pub fn start() -> PgServer {
         let bin = bin_dir();
@@ -163,7 +157,6 @@ impl PgServer {
         let server = PgServer {
             dir,
             bin,
-            port: free_port(),
             running: Mutex::new(false),
         };
         server.start_again();
@@ -172,7 +165,10 @@ impl PgServer {
 
     /// The URL of its `postgres` database, which the test's nodes share.
     pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        format!(
+            "postgres://postgres@localhost/postgres?host={}",
+            self.dir.path().display()
+        )
     }
 
     fn data(&self) -> PathBuf {
@@ -195,10 +191,10 @@ impl PgServer {
             .arg(self.dir.path().join("server.log"))
             .arg("-o")
             .arg(format!(
-                "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' \
+                "-c listen_addresses='' -c unix_socket_directories='{}' \
                  -c fsync=off -c full_page_writes=off \
                  -c shared_buffers=16MB -c max_connections=60",
-                self.port
+                self.dir.path().display()
             ));
         let out = pg_ctl.output().expect("pg_ctl runs");
         assert!(
@@ -259,15 +255,10 @@ impl PgServer {
     /// Everything stored, as `pg_dump` writes it (bytea in hex).
     pub fn dump(&self) -> Vec<u8> {
         let mut pg_dump = pg_command(&self.bin, "pg_dump");
-        pg_dump.args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &self.port.to_string(),
-            "-U",
-            "postgres",
-            "postgres",
-        ]);
+        pg_dump
+            .arg("-h")
+            .arg(self.dir.path())
+            .args(["-U", "postgres", "postgres"]);
         run(pg_dump, "pg_dump").stdout
     }
 }

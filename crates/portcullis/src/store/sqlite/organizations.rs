@@ -14,6 +14,13 @@ impl OrganizationStore for SqliteDb {
             .transaction(move |c| {
                 Box::pin(async move {
         let o = &t.organization;
+        // Two nodes starting on an empty database: the second one's insert
+        // fails here (a conflict), and it uses the first one's tenant.
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('first_tenant', $1)")
+            .bind(&o.id)
+            .execute(&mut *c)
+            .await
+            .map_err(db)?;
         sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&o.id)
             .bind(&o.name)
