@@ -87,7 +87,11 @@ impl Application {
             .await
             .map_err(|e| fail("loading revocations")(e.to_string()))?;
         let services = Arc::new(Services {
-            rate_limits: RateLimits::new(&config.rate_limits, clock.clone()),
+            rate_limits: RateLimits::new(
+                &config.rate_limits,
+                clock.clone(),
+                store.rate_limits.clone(),
+            ),
             clock,
             store,
             master_key,

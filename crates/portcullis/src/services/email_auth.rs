@@ -61,11 +61,14 @@ impl Services {
         let env = self.environment(environment_id).await?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
         self.rate_limits
-            .check(Bucket::EmailStartPerIp, &format!("{}|{ip}", env.id()))?;
-        self.rate_limits.check(
-            Bucket::EmailStartPerAddress,
-            &format!("{}|{}", env.id(), email.as_str()),
-        )?;
+            .check(Bucket::EmailStartPerIp, &format!("{}|{ip}", env.id()))
+            .await?;
+        self.rate_limits
+            .check(
+                Bucket::EmailStartPerAddress,
+                &format!("{}|{}", env.id(), email.as_str()),
+            )
+            .await?;
 
         let now = self.clock.now();
         let id = crypto::new_id("vrf")?;
@@ -120,7 +123,8 @@ impl Services {
         let env = self.environment(environment_id).await?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
         self.rate_limits
-            .check(Bucket::VerifyPerIp, &format!("{}|{ip}", env.id()))?;
+            .check(Bucket::VerifyPerIp, &format!("{}|{ip}", env.id()))
+            .await?;
 
         let now = to_millis(self.clock.now());
         let mac = code_mac(&self.master_key, verification_id, &code);
@@ -138,10 +142,12 @@ impl Services {
             // Checked after the attempt, as the address is only known from
             // the verification. A right code past this limit is used up and
             // refused: the address must ask for a new one.
-            self.rate_limits.check(
-                Bucket::VerifyPerAddress,
-                &format!("{}|{}", env.id(), v.destination),
-            )?;
+            self.rate_limits
+                .check(
+                    Bucket::VerifyPerAddress,
+                    &format!("{}|{}", env.id(), v.destination),
+                )
+                .await?;
         }
         let Some(verification) = verification.filter(|_| accepted) else {
             self.metrics.sign_in("email", "invalid_code");

@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::domain::rate_limit::Quota;
+
 pub use records::*;
 
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +171,16 @@ pub trait HealthStore: Send + Sync {
     async fn init_meta(&self, key: &str, value: &str) -> StoreResult<String>;
 }
 
+/// Rate-limit counters (`domain::rate_limit`), where every node sees them.
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// One event for `key` at `now_ms` under `quota`: `None` if allowed,
+    /// else how many ms to wait.
+    async fn hit(&self, key: &str, quota: Quota, now_ms: i64) -> StoreResult<Option<i64>>;
+    /// Forgets keys whose limits have fully recovered.
+    async fn forget_idle(&self, now_ms: i64) -> StoreResult<()>;
+}
+
 /// What a node tells the others about a change it made, so that they
 /// update their in-memory state at once (PostgreSQL `NOTIFY`). Published
 /// in the transaction of the change: never for a change rolled back.
@@ -220,6 +232,7 @@ pub struct Store {
     pub sessions: Arc<dyn SessionStore>,
     pub health: Arc<dyn HealthStore>,
     pub changes: Arc<dyn ChangeFeed>,
+    pub rate_limits: Arc<dyn RateLimitStore>,
 }
 
 impl Store {

@@ -36,7 +36,7 @@ pub async fn run(services: Arc<Services>, every: Duration) {
             .revocations
             .write()
             .prune(now_s, i64::from(MAX_JWT_EXPIRATION_SECONDS));
-        services.rate_limits.forget_idle();
+        services.rate_limits.forget_idle().await;
         if let Err(e) = services.store.sessions.prune_expired(now_ms).await {
             tracing::warn!(error = %e, "could not prune session counters");
         }

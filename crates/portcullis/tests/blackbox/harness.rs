@@ -163,11 +163,16 @@ impl Reply {
 /// `n` nodes on one PostgreSQL database, sharing one clock. The first
 /// creates the tenant; every node knows its ids and owner token.
 pub async fn spawn_nodes(n: usize) -> Vec<TestApp> {
+    spawn_nodes_with(n, |_| {}).await
+}
+
+/// `spawn_nodes`, each node's configuration adjusted by `configure`.
+pub async fn spawn_nodes_with(n: usize, configure: impl Fn(&mut Config)) -> Vec<TestApp> {
     let storage = Arc::new(Storage::cluster());
     let clock = Arc::new(ManualClock::starting_now());
-    let mut nodes = vec![start(storage.clone(), clock.clone(), |_| {}).await];
+    let mut nodes = vec![start(storage.clone(), clock.clone(), &configure).await];
     for _ in 1..n {
-        let mut node = start(storage.clone(), clock.clone(), |_| {}).await;
+        let mut node = start(storage.clone(), clock.clone(), &configure).await;
         node.organization_id = nodes[0].organization_id.clone();
         node.sandbox = nodes[0].sandbox.clone();
         node.live = nodes[0].live.clone();

@@ -199,3 +199,25 @@ async fn two_nodes_starting_at_once_on_an_empty_database_make_one_tenant() {
     let (token, _) = creator.sign_in(&env, "first@example.com").await;
     other.session(&env, &token).await.assert_status(200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_shared_so_more_nodes_give_no_more_tries() {
+    let nodes = crate::harness::spawn_nodes_with(2, |c| c.rate_limits.enabled = true).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let env = a.sandbox.clone();
+    // 3 code requests a minute per address, counted across both nodes.
+    for node in [a, b, a] {
+        node.start_email(&env, "limited@example.com")
+            .await
+            .assert_status(202);
+    }
+    for node in [b, a] {
+        let r = node.start_email(&env, "limited@example.com").await;
+        r.assert_problem(429, "rate_limited");
+        assert!(r.headers.contains_key("retry-after"));
+    }
+    a.advance(time::Duration::seconds(20));
+    b.start_email(&env, "limited@example.com")
+        .await
+        .assert_status(202);
+}

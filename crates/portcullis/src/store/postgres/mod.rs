@@ -7,6 +7,7 @@ mod changes;
 mod environments;
 mod health;
 mod organizations;
+mod rate_limits;
 mod sessions;
 mod users;
 mod verifications;
@@ -50,7 +51,8 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
         verifications: db.clone(),
         sessions: db.clone(),
         health: db.clone(),
-        changes: db,
+        changes: db.clone(),
+        rate_limits: db,
     })
 }
 

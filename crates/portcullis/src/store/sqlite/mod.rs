@@ -5,6 +5,7 @@ mod changes;
 mod environments;
 mod health;
 mod organizations;
+mod rate_limits;
 mod session_counts;
 mod sessions;
 mod users;
@@ -28,10 +29,12 @@ use writer::Writer;
 /// (`writer.rs`). Several connections writing at once would wait for the
 /// lock in SQLite's busy handler, which sleeps (measured: 2-3x slower
 /// sign-in, p99 164 ms); see docs/benchmarks.md.
-#[derive(Clone)]
 pub struct SqliteDb {
     pool: SqlitePool,
     writer: Writer,
+    /// Rate-limit TATs by key. An embedded database belongs to one process,
+    /// so its memory is where every user of the database sees them.
+    rate_limits: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
 
 pub async fn open(database_url: &str) -> StoreResult<Store> {
@@ -56,6 +59,7 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
     let db = Arc::new(SqliteDb {
         pool,
         writer: Writer::start(writer),
+        rate_limits: Default::default(),
     });
     Ok(Store {
         organizations: db.clone(),
@@ -65,6 +69,7 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
         verifications: db.clone(),
         sessions: db.clone(),
         health: db.clone(),
-        changes: db,
+        changes: db.clone(),
+        rate_limits: db,
     })
 }
