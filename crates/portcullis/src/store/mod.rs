@@ -5,6 +5,7 @@
 
 pub mod postgres;
 pub mod records;
+mod shared;
 mod sql;
 pub mod sqlite;
 

@@ -7,6 +7,7 @@ mod changes;
 mod environments;
 mod health;
 mod organizations;
+mod queries;
 mod rate_limits;
 mod sessions;
 mod users;
@@ -59,22 +60,4 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
 /// Publishes `change` to every node when the transaction commits.
 async fn notify(conn: &mut sqlx::PgConnection, change: &super::Change) -> StoreResult<()> {
     changes::notify(conn, change).await
-}
-
-/// Adds `delta` to the live-session counter of the minute `expires_at_ms`
-/// falls in.
-async fn add_to_count(
-    conn: &mut sqlx::PgConnection,
-    environment_id: &str,
-    expires_at_ms: i64,
-    delta: i64,
-) -> StoreResult<()> {
-    sqlx::query(super::sql::ADD_TO_COUNT)
-        .bind(environment_id)
-        .bind(expires_at_ms.div_euclid(super::sql::MINUTE_MS))
-        .bind(delta)
-        .execute(conn)
-        .await
-        .map_err(db)?;
-    Ok(())
 }

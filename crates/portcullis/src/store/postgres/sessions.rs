@@ -1,8 +1,7 @@
 use async_trait::async_trait;
-use sqlx::{AssertSqlSafe, FromRow, Row};
+use sqlx::{FromRow, Row};
 
-use super::{PgDb, add_to_count, db, notify};
-use crate::store::sql::{FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive};
+use super::{PgDb, db, notify, queries};
 use crate::store::{
     Change, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreError,
     StoreResult, UserRecord,
@@ -60,15 +59,7 @@ impl SessionStore for PgDb {
         environment_id: &str,
         session_id: &str,
     ) -> StoreResult<Option<SessionView>> {
-        let row = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
-            "{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2"
-        )))
-        .bind(session_id)
-        .bind(environment_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(row.map(Into::into))
+        queries::session(&self.pool, environment_id, session_id).await
     }
 
     async fn list_for_user(
@@ -77,27 +68,7 @@ impl SessionStore for PgDb {
         user_id: &str,
         filter: &SessionFilter,
     ) -> StoreResult<Vec<SessionView>> {
-        let condition = match filter {
-            SessionFilter::All => "1 = 1".to_string(),
-            SessionFilter::Revoked => REVOKED.to_string(),
-            SessionFilter::NotRevoked | SessionFilter::Live(_) => format!("NOT {REVOKED}"),
-        };
-        let now = match filter {
-            SessionFilter::Live(now) => *now,
-            _ => i64::MIN,
-        };
-        // `condition` is one of the constant fragments above, never input.
-        let rows = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
-            "{SELECT_VIEW} WHERE s.environment_id = $1 AND s.user_id = $2 AND s.expires_at > $3 AND {condition} \
-             ORDER BY s.created_at DESC, s.id"
-        )))
-        .bind(environment_id)
-        .bind(user_id)
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        queries::sessions_of_user(&self.pool, environment_id, user_id, filter).await
     }
 
     async fn revoke(
@@ -107,61 +78,21 @@ impl SessionStore for PgDb {
         r: &Revocation,
     ) -> StoreResult<Option<SessionView>> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let found: Option<(i64, bool)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT s.expires_at, {} {FROM_JOINED} WHERE s.id = $1 AND s.environment_id = $2 FOR UPDATE OF s",
-            alive("$3")
-        )))
-        .bind(session_id)
-        .bind(environment_id)
-        .bind(r.at)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some((expires_at, was_alive)) = found else {
+        let Some(view) = queries::revoke_session(&mut tx, environment_id, session_id, r).await?
+        else {
             return Ok(None);
         };
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $1, revoked_by_kind = $2, revoked_by_id = $3 \
-             WHERE id = $4 AND revoked_at IS NULL",
-        )
-        .bind(r.at)
-        .bind(&r.by_kind)
-        .bind(&r.by_id)
-        .bind(session_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if was_alive {
-            add_to_count(&mut tx, environment_id, expires_at, -1).await?;
-        }
-        notify(
-            &mut tx,
-            &Change::SessionRevoked {
-                session_id: session_id.to_string(),
-                exp: expires_at / 1000,
-            },
-        )
-        .await?;
-        let view = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
-            "{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2"
-        )))
-        .bind(session_id)
-        .bind(environment_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
+        let change = Change::SessionRevoked {
+            session_id: session_id.to_string(),
+            exp: view.session.expires_at / 1000,
+        };
+        notify(&mut tx, &change).await?;
         tx.commit().await.map_err(db)?;
-        Ok(Some(view.into()))
+        Ok(Some(view))
     }
 
     async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>> {
-        sqlx::query_as(
-            "SELECT id, expires_at / 1000 FROM sessions WHERE revoked_at IS NOT NULL AND expires_at > $1",
-        )
-        .bind(now_s.saturating_mul(1000))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)
+        queries::revoked_unexpired(&self.pool, now_s).await
     }
 
     async fn record_activity(&self, activity: &[(String, i64)]) -> StoreResult<()> {
@@ -182,11 +113,7 @@ impl SessionStore for PgDb {
     }
 
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
-        sqlx::query("DELETE FROM session_counts WHERE expires_minute < $1")
-            .bind(now_ms.div_euclid(MINUTE_MS))
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::prune_session_counts(&mut conn, now_ms).await
     }
 }

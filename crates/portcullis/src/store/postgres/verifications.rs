@@ -1,29 +1,14 @@
 use async_trait::async_trait;
 
-use super::{PgDb, db};
+use super::{PgDb, db, queries};
 use crate::crypto;
 use crate::store::{Attempt, StoreResult, VerificationRecord, VerificationStore};
 
 #[async_trait]
 impl VerificationStore for PgDb {
     async fn insert(&self, v: &VerificationRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO verifications (id, environment_id, channel, destination, code_mac, attempts, created_at, \
-             expires_at, consumed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&v.id)
-        .bind(&v.environment_id)
-        .bind(&v.channel)
-        .bind(&v.destination)
-        .bind(&v.code_mac)
-        .bind(v.attempts)
-        .bind(v.created_at)
-        .bind(v.expires_at)
-        .bind(v.consumed_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::insert_verification(&mut conn, v).await
     }
 
     async fn attempt(
@@ -60,15 +45,9 @@ impl VerificationStore for PgDb {
         if !crypto::constant_time_eq(code_mac, &verification.code_mac) {
             return Ok(Attempt::Wrong(verification));
         }
-        let used = sqlx::query(
-            "UPDATE verifications SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL",
-        )
-        .bind(now)
-        .bind(verification_id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(if used.rows_affected() == 1 {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let used = queries::consume_verification(&mut conn, verification_id, now).await?;
+        Ok(if used {
             Attempt::Accepted(verification)
         } else {
             Attempt::Wrong(verification)
@@ -76,11 +55,7 @@ impl VerificationStore for PgDb {
     }
 
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
-        sqlx::query("DELETE FROM verifications WHERE expires_at < $1")
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::prune_verifications(&mut conn, now_ms).await
     }
 }

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use super::{SqliteDb, db};
+use super::{SqliteDb, db, queries};
 use crate::store::{HealthStore, StoreResult};
 
 #[async_trait]
@@ -19,31 +19,14 @@ impl HealthStore for SqliteDb {
     }
 
     async fn get_meta(&self, key: &str) -> StoreResult<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)
+        queries::meta(&self.pool, key).await
     }
 
     async fn init_meta(&self, key: &str, value: &str) -> StoreResult<String> {
-        let key = key.to_string();
-        let value = value.to_string();
+        let (key, value) = (key.to_string(), value.to_string());
         self.writer
-            .statement(move |c| {
-                Box::pin(async move {
-        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(&key)
-            .bind(&value)
-            .execute(&mut *c)
-            .await
-            .map_err(db)?;
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(&key)
-            .fetch_one(&mut *c)
-            .await
-            .map_err(db)
-                })
+            .transaction(move |c| {
+                Box::pin(async move { queries::init_meta(c, &key, &value).await })
             })
             .await
     }

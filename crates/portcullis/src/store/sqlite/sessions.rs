@@ -1,9 +1,7 @@
 use async_trait::async_trait;
-use sqlx::{AssertSqlSafe, FromRow, Row};
+use sqlx::{FromRow, Row};
 
-use super::session_counts;
-use super::{SqliteDb, db};
-use crate::store::sql::{FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive};
+use super::{SqliteDb, db, queries};
 use crate::store::{
     Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreError, StoreResult,
     UserRecord,
@@ -74,15 +72,7 @@ impl SessionStore for SqliteDb {
         environment_id: &str,
         session_id: &str,
     ) -> StoreResult<Option<SessionView>> {
-        let row = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
-            "{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2"
-        )))
-        .bind(session_id)
-        .bind(environment_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(row.map(Into::into))
+        queries::session(&self.pool, environment_id, session_id).await
     }
 
     async fn list_for_user(
@@ -91,28 +81,7 @@ impl SessionStore for SqliteDb {
         user_id: &str,
         filter: &SessionFilter,
     ) -> StoreResult<Vec<SessionView>> {
-        let condition = match filter {
-            SessionFilter::All => "1 = 1".to_string(),
-            SessionFilter::Revoked => REVOKED.to_string(),
-            SessionFilter::NotRevoked | SessionFilter::Live(_) => format!("NOT {REVOKED}"),
-        };
-        // Only `Live` limits expiry; the others see every session.
-        let now = match filter {
-            SessionFilter::Live(now) => *now,
-            _ => i64::MIN,
-        };
-        // `condition` is one of the constant fragments above, never input.
-        let rows = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
-            "{SELECT_VIEW} WHERE s.environment_id = $1 AND s.user_id = $2 AND s.expires_at > $3 AND {condition} \
-             ORDER BY s.created_at DESC, s.id"
-        )))
-        .bind(environment_id)
-        .bind(user_id)
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        queries::sessions_of_user(&self.pool, environment_id, user_id, filter).await
     }
 
     async fn revoke(
@@ -121,61 +90,22 @@ impl SessionStore for SqliteDb {
         session_id: &str,
         r: &Revocation,
     ) -> StoreResult<Option<SessionView>> {
-        let environment_id = environment_id.to_string();
-        let session_id = session_id.to_string();
-        let r = r.clone();
+        let (environment_id, session_id, r) = (
+            environment_id.to_string(),
+            session_id.to_string(),
+            r.clone(),
+        );
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    let found: Option<(i64, bool)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT s.expires_at, {} {FROM_JOINED} WHERE s.id = $1 AND s.environment_id = $2",
-            alive("$3")
-        )))
-        .bind(&session_id)
-        .bind(&environment_id)
-        .bind(r.at)
-        .fetch_optional(&mut *c)
-        .await
-        .map_err(db)?;
-                    let Some((expires_at, was_alive)) = found else {
-                        return Ok(None);
-                    };
-                    sqlx::query(
-            "UPDATE sessions SET revoked_at = $1, revoked_by_kind = $2, revoked_by_id = $3 \
-             WHERE id = $4 AND revoked_at IS NULL",
-        )
-        .bind(r.at)
-        .bind(&r.by_kind)
-        .bind(&r.by_id)
-        .bind(&session_id)
-        .execute(&mut *c)
-        .await
-        .map_err(db)?;
-                    if was_alive {
-                        session_counts::add(&mut *c, &environment_id, expires_at, -1).await?;
-                    }
-                    let view = sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
-                        "{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2"
-                    )))
-                    .bind(&session_id)
-                    .bind(&environment_id)
-                    .fetch_one(&mut *c)
-                    .await
-                    .map_err(db)?;
-                    Ok(Some(view.into()))
+                    queries::revoke_session(c, &environment_id, &session_id, &r).await
                 })
             })
             .await
     }
 
     async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>> {
-        sqlx::query_as(
-            "SELECT id, expires_at / 1000 FROM sessions WHERE revoked_at IS NOT NULL AND expires_at > $1",
-        )
-        .bind(now_s.saturating_mul(1000))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)
+        queries::revoked_unexpired(&self.pool, now_s).await
     }
 
     async fn record_activity(&self, activity: &[(String, i64)]) -> StoreResult<()> {
@@ -203,14 +133,7 @@ impl SessionStore for SqliteDb {
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         self.writer
             .statement(move |c| {
-                Box::pin(async move {
-                    sqlx::query("DELETE FROM session_counts WHERE expires_minute < $1")
-                        .bind(now_ms.div_euclid(MINUTE_MS))
-                        .execute(&mut *c)
-                        .await
-                        .map_err(db)?;
-                    Ok(())
-                })
+                Box::pin(async move { queries::prune_session_counts(c, now_ms).await })
             })
             .await
     }

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use super::{SqliteDb, db};
+use super::{SqliteDb, db, queries};
 use crate::crypto;
 use crate::store::{Attempt, StoreResult, VerificationRecord, VerificationStore};
 
@@ -9,27 +9,7 @@ impl VerificationStore for SqliteDb {
     async fn insert(&self, v: &VerificationRecord) -> StoreResult<()> {
         let v = v.clone();
         self.writer
-            .statement(move |c| {
-                Box::pin(async move {
-        sqlx::query(
-            "INSERT INTO verifications (id, environment_id, channel, destination, code_mac, attempts, created_at, \
-             expires_at, consumed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&v.id)
-        .bind(&v.environment_id)
-        .bind(&v.channel)
-        .bind(&v.destination)
-        .bind(&v.code_mac)
-        .bind(v.attempts)
-        .bind(v.created_at)
-        .bind(v.expires_at)
-        .bind(v.consumed_at)
-        .execute(&mut *c)
-        .await
-        .map_err(db)?;
-        Ok(())
-                })
-            })
+            .statement(move |c| Box::pin(async move { queries::insert_verification(c, &v).await }))
             .await
     }
 
@@ -45,7 +25,7 @@ impl VerificationStore for SqliteDb {
         let verification_id = verification_id.to_string();
         let code_mac = code_mac.to_vec();
         // Two statements in one job: the attempt stays spent whatever
-        // happens to the second, as it should.
+        // happens to the second, as it should. "Newest" is rowid order.
         self.writer
             .statement(move |c| {
                 Box::pin(async move {
@@ -73,19 +53,13 @@ impl VerificationStore for SqliteDb {
                     if !crypto::constant_time_eq(&code_mac, &verification.code_mac) {
                         return Ok(Attempt::Wrong(verification));
                     }
-                    let used = sqlx::query(
-                        "UPDATE verifications SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL",
+                    Ok(
+                        if queries::consume_verification(c, &verification_id, now).await? {
+                            Attempt::Accepted(verification)
+                        } else {
+                            Attempt::Wrong(verification)
+                        },
                     )
-                    .bind(now)
-                    .bind(&verification_id)
-                    .execute(&mut *c)
-                    .await
-                    .map_err(db)?;
-                    Ok(if used.rows_affected() == 1 {
-                        Attempt::Accepted(verification)
-                    } else {
-                        Attempt::Wrong(verification)
-                    })
                 })
             })
             .await
@@ -94,14 +68,7 @@ impl VerificationStore for SqliteDb {
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         self.writer
             .statement(move |c| {
-                Box::pin(async move {
-                    sqlx::query("DELETE FROM verifications WHERE expires_at < $1")
-                        .bind(now_ms)
-                        .execute(&mut *c)
-                        .await
-                        .map_err(db)?;
-                    Ok(())
-                })
+                Box::pin(async move { queries::prune_verifications(c, now_ms).await })
             })
             .await
     }

@@ -1,0 +1,8 @@
+//! The store code both backends share (`store/shared.rs`), for PostgreSQL.
+
+crate::store::shared::shared_queries!(
+    sqlx::PgConnection,
+    sqlx::PgPool,
+    " FOR UPDATE",
+    " FOR UPDATE OF s"
+);

@@ -1,0 +1,582 @@
+//! Store code that both backends run as it is, written once. sqlx's
+//! executors are not generic over databases without a wall of bounds, so a
+//! macro expands these functions for each backend's connection and pool
+//! types (`shared_queries!(sqlx::SqliteConnection, sqlx::SqlitePool, "", "")`).
+//! What the dialects force stays in `sqlite/` and `postgres/`.
+//!
+//! `$lock` is appended to the reads that decide a revocation (`FOR UPDATE`,
+//! and `FOR UPDATE OF s` for `$lock_session`'s join) on PostgreSQL; both
+//! are empty on SQLite, whose single writer already orders every write.
+
+macro_rules! shared_queries {
+    ($conn:ty, $pool:ty, $lock:literal, $lock_session:literal) => {
+        use ::sqlx::AssertSqlSafe;
+        use $crate::store::sql::{
+            ADD_TO_COUNT, FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive,
+        };
+        use $crate::store::{
+            ApiTokenRecord, EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord,
+            Revocation, SessionFilter, SessionView, SigningKeyRecord, StoreError, StoreResult,
+            TenantRecord, UserQuery, UserRecord, VerificationRecord, db,
+        };
+
+        pub(super) async fn insert_token(conn: &mut $conn, t: &ApiTokenRecord) -> StoreResult<()> {
+            ::sqlx::query(
+                "INSERT INTO api_tokens (id, organization_id, environment_id, role, note, token_hash, \
+                 created_at, expires_at, revoked_at, last_used_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&t.id)
+            .bind(&t.organization_id)
+            .bind(&t.environment_id)
+            .bind(&t.role)
+            .bind(&t.note)
+            .bind(&t.token_hash)
+            .bind(t.created_at)
+            .bind(t.expires_at)
+            .bind(t.revoked_at)
+            .bind(t.last_used_at)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+
+        pub(super) async fn find_token_by_hash(
+            pool: &$pool,
+            token_hash: &[u8],
+        ) -> StoreResult<Option<ApiTokenRecord>> {
+            ::sqlx::query_as::<_, ApiTokenRecord>("SELECT * FROM api_tokens WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)
+        }
+
+        pub(super) async fn insert_key(conn: &mut $conn, k: &SigningKeyRecord) -> StoreResult<()> {
+            ::sqlx::query(
+                "INSERT INTO signing_keys (kid, environment_id, algorithm, private_key_sealed, public_jwk, \
+                 created_at, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&k.kid)
+            .bind(&k.environment_id)
+            .bind(&k.algorithm)
+            .bind(&k.private_key_sealed)
+            .bind(&k.public_jwk)
+            .bind(k.created_at)
+            .bind(k.retired_at)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+
+        /// The first tenant, all or nothing. Two nodes starting on an empty
+        /// database: the second one's first insert fails (a conflict) and it
+        /// uses the first one's tenant.
+        pub(super) async fn insert_tenant(conn: &mut $conn, t: &NewTenant) -> StoreResult<()> {
+            let o = &t.organization;
+            ::sqlx::query("INSERT INTO meta (key, value) VALUES ('first_tenant', $1)")
+                .bind(&o.id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            ::sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(&o.id)
+                .bind(&o.name)
+                .bind(o.created_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            let p = &t.project;
+            ::sqlx::query(
+                "INSERT INTO projects (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&p.id)
+            .bind(&p.organization_id)
+            .bind(&p.name)
+            .bind(p.created_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            for e in &t.environments {
+                ::sqlx::query(
+                    "INSERT INTO environments (id, project_id, organization_id, kind, settings_json, \
+                     locked, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&e.id)
+                .bind(&e.project_id)
+                .bind(&e.organization_id)
+                .bind(&e.kind)
+                .bind(&e.settings_json)
+                .bind(e.locked)
+                .bind(e.created_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            }
+            for k in &t.signing_keys {
+                insert_key(&mut *conn, k).await?;
+            }
+            insert_token(conn, &t.owner_token).await
+        }
+
+        pub(super) async fn first_tenant(pool: &$pool) -> StoreResult<Option<TenantRecord>> {
+            let Some(organization) = ::sqlx::query_as::<_, OrganizationRecord>(
+                "SELECT id, name, created_at FROM organizations ORDER BY created_at, id LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?
+            else {
+                return Ok(None);
+            };
+            let project = ::sqlx::query_as::<_, ProjectRecord>(
+                "SELECT id, organization_id, name, created_at FROM projects WHERE organization_id = $1 \
+                 ORDER BY created_at, id LIMIT 1",
+            )
+            .bind(&organization.id)
+            .fetch_one(pool)
+            .await
+            .map_err(db)?;
+            let environments = ::sqlx::query_as::<_, EnvironmentRecord>(
+                "SELECT * FROM environments WHERE project_id = $1 ORDER BY kind",
+            )
+            .bind(&project.id)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+            Ok(Some(TenantRecord {
+                organization,
+                project,
+                environments,
+            }))
+        }
+
+        pub(super) async fn environment(
+            pool: &$pool,
+            environment_id: &str,
+        ) -> StoreResult<Option<EnvironmentRecord>> {
+            ::sqlx::query_as::<_, EnvironmentRecord>("SELECT * FROM environments WHERE id = $1")
+                .bind(environment_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)
+        }
+
+        pub(super) async fn signing_keys(
+            pool: &$pool,
+            environment_id: &str,
+        ) -> StoreResult<Vec<SigningKeyRecord>> {
+            ::sqlx::query_as::<_, SigningKeyRecord>(
+                "SELECT * FROM signing_keys WHERE environment_id = $1 \
+                 ORDER BY (retired_at IS NOT NULL), created_at DESC, kid",
+            )
+            .bind(environment_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn environment_epochs(pool: &$pool) -> StoreResult<Vec<(String, i64)>> {
+            ::sqlx::query_as("SELECT id, sessions_epoch FROM environments WHERE sessions_epoch > 0")
+                .fetch_all(pool)
+                .await
+                .map_err(db)
+        }
+
+        pub(super) async fn update_settings(
+            conn: &mut $conn,
+            environment_id: &str,
+            settings_json: &str,
+            new_key: Option<&SigningKeyRecord>,
+            now: i64,
+        ) -> StoreResult<()> {
+            let updated = ::sqlx::query("UPDATE environments SET settings_json = $1 WHERE id = $2")
+                .bind(settings_json)
+                .bind(environment_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            if updated.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if let Some(key) = new_key {
+                ::sqlx::query(
+                    "UPDATE signing_keys SET retired_at = $1 \
+                     WHERE environment_id = $2 AND retired_at IS NULL",
+                )
+                .bind(now)
+                .bind(environment_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+                insert_key(conn, key).await?;
+            }
+            Ok(())
+        }
+
+        /// Adds `delta` to the live-session counter of the minute
+        /// `expires_at_ms` falls in.
+        pub(super) async fn add_to_count(
+            conn: &mut $conn,
+            environment_id: &str,
+            expires_at_ms: i64,
+            delta: i64,
+        ) -> StoreResult<()> {
+            ::sqlx::query(ADD_TO_COUNT)
+                .bind(environment_id)
+                .bind(expires_at_ms.div_euclid(MINUTE_MS))
+                .bind(delta)
+                .execute(conn)
+                .await
+                .map_err(db)?;
+            Ok(())
+        }
+
+        /// Raises the environment's epoch; returns (sessions revoked, epoch).
+        /// Exact for the minute under way (some of its sessions have
+        /// expired), counters for every later minute.
+        pub(super) async fn revoke_environment(
+            conn: &mut $conn,
+            environment_id: &str,
+            r: &Revocation,
+        ) -> StoreResult<(u64, i64)> {
+            let current: Option<i64> = ::sqlx::query_scalar(concat!(
+                "SELECT sessions_epoch FROM environments WHERE id = $1",
+                $lock
+            ))
+            .bind(environment_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+            let epoch = current.ok_or(StoreError::NotFound)? + 1;
+            let this_minute = r.at.div_euclid(MINUTE_MS);
+            let this_minute_live: i64 = ::sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT COUNT(*) {FROM_JOINED} WHERE s.environment_id = $1 AND s.expires_at < $2 AND {}",
+                alive("$3")
+            )))
+            .bind(environment_id)
+            .bind((this_minute + 1) * MINUTE_MS)
+            .bind(r.at)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+            let later: i64 = ::sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM session_counts \
+                 WHERE environment_id = $1 AND expires_minute > $2",
+            )
+            .bind(environment_id)
+            .bind(this_minute)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+            ::sqlx::query("DELETE FROM session_counts WHERE environment_id = $1")
+                .bind(environment_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            ::sqlx::query(
+                "UPDATE environments SET sessions_epoch = $1, sessions_revoked_at = $2, \
+                 sessions_revoked_by_kind = $3, sessions_revoked_by_id = $4 WHERE id = $5",
+            )
+            .bind(epoch)
+            .bind(r.at)
+            .bind(&r.by_kind)
+            .bind(&r.by_id)
+            .bind(environment_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            Ok(((this_minute_live + later).max(0) as u64, epoch))
+        }
+
+        pub(super) async fn user(
+            pool: &$pool,
+            environment_id: &str,
+            user_id: &str,
+        ) -> StoreResult<Option<UserRecord>> {
+            ::sqlx::query_as::<_, UserRecord>(
+                "SELECT * FROM users WHERE id = $1 AND environment_id = $2",
+            )
+            .bind(user_id)
+            .bind(environment_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn users(
+            pool: &$pool,
+            environment_id: &str,
+            q: &UserQuery,
+        ) -> StoreResult<Vec<UserRecord>> {
+            ::sqlx::query_as::<_, UserRecord>(
+                "SELECT * FROM users WHERE environment_id = $1 \
+                 AND (CAST($2 AS TEXT) IS NULL OR email = $2) \
+                 AND (CAST($3 AS TEXT) IS NULL OR id > $3) ORDER BY id LIMIT $4",
+            )
+            .bind(environment_id)
+            .bind(&q.email)
+            .bind(&q.after)
+            .bind(i64::from(q.limit))
+            .fetch_all(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn user_epochs(pool: &$pool) -> StoreResult<Vec<(String, i64, i64)>> {
+            ::sqlx::query_as(
+                "SELECT id, sessions_epoch, COALESCE(sessions_revoked_at, 0) FROM users \
+                 WHERE sessions_epoch > 0",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(db)
+        }
+
+        /// Raises the user's epoch; returns (sessions revoked, epoch).
+        pub(super) async fn revoke_user(
+            conn: &mut $conn,
+            environment_id: &str,
+            user_id: &str,
+            r: &Revocation,
+        ) -> StoreResult<(u64, i64)> {
+            let current: Option<i64> = ::sqlx::query_scalar(concat!(
+                "SELECT sessions_epoch FROM users WHERE id = $1 AND environment_id = $2",
+                $lock
+            ))
+            .bind(user_id)
+            .bind(environment_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+            let epoch = current.ok_or(StoreError::NotFound)? + 1;
+            let by_minute: Vec<(i64, i64)> = ::sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT s.expires_at / {MINUTE_MS}, COUNT(*) {FROM_JOINED} \
+                 WHERE s.environment_id = $1 AND s.user_id = $2 AND s.user_epoch < $3 AND {} \
+                 GROUP BY s.expires_at / {MINUTE_MS}",
+                alive("$4")
+            )))
+            .bind(environment_id)
+            .bind(user_id)
+            .bind(epoch)
+            .bind(r.at)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+            for (minute, count) in &by_minute {
+                add_to_count(&mut *conn, environment_id, minute * MINUTE_MS, -count).await?;
+            }
+            ::sqlx::query(
+                "UPDATE users SET sessions_epoch = $1, sessions_revoked_at = $2, \
+                 sessions_revoked_by_kind = $3, sessions_revoked_by_id = $4 \
+                 WHERE id = $5 AND environment_id = $6",
+            )
+            .bind(epoch)
+            .bind(r.at)
+            .bind(&r.by_kind)
+            .bind(&r.by_id)
+            .bind(user_id)
+            .bind(environment_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            let revoked: i64 = by_minute.iter().map(|(_, c)| c).sum();
+            Ok((revoked.max(0) as u64, epoch))
+        }
+
+        pub(super) async fn insert_verification(
+            conn: &mut $conn,
+            v: &VerificationRecord,
+        ) -> StoreResult<()> {
+            ::sqlx::query(
+                "INSERT INTO verifications (id, environment_id, channel, destination, code_mac, \
+                 attempts, created_at, expires_at, consumed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&v.id)
+            .bind(&v.environment_id)
+            .bind(&v.channel)
+            .bind(&v.destination)
+            .bind(&v.code_mac)
+            .bind(v.attempts)
+            .bind(v.created_at)
+            .bind(v.expires_at)
+            .bind(v.consumed_at)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+
+        /// Marks a verification used; false if another request did first.
+        pub(super) async fn consume_verification(
+            conn: &mut $conn,
+            verification_id: &str,
+            now: i64,
+        ) -> StoreResult<bool> {
+            let used = ::sqlx::query(
+                "UPDATE verifications SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL",
+            )
+            .bind(now)
+            .bind(verification_id)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(used.rows_affected() == 1)
+        }
+
+        pub(super) async fn prune_verifications(conn: &mut $conn, now_ms: i64) -> StoreResult<()> {
+            ::sqlx::query("DELETE FROM verifications WHERE expires_at < $1")
+                .bind(now_ms)
+                .execute(conn)
+                .await
+                .map_err(db)?;
+            Ok(())
+        }
+
+        pub(super) async fn prune_session_counts(conn: &mut $conn, now_ms: i64) -> StoreResult<()> {
+            ::sqlx::query("DELETE FROM session_counts WHERE expires_minute < $1")
+                .bind(now_ms.div_euclid(MINUTE_MS))
+                .execute(conn)
+                .await
+                .map_err(db)?;
+            Ok(())
+        }
+
+        pub(super) async fn session(
+            pool: &$pool,
+            environment_id: &str,
+            session_id: &str,
+        ) -> StoreResult<Option<SessionView>> {
+            let row = ::sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
+                "{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2"
+            )))
+            .bind(session_id)
+            .bind(environment_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)?;
+            Ok(row.map(Into::into))
+        }
+
+        pub(super) async fn sessions_of_user(
+            pool: &$pool,
+            environment_id: &str,
+            user_id: &str,
+            filter: &SessionFilter,
+        ) -> StoreResult<Vec<SessionView>> {
+            let condition = match filter {
+                SessionFilter::All => "1 = 1".to_string(),
+                SessionFilter::Revoked => REVOKED.to_string(),
+                SessionFilter::NotRevoked | SessionFilter::Live(_) => format!("NOT {REVOKED}"),
+            };
+            // Only `Live` limits expiry; the others see every session.
+            let now = match filter {
+                SessionFilter::Live(now) => *now,
+                _ => i64::MIN,
+            };
+            // `condition` is one of the constant fragments above, never input.
+            let rows = ::sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
+                "{SELECT_VIEW} WHERE s.environment_id = $1 AND s.user_id = $2 AND s.expires_at > $3 \
+                 AND {condition} ORDER BY s.created_at DESC, s.id"
+            )))
+            .bind(environment_id)
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+            Ok(rows.into_iter().map(Into::into).collect())
+        }
+
+        /// Revokes one session; `None` if it does not exist in the
+        /// environment. Revoking a revoked session changes nothing.
+        pub(super) async fn revoke_session(
+            conn: &mut $conn,
+            environment_id: &str,
+            session_id: &str,
+            r: &Revocation,
+        ) -> StoreResult<Option<SessionView>> {
+            let found: Option<(i64, bool)> = ::sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT s.expires_at, {} {FROM_JOINED} WHERE s.id = $1 AND s.environment_id = $2{}",
+                alive("$3"),
+                $lock_session
+            )))
+            .bind(session_id)
+            .bind(environment_id)
+            .bind(r.at)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+            let Some((expires_at, was_alive)) = found else {
+                return Ok(None);
+            };
+            ::sqlx::query(
+                "UPDATE sessions SET revoked_at = $1, revoked_by_kind = $2, revoked_by_id = $3 \
+                 WHERE id = $4 AND revoked_at IS NULL",
+            )
+            .bind(r.at)
+            .bind(&r.by_kind)
+            .bind(&r.by_id)
+            .bind(session_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            if was_alive {
+                add_to_count(&mut *conn, environment_id, expires_at, -1).await?;
+            }
+            let view = ::sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
+                "{SELECT_VIEW} WHERE s.id = $1 AND s.environment_id = $2"
+            )))
+            .bind(session_id)
+            .bind(environment_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+            Ok(Some(view.into()))
+        }
+
+        pub(super) async fn revoked_unexpired(
+            pool: &$pool,
+            now_s: i64,
+        ) -> StoreResult<Vec<(String, i64)>> {
+            ::sqlx::query_as(
+                "SELECT id, expires_at / 1000 FROM sessions \
+                 WHERE revoked_at IS NOT NULL AND expires_at > $1",
+            )
+            .bind(now_s.saturating_mul(1000))
+            .fetch_all(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn meta(pool: &$pool, key: &str) -> StoreResult<Option<String>> {
+            ::sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+                .map_err(db)
+        }
+
+        /// Sets `key` unless it is set; returns what is stored.
+        pub(super) async fn init_meta(conn: &mut $conn, key: &str, value: &str) -> StoreResult<String> {
+            ::sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            ::sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+                .bind(key)
+                .fetch_one(conn)
+                .await
+                .map_err(db)
+        }
+    };
+}
+
+pub(crate) use shared_queries;
