@@ -127,7 +127,7 @@ impl From<ServiceError> for ApiError {
                 ..Self::new(
                     S::SERVICE_UNAVAILABLE,
                     "unavailable",
-                    "this node cannot check sessions right now; retry",
+                    "this node cannot answer this right now; retry",
                 )
             },
             ServiceError::Internal(message) => {

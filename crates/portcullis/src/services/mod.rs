@@ -53,9 +53,10 @@ pub enum ServiceError {
     RateLimited { retry_after_secs: u64 },
     #[error("the environment is locked")]
     EnvironmentLocked,
-    /// This node cannot vouch for its revocation state (it has not heard
-    /// the other nodes recently); the client should retry, maybe elsewhere.
-    #[error("temporarily unable to check sessions")]
+    /// The database is out of reach, or this node cannot vouch for its
+    /// revocation state (it has not heard the other nodes recently); the
+    /// client should retry, maybe on another node.
+    #[error("temporarily unavailable")]
     Unavailable,
     /// A fault of ours; the text is logged with a correlation id, never shown.
     #[error("internal error: {0}")]
@@ -67,6 +68,10 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound => ServiceError::NotFound,
             StoreError::Conflict(what) => ServiceError::Conflict(what),
+            StoreError::Unavailable(why) => {
+                tracing::warn!(error = %why, "the database is unavailable");
+                ServiceError::Unavailable
+            }
             other => ServiceError::Internal(other.to_string()),
         }
     }

@@ -25,6 +25,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("database error: {0}")]
     Database(String),
+    /// The database cannot be reached right now (connection refused or
+    /// lost, pool exhausted): worth a retry, not a bug.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
     #[error("unsupported database URL: {0}")]
@@ -40,6 +44,11 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
             StoreError::Conflict(d.message().to_string())
         }
         sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
         _ => StoreError::Database(e.to_string()),
     }
 }

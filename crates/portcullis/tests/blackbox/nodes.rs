@@ -156,6 +156,10 @@ async fn a_revocation_missed_by_a_cut_listener_heals_and_a_deaf_node_refuses() {
     b.get("/readyz", None)
         .await
         .assert_problem(503, "not_ready");
+    // What needs the database is refused as unavailable, not as a fault.
+    b.start_email(&env, "down@example.com")
+        .await
+        .assert_problem(503, "unavailable");
 
     // It comes back: the nodes reconnect, catch up and serve again.
     pg.start_again();
