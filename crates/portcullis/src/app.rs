@@ -134,7 +134,7 @@ impl Application {
             self.services.clone(),
             self.flush_every,
         ));
-        let changes = tokio::spawn(workers::changes::run(self.services.clone()));
+        let changes = tokio::spawn(workers::changes::supervise(self.services.clone()));
         let result = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -68,6 +68,10 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound => ServiceError::NotFound,
             StoreError::Conflict(what) => ServiceError::Conflict(what),
+            StoreError::InvalidValue => ServiceError::Validation(ValidationErrors::single(
+                "request",
+                "contains a character that cannot be stored (such as NUL)",
+            )),
             StoreError::Unavailable(why) => {
                 tracing::warn!(error = %why, "the database is unavailable");
                 ServiceError::Unavailable

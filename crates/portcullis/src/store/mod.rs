@@ -26,9 +26,14 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Database(String),
     /// The database cannot be reached right now (connection refused or
-    /// lost, pool exhausted): worth a retry, not a bug.
+    /// lost, pool exhausted, server shutting down, a deadlock victim):
+    /// worth a retry, not a bug.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database refused a value given to it (PostgreSQL SQLSTATE class
+    /// 22, e.g. a NUL character in text): the caller's input, not a fault.
+    #[error("the database refused a value")]
+    InvalidValue,
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
     #[error("unsupported database URL: {0}")]
@@ -43,6 +48,16 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             StoreError::Conflict(d.message().to_string())
         }
+        sqlx::Error::Database(d) => match d.code().as_deref().unwrap_or_default() {
+            code if code.starts_with("22") => StoreError::InvalidValue,
+            // Deadlock victim, serialization failure, server shutting down,
+            // connection failure, too many connections.
+            "40P01" | "40001" | "57P01" | "57P02" | "57P03" | "53300" => {
+                StoreError::Unavailable(e.to_string())
+            }
+            code if code.starts_with("08") => StoreError::Unavailable(e.to_string()),
+            _ => StoreError::Database(e.to_string()),
+        },
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)

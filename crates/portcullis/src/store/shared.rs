@@ -355,7 +355,7 @@ macro_rules! shared_queries {
             let by_minute: Vec<(i64, i64)> = ::sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT s.expires_at / {MINUTE_MS}, COUNT(*) {FROM_JOINED} \
                  WHERE s.environment_id = $1 AND s.user_id = $2 AND s.user_epoch < $3 AND {} \
-                 GROUP BY s.expires_at / {MINUTE_MS}",
+                 GROUP BY s.expires_at / {MINUTE_MS} ORDER BY 1",
                 alive("$4")
             )))
             .bind(environment_id)

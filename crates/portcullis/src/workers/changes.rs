@@ -14,7 +14,37 @@ const RETRY_AFTER: Duration = Duration::from_millis(250);
 /// presumed dead (a half-open TCP connection never says so) and replaced.
 const SILENCE_LIMIT: Duration = Duration::from_secs(5);
 
-pub async fn run(services: Arc<Services>) {
+/// Runs the listener and the heartbeat, and runs them again should they
+/// ever stop on a panic: the staleness bound must not rest on a dead task.
+pub async fn supervise(services: Arc<Services>) {
+    loop {
+        let task = AbortOnDrop(tokio::spawn(run(services.clone())));
+        match task.wait().await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "the change listener stopped; restarting it");
+                tokio::time::sleep(RETRY_AFTER).await;
+            }
+        }
+    }
+}
+
+/// Aborts the task when dropped, so that aborting `supervise` stops it too.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl AbortOnDrop {
+    async fn wait(mut self) -> Result<(), tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn run(services: Arc<Services>) {
     tokio::select! {
         () = listen(services.clone()) => {}
         () = send_heartbeats(services) => {}

@@ -225,3 +225,43 @@ async fn a_token_used_before_its_time_is_invalid() {
     app.clock.advance(time::Duration::minutes(5));
     app.session(&app.sandbox, &token).await.assert_status(200);
 }
+
+#[tokio::test]
+async fn a_nul_character_in_input_is_a_client_error_on_every_backend() {
+    let app = spawn_app().await;
+    let env = app.sandbox.clone();
+    let r = app
+        .post(
+            &format!("/sdk/v1/{env}/auth/email/verify"),
+            None,
+            json!({"verification_id": "vrf_\u{0}", "code": "123456"}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 400, "{}", r.text);
+    assert!(
+        ["invalid_code", "validation_failed"].contains(&r.body["code"].as_str().unwrap_or("")),
+        "{}",
+        r.text
+    );
+    let r = app
+        .api(
+            Method::GET,
+            &format!("/environments/{env}/users/usr_%00"),
+            None,
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{} {}", r.status, r.text);
+    let r = app
+        .api(
+            Method::GET,
+            &format!("/environments/{env}/users?email=a%00@example.com"),
+            None,
+        )
+        .await;
+    assert!(
+        r.status.is_client_error() || r.status.is_success(),
+        "{} {}",
+        r.status,
+        r.text
+    );
+}

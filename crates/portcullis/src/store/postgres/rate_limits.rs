@@ -28,11 +28,14 @@ impl RateLimitStore for PgDb {
         if admitted.is_some() {
             return Ok(None);
         }
+        // Another node may have forgotten the key in between: wait one
+        // interval then.
         let tat: i64 = sqlx::query_scalar("SELECT tat FROM rate_limits WHERE key = $1")
             .bind(key)
-            .fetch_one(&self.pool)
+            .fetch_optional(&self.pool)
             .await
-            .map_err(db)?;
+            .map_err(db)?
+            .unwrap_or(now_ms + quota.tolerance_ms());
         Ok(Some(
             (tat.max(now_ms) + quota.interval_ms() - now_ms - quota.tolerance_ms()).max(1),
         ))

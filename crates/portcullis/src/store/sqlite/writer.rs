@@ -70,7 +70,8 @@ impl Writer {
         Writer { queue }
     }
 
-    /// One SQL statement: atomic on its own, so no savepoint.
+    /// One SQL statement (atomic on its own), or several whose partial
+    /// effect is acceptable if a later one fails: no savepoint.
     pub(super) async fn statement<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -185,10 +186,18 @@ async fn run_job(conn: &mut SqliteConnection, request: Request, replies: &mut Ve
     if ok {
         return execute(conn, "RELEASE job").await.is_ok();
     }
-    // Undo this job only; if even that fails, the batch ends and the
-    // commit decides.
-    if execute(conn, "ROLLBACK TO job").await.is_ok() {
-        let _ = execute(conn, "RELEASE job").await;
+    // Undo this job only. If even that fails, its partial writes must not
+    // reach the commit: the whole batch is rolled back.
+    match execute(conn, "ROLLBACK TO job").await {
+        Ok(()) => {
+            let _ = execute(conn, "RELEASE job").await;
+        }
+        Err(e) => {
+            let _ = execute(conn, "ROLLBACK").await;
+            replies.push(Box::new(
+                move |_| tracing::error!(error = %e, "a batch was rolled back"),
+            ));
+        }
     }
     false
 }
