@@ -13,9 +13,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::services::bootstrap::{self, InitOutcome};
 use crate::services::changes::ChangeState;
-use crate::services::{
-    ActivityTracker, EnvironmentCache, RateLimits, Revocations, ServiceError, Services,
-};
+use crate::services::{ActivityTracker, EnvironmentCache, RateLimits, Revocations, Services};
 use crate::store::Store;
 use crate::{mail, workers};
 
@@ -63,12 +61,10 @@ impl Application {
         let (store, master_key) = open_store(&config).await?;
         let created = match store.organizations.first_tenant().await {
             Ok(Some(_)) => None,
-            Ok(None) => match bootstrap::init(&store, &master_key, clock.as_ref()).await {
-                Ok(outcome) => Some(outcome),
-                // Another node created it at the same moment.
-                Err(ServiceError::Conflict(_)) => None,
-                Err(e) => return Err(fail("initialization")(e.to_string())),
-            },
+            // None too when another node created it at the same moment.
+            Ok(None) => bootstrap::create_first_tenant(&store, &master_key, clock.as_ref())
+                .await
+                .map_err(|e| fail("initialization")(e.to_string()))?,
             Err(e) => return Err(fail("database")(e.to_string())),
         };
         let listener = TcpListener::bind(config.listen)

@@ -7,7 +7,6 @@ use clap::{Parser, Subcommand};
 use portcullis::app::{Application, open_store};
 use portcullis::clock::SystemClock;
 use portcullis::config::{Config, ConfigArgs, LogFormat};
-use portcullis::services::ServiceError;
 use portcullis::services::bootstrap::{self, InitOutcome};
 
 #[derive(Parser)]
@@ -106,12 +105,9 @@ async fn serve(config: Config) -> Result<(), String> {
 
 async fn init(config: Config, json: bool) -> Result<(), String> {
     let (store, master_key) = open_store(&config).await.map_err(|e| e.0)?;
-    let outcome = match bootstrap::init(&store, &master_key, &SystemClock).await {
-        // A server created the first tenant at the same moment: use it.
-        Err(ServiceError::Conflict(_)) => bootstrap::init(&store, &master_key, &SystemClock).await,
-        other => other,
-    }
-    .map_err(|e| e.to_string())?;
+    let outcome = bootstrap::init(&store, &master_key, &SystemClock)
+        .await
+        .map_err(|e| e.to_string())?;
     if json {
         println!(
             "{}",

@@ -15,6 +15,7 @@ use crate::domain::roles::Role;
 use crate::domain::settings::SecuritySettings;
 use crate::store::{
     ApiTokenRecord, EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord, Store,
+    StoreError,
 };
 
 const MASTER_KEY_CHECK: &str = "master_key_check";
@@ -120,32 +121,48 @@ pub async fn init(
     master: &MasterKey,
     clock: &dyn Clock,
 ) -> ServiceResult<InitOutcome> {
-    let now = to_millis(clock.now());
-    if let Some(tenant) = store.organizations.first_tenant().await? {
-        let (record, secret) = new_owner_token(&tenant.organization.id, now)?;
-        store.api_tokens.insert(&record).await?;
-        let find = |kind: &str| {
-            tenant
-                .environments
-                .iter()
-                .find(|e| e.kind == kind)
-                .map(|e| e.id.clone())
-                .ok_or_else(|| {
-                    ServiceError::Internal(format!("the project has no {kind} environment"))
-                })
-        };
-        return Ok(InitOutcome {
-            organization_id: tenant.organization.id.clone(),
-            project_id: tenant.project.id.clone(),
-            environments: EnvironmentIds {
-                sandbox: find("sandbox")?,
-                live: find("live")?,
-            },
-            api_token: secret,
-            created: false,
-        });
+    if store.organizations.first_tenant().await?.is_none()
+        && let Some(created) = create_first_tenant(store, master, clock).await?
+    {
+        return Ok(created);
     }
+    // There is a tenant (maybe created by a server a moment ago).
+    let tenant = store
+        .organizations
+        .first_tenant()
+        .await?
+        .ok_or_else(|| ServiceError::Internal("the first tenant vanished".into()))?;
+    let now = to_millis(clock.now());
+    let (record, secret) = new_owner_token(&tenant.organization.id, now)?;
+    store.api_tokens.insert(&record).await?;
+    let find = |kind: &str| {
+        tenant
+            .environments
+            .iter()
+            .find(|e| e.kind == kind)
+            .map(|e| e.id.clone())
+            .ok_or_else(|| ServiceError::Internal(format!("the project has no {kind} environment")))
+    };
+    Ok(InitOutcome {
+        organization_id: tenant.organization.id.clone(),
+        project_id: tenant.project.id.clone(),
+        environments: EnvironmentIds {
+            sandbox: find("sandbox")?,
+            live: find("live")?,
+        },
+        api_token: secret,
+        created: false,
+    })
+}
 
+/// Creates the first tenant with an owner token. `None` when another
+/// process (a second node starting at the same moment) created it first.
+pub async fn create_first_tenant(
+    store: &Store,
+    master: &MasterKey,
+    clock: &dyn Clock,
+) -> ServiceResult<Option<InitOutcome>> {
+    let now = to_millis(clock.now());
     let organization = OrganizationRecord {
         id: crypto::new_id("org")?,
         name: "Default organization".into(),
@@ -190,7 +207,7 @@ pub async fn init(
         api_token: secret,
         created: true,
     };
-    store
+    match store
         .organizations
         .create_tenant(&NewTenant {
             organization,
@@ -199,8 +216,12 @@ pub async fn init(
             signing_keys,
             owner_token,
         })
-        .await?;
-    Ok(outcome)
+        .await
+    {
+        Ok(()) => Ok(Some(outcome)),
+        Err(StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Writes the owner token created by `serve` on an empty data directory to a

@@ -261,6 +261,33 @@ pub struct Store {
 }
 
 impl Store {
+    /// Every store of a backend that implements them all.
+    pub(crate) fn of<B>(db: Arc<B>) -> Store
+    where
+        B: OrganizationStore
+            + EnvironmentStore
+            + ApiTokenStore
+            + UserStore
+            + VerificationStore
+            + SessionStore
+            + HealthStore
+            + ChangeFeed
+            + RateLimitStore
+            + 'static,
+    {
+        Store {
+            organizations: db.clone(),
+            environments: db.clone(),
+            api_tokens: db.clone(),
+            users: db.clone(),
+            verifications: db.clone(),
+            sessions: db.clone(),
+            health: db.clone(),
+            changes: db.clone(),
+            rate_limits: db,
+        }
+    }
+
     /// Opens the database the URL names and applies pending migrations.
     pub async fn open(database_url: &str) -> StoreResult<Self> {
         match Backend::of_url(database_url) {

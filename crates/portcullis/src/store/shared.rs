@@ -9,7 +9,7 @@
 //! are empty on SQLite, whose single writer already orders every write.
 
 macro_rules! shared_queries {
-    ($conn:ty, $pool:ty, $lock:literal, $lock_session:literal) => {
+    ($conn:ty, $pool:ty, $lock:literal, $lock_session:literal, $order:literal) => {
         use ::sqlx::AssertSqlSafe;
         use $crate::store::sql::{
             ADD_TO_COUNT, FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive,
@@ -17,7 +17,7 @@ macro_rules! shared_queries {
         use $crate::store::{
             ApiTokenRecord, EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord,
             Revocation, SessionFilter, SessionView, SigningKeyRecord, StoreError, StoreResult,
-            TenantRecord, UserQuery, UserRecord, VerificationRecord, db,
+            TenantRecord, UserQuery, UserRecord, VerificationRecord, db, Attempt,
         };
 
         pub(super) async fn insert_token(conn: &mut $conn, t: &ApiTokenRecord) -> StoreResult<()> {
@@ -408,6 +408,51 @@ macro_rules! shared_queries {
             .await
             .map_err(db)?;
             Ok(())
+        }
+
+        /// One attempt at a code (`VerificationStore::attempt`): spends it
+        /// if the verification is live and the newest for its destination
+        /// (by `$order`, the insertion order), compares the MAC in constant
+        /// time, and marks the verification used on a match. The attempt
+        /// stays spent whatever happens after it.
+        pub(super) async fn attempt(
+            conn: &mut $conn,
+            environment_id: &str,
+            verification_id: &str,
+            max_attempts: i64,
+            now: i64,
+            code_mac: &[u8],
+        ) -> StoreResult<Attempt> {
+            let Some(verification) = ::sqlx::query_as::<_, VerificationRecord>(concat!(
+                "UPDATE verifications SET attempts = attempts + 1 \
+                 WHERE id = $1 AND environment_id = $2 AND consumed_at IS NULL \
+                 AND attempts < $3 AND expires_at > $4 \
+                 AND NOT EXISTS (SELECT 1 FROM verifications newer \
+                     WHERE newer.environment_id = verifications.environment_id \
+                       AND newer.channel = verifications.channel \
+                       AND newer.destination = verifications.destination \
+                       AND newer.", $order, " > verifications.", $order, ") \
+                 RETURNING id, environment_id, channel, destination, code_mac, attempts, \
+                     created_at, expires_at, consumed_at"
+            ))
+            .bind(verification_id)
+            .bind(environment_id)
+            .bind(max_attempts)
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?
+            else {
+                return Ok(Attempt::Refused);
+            };
+            if !$crate::crypto::constant_time_eq(code_mac, &verification.code_mac) {
+                return Ok(Attempt::Wrong(verification));
+            }
+            Ok(if consume_verification(conn, verification_id, now).await? {
+                Attempt::Accepted(verification)
+            } else {
+                Attempt::Wrong(verification)
+            })
         }
 
         /// Marks a verification used; false if another request did first.

@@ -165,6 +165,12 @@ async fn a_revocation_missed_by_a_cut_listener_heals_and_a_deaf_node_refuses() {
     pg.start_again();
     until_session_status(b, &env, &token, 200).await;
     b.get("/readyz", None).await.assert_status(200);
+    // A reconnects on its own schedule: wait until it hears itself again
+    // too, so that both nodes are listening before the cut below.
+    eventually_async("A is ready again", || async {
+        (a.get("/readyz", None).await.status.as_u16() == 200).then_some(())
+    })
+    .await;
 
     // A revocation whose notification was lost (written here straight
     // into the database, so no node hears of it) is not seen...

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 
-use super::{PgDb, db, notify, queries};
+use super::changes::notify;
+use super::{PgDb, db, queries};
 use crate::store::{
     Change, EnvironmentRecord, EnvironmentStore, Revocation, SigningKeyRecord, StoreResult,
 };

@@ -44,20 +44,5 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
         .await
         .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
     let db = Arc::new(PgDb { pool });
-    Ok(Store {
-        organizations: db.clone(),
-        environments: db.clone(),
-        api_tokens: db.clone(),
-        users: db.clone(),
-        verifications: db.clone(),
-        sessions: db.clone(),
-        health: db.clone(),
-        changes: db.clone(),
-        rate_limits: db,
-    })
-}
-
-/// Publishes `change` to every node when the transaction commits.
-async fn notify(conn: &mut sqlx::PgConnection, change: &super::Change) -> StoreResult<()> {
-    changes::notify(conn, change).await
+    Ok(Store::of(db))
 }

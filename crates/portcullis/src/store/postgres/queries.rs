@@ -4,5 +4,6 @@ crate::store::shared::shared_queries!(
     sqlx::PgConnection,
     sqlx::PgPool,
     " FOR UPDATE",
-    " FOR UPDATE OF s"
+    " FOR UPDATE OF s",
+    "seq"
 );

@@ -1,7 +1,8 @@
 use async_trait::async_trait;
 use sqlx::{FromRow, Row};
 
-use super::{PgDb, db, notify, queries};
+use super::changes::notify;
+use super::{PgDb, db, queries};
 use crate::store::{
     Change, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreError,
     StoreResult, UserRecord,

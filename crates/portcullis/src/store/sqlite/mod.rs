@@ -61,15 +61,5 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
         writer: Writer::start(writer),
         rate_limits: Default::default(),
     });
-    Ok(Store {
-        organizations: db.clone(),
-        environments: db.clone(),
-        api_tokens: db.clone(),
-        users: db.clone(),
-        verifications: db.clone(),
-        sessions: db.clone(),
-        health: db.clone(),
-        changes: db.clone(),
-        rate_limits: db,
-    })
+    Ok(Store::of(db))
 }
