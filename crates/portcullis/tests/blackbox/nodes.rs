@@ -140,37 +140,55 @@ async fn a_revocation_missed_by_a_cut_listener_heals_and_a_deaf_node_refuses() {
     let (token, result) = a.sign_in(&env, "db@example.com").await;
     b.session(&env, &token).await.assert_status(200);
 
-    // The database goes away. Once more than 5 of their heartbeats (one a
-    // second) have gone unheard, the nodes refuse to check sessions and
-    // say they are not ready.
+    // The database goes away. What needs it is refused as unavailable, not
+    // as a fault.
     pg.stop();
-    eventually_within(
-        Duration::from_secs(30),
-        "the node stops trusting its index",
-        || async { (b.session(&env, &token).await.status.as_u16() == 503).then_some(()) },
-    )
+    eventually_async("requests needing the database are refused", || async {
+        (b.start_email(&env, "down@example.com")
+            .await
+            .status
+            .as_u16()
+            == 503)
+            .then_some(())
+    })
     .await;
-    b.session(&env, &token)
-        .await
-        .assert_problem(503, "unavailable");
-    b.get("/readyz", None)
-        .await
-        .assert_problem(503, "not_ready");
-    // What needs the database is refused as unavailable, not as a fault.
     b.start_email(&env, "down@example.com")
         .await
         .assert_problem(503, "unavailable");
+    // Once more than 5 of their heartbeats (one a second) have gone
+    // unheard, both nodes stop trusting their revocation index: not ready
+    // because they are deaf, not merely because a ping failed.
+    for node in [a, b] {
+        eventually_within(
+            Duration::from_secs(30),
+            "the node stops trusting its index",
+            || async {
+                let r = node.get("/readyz", None).await;
+                let deaf = r.status.as_u16() == 503
+                    && r.body["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.contains("not heard the other nodes"));
+                deaf.then_some(r)
+            },
+        )
+        .await
+        .assert_problem(503, "not_ready");
+    }
+    b.session(&env, &token)
+        .await
+        .assert_problem(503, "unavailable");
 
-    // It comes back: the nodes reconnect, catch up and serve again.
+    // It comes back: the nodes reconnect, catch up and serve again. Each
+    // is ready only once it has heard its own heartbeat on a new listening
+    // connection, so after this both nodes listen.
     pg.start_again();
-    until_session_status(b, &env, &token, 200).await;
-    b.get("/readyz", None).await.assert_status(200);
-    // A reconnects on its own schedule: wait until it hears itself again
-    // too, so that both nodes are listening before the cut below.
-    eventually_async("A is ready again", || async {
-        (a.get("/readyz", None).await.status.as_u16() == 200).then_some(())
-    })
-    .await;
+    for node in [a, b] {
+        eventually_async("the node is ready again", || async {
+            (node.get("/readyz", None).await.status.as_u16() == 200).then_some(())
+        })
+        .await;
+    }
+    b.session(&env, &token).await.assert_status(200);
 
     // A revocation whose notification was lost (written here straight
     // into the database, so no node hears of it) is not seen...
