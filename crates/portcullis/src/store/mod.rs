@@ -206,6 +206,18 @@ pub trait RateLimitStore: Send + Sync {
     async fn forget_idle(&self, now_ms: i64) -> StoreResult<()>;
 }
 
+/// Periodic work on the shared database (pruning, later outbox delivery)
+/// that one node at a time does. Every node asks; the one whose claim
+/// commits first does the work, and a node that finds the job being
+/// claimed by another passes over it (PostgreSQL `FOR UPDATE SKIP LOCKED`)
+/// rather than waits.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Claims job `name` for `node` if it is due at `now_ms`: `true` if
+    /// this caller got it; it is then not due before `now_ms + every_ms`.
+    async fn claim(&self, name: &str, node: &str, now_ms: i64, every_ms: i64) -> StoreResult<bool>;
+}
+
 /// What a node tells the others about a change it made, so that they
 /// update their in-memory state at once (PostgreSQL `NOTIFY`). Published
 /// in the transaction of the change: never for a change rolled back.
@@ -258,6 +270,7 @@ pub struct Store {
     pub health: Arc<dyn HealthStore>,
     pub changes: Arc<dyn ChangeFeed>,
     pub rate_limits: Arc<dyn RateLimitStore>,
+    pub jobs: Arc<dyn JobStore>,
 }
 
 impl Store {
@@ -273,6 +286,7 @@ impl Store {
             + HealthStore
             + ChangeFeed
             + RateLimitStore
+            + JobStore
             + 'static,
     {
         Store {
@@ -284,7 +298,8 @@ impl Store {
             sessions: db.clone(),
             health: db.clone(),
             changes: db.clone(),
-            rate_limits: db,
+            rate_limits: db.clone(),
+            jobs: db,
         }
     }
 

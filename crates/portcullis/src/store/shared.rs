@@ -7,9 +7,12 @@
 //! `$lock` is appended to the reads that decide a revocation (`FOR UPDATE`,
 //! and `FOR UPDATE OF s` for `$lock_session`'s join) on PostgreSQL; both
 //! are empty on SQLite, whose single writer already orders every write.
+//! `$skip_locked` (`FOR UPDATE SKIP LOCKED` on PostgreSQL) is appended to
+//! the read that claims background work: a row another node is claiming
+//! is passed over, not waited for.
 
 macro_rules! shared_queries {
-    ($conn:ty, $pool:ty, $lock:literal, $lock_session:literal, $order:literal) => {
+    ($conn:ty, $pool:ty, $lock:literal, $lock_session:literal, $skip_locked:literal, $order:literal) => {
         use ::sqlx::AssertSqlSafe;
         use $crate::store::sql::{
             ADD_TO_COUNT, FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive,
@@ -484,6 +487,51 @@ macro_rules! shared_queries {
         pub(super) async fn prune_session_counts(conn: &mut $conn, now_ms: i64) -> StoreResult<()> {
             ::sqlx::query("DELETE FROM session_counts WHERE expires_minute < $1")
                 .bind(now_ms.div_euclid(MINUTE_MS))
+                .execute(conn)
+                .await
+                .map_err(db)?;
+            Ok(())
+        }
+
+        /// Claims the periodic job `name` for `node` if it is due at
+        /// `now_ms`; it is then not due before `now_ms + every_ms`. Run in
+        /// a transaction: the claim holds the job's row until it commits.
+        pub(super) async fn claim_job(
+            conn: &mut $conn,
+            name: &str,
+            node: &str,
+            now_ms: i64,
+            every_ms: i64,
+        ) -> StoreResult<bool> {
+            let due: Option<String> = ::sqlx::query_scalar(concat!(
+                "SELECT name FROM jobs WHERE name = $1 AND next_run_at <= $2",
+                $skip_locked
+            ))
+            .bind(name)
+            .bind(now_ms)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+            if due.is_none() {
+                return Ok(false);
+            }
+            ::sqlx::query(
+                "UPDATE jobs SET next_run_at = $1, claimed_by = $2, claimed_at = $3 WHERE name = $4",
+            )
+            .bind(now_ms.saturating_add(every_ms))
+            .bind(node)
+            .bind(now_ms)
+            .bind(name)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            Ok(true)
+        }
+
+        /// Makes job `name` known (due at once) if it is not yet.
+        pub(super) async fn add_job(conn: &mut $conn, name: &str) -> StoreResult<()> {
+            ::sqlx::query("INSERT INTO jobs (name, next_run_at) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
                 .execute(conn)
                 .await
                 .map_err(db)?;

@@ -1,6 +1,8 @@
-//! Flushes coalesced `last_active_at` updates, merges the store's
-//! revocations into the index, prunes it
-//! and forgets idle rate-limit keys, on a fixed interval.
+//! On a fixed interval, this node's own upkeep: flushes coalesced
+//! `last_active_at` updates, merges the store's revocations into the index
+//! and prunes it. And the shared database's upkeep (expired verifications
+//! and session counters, idle rate-limit keys), which one node at a time
+//! claims (`store::JobStore`), so N nodes do not do it N times.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +16,10 @@ pub async fn flush_activity(services: &Services) {
         tracing::warn!(error = %e, sessions = batch.len(), "could not record session activity");
     }
 }
+
+/// The shared database's pruning job and how often it is due (clock time).
+const PRUNE_JOB: &str = "prune";
+const PRUNE_EVERY_MS: i64 = 60_000;
 
 /// How many ticks between two merges of the store's revocations into the
 /// index (a safety net: local revocations update the index at once).
@@ -36,12 +42,25 @@ pub async fn run(services: Arc<Services>, every: Duration) {
             .revocations
             .write()
             .prune(now_s, i64::from(MAX_JWT_EXPIRATION_SECONDS));
-        services.rate_limits.forget_idle().await;
-        if let Err(e) = services.store.sessions.prune_expired(now_ms).await {
-            tracing::warn!(error = %e, "could not prune session counters");
+        match services
+            .store
+            .jobs
+            .claim(PRUNE_JOB, services.changes.node(), now_ms, PRUNE_EVERY_MS)
+            .await
+        {
+            Ok(true) => prune(&services, now_ms).await,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "could not claim the pruning job"),
         }
-        if let Err(e) = services.store.verifications.prune_expired(now_ms).await {
-            tracing::warn!(error = %e, "could not prune verifications");
-        }
+    }
+}
+
+async fn prune(services: &Services, now_ms: i64) {
+    services.rate_limits.forget_idle().await;
+    if let Err(e) = services.store.sessions.prune_expired(now_ms).await {
+        tracing::warn!(error = %e, "could not prune session counters");
+    }
+    if let Err(e) = services.store.verifications.prune_expired(now_ms).await {
+        tracing::warn!(error = %e, "could not prune verifications");
     }
 }

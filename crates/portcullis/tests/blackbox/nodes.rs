@@ -249,3 +249,68 @@ async fn rate_limits_are_shared_so_more_nodes_give_no_more_tries() {
         .await
         .assert_status(202);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_work_is_claimed_by_one_node_at_a_time() {
+    use portcullis::store::Store;
+    use sqlx::Connection;
+
+    let pg = crate::postgres::PgServer::start();
+    let a = Store::open(&pg.url()).await.expect("node A's store");
+    let b = Store::open(&pg.url()).await.expect("node B's store");
+    const EVERY: i64 = 60_000;
+    let now = 1_000_000;
+
+    // Eight asks from two nodes at the same instant: exactly one wins.
+    let asks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                store
+                    .jobs
+                    .claim("test_job", &format!("node_{i}"), now, EVERY)
+                    .await
+                    .expect("claim")
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for ask in asks {
+        won += usize::from(ask.await.expect("task"));
+    }
+    assert_eq!(won, 1, "exactly one claim of a due job succeeds");
+    // Not due again before its interval has passed, then due again.
+    assert!(
+        !a.jobs
+            .claim("test_job", "a", now + EVERY - 1, EVERY)
+            .await
+            .unwrap()
+    );
+    assert!(
+        b.jobs
+            .claim("test_job", "b", now + EVERY, EVERY)
+            .await
+            .unwrap()
+    );
+
+    // While another node holds the job's row (its claim not yet
+    // committed), a claim passes over it at once rather than waiting...
+    let mut holder = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+    let mut held = holder.begin().await.unwrap();
+    sqlx::query("SELECT * FROM jobs WHERE name = 'test_job' FOR UPDATE")
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    let later = now + 10 * EVERY;
+    let skipped = tokio::time::timeout(
+        Duration::from_secs(30),
+        a.jobs.claim("test_job", "a", later, EVERY),
+    )
+    .await
+    .expect("a claim never waits for a row another node holds")
+    .unwrap();
+    assert!(!skipped);
+    // ...and gets it once that node lets go without claiming.
+    held.rollback().await.unwrap();
+    assert!(a.jobs.claim("test_job", "a", later, EVERY).await.unwrap());
+}

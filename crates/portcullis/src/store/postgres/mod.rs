@@ -6,6 +6,7 @@ mod api_tokens;
 mod changes;
 mod environments;
 mod health;
+mod jobs;
 mod organizations;
 mod queries;
 mod rate_limits;

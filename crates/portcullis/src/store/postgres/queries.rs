@@ -5,5 +5,6 @@ crate::store::shared::shared_queries!(
     sqlx::PgPool,
     " FOR UPDATE",
     " FOR UPDATE OF s",
+    " FOR UPDATE SKIP LOCKED",
     "seq"
 );
