@@ -97,7 +97,7 @@ impl Application {
             environments: EnvironmentCache::default(),
             revocations,
             changes: ChangeState::new(
-                crate::crypto::new_id("node").map_err(|e| fail("node id")(e.to_string()))?,
+                crate::crypto::node_id().map_err(|e| fail("node id")(e.to_string()))?,
             ),
             activity: ActivityTracker::default(),
             metrics: Metrics::new().map_err(fail("metrics"))?,
@@ -126,6 +126,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = crate::http::router(self.services.clone());
+        crate::crypto::warm_up_in_background();
         let maintenance = tokio::spawn(workers::maintenance::run(
             self.services.clone(),
             self.flush_every,
