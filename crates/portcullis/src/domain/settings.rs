@@ -122,6 +122,14 @@ impl SecuritySettings {
                 );
             }
         }
+        let scopes = &self.mfa.action_enforcement.scopes;
+        if (1..scopes.len()).any(|i| scopes[..i].contains(&scopes[i])) {
+            errors.push("mfa.action_enforcement.scopes", "must not repeat a scope");
+        }
+        let methods = &self.mfa.methods;
+        if (1..methods.len()).any(|i| methods[..i].contains(&methods[i])) {
+            errors.push("mfa.methods", "must not repeat a method");
+        }
         if self.mfa.methods.is_empty() && self.mfa.enrollment != MfaEnrollment::Off {
             errors.push(
                 "mfa.methods",
@@ -243,6 +251,30 @@ mod tests {
         assert!(s.patched(&json!({"token_algorithm": "HS256"})).is_err());
         assert!(s.patched(&json!([1])).is_err());
         assert!(s.patched(&json!({"jwt_expiration_seconds": null})).is_err());
+    }
+
+    #[test]
+    fn mfa_lists_take_known_values_once() {
+        let s = SecuritySettings::default();
+        let err = s
+            .patched(&json!({"mfa": {"methods": ["totp", "totp"]}}))
+            .unwrap_err();
+        assert_eq!(err.0[0].field, "mfa.methods");
+        let err = s
+            .patched(
+                &json!({"mfa": {"action_enforcement": {"scopes": ["wallet:sign", "wallet:sign"]}}}),
+            )
+            .unwrap_err();
+        assert_eq!(err.0[0].field, "mfa.action_enforcement.scopes");
+        let err = s
+            .patched(&json!({"mfa": {"action_enforcement": {"scopes": ["admin:all"]}}}))
+            .unwrap_err();
+        assert_eq!(err.0[0].field, "mfa.action_enforcement.scopes[0]");
+        assert!(s.patched(&json!({"mfa": {"methods": ["sms"]}})).is_err());
+        assert!(
+            s.patched(&json!({"mfa": {"methods": [], "enrollment": "off"}}))
+                .is_ok()
+        );
     }
 
     fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {

@@ -105,6 +105,17 @@ impl From<ServiceError> for ApiError {
                 "forbidden",
                 "the caller's role or scope does not allow this",
             ),
+            ServiceError::MfaRequired => Self::new(
+                S::FORBIDDEN,
+                "mfa_required",
+                "this session must complete multi-factor authentication first",
+            ),
+            ServiceError::ElevatedTokenRequired => Self::new(
+                S::FORBIDDEN,
+                "elevated_token_required",
+                "this action needs a valid elevated token for its scope \
+                 (header X-Portcullis-Elevated-Token)",
+            ),
             ServiceError::NotFound => Self::not_found(),
             ServiceError::Conflict(_) => Self::new(
                 S::CONFLICT,

@@ -7,6 +7,7 @@ use lettre::Message;
 use lettre::message::header::ContentType;
 use serde::Serialize;
 
+use super::mfa::mfa_status;
 use super::rate_limit::Bucket;
 use super::sessions::{ClientInfo, SessionInfo};
 use super::users::UserInfo;
@@ -14,9 +15,11 @@ use super::{ServiceError, ServiceResult, Services};
 use crate::clock::{rfc3339, to_millis};
 use crate::crypto::{self, MasterKey};
 use crate::domain::email::EmailAddress;
+use crate::domain::mfa::SignInOutcome;
+use crate::domain::settings::MfaEnrollment;
 use crate::domain::validation::ValidationErrors;
 use crate::domain::verification::{CODE_DIGITS, CODE_LIFETIME, MAX_ATTEMPTS, normalize_code};
-use crate::store::{Attempt, UserRecord, VerificationRecord};
+use crate::store::{Attempt, UserQuery, UserRecord, VerificationRecord};
 
 const CODE_MAC_PURPOSE: &str = "portcullis/otp-code/v1";
 
@@ -28,9 +31,15 @@ pub struct VerificationStarted {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MfaStatus {
+    /// The token is partial (`requiresAdditionalAuth`): verify a device
+    /// (`enrolled`) or enrol one first.
     pub required: bool,
+    /// The user has a confirmed device of a method the environment allows.
     pub enrolled: bool,
+    /// The methods of the user's confirmed devices.
     pub methods: Vec<String>,
+    /// The methods the environment allows.
+    pub available_methods: Vec<String>,
 }
 
 /// The answer to a successful sign-in (API.md, "auth result").
@@ -154,6 +163,33 @@ impl Services {
             return Err(ServiceError::InvalidCode);
         };
 
+        let settings = &env.settings.mfa;
+        // Only a policy that may make the sign-in partial needs the user's
+        // devices before the session is issued.
+        let known =
+            if settings.session_enforcement || settings.enrollment == MfaEnrollment::Required {
+                let query = UserQuery {
+                    email: Some(verification.destination.clone()),
+                    after: None,
+                    limit: 1,
+                };
+                let user = self
+                    .store
+                    .users
+                    .list(env.id(), &query)
+                    .await?
+                    .into_iter()
+                    .next();
+                Some(
+                    self.sign_in_mfa(&env, user.as_ref().map(|u| u.id.as_str()))
+                        .await?,
+                )
+            } else {
+                None
+            };
+        let outcome = known
+            .as_ref()
+            .map_or(SignInOutcome::Complete, |(outcome, _)| *outcome);
         let candidate = UserRecord {
             id: crypto::new_id("usr")?,
             environment_id: env.id().to_string(),
@@ -165,18 +201,18 @@ impl Services {
             sessions_revoked_by_id: None,
         };
         let issued = self
-            .issue_session_for_email(&env, &candidate, vec!["otp".into()], client)
+            .issue_session_for_email(&env, &candidate, vec!["otp".into()], outcome, client)
             .await?;
+        let devices = match known {
+            Some((_, devices)) => devices,
+            None => self.store.mfa.devices(env.id(), &issued.user.id).await?,
+        };
         self.metrics.sign_in("email", "success");
         Ok(AuthResult {
             token: Some(issued.token),
             session: SessionInfo::from_new(issued.session),
             user: UserInfo::from_record(&issued.user),
-            mfa: MfaStatus {
-                required: false,
-                enrolled: false,
-                methods: vec![],
-            },
+            mfa: mfa_status(settings, &devices, outcome),
         })
     }
 }

@@ -25,9 +25,14 @@ impl RuntimeKey {
     /// `typ: JWT`. The same bytes jsonwebtoken's `encode` produces (a unit
     /// test compares them), without parsing the private key on each call.
     pub fn sign_jwt<T: Serialize>(&self, claims: &T) -> ServiceResult<String> {
+        self.sign_jwt_of_type(claims, super::sessions::SESSION_TOKEN_TYP)
+    }
+
+    /// `sign_jwt` with another `typ` (elevated tokens).
+    pub fn sign_jwt_of_type<T: Serialize>(&self, claims: &T, typ: &str) -> ServiceResult<String> {
         let mut header = Header::new(self.algorithm.jwt());
         header.kid = Some(self.kid.clone());
-        header.typ = Some("JWT".into());
+        header.typ = Some(typ.into());
         let signing_input = format!("{}.{}", json_part(&header)?, json_part(claims)?);
         let signature = self
             .signer

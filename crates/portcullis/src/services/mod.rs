@@ -7,6 +7,7 @@ pub mod changes;
 pub mod email_auth;
 pub mod environments;
 pub mod keys;
+pub mod mfa;
 pub mod rate_limit;
 pub mod revocations;
 pub mod sessions;
@@ -45,6 +46,12 @@ pub enum ServiceError {
     InvalidApiToken,
     #[error("the caller may not do this")]
     Forbidden,
+    /// The session has not completed MFA, and this needs a full session.
+    #[error("multi-factor authentication is required")]
+    MfaRequired,
+    /// The action needs a valid, unspent elevated token for its scope.
+    #[error("an elevated token is required")]
+    ElevatedTokenRequired,
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]

@@ -13,9 +13,13 @@ use super::environments::EnvironmentRuntime;
 use super::{ServiceError, ServiceResult, Services, verified_tokens};
 use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
-use crate::domain::claims::{SCOPE_USER_BASIC, SessionClaims};
+use crate::domain::claims::{SCOPE_REQUIRES_ADDITIONAL_AUTH, SCOPE_USER_BASIC, SessionClaims};
+use crate::domain::mfa::{ELEVATED_TOKEN_TYP, SignInOutcome};
 pub use crate::store::SessionFilter;
 use crate::store::{Revocation, ScopeRevocation, SessionRecord, SessionView, UserRecord};
+
+/// The `typ` of session tokens; elevated tokens carry their own.
+pub const SESSION_TOKEN_TYP: &str = "JWT";
 
 /// Tolerated clock skew between nodes for `nbf`.
 const NBF_LEEWAY_S: i64 = 60;
@@ -186,8 +190,16 @@ impl Services {
         env: &EnvironmentRuntime,
         candidate: &UserRecord,
         amr: Vec<String>,
+        outcome: SignInOutcome,
         client: &ClientInfo,
     ) -> ServiceResult<IssuedSession> {
+        // A partial session carries only `requiresAdditionalAuth` until its
+        // second factor (`Services::verify_mfa`) completes it.
+        let scope = if outcome.is_partial() {
+            SCOPE_REQUIRES_ADDITIONAL_AUTH
+        } else {
+            SCOPE_USER_BASIC
+        };
         let now = self.clock.now();
         let now_s = now.unix_timestamp();
         let exp = now_s + i64::from(env.settings.jwt_expiration_seconds);
@@ -207,7 +219,7 @@ impl Services {
             revoked_by_kind: None,
             revoked_by_id: None,
             amr: serde_json::to_string(&amr).map_err(|e| ServiceError::Internal(e.to_string()))?,
-            scope: SCOPE_USER_BASIC.to_string(),
+            scope: scope.to_string(),
         };
         let (user, session) = self
             .store
@@ -252,11 +264,37 @@ impl Services {
         let claims = match env.verified.get(&fingerprint) {
             Some(claims) => claims,
             None => {
-                let claims = Arc::new(verify_signature_and_claims(env, token, to_millis(now))?);
+                let claims = Arc::new(verify_signature_and_claims(
+                    env,
+                    token,
+                    SESSION_TOKEN_TYP,
+                    to_millis(now),
+                )?);
                 env.verified.insert(fingerprint, claims.clone(), now_s);
                 claims
             }
         };
+        self.check_live(&claims, now_s)?;
+        self.activity.touch(&claims.sid, to_millis(now));
+        Ok(claims)
+    }
+
+    /// Verifies an elevated token (`typ: elevated+jwt`) of this
+    /// environment as `check_session_token` does a session token, its
+    /// session included. Not cached: each is used once. Does not spend it.
+    pub fn check_elevated_token(
+        &self,
+        env: &EnvironmentRuntime,
+        token: &str,
+    ) -> ServiceResult<SessionClaims> {
+        let now = self.clock.now();
+        let claims = verify_signature_and_claims(env, token, ELEVATED_TOKEN_TYP, to_millis(now))?;
+        self.check_live(&claims, now.unix_timestamp())?;
+        Ok(claims)
+    }
+
+    /// Expiry, `nbf`, and the revocation index, once the signature holds.
+    fn check_live(&self, claims: &SessionClaims, now_s: i64) -> ServiceResult<()> {
         if now_s >= claims.exp {
             return Err(ServiceError::TokenExpired);
         }
@@ -274,31 +312,44 @@ impl Services {
         ) {
             return Err(ServiceError::SessionRevoked);
         }
-        self.activity.touch(&claims.sid, to_millis(now));
-        Ok(claims)
+        Ok(())
     }
 
     /// Inactive for any token that fails the check, except when this node
     /// cannot check at all (`Unavailable`): then the caller should retry,
-    /// not conclude that the session is over.
-    pub fn introspect(
+    /// not conclude that the session is over. An elevated token is
+    /// answered too (`token_type: elevated`), and introspecting it spends
+    /// it: the backend that asks is about to perform the action.
+    pub async fn introspect(
         &self,
         env: &EnvironmentRuntime,
         token: &str,
     ) -> ServiceResult<Introspection> {
-        match self.check_session_token(env, token) {
-            Ok(claims) => Ok(Introspection {
-                active: true,
-                claims: Some(SessionClaims::clone(&claims)),
-                token_type: Some("Bearer".into()),
-            }),
-            Err(ServiceError::Unavailable) => Err(ServiceError::Unavailable),
-            Err(_) => Ok(Introspection {
-                active: false,
-                claims: None,
-                token_type: None,
-            }),
-        }
+        let inactive = Introspection {
+            active: false,
+            claims: None,
+            token_type: None,
+        };
+        let session = self.check_session_token(env, token);
+        let (claims, token_type) = match session {
+            Ok(claims) => (SessionClaims::clone(&claims), "Bearer"),
+            Err(ServiceError::Unavailable) => return Err(ServiceError::Unavailable),
+            Err(ServiceError::InvalidToken) => match self.check_elevated_token(env, token) {
+                Ok(elevated) => match self.spend_elevated(&elevated).await {
+                    Ok(()) => (elevated, "elevated"),
+                    Err(ServiceError::ElevatedTokenRequired) => return Ok(inactive),
+                    Err(e) => return Err(e),
+                },
+                Err(ServiceError::Unavailable) => return Err(ServiceError::Unavailable),
+                Err(_) => return Ok(inactive),
+            },
+            Err(_) => return Ok(inactive),
+        };
+        Ok(Introspection {
+            active: true,
+            claims: Some(claims),
+            token_type: Some(token_type.into()),
+        })
     }
 
     pub async fn sessions_of_user(
@@ -452,10 +503,11 @@ impl Services {
 fn verify_signature_and_claims(
     env: &EnvironmentRuntime,
     token: &str,
+    typ: &str,
     now_ms: i64,
 ) -> ServiceResult<SessionClaims> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| ServiceError::InvalidToken)?;
-    if header.typ.as_deref() != Some("JWT") {
+    if header.typ.as_deref() != Some(typ) {
         return Err(ServiceError::InvalidToken);
     }
     let kid = header.kid.as_deref().ok_or(ServiceError::InvalidToken)?;

@@ -186,6 +186,15 @@ pub trait SessionStore: Send + Sync {
     async fn record_activity(&self, activity: &[(String, i64)]) -> StoreResult<()>;
     /// Forgets session counters of minutes before `now_ms`.
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()>;
+    /// The session's second factor was proved: its new scope and methods
+    /// (`amr`, a JSON array). False if there is no such session.
+    async fn complete_mfa(
+        &self,
+        environment_id: &str,
+        session_id: &str,
+        scope: &str,
+        amr: &str,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -204,6 +213,66 @@ pub trait RateLimitStore: Send + Sync {
     async fn hit(&self, key: &str, quota: Quota, now_ms: i64) -> StoreResult<Option<i64>>;
     /// Forgets keys whose limits have fully recovered.
     async fn forget_idle(&self, now_ms: i64) -> StoreResult<()>;
+}
+
+/// A user's second factors, recovery codes and wrong-code counter, and
+/// spent elevated tokens.
+#[async_trait]
+pub trait MfaStore: Send + Sync {
+    async fn devices(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Vec<MfaDeviceRecord>>;
+    /// A new unconfirmed device; an unconfirmed device of the same kind that
+    /// the user left behind is replaced.
+    async fn insert_device(&self, device: &MfaDeviceRecord) -> StoreResult<()>;
+    /// Confirms a device at `step` (TOTP). False if it was not pending; a
+    /// second confirmed TOTP device is a conflict.
+    async fn confirm_device(&self, device_id: &str, now_ms: i64, step: i64) -> StoreResult<bool>;
+    /// Records that a code proved `step`, if no code proved that step or a
+    /// later one before (replay): false otherwise.
+    async fn use_step(&self, device_id: &str, step: i64, now_ms: i64) -> StoreResult<bool>;
+    /// Deletes one device; false if the user has no such device.
+    async fn delete_device(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        device_id: &str,
+    ) -> StoreResult<bool>;
+    /// Deletes every device and recovery code of the user; returns the
+    /// number of devices.
+    async fn reset(&self, environment_id: &str, user_id: &str) -> StoreResult<u64>;
+    /// Replaces the user's recovery codes (used or not) with these MACs.
+    async fn replace_recovery_codes(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        codes: &[(String, Vec<u8>)],
+        now_ms: i64,
+    ) -> StoreResult<()>;
+    async fn unused_recovery_codes(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Vec<RecoveryCodeRecord>>;
+    /// Marks a recovery code used; false if it already was.
+    async fn use_recovery_code(&self, code_id: &str, now_ms: i64) -> StoreResult<bool>;
+    /// Counts one code attempt of the user, unless `max` were counted in
+    /// the window that is still open: then the user is locked until its end.
+    async fn spend_code_attempt(
+        &self,
+        user_id: &str,
+        now_ms: i64,
+        window_ms: i64,
+        max: i64,
+    ) -> StoreResult<CodeAttempt>;
+    /// A right code: the counter starts again.
+    async fn clear_code_attempts(&self, user_id: &str) -> StoreResult<()>;
+    /// Spends an elevated token; false if it was spent before.
+    async fn spend_elevated_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<bool>;
+    /// Forgets spent elevated tokens that have expired anyway.
+    async fn prune_elevated_tokens(&self, now_ms: i64) -> StoreResult<()>;
 }
 
 /// Periodic work on the shared database (pruning, later outbox delivery)
@@ -271,6 +340,7 @@ pub struct Store {
     pub changes: Arc<dyn ChangeFeed>,
     pub rate_limits: Arc<dyn RateLimitStore>,
     pub jobs: Arc<dyn JobStore>,
+    pub mfa: Arc<dyn MfaStore>,
 }
 
 impl Store {
@@ -287,6 +357,7 @@ impl Store {
             + ChangeFeed
             + RateLimitStore
             + JobStore
+            + MfaStore
             + 'static,
     {
         Store {
@@ -299,7 +370,8 @@ impl Store {
             health: db.clone(),
             changes: db.clone(),
             rate_limits: db.clone(),
-            jobs: db,
+            jobs: db.clone(),
+            mfa: db,
         }
     }
 

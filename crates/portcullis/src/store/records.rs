@@ -173,3 +173,35 @@ pub struct TenantRecord {
     pub project: ProjectRecord,
     pub environments: Vec<EnvironmentRecord>,
 }
+
+/// A second factor of a user. TOTP devices hold their sealed secret
+/// (context: the device id) and the last step a code proved.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MfaDeviceRecord {
+    pub id: String,
+    pub environment_id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub name: String,
+    pub secret_sealed: Option<Vec<u8>>,
+    pub created_at: i64,
+    pub confirmed_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_used_step: Option<i64>,
+}
+
+/// An unused recovery code: its id and its MAC.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecoveryCodeRecord {
+    pub id: String,
+    pub code_mac: Vec<u8>,
+}
+
+/// The answer to spending a code attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeAttempt {
+    /// Counted; the code may be checked.
+    Allowed,
+    /// Too many wrong codes: locked until this instant (Unix ms).
+    LockedUntil(i64),
+}

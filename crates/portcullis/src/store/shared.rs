@@ -21,6 +21,7 @@ macro_rules! shared_queries {
             ApiTokenRecord, EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord,
             Revocation, SessionFilter, SessionView, SigningKeyRecord, StoreError, StoreResult,
             TenantRecord, UserQuery, UserRecord, VerificationRecord, db, Attempt,
+            CodeAttempt, MfaDeviceRecord, RecoveryCodeRecord,
         };
 
         pub(super) async fn insert_token(conn: &mut $conn, t: &ApiTokenRecord) -> StoreResult<()> {
@@ -526,6 +527,293 @@ macro_rules! shared_queries {
             .await
             .map_err(db)?;
             Ok(true)
+        }
+
+        pub(super) async fn mfa_devices(
+            pool: &$pool,
+            environment_id: &str,
+            user_id: &str,
+        ) -> StoreResult<Vec<MfaDeviceRecord>> {
+            ::sqlx::query_as::<_, MfaDeviceRecord>(
+                "SELECT * FROM mfa_devices WHERE environment_id = $1 AND user_id = $2 \
+                 ORDER BY created_at, id",
+            )
+            .bind(environment_id)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn insert_mfa_device(
+            conn: &mut $conn,
+            d: &MfaDeviceRecord,
+        ) -> StoreResult<()> {
+            ::sqlx::query(
+                "DELETE FROM mfa_devices WHERE user_id = $1 AND kind = $2 AND confirmed_at IS NULL",
+            )
+            .bind(&d.user_id)
+            .bind(&d.kind)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            ::sqlx::query(
+                "INSERT INTO mfa_devices (id, environment_id, user_id, kind, name, secret_sealed, \
+                 created_at, confirmed_at, last_used_at, last_used_step) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&d.id)
+            .bind(&d.environment_id)
+            .bind(&d.user_id)
+            .bind(&d.kind)
+            .bind(&d.name)
+            .bind(&d.secret_sealed)
+            .bind(d.created_at)
+            .bind(d.confirmed_at)
+            .bind(d.last_used_at)
+            .bind(d.last_used_step)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+
+        pub(super) async fn confirm_mfa_device(
+            conn: &mut $conn,
+            device_id: &str,
+            now_ms: i64,
+            step: i64,
+        ) -> StoreResult<bool> {
+            let done = ::sqlx::query(
+                "UPDATE mfa_devices SET confirmed_at = $2, last_used_at = $2, last_used_step = $3 \
+                 WHERE id = $1 AND confirmed_at IS NULL",
+            )
+            .bind(device_id)
+            .bind(now_ms)
+            .bind(step)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        pub(super) async fn use_mfa_step(
+            conn: &mut $conn,
+            device_id: &str,
+            step: i64,
+            now_ms: i64,
+        ) -> StoreResult<bool> {
+            let done = ::sqlx::query(
+                "UPDATE mfa_devices SET last_used_step = $2, last_used_at = $3 \
+                 WHERE id = $1 AND confirmed_at IS NOT NULL \
+                 AND (last_used_step IS NULL OR last_used_step < $2)",
+            )
+            .bind(device_id)
+            .bind(step)
+            .bind(now_ms)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        pub(super) async fn delete_mfa_device(
+            conn: &mut $conn,
+            environment_id: &str,
+            user_id: &str,
+            device_id: &str,
+        ) -> StoreResult<bool> {
+            let done = ::sqlx::query(
+                "DELETE FROM mfa_devices WHERE id = $1 AND environment_id = $2 AND user_id = $3",
+            )
+            .bind(device_id)
+            .bind(environment_id)
+            .bind(user_id)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        pub(super) async fn reset_mfa(
+            conn: &mut $conn,
+            environment_id: &str,
+            user_id: &str,
+        ) -> StoreResult<u64> {
+            ::sqlx::query("DELETE FROM recovery_codes WHERE environment_id = $1 AND user_id = $2")
+                .bind(environment_id)
+                .bind(user_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            let done =
+                ::sqlx::query("DELETE FROM mfa_devices WHERE environment_id = $1 AND user_id = $2")
+                    .bind(environment_id)
+                    .bind(user_id)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db)?;
+            Ok(done.rows_affected())
+        }
+
+        pub(super) async fn replace_recovery_codes(
+            conn: &mut $conn,
+            environment_id: &str,
+            user_id: &str,
+            codes: &[(String, Vec<u8>)],
+            now_ms: i64,
+        ) -> StoreResult<()> {
+            ::sqlx::query("DELETE FROM recovery_codes WHERE environment_id = $1 AND user_id = $2")
+                .bind(environment_id)
+                .bind(user_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            for (id, mac) in codes {
+                ::sqlx::query(
+                    "INSERT INTO recovery_codes (id, environment_id, user_id, code_mac, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(id)
+                .bind(environment_id)
+                .bind(user_id)
+                .bind(mac)
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            }
+            Ok(())
+        }
+
+        pub(super) async fn unused_recovery_codes(
+            pool: &$pool,
+            environment_id: &str,
+            user_id: &str,
+        ) -> StoreResult<Vec<RecoveryCodeRecord>> {
+            ::sqlx::query_as::<_, RecoveryCodeRecord>(
+                "SELECT id, code_mac FROM recovery_codes \
+                 WHERE environment_id = $1 AND user_id = $2 AND used_at IS NULL",
+            )
+            .bind(environment_id)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn use_recovery_code(
+            conn: &mut $conn,
+            code_id: &str,
+            now_ms: i64,
+        ) -> StoreResult<bool> {
+            let done = ::sqlx::query(
+                "UPDATE recovery_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL",
+            )
+            .bind(code_id)
+            .bind(now_ms)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        /// One statement, so that parallel attempts cannot all slip
+        /// under the limit: the row is counted up only while the window
+        /// is open and below `max`, or started afresh once it has closed.
+        pub(super) async fn spend_code_attempt(
+            conn: &mut $conn,
+            user_id: &str,
+            now_ms: i64,
+            window_ms: i64,
+            max: i64,
+        ) -> StoreResult<CodeAttempt> {
+            let counted: Option<i64> = ::sqlx::query_scalar(
+                "INSERT INTO mfa_failures (user_id, failures, window_started_at) VALUES ($1, 1, $2) \
+                 ON CONFLICT (user_id) DO UPDATE SET \
+                 failures = CASE WHEN mfa_failures.window_started_at + $3 <= $2 \
+                     THEN 1 ELSE mfa_failures.failures + 1 END, \
+                 window_started_at = CASE WHEN mfa_failures.window_started_at + $3 <= $2 \
+                     THEN $2 ELSE mfa_failures.window_started_at END \
+                 WHERE mfa_failures.window_started_at + $3 <= $2 OR mfa_failures.failures < $4 \
+                 RETURNING failures",
+            )
+            .bind(user_id)
+            .bind(now_ms)
+            .bind(window_ms)
+            .bind(max)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+            if counted.is_some() {
+                return Ok(CodeAttempt::Allowed);
+            }
+            let started: i64 =
+                ::sqlx::query_scalar("SELECT window_started_at FROM mfa_failures WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db)?;
+            Ok(CodeAttempt::LockedUntil(started + window_ms))
+        }
+
+        pub(super) async fn clear_code_attempts(
+            conn: &mut $conn,
+            user_id: &str,
+        ) -> StoreResult<()> {
+            ::sqlx::query("DELETE FROM mfa_failures WHERE user_id = $1")
+                .bind(user_id)
+                .execute(conn)
+                .await
+                .map_err(db)?;
+            Ok(())
+        }
+
+        pub(super) async fn spend_elevated_token(
+            conn: &mut $conn,
+            jti: &str,
+            expires_at_ms: i64,
+        ) -> StoreResult<bool> {
+            let done = ::sqlx::query(
+                "INSERT INTO elevated_token_uses (jti, expires_at) VALUES ($1, $2) \
+                 ON CONFLICT (jti) DO NOTHING",
+            )
+            .bind(jti)
+            .bind(expires_at_ms)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        pub(super) async fn prune_elevated_tokens(conn: &mut $conn, now_ms: i64) -> StoreResult<()> {
+            ::sqlx::query("DELETE FROM elevated_token_uses WHERE expires_at < $1")
+                .bind(now_ms)
+                .execute(conn)
+                .await
+                .map_err(db)?;
+            Ok(())
+        }
+
+        /// The session's scope and methods once its second factor is proved.
+        pub(super) async fn complete_session_mfa(
+            conn: &mut $conn,
+            environment_id: &str,
+            session_id: &str,
+            scope: &str,
+            amr: &str,
+        ) -> StoreResult<bool> {
+            let done = ::sqlx::query(
+                "UPDATE sessions SET scope = $3, amr = $4 WHERE id = $1 AND environment_id = $2",
+            )
+            .bind(session_id)
+            .bind(environment_id)
+            .bind(scope)
+            .bind(amr)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(done.rows_affected() == 1)
         }
 
         /// Makes job `name` known (due at once) if it is not yet.

@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod email_sign_in;
 mod management;
+mod mfa;
 mod nodes;
 mod operations;
 mod rate_limits;

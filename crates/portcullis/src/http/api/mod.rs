@@ -2,6 +2,7 @@
 //! API token. Reads need `viewer`, writes `developer` (API.md).
 
 mod environments;
+mod mfa;
 mod sessions;
 mod users;
 
@@ -30,6 +31,8 @@ pub fn router() -> OpenApiRouter<Arc<Services>> {
         .routes(routes!(sessions::revoke_session))
         .routes(routes!(sessions::revoke_environment_sessions))
         .routes(routes!(sessions::introspect))
+        .routes(routes!(mfa::user_devices, mfa::reset_user_mfa))
+        .routes(routes!(mfa::delete_user_device))
 }
 
 /// The environment, if the caller may act on it with `needed`.

@@ -69,5 +69,5 @@ pub async fn introspect(
     ApiJson(body): ApiJson<IntrospectRequest>,
 ) -> ApiResult<Json<Introspection>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
-    Ok(Json(services.introspect(&env, &body.token)?))
+    Ok(Json(services.introspect(&env, &body.token).await?))
 }

@@ -1,6 +1,7 @@
 //! The SDK API, `/sdk/v1/{environment_id}/…`, called from browsers and apps.
 
 mod auth;
+mod mfa;
 mod session;
 mod wellknown;
 
@@ -16,6 +17,7 @@ use super::error::ApiError;
 use super::extract::bearer;
 use crate::domain::claims::SessionClaims;
 use crate::services::environments::EnvironmentRuntime;
+use crate::services::mfa::is_partial;
 use crate::services::{ServiceError, Services};
 
 pub fn router() -> OpenApiRouter<Arc<Services>> {
@@ -26,12 +28,28 @@ pub fn router() -> OpenApiRouter<Arc<Services>> {
         .routes(routes!(session::logout))
         .routes(routes!(session::own_sessions))
         .routes(routes!(session::revoke_own_session))
+        .routes(routes!(mfa::devices))
+        .routes(routes!(mfa::remove_device))
+        .routes(routes!(mfa::begin_totp))
+        .routes(routes!(mfa::confirm_totp))
+        .routes(routes!(mfa::verify))
+        .routes(routes!(mfa::step_up))
+        .routes(routes!(mfa::regenerate_recovery_codes))
         .routes(routes!(wellknown::jwks))
         .routes(routes!(wellknown::openid_configuration))
 }
 
-/// The caller's live session: a valid JWT of the environment in the path.
+/// The caller's live, complete session: a valid JWT of the environment in
+/// the path. A partial token (MFA outstanding) is refused with 403
+/// `mfa_required`.
 pub struct SdkSession {
+    pub env: Arc<EnvironmentRuntime>,
+    pub claims: Arc<SessionClaims>,
+}
+
+/// The caller's live session, complete or partial: for the MFA routes that
+/// a partial session uses to finish signing in.
+pub struct SdkAnySession {
     pub env: Arc<EnvironmentRuntime>,
     pub claims: Arc<SessionClaims>,
 }
@@ -49,7 +67,7 @@ pub async fn environment_from_path(
     Ok(services.environment(id).await?)
 }
 
-impl FromRequestParts<Arc<Services>> for SdkSession {
+impl FromRequestParts<Arc<Services>> for SdkAnySession {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -65,9 +83,46 @@ impl FromRequestParts<Arc<Services>> for SdkSession {
             Err(ServiceError::SessionRevoked) => "revoked",
             Err(_) => "invalid",
         });
-        Ok(SdkSession {
+        Ok(SdkAnySession {
             claims: claims?,
             env,
         })
+    }
+}
+
+impl FromRequestParts<Arc<Services>> for SdkSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        services: &Arc<Services>,
+    ) -> Result<Self, Self::Rejection> {
+        let SdkAnySession { env, claims } =
+            SdkAnySession::from_request_parts(parts, services).await?;
+        if is_partial(&claims) {
+            return Err(ServiceError::MfaRequired.into());
+        }
+        Ok(SdkSession { env, claims })
+    }
+}
+
+/// The header that carries an elevated token.
+pub const ELEVATED_TOKEN_HEADER: &str = "x-portcullis-elevated-token";
+
+/// The elevated token sent with the request, if any.
+pub struct ElevatedTokenHeader(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ElevatedTokenHeader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ElevatedTokenHeader(
+            parts
+                .headers
+                .get(ELEVATED_TOKEN_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty()),
+        ))
     }
 }

@@ -117,4 +117,15 @@ impl SessionStore for PgDb {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         queries::prune_session_counts(&mut conn, now_ms).await
     }
+
+    async fn complete_mfa(
+        &self,
+        environment_id: &str,
+        session_id: &str,
+        scope: &str,
+        amr: &str,
+    ) -> StoreResult<bool> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::complete_session_mfa(&mut conn, environment_id, session_id, scope, amr).await
+    }
 }

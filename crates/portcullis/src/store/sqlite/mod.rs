@@ -5,6 +5,7 @@ mod changes;
 mod environments;
 mod health;
 mod jobs;
+mod mfa;
 mod organizations;
 mod queries;
 mod rate_limits;

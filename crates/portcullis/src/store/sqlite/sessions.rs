@@ -137,4 +137,26 @@ impl SessionStore for SqliteDb {
             })
             .await
     }
+
+    async fn complete_mfa(
+        &self,
+        environment_id: &str,
+        session_id: &str,
+        scope: &str,
+        amr: &str,
+    ) -> StoreResult<bool> {
+        let (env, sid, scope, amr) = (
+            environment_id.to_string(),
+            session_id.to_string(),
+            scope.to_string(),
+            amr.to_string(),
+        );
+        self.writer
+            .statement(move |c| {
+                Box::pin(
+                    async move { queries::complete_session_mfa(c, &env, &sid, &scope, &amr).await },
+                )
+            })
+            .await
+    }
 }

@@ -1,0 +1,42 @@
+-- Multi-factor authentication: devices (TOTP now, passkeys later), recovery
+-- codes, the per-user counter of wrong codes, and spent elevated tokens.
+-- TOTP secrets are sealed with the master key (AES-256-GCM); recovery codes
+-- are stored as HMACs under a key derived from it.
+
+CREATE TABLE mfa_devices (
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    environment_id TEXT COLLATE "C" NOT NULL REFERENCES environments(id),
+    user_id        TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+    kind           TEXT COLLATE "C" NOT NULL,
+    name           TEXT COLLATE "C" NOT NULL,
+    secret_sealed  BYTEA,
+    created_at     BIGINT NOT NULL,
+    confirmed_at   BIGINT,
+    last_used_at   BIGINT,
+    last_used_step BIGINT
+);
+CREATE INDEX mfa_devices_by_user ON mfa_devices (environment_id, user_id);
+CREATE UNIQUE INDEX one_confirmed_totp_per_user ON mfa_devices (user_id)
+    WHERE kind = 'totp' AND confirmed_at IS NOT NULL;
+
+CREATE TABLE recovery_codes (
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    environment_id TEXT COLLATE "C" NOT NULL REFERENCES environments(id),
+    user_id        TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+    code_mac       BYTEA NOT NULL,
+    created_at     BIGINT NOT NULL,
+    used_at        BIGINT
+);
+CREATE INDEX recovery_codes_by_user ON recovery_codes (environment_id, user_id);
+
+CREATE TABLE mfa_failures (
+    user_id           TEXT COLLATE "C" PRIMARY KEY REFERENCES users(id),
+    failures          BIGINT NOT NULL,
+    window_started_at BIGINT NOT NULL
+);
+
+CREATE TABLE elevated_token_uses (
+    jti        TEXT COLLATE "C" PRIMARY KEY,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX elevated_token_uses_by_expiry ON elevated_token_uses (expires_at);

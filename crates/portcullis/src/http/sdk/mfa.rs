@@ -1,0 +1,199 @@
+//! `/sdk/v1/{environment_id}/mfa/…`: the caller's second factors. The
+//! routes a partial session needs to finish signing in take
+//! `SdkAnySession`; the others a complete session.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::{ElevatedTokenHeader, SdkAnySession, SdkSession};
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::ApiJson;
+use crate::services::Services;
+use crate::services::email_auth::AuthResult;
+use crate::services::mfa::{
+    ConfirmedDevice, ElevatedToken, MfaDeviceList, RecoveryCodes, SecondFactor, TotpEnrollment,
+};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpConfirm {
+    pub code: String,
+}
+
+/// Exactly one of `code` (TOTP) and `recovery_code`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaVerify {
+    pub code: Option<String>,
+    pub recovery_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepUp {
+    /// The action: `credential:link`, `credential:unlink`, `wallet:sign` or
+    /// `wallet:export`.
+    pub scope: String,
+    pub code: Option<String>,
+    pub recovery_code: Option<String>,
+}
+
+/// The caller's MFA devices, confirmed or pending.
+#[utoipa::path(get, path = "/sdk/v1/{environment_id}/mfa/devices", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    security(("session_jwt" = [])),
+    responses((status = 200, body = MfaDeviceList), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn devices(
+    State(services): State<Arc<Services>>,
+    session: SdkAnySession,
+) -> ApiResult<Json<MfaDeviceList>> {
+    Ok(Json(
+        services
+            .mfa_devices(session.env.id(), &session.claims.sub)
+            .await?,
+    ))
+}
+
+/// Begins TOTP enrolment. A partial session may enrol only a first device.
+#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/totp", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    security(("session_jwt" = [])),
+    responses(
+        (status = 201, body = TotpEnrollment),
+        (status = 403, description = "forbidden (enrolment off or TOTP not allowed) or mfa_required", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the user already has a TOTP device", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn begin_totp(
+    State(services): State<Arc<Services>>,
+    session: SdkAnySession,
+) -> ApiResult<(StatusCode, Json<TotpEnrollment>)> {
+    let enrollment = services.begin_totp(&session.env, &session.claims).await?;
+    Ok((StatusCode::CREATED, Json(enrollment)))
+}
+
+/// Activates a TOTP device with a first right code.
+#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/totp/{device_id}/confirm", tag = "sdk",
+    params(("environment_id" = String, Path), ("device_id" = String, Path)),
+    request_body = TotpConfirm,
+    security(("session_jwt" = [])),
+    responses(
+        (status = 200, body = ConfirmedDevice),
+        (status = 400, description = "invalid_code or validation_failed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn confirm_totp(
+    State(services): State<Arc<Services>>,
+    session: SdkAnySession,
+    Path((_environment_id, device_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<TotpConfirm>,
+) -> ApiResult<Json<ConfirmedDevice>> {
+    Ok(Json(
+        services
+            .confirm_totp(&session.env, &session.claims, &device_id, &body.code)
+            .await?,
+    ))
+}
+
+/// The session's second factor: a new token for the same session, with
+/// `user:basic` and `amr` including `mfa`.
+#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/verify", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    request_body = MfaVerify,
+    security(("session_jwt" = [])),
+    responses(
+        (status = 200, body = AuthResult),
+        (status = 400, description = "invalid_code or validation_failed", body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn verify(
+    State(services): State<Arc<Services>>,
+    session: SdkAnySession,
+    ApiJson(body): ApiJson<MfaVerify>,
+) -> ApiResult<Json<AuthResult>> {
+    let factor = SecondFactor::from_fields(body.code, body.recovery_code)?;
+    Ok(Json(
+        services
+            .verify_mfa(&session.env, &session.claims, factor)
+            .await?,
+    ))
+}
+
+/// An elevated token for one action: 5 minutes, this session, single use.
+#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/step-up", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    request_body = StepUp,
+    security(("session_jwt" = [])),
+    responses(
+        (status = 200, body = ElevatedToken),
+        (status = 400, description = "invalid_code or validation_failed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "mfa_required", body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn step_up(
+    State(services): State<Arc<Services>>,
+    session: SdkSession,
+    ApiJson(body): ApiJson<StepUp>,
+) -> ApiResult<Json<ElevatedToken>> {
+    let factor = SecondFactor::from_fields(body.code, body.recovery_code)?;
+    Ok(Json(
+        services
+            .step_up(&session.env, &session.claims, &body.scope, factor)
+            .await?,
+    ))
+}
+
+/// Removes one of the caller's devices. With action enforcement on for
+/// `credential:unlink`, needs an elevated token for it
+/// (`X-Portcullis-Elevated-Token`).
+#[utoipa::path(delete, path = "/sdk/v1/{environment_id}/mfa/devices/{device_id}", tag = "sdk",
+    params(("environment_id" = String, Path), ("device_id" = String, Path)),
+    security(("session_jwt" = [])),
+    responses(
+        (status = 204),
+        (status = 403, description = "elevated_token_required or mfa_required", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn remove_device(
+    State(services): State<Arc<Services>>,
+    session: SdkSession,
+    Path((_environment_id, device_id)): Path<(String, String)>,
+    ElevatedTokenHeader(elevated): ElevatedTokenHeader,
+) -> ApiResult<StatusCode> {
+    services
+        .remove_own_device(
+            &session.env,
+            &session.claims,
+            &device_id,
+            elevated.as_deref(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// New recovery codes; the unused old ones stop working. With action
+/// enforcement on for `credential:link`, needs an elevated token for it.
+#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/recovery-codes", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    security(("session_jwt" = [])),
+    responses(
+        (status = 200, body = RecoveryCodes),
+        (status = 403, description = "elevated_token_required, mfa_required or forbidden (recovery codes off)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "no device enrolled", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn regenerate_recovery_codes(
+    State(services): State<Arc<Services>>,
+    session: SdkSession,
+    ElevatedTokenHeader(elevated): ElevatedTokenHeader,
+) -> ApiResult<Json<RecoveryCodes>> {
+    Ok(Json(
+        services
+            .regenerate_recovery_codes(&session.env, &session.claims, elevated.as_deref())
+            .await?,
+    ))
+}

@@ -1,0 +1,104 @@
+//! MFA devices, recovery codes, the wrong-code counter and spent elevated
+//! tokens. The conditional updates lock their rows, so nodes take turns.
+
+use async_trait::async_trait;
+
+use super::{PgDb, db, queries};
+use crate::store::{CodeAttempt, MfaDeviceRecord, MfaStore, RecoveryCodeRecord, StoreResult};
+
+#[async_trait]
+impl MfaStore for PgDb {
+    async fn devices(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Vec<MfaDeviceRecord>> {
+        queries::mfa_devices(&self.pool, environment_id, user_id).await
+    }
+
+    async fn insert_device(&self, device: &MfaDeviceRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        queries::insert_mfa_device(&mut tx, device).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn confirm_device(&self, device_id: &str, now_ms: i64, step: i64) -> StoreResult<bool> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::confirm_mfa_device(&mut conn, device_id, now_ms, step).await
+    }
+
+    async fn use_step(&self, device_id: &str, step: i64, now_ms: i64) -> StoreResult<bool> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::use_mfa_step(&mut conn, device_id, step, now_ms).await
+    }
+
+    async fn delete_device(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        device_id: &str,
+    ) -> StoreResult<bool> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::delete_mfa_device(&mut conn, environment_id, user_id, device_id).await
+    }
+
+    async fn reset(&self, environment_id: &str, user_id: &str) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let removed = queries::reset_mfa(&mut tx, environment_id, user_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(removed)
+    }
+
+    async fn replace_recovery_codes(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        codes: &[(String, Vec<u8>)],
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        queries::replace_recovery_codes(&mut tx, environment_id, user_id, codes, now_ms).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn unused_recovery_codes(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Vec<RecoveryCodeRecord>> {
+        queries::unused_recovery_codes(&self.pool, environment_id, user_id).await
+    }
+
+    async fn use_recovery_code(&self, code_id: &str, now_ms: i64) -> StoreResult<bool> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::use_recovery_code(&mut conn, code_id, now_ms).await
+    }
+
+    async fn spend_code_attempt(
+        &self,
+        user_id: &str,
+        now_ms: i64,
+        window_ms: i64,
+        max: i64,
+    ) -> StoreResult<CodeAttempt> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let attempt = queries::spend_code_attempt(&mut tx, user_id, now_ms, window_ms, max).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(attempt)
+    }
+
+    async fn clear_code_attempts(&self, user_id: &str) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::clear_code_attempts(&mut conn, user_id).await
+    }
+
+    async fn spend_elevated_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<bool> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::spend_elevated_token(&mut conn, jti, expires_at_ms).await
+    }
+
+    async fn prune_elevated_tokens(&self, now_ms: i64) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::prune_elevated_tokens(&mut conn, now_ms).await
+    }
+}

@@ -1,0 +1,153 @@
+//! MFA devices, recovery codes, the wrong-code counter and spent elevated
+//! tokens: reads on the pool, writes through the writer.
+
+use async_trait::async_trait;
+
+use super::{SqliteDb, queries};
+use crate::store::{CodeAttempt, MfaDeviceRecord, MfaStore, RecoveryCodeRecord, StoreResult};
+
+#[async_trait]
+impl MfaStore for SqliteDb {
+    async fn devices(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Vec<MfaDeviceRecord>> {
+        queries::mfa_devices(&self.pool, environment_id, user_id).await
+    }
+
+    async fn insert_device(&self, device: &MfaDeviceRecord) -> StoreResult<()> {
+        let device = device.clone();
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move { queries::insert_mfa_device(c, &device).await })
+            })
+            .await
+    }
+
+    async fn confirm_device(&self, device_id: &str, now_ms: i64, step: i64) -> StoreResult<bool> {
+        let device_id = device_id.to_string();
+        self.writer
+            .statement(move |c| {
+                Box::pin(
+                    async move { queries::confirm_mfa_device(c, &device_id, now_ms, step).await },
+                )
+            })
+            .await
+    }
+
+    async fn use_step(&self, device_id: &str, step: i64, now_ms: i64) -> StoreResult<bool> {
+        let device_id = device_id.to_string();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move { queries::use_mfa_step(c, &device_id, step, now_ms).await })
+            })
+            .await
+    }
+
+    async fn delete_device(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        device_id: &str,
+    ) -> StoreResult<bool> {
+        let (env, user, device) = (
+            environment_id.to_string(),
+            user_id.to_string(),
+            device_id.to_string(),
+        );
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move { queries::delete_mfa_device(c, &env, &user, &device).await })
+            })
+            .await
+    }
+
+    async fn reset(&self, environment_id: &str, user_id: &str) -> StoreResult<u64> {
+        let (env, user) = (environment_id.to_string(), user_id.to_string());
+        self.writer
+            .transaction(move |c| Box::pin(async move { queries::reset_mfa(c, &env, &user).await }))
+            .await
+    }
+
+    async fn replace_recovery_codes(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        codes: &[(String, Vec<u8>)],
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let (env, user, codes) = (
+            environment_id.to_string(),
+            user_id.to_string(),
+            codes.to_vec(),
+        );
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    queries::replace_recovery_codes(c, &env, &user, &codes, now_ms).await
+                })
+            })
+            .await
+    }
+
+    async fn unused_recovery_codes(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Vec<RecoveryCodeRecord>> {
+        queries::unused_recovery_codes(&self.pool, environment_id, user_id).await
+    }
+
+    async fn use_recovery_code(&self, code_id: &str, now_ms: i64) -> StoreResult<bool> {
+        let code_id = code_id.to_string();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move { queries::use_recovery_code(c, &code_id, now_ms).await })
+            })
+            .await
+    }
+
+    async fn spend_code_attempt(
+        &self,
+        user_id: &str,
+        now_ms: i64,
+        window_ms: i64,
+        max: i64,
+    ) -> StoreResult<CodeAttempt> {
+        let user_id = user_id.to_string();
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    queries::spend_code_attempt(c, &user_id, now_ms, window_ms, max).await
+                })
+            })
+            .await
+    }
+
+    async fn clear_code_attempts(&self, user_id: &str) -> StoreResult<()> {
+        let user_id = user_id.to_string();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move { queries::clear_code_attempts(c, &user_id).await })
+            })
+            .await
+    }
+
+    async fn spend_elevated_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<bool> {
+        let jti = jti.to_string();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move { queries::spend_elevated_token(c, &jti, expires_at_ms).await })
+            })
+            .await
+    }
+
+    async fn prune_elevated_tokens(&self, now_ms: i64) -> StoreResult<()> {
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move { queries::prune_elevated_tokens(c, now_ms).await })
+            })
+            .await
+    }
+}
