@@ -562,3 +562,57 @@ async fn operators_list_delete_and_reset_a_users_devices() {
         .await
         .assert_status(204);
 }
+
+/// The SDK routes a partial session may call: the ones it needs to finish
+/// signing in. Every other route that takes a session token refuses it.
+const PARTIAL_SESSION_ROUTES: [(&str, &str); 4] = [
+    ("get", "/sdk/v1/{environment_id}/mfa/devices"),
+    ("post", "/sdk/v1/{environment_id}/mfa/totp"),
+    (
+        "post",
+        "/sdk/v1/{environment_id}/mfa/totp/{device_id}/confirm",
+    ),
+    ("post", "/sdk/v1/{environment_id}/mfa/verify"),
+];
+
+#[tokio::test]
+async fn a_partial_token_is_refused_by_every_route_but_those_that_finish_the_sign_in() {
+    let app = spawn_app().await;
+    let env = app.sandbox.clone();
+    patch_settings(&app, &env, json!({"mfa": {"enrollment": "required"}})).await;
+    let (partial, _) = app.sign_in(&env, "partial@example.com").await;
+    assert_eq!(claims_of(&partial)["scope"], "requiresAdditionalAuth");
+
+    // Walk the OpenAPI document, so that a new route needs a decision.
+    let doc = app.get("/openapi.json", None).await;
+    let paths = doc.assert_status(200)["paths"].as_object().unwrap().clone();
+    let mut refused = 0;
+    for (path, operations) in &paths {
+        for (method, operation) in operations.as_object().unwrap() {
+            let takes_session = operation["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("session_jwt").is_some()));
+            if !takes_session || PARTIAL_SESSION_ROUTES.contains(&(method.as_str(), path.as_str()))
+            {
+                continue;
+            }
+            let concrete = path
+                .replace("{environment_id}", &env)
+                .replace("{session_id}", "ses_x")
+                .replace("{device_id}", "mfa_x");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
+            app.request(method.clone(), &concrete, Some(&partial), body)
+                .await
+                .assert_problem(403, "mfa_required");
+            refused += 1;
+        }
+    }
+    assert!(refused >= 7, "only {refused} routes were walked");
+    for (method, path) in PARTIAL_SESSION_ROUTES {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not in the document"
+        );
+    }
+}
