@@ -1,5 +1,6 @@
--- Multi-factor authentication: devices (TOTP now, passkeys later), recovery
--- codes, the per-user counter of wrong codes, and spent elevated tokens.
+-- Multi-factor authentication: devices (TOTP and passkeys), recovery codes,
+-- the per-user counter of wrong codes, WebAuthn ceremony state, and spent
+-- elevated tokens.
 -- TOTP secrets are sealed with the master key (AES-256-GCM); recovery codes
 -- are stored as HMACs under a key derived from it.
 
@@ -10,6 +11,8 @@ CREATE TABLE mfa_devices (
     kind           TEXT COLLATE "C" NOT NULL,
     name           TEXT COLLATE "C" NOT NULL,
     secret_sealed  BYTEA,
+    credential     TEXT COLLATE "C",
+    credential_id  TEXT COLLATE "C",
     created_at     BIGINT NOT NULL,
     confirmed_at   BIGINT,
     last_used_at   BIGINT,
@@ -18,6 +21,9 @@ CREATE TABLE mfa_devices (
 CREATE INDEX mfa_devices_by_user ON mfa_devices (environment_id, user_id);
 CREATE UNIQUE INDEX one_confirmed_totp_per_user ON mfa_devices (user_id)
     WHERE kind = 'totp' AND confirmed_at IS NOT NULL;
+-- A passkey (webauthn-rs's Passkey as JSON, public data) belongs to one user.
+CREATE UNIQUE INDEX passkey_credential_ids ON mfa_devices (environment_id, credential_id)
+    WHERE credential_id IS NOT NULL;
 
 CREATE TABLE recovery_codes (
     id             TEXT COLLATE "C" PRIMARY KEY,
@@ -40,3 +46,17 @@ CREATE TABLE elevated_token_uses (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX elevated_token_uses_by_expiry ON elevated_token_uses (expires_at);
+
+-- WebAuthn ceremony state (webauthn-rs's registration or authentication
+-- state as JSON), bound to the session that started it; single use.
+CREATE TABLE webauthn_challenges (
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    environment_id TEXT COLLATE "C" NOT NULL REFERENCES environments(id),
+    session_id     TEXT COLLATE "C" NOT NULL,
+    purpose        TEXT COLLATE "C" NOT NULL,
+    state          TEXT COLLATE "C" NOT NULL,
+    created_at     BIGINT NOT NULL,
+    expires_at     BIGINT NOT NULL,
+    used_at        BIGINT
+);
+CREATE INDEX webauthn_challenges_by_expiry ON webauthn_challenges (expires_at);

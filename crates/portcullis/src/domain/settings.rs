@@ -20,7 +20,25 @@ pub struct SecuritySettings {
     pub token_algorithm: TokenAlgorithm,
     pub token_storage: TokenStorage,
     pub mfa: MfaSettings,
+    /// Where passkeys are valid. Absent in settings stored before it
+    /// existed: the defaults then.
+    #[serde(default)]
+    pub passkeys: PasskeySettings,
     pub notifications: NotificationSettings,
+}
+
+/// The WebAuthn relying party of an environment. `rp_id` unset: the host
+/// of the server's public URL, with that URL as the one origin.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeySettings {
+    /// A domain name (not an IP address), e.g. `example.com`.
+    pub rp_id: Option<String>,
+    /// Shown by authenticators; default "Portcullis".
+    pub rp_name: Option<String>,
+    /// The web origins (`https://app.example.com`, or `http://localhost:PORT`)
+    /// whose pages may use the passkeys: each on `rp_id` or a subdomain.
+    pub origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -70,6 +88,74 @@ pub struct NotificationSettings {
     pub events: std::collections::BTreeMap<String, bool>,
 }
 
+/// A DNS name as WebAuthn takes it for an RP id: lower-case labels of
+/// letters, digits and inner hyphens; not all digits (no IPv4).
+pub fn is_domain_name(s: &str) -> bool {
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    s.len() <= 253
+        && s.split('.').all(label_ok)
+        && !s.split('.').all(|l| l.bytes().all(|b| b.is_ascii_digit()))
+}
+
+impl PasskeySettings {
+    fn validate(&self, errors: &mut ValidationErrors) {
+        let Some(rp_id) = &self.rp_id else {
+            if !self.origins.is_empty() {
+                errors.push("passkeys.rp_id", "is needed when origins are listed");
+            }
+            return;
+        };
+        if !is_domain_name(rp_id) {
+            errors.push(
+                "passkeys.rp_id",
+                "must be a lower-case domain name such as example.com (not an IP address)",
+            );
+            return;
+        }
+        if self.origins.is_empty() {
+            errors.push("passkeys.origins", "must list at least one origin");
+        }
+        for (i, origin) in self.origins.iter().enumerate() {
+            if let Err(why) = passkey_origin(origin, rp_id) {
+                errors.push(format!("passkeys.origins[{i}]"), why);
+            }
+        }
+    }
+}
+
+/// An origin pages may use passkeys from: `https://host[:port]` on the RP
+/// id or a subdomain, or `http://localhost[:port]` for development.
+fn passkey_origin(origin: &str, rp_id: &str) -> Result<(), &'static str> {
+    let (scheme, rest) = origin
+        .split_once("://")
+        .ok_or("must be scheme://host[:port]")?;
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err("has a bad port");
+    }
+    if !is_domain_name(host) {
+        return Err("must have a lower-case domain name as host, and no path");
+    }
+    if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
+        return Err("must be on passkeys.rp_id or a subdomain of it");
+    }
+    match scheme {
+        "https" => Ok(()),
+        "http" if host == "localhost" => Ok(()),
+        _ => Err("must be https (http only for localhost)"),
+    }
+}
+
 /// The action scopes an elevated token can be asked for.
 pub const ACTION_SCOPES: [&str; 4] = [
     "credential:link",
@@ -94,6 +180,7 @@ impl Default for SecuritySettings {
                 },
                 recovery_codes: true,
             },
+            passkeys: PasskeySettings::default(),
             notifications: NotificationSettings {
                 recipients: vec![],
                 events: Default::default(),
@@ -136,6 +223,7 @@ impl SecuritySettings {
                 "must name at least one method unless enrollment is off",
             );
         }
+        self.passkeys.validate(&mut errors);
         for (i, r) in self.notifications.recipients.iter().enumerate() {
             if super::email::EmailAddress::parse(r).is_err() {
                 errors.push(
@@ -251,6 +339,46 @@ mod tests {
         assert!(s.patched(&json!({"token_algorithm": "HS256"})).is_err());
         assert!(s.patched(&json!([1])).is_err());
         assert!(s.patched(&json!({"jwt_expiration_seconds": null})).is_err());
+    }
+
+    #[test]
+    fn passkey_settings_name_a_domain_and_origins_on_it() {
+        let s = SecuritySettings::default();
+        let ok = |v| s.patched(&json!({ "passkeys": v })).is_ok();
+        assert!(ok(
+            json!({"rp_id": "example.com", "origins": ["https://app.example.com"]})
+        ));
+        assert!(ok(
+            json!({"rp_id": "localhost", "origins": ["http://localhost:3000"]})
+        ));
+        assert!(ok(json!({"rp_id": null, "origins": []})));
+        assert!(!ok(
+            json!({"rp_id": "127.0.0.1", "origins": ["https://127.0.0.1"]})
+        ));
+        assert!(!ok(
+            json!({"rp_id": "example.com", "origins": ["https://evil.com"]})
+        ));
+        assert!(!ok(
+            json!({"rp_id": "example.com", "origins": ["https://myexample.com"]})
+        ));
+        assert!(!ok(
+            json!({"rp_id": "example.com", "origins": ["http://example.com"]})
+        ));
+        assert!(!ok(
+            json!({"rp_id": "example.com", "origins": ["https://example.com/app"]})
+        ));
+        assert!(!ok(json!({"rp_id": "example.com", "origins": []})));
+        assert!(!ok(
+            json!({"rp_id": null, "origins": ["https://example.com"]})
+        ));
+        assert!(!ok(
+            json!({"rp_id": "Example.com", "origins": ["https://example.com"]})
+        ));
+        // Settings stored before passkeys existed still parse.
+        let mut old = serde_json::to_value(&s).unwrap();
+        old.as_object_mut().unwrap().remove("passkeys");
+        let parsed: SecuritySettings = serde_json::from_value(old).unwrap();
+        assert_eq!(parsed.passkeys, PasskeySettings::default());
     }
 
     #[test]

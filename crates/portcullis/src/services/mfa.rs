@@ -10,6 +10,7 @@ use totp_rs::{Algorithm, Builder, Totp};
 
 use super::email_auth::{AuthResult, MfaStatus};
 use super::environments::EnvironmentRuntime;
+use super::passkeys::PasskeyAssertion;
 use super::sessions::SessionInfo;
 use super::users::UserInfo;
 use super::{ServiceError, ServiceResult, Services};
@@ -42,7 +43,7 @@ pub struct MfaDeviceInfo {
 }
 
 impl MfaDeviceInfo {
-    fn from_record(d: &MfaDeviceRecord) -> Self {
+    pub(super) fn from_record(d: &MfaDeviceRecord) -> Self {
         Self {
             id: d.id.clone(),
             kind: d.kind.clone(),
@@ -99,25 +100,26 @@ pub struct ElevatedToken {
 pub enum SecondFactor {
     TotpCode(String),
     RecoveryCode(String),
+    Passkey(Box<PasskeyAssertion>),
 }
 
 impl SecondFactor {
-    /// Exactly one of the two.
-    pub fn from_fields(code: Option<String>, recovery_code: Option<String>) -> ServiceResult<Self> {
-        match (code, recovery_code) {
-            (Some(code), None) => Ok(SecondFactor::TotpCode(code)),
-            (None, Some(code)) => Ok(SecondFactor::RecoveryCode(code)),
-            _ => Err(
-                ValidationErrors::single("", "send exactly one of code and recovery_code").into(),
-            ),
+    /// Exactly one of the three.
+    pub fn from_fields(
+        code: Option<String>,
+        recovery_code: Option<String>,
+        assertion: Option<PasskeyAssertion>,
+    ) -> ServiceResult<Self> {
+        match (code, recovery_code, assertion) {
+            (Some(code), None, None) => Ok(SecondFactor::TotpCode(code)),
+            (None, Some(code), None) => Ok(SecondFactor::RecoveryCode(code)),
+            (None, None, Some(assertion)) => Ok(SecondFactor::Passkey(Box::new(assertion))),
+            _ => Err(ValidationErrors::single(
+                "",
+                "send exactly one of code, recovery_code and assertion",
+            )
+            .into()),
         }
-    }
-}
-
-/// The `amr` values a factor adds (RFC 8176).
-fn factor_amr(factor: &SecondFactor) -> &'static str {
-    match factor {
-        SecondFactor::TotpCode(_) | SecondFactor::RecoveryCode(_) => "otp",
     }
 }
 
@@ -137,7 +139,7 @@ fn method_name(m: MfaMethod) -> String {
 }
 
 /// The user's confirmed devices of methods the environment allows.
-fn usable<'a>(
+pub(super) fn usable<'a>(
     settings: &'a MfaSettings,
     devices: &'a [MfaDeviceRecord],
 ) -> impl Iterator<Item = &'a MfaDeviceRecord> + 'a {
@@ -264,6 +266,8 @@ impl Services {
                 kind: "totp".into(),
                 name: "Authenticator app".into(),
                 secret_sealed: Some(sealed),
+                credential: None,
+                credential_id: None,
                 created_at: to_millis(self.clock.now()),
                 confirmed_at: None,
                 last_used_at: None,
@@ -352,9 +356,8 @@ impl Services {
         claims: &SessionClaims,
         factor: SecondFactor,
     ) -> ServiceResult<AuthResult> {
-        self.prove_factor(env, claims, &factor).await?;
-        self.complete_session(env, claims, factor_amr(&factor))
-            .await
+        let amr = self.prove_factor(env, claims, &factor).await?;
+        self.complete_session(env, claims, amr).await
     }
 
     /// An elevated token for one action, after a second factor.
@@ -372,7 +375,7 @@ impl Services {
             )
             .into());
         }
-        self.prove_factor(env, claims, &factor).await?;
+        let amr = self.prove_factor(env, claims, &factor).await?;
         let now_s = self.clock.now().unix_timestamp();
         let exp = (now_s + ELEVATED_TOKEN_LIFETIME_S).min(claims.exp);
         let elevated = SessionClaims {
@@ -381,7 +384,7 @@ impl Services {
             exp,
             jti: crypto::new_id("jti")?,
             scope: scope.to_string(),
-            amr: vec!["mfa".into(), factor_amr(&factor).into()],
+            amr: vec!["mfa".into(), amr.into()],
             ..claims.clone()
         };
         let token = env
@@ -536,15 +539,22 @@ impl Services {
         totp_for(secret, claims.email.as_deref().unwrap_or(&claims.sub))
     }
 
-    /// Checks a second factor of the caller; counts wrong codes.
+    /// Checks a second factor of the caller; counts wrong codes. Returns
+    /// the `amr` value (RFC 8176) the factor adds.
     async fn prove_factor(
         &self,
         env: &EnvironmentRuntime,
         claims: &SessionClaims,
         factor: &SecondFactor,
-    ) -> ServiceResult<()> {
+    ) -> ServiceResult<&'static str> {
         let settings = &env.settings.mfa;
         match factor {
+            SecondFactor::Passkey(assertion) => {
+                if !settings.methods.contains(&MfaMethod::Passkey) {
+                    return Err(ServiceError::InvalidCode);
+                }
+                return self.prove_passkey(env, claims, assertion).await;
+            }
             SecondFactor::TotpCode(code) => {
                 let code = mfa::normalize_totp_code(code)
                     .ok_or_else(|| ValidationErrors::single("code", "must be 6 digits"))?;
@@ -608,7 +618,7 @@ impl Services {
             }
         }
         self.store.mfa.clear_code_attempts(&claims.sub).await?;
-        Ok(())
+        Ok("otp")
     }
 
     fn recovery_mac(&self, user_id: &str, normalized_code: &str) -> Vec<u8> {
@@ -618,7 +628,7 @@ impl Services {
         )
     }
 
-    async fn new_recovery_codes(
+    pub(super) async fn new_recovery_codes(
         &self,
         environment_id: &str,
         user_id: &str,
@@ -645,7 +655,7 @@ impl Services {
 
     /// The session after its second factor: `user:basic`, `amr` with `mfa`
     /// and the factor, and a new token for the same session.
-    async fn complete_session(
+    pub(super) async fn complete_session(
         &self,
         env: &EnvironmentRuntime,
         claims: &SessionClaims,

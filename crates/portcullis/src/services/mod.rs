@@ -8,6 +8,7 @@ pub mod email_auth;
 pub mod environments;
 pub mod keys;
 pub mod mfa;
+pub mod passkeys;
 pub mod rate_limit;
 pub mod revocations;
 pub mod sessions;

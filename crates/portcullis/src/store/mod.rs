@@ -271,8 +271,27 @@ pub trait MfaStore: Send + Sync {
     async fn clear_code_attempts(&self, user_id: &str) -> StoreResult<()>;
     /// Spends an elevated token; false if it was spent before.
     async fn spend_elevated_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<bool>;
-    /// Forgets spent elevated tokens that have expired anyway.
-    async fn prune_elevated_tokens(&self, now_ms: i64) -> StoreResult<()>;
+    /// Forgets spent elevated tokens, and WebAuthn challenges, that have
+    /// expired anyway.
+    async fn prune_expired(&self, now_ms: i64) -> StoreResult<()>;
+    async fn insert_challenge(&self, challenge: &ChallengeRecord) -> StoreResult<()>;
+    /// Uses a challenge of this session and purpose that is unexpired and
+    /// unused; its state, or `None`.
+    async fn take_challenge(
+        &self,
+        environment_id: &str,
+        challenge_id: &str,
+        session_id: &str,
+        purpose: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<String>>;
+    /// A passkey's credential after an assertion (its counter moved).
+    async fn update_credential(
+        &self,
+        device_id: &str,
+        credential: &str,
+        now_ms: i64,
+    ) -> StoreResult<()>;
 }
 
 /// Periodic work on the shared database (pruning, later outbox delivery)

@@ -184,6 +184,10 @@ pub struct MfaDeviceRecord {
     pub kind: String,
     pub name: String,
     pub secret_sealed: Option<Vec<u8>>,
+    /// A passkey: webauthn-rs's `Passkey` as JSON (public key and counter).
+    pub credential: Option<String>,
+    /// A passkey's credential id, base64url.
+    pub credential_id: Option<String>,
     pub created_at: i64,
     pub confirmed_at: Option<i64>,
     pub last_used_at: Option<i64>,
@@ -204,4 +208,17 @@ pub enum CodeAttempt {
     Allowed,
     /// Too many wrong codes: locked until this instant (Unix ms).
     LockedUntil(i64),
+}
+
+/// The state of a WebAuthn ceremony, kept between its two requests.
+#[derive(Debug, Clone)]
+pub struct ChallengeRecord {
+    pub id: String,
+    pub environment_id: String,
+    pub session_id: String,
+    /// `register` or `assert`.
+    pub purpose: String,
+    pub state: String,
+    pub created_at: i64,
+    pub expires_at: i64,
 }

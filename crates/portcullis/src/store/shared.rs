@@ -21,7 +21,7 @@ macro_rules! shared_queries {
             ApiTokenRecord, EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord,
             Revocation, SessionFilter, SessionView, SigningKeyRecord, StoreError, StoreResult,
             TenantRecord, UserQuery, UserRecord, VerificationRecord, db, Attempt,
-            CodeAttempt, MfaDeviceRecord, RecoveryCodeRecord,
+            CodeAttempt, MfaDeviceRecord, RecoveryCodeRecord, ChallengeRecord,
         };
 
         pub(super) async fn insert_token(conn: &mut $conn, t: &ApiTokenRecord) -> StoreResult<()> {
@@ -559,8 +559,8 @@ macro_rules! shared_queries {
             .map_err(db)?;
             ::sqlx::query(
                 "INSERT INTO mfa_devices (id, environment_id, user_id, kind, name, secret_sealed, \
-                 created_at, confirmed_at, last_used_at, last_used_step) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 created_at, confirmed_at, last_used_at, last_used_step, credential, credential_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(&d.id)
             .bind(&d.environment_id)
@@ -572,6 +572,8 @@ macro_rules! shared_queries {
             .bind(d.confirmed_at)
             .bind(d.last_used_at)
             .bind(d.last_used_step)
+            .bind(&d.credential)
+            .bind(&d.credential_id)
             .execute(&mut *conn)
             .await
             .map_err(db)?;
@@ -786,8 +788,73 @@ macro_rules! shared_queries {
             Ok(done.rows_affected() == 1)
         }
 
-        pub(super) async fn prune_elevated_tokens(conn: &mut $conn, now_ms: i64) -> StoreResult<()> {
+        pub(super) async fn prune_mfa(conn: &mut $conn, now_ms: i64) -> StoreResult<()> {
             ::sqlx::query("DELETE FROM elevated_token_uses WHERE expires_at < $1")
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            ::sqlx::query("DELETE FROM webauthn_challenges WHERE expires_at < $1")
+                .bind(now_ms)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            Ok(())
+        }
+
+        pub(super) async fn insert_challenge(
+            conn: &mut $conn,
+            c: &ChallengeRecord,
+        ) -> StoreResult<()> {
+            ::sqlx::query(
+                "INSERT INTO webauthn_challenges (id, environment_id, session_id, purpose, state, \
+                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&c.id)
+            .bind(&c.environment_id)
+            .bind(&c.session_id)
+            .bind(&c.purpose)
+            .bind(&c.state)
+            .bind(c.created_at)
+            .bind(c.expires_at)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+
+        pub(super) async fn take_challenge(
+            conn: &mut $conn,
+            environment_id: &str,
+            challenge_id: &str,
+            session_id: &str,
+            purpose: &str,
+            now_ms: i64,
+        ) -> StoreResult<Option<String>> {
+            ::sqlx::query_scalar(
+                "UPDATE webauthn_challenges SET used_at = $5 WHERE id = $1 AND environment_id = $2 \
+                 AND session_id = $3 AND purpose = $4 AND used_at IS NULL AND expires_at > $5 \
+                 RETURNING state",
+            )
+            .bind(challenge_id)
+            .bind(environment_id)
+            .bind(session_id)
+            .bind(purpose)
+            .bind(now_ms)
+            .fetch_optional(conn)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn update_credential(
+            conn: &mut $conn,
+            device_id: &str,
+            credential: &str,
+            now_ms: i64,
+        ) -> StoreResult<()> {
+            ::sqlx::query("UPDATE mfa_devices SET credential = $2, last_used_at = $3 WHERE id = $1")
+                .bind(device_id)
+                .bind(credential)
                 .bind(now_ms)
                 .execute(conn)
                 .await

@@ -1,7 +1,7 @@
 //! On a fixed interval, this node's own upkeep: flushes coalesced
 //! `last_active_at` updates, merges the store's revocations into the index
 //! and prunes it. And the shared database's upkeep (expired verifications
-//! and session counters, idle rate-limit keys, spent elevated tokens), which one node at a time
+//! and session counters, idle rate-limit keys, spent elevated tokens, WebAuthn challenges), which one node at a time
 //! claims (`store::JobStore`), so N nodes do not do it N times.
 
 use std::sync::Arc;
@@ -63,7 +63,7 @@ async fn prune(services: &Services, now_ms: i64) {
     if let Err(e) = services.store.verifications.prune_expired(now_ms).await {
         tracing::warn!(error = %e, "could not prune verifications");
     }
-    if let Err(e) = services.store.mfa.prune_elevated_tokens(now_ms).await {
-        tracing::warn!(error = %e, "could not prune spent elevated tokens");
+    if let Err(e) = services.store.mfa.prune_expired(now_ms).await {
+        tracing::warn!(error = %e, "could not prune elevated tokens and WebAuthn challenges");
     }
 }

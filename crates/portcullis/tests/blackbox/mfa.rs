@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::harness::{TestApp, claims_of, spawn_app};
 
 /// The TOTP code of `secret` (base32) at `unix_s`: SHA-1, 6 digits, 30 s.
-fn totp_code(secret_b32: &str, unix_s: i64) -> String {
+pub fn totp_code(secret_b32: &str, unix_s: i64) -> String {
     let secret = totp_rs::Secret::try_from_base32(secret_b32).expect("a base32 secret");
     totp_rs::Builder::new()
         .with_secret(secret)
@@ -20,16 +20,16 @@ fn totp_code(secret_b32: &str, unix_s: i64) -> String {
         .to_string()
 }
 
-fn now_s(app: &TestApp) -> i64 {
+pub fn now_s(app: &TestApp) -> i64 {
     app.clock.now().unix_timestamp()
 }
 
 /// Moves the clock to the next 30 s step, so that a fresh code exists.
-fn next_step(app: &TestApp) {
+pub fn next_step(app: &TestApp) {
     app.advance(time::Duration::seconds(30));
 }
 
-async fn patch_settings(app: &TestApp, env: &str, patch: Value) {
+pub async fn patch_settings(app: &TestApp, env: &str, patch: Value) {
     app.api(
         Method::PATCH,
         &format!("/environments/{env}/settings/security"),
@@ -39,14 +39,14 @@ async fn patch_settings(app: &TestApp, env: &str, patch: Value) {
     .assert_status(200);
 }
 
-struct Enrolled {
-    device_id: String,
-    secret: String,
-    recovery_codes: Vec<String>,
+pub struct Enrolled {
+    pub device_id: String,
+    pub secret: String,
+    pub recovery_codes: Vec<String>,
 }
 
 /// Enrols and confirms a TOTP device with `token`; the confirm answer too.
-async fn enrol_totp(app: &TestApp, env: &str, token: &str) -> (Enrolled, Value) {
+pub async fn enrol_totp(app: &TestApp, env: &str, token: &str) -> (Enrolled, Value) {
     let begun = app
         .post(&format!("/sdk/v1/{env}/mfa/totp"), Some(token), json!({}))
         .await;
@@ -103,7 +103,7 @@ async fn elevated_token(
         .to_string()
 }
 
-async fn verify(app: &TestApp, env: &str, token: &str, body: Value) -> crate::harness::Reply {
+pub async fn verify(app: &TestApp, env: &str, token: &str, body: Value) -> crate::harness::Reply {
     app.post(&format!("/sdk/v1/{env}/mfa/verify"), Some(token), body)
         .await
 }
@@ -565,13 +565,22 @@ async fn operators_list_delete_and_reset_a_users_devices() {
 
 /// The SDK routes a partial session may call: the ones it needs to finish
 /// signing in. Every other route that takes a session token refuses it.
-const PARTIAL_SESSION_ROUTES: [(&str, &str); 4] = [
+const PARTIAL_SESSION_ROUTES: [(&str, &str); 7] = [
     ("get", "/sdk/v1/{environment_id}/mfa/devices"),
     ("post", "/sdk/v1/{environment_id}/mfa/totp"),
     (
         "post",
         "/sdk/v1/{environment_id}/mfa/totp/{device_id}/confirm",
     ),
+    (
+        "post",
+        "/sdk/v1/{environment_id}/mfa/passkey/register/start",
+    ),
+    (
+        "post",
+        "/sdk/v1/{environment_id}/mfa/passkey/register/finish",
+    ),
+    ("post", "/sdk/v1/{environment_id}/mfa/passkey/challenge"),
     ("post", "/sdk/v1/{environment_id}/mfa/verify"),
 ];
 
@@ -602,9 +611,14 @@ async fn a_partial_token_is_refused_by_every_route_but_those_that_finish_the_sig
                 .replace("{device_id}", "mfa_x");
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
-            app.request(method.clone(), &concrete, Some(&partial), body)
-                .await
-                .assert_problem(403, "mfa_required");
+            let r = app
+                .request(method.clone(), &concrete, Some(&partial), body)
+                .await;
+            assert_eq!(
+                (r.status.as_u16(), r.body["code"].as_str()),
+                (403, Some("mfa_required")),
+                "{method} {path}"
+            );
             refused += 1;
         }
     }

@@ -17,6 +17,8 @@ use crate::services::email_auth::AuthResult;
 use crate::services::mfa::{
     ConfirmedDevice, ElevatedToken, MfaDeviceList, RecoveryCodes, SecondFactor, TotpEnrollment,
 };
+use crate::services::passkeys::{PasskeyAssertion, PasskeyChallenge, PasskeyRegistrationOptions};
+use webauthn_rs::prelude::RegisterPublicKeyCredential;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -24,12 +26,24 @@ pub struct TotpConfirm {
     pub code: String,
 }
 
-/// Exactly one of `code` (TOTP) and `recovery_code`.
+/// Exactly one of `code` (TOTP), `recovery_code` and `assertion` (passkey).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaVerify {
     pub code: Option<String>,
     pub recovery_code: Option<String>,
+    pub assertion: Option<PasskeyAssertion>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRegistrationFinish {
+    pub challenge_id: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.create()`.
+    #[schema(value_type = Object)]
+    pub credential: RegisterPublicKeyCredential,
+    /// A name for the device list; default "Passkey".
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -40,6 +54,7 @@ pub struct StepUp {
     pub scope: String,
     pub code: Option<String>,
     pub recovery_code: Option<String>,
+    pub assertion: Option<PasskeyAssertion>,
 }
 
 /// The caller's MFA devices, confirmed or pending.
@@ -116,7 +131,7 @@ pub async fn verify(
     session: SdkAnySession,
     ApiJson(body): ApiJson<MfaVerify>,
 ) -> ApiResult<Json<AuthResult>> {
-    let factor = SecondFactor::from_fields(body.code, body.recovery_code)?;
+    let factor = SecondFactor::from_fields(body.code, body.recovery_code, body.assertion)?;
     Ok(Json(
         services
             .verify_mfa(&session.env, &session.claims, factor)
@@ -140,7 +155,7 @@ pub async fn step_up(
     session: SdkSession,
     ApiJson(body): ApiJson<StepUp>,
 ) -> ApiResult<Json<ElevatedToken>> {
-    let factor = SecondFactor::from_fields(body.code, body.recovery_code)?;
+    let factor = SecondFactor::from_fields(body.code, body.recovery_code, body.assertion)?;
     Ok(Json(
         services
             .step_up(&session.env, &session.claims, &body.scope, factor)
@@ -194,6 +209,74 @@ pub async fn regenerate_recovery_codes(
     Ok(Json(
         services
             .regenerate_recovery_codes(&session.env, &session.claims, elevated.as_deref())
+            .await?,
+    ))
+}
+
+/// Begins registering a passkey as an MFA device. A partial session may
+/// register only a first device.
+#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/passkey/register/start", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    security(("session_jwt" = [])),
+    responses(
+        (status = 200, body = PasskeyRegistrationOptions),
+        (status = 403, description = "forbidden (enrolment off, passkeys not allowed or not set up) or mfa_required", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn begin_passkey_registration(
+    State(services): State<Arc<Services>>,
+    session: SdkAnySession,
+) -> ApiResult<Json<PasskeyRegistrationOptions>> {
+    Ok(Json(
+        services
+            .begin_passkey_registration(&session.env, &session.claims)
+            .await?,
+    ))
+}
+
+/// Finishes the registration: the passkey is a confirmed device.
+#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/passkey/register/finish", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    request_body = PasskeyRegistrationFinish,
+    security(("session_jwt" = [])),
+    responses(
+        (status = 200, body = ConfirmedDevice),
+        (status = 400, description = "invalid_code (the credential or challenge does not verify) or validation_failed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the credential is registered already", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn finish_passkey_registration(
+    State(services): State<Arc<Services>>,
+    session: SdkAnySession,
+    ApiJson(body): ApiJson<PasskeyRegistrationFinish>,
+) -> ApiResult<Json<ConfirmedDevice>> {
+    Ok(Json(
+        services
+            .finish_passkey_registration(
+                &session.env,
+                &session.claims,
+                &body.challenge_id,
+                &body.credential,
+                body.name.as_deref(),
+            )
+            .await?,
+    ))
+}
+
+/// WebAuthn request options for the caller's passkeys; the answer goes to
+/// `/mfa/verify` or `/mfa/step-up` as `assertion`.
+#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/passkey/challenge", tag = "sdk",
+    params(("environment_id" = String, Path)),
+    security(("session_jwt" = [])),
+    responses(
+        (status = 200, body = PasskeyChallenge),
+        (status = 409, description = "the user has no passkey", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn passkey_challenge(
+    State(services): State<Arc<Services>>,
+    session: SdkAnySession,
+) -> ApiResult<Json<PasskeyChallenge>> {
+    Ok(Json(
+        services
+            .passkey_challenge(&session.env, &session.claims)
             .await?,
     ))
 }

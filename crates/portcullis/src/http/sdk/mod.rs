@@ -35,6 +35,9 @@ pub fn router() -> OpenApiRouter<Arc<Services>> {
         .routes(routes!(mfa::verify))
         .routes(routes!(mfa::step_up))
         .routes(routes!(mfa::regenerate_recovery_codes))
+        .routes(routes!(mfa::begin_passkey_registration))
+        .routes(routes!(mfa::finish_passkey_registration))
+        .routes(routes!(mfa::passkey_challenge))
         .routes(routes!(wellknown::jwks))
         .routes(routes!(wellknown::openid_configuration))
 }

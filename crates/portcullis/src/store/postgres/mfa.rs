@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 
 use super::{PgDb, db, queries};
-use crate::store::{CodeAttempt, MfaDeviceRecord, MfaStore, RecoveryCodeRecord, StoreResult};
+use crate::store::{
+    ChallengeRecord, CodeAttempt, MfaDeviceRecord, MfaStore, RecoveryCodeRecord, StoreResult,
+};
 
 #[async_trait]
 impl MfaStore for PgDb {
@@ -97,8 +99,43 @@ impl MfaStore for PgDb {
         queries::spend_elevated_token(&mut conn, jti, expires_at_ms).await
     }
 
-    async fn prune_elevated_tokens(&self, now_ms: i64) -> StoreResult<()> {
+    async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::prune_elevated_tokens(&mut conn, now_ms).await
+        queries::prune_mfa(&mut conn, now_ms).await
+    }
+
+    async fn insert_challenge(&self, challenge: &ChallengeRecord) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::insert_challenge(&mut conn, challenge).await
+    }
+
+    async fn take_challenge(
+        &self,
+        environment_id: &str,
+        challenge_id: &str,
+        session_id: &str,
+        purpose: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<String>> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::take_challenge(
+            &mut conn,
+            environment_id,
+            challenge_id,
+            session_id,
+            purpose,
+            now_ms,
+        )
+        .await
+    }
+
+    async fn update_credential(
+        &self,
+        device_id: &str,
+        credential: &str,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::update_credential(&mut conn, device_id, credential, now_ms).await
     }
 }

@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 
 use super::{SqliteDb, queries};
-use crate::store::{CodeAttempt, MfaDeviceRecord, MfaStore, RecoveryCodeRecord, StoreResult};
+use crate::store::{
+    ChallengeRecord, CodeAttempt, MfaDeviceRecord, MfaStore, RecoveryCodeRecord, StoreResult,
+};
 
 #[async_trait]
 impl MfaStore for SqliteDb {
@@ -143,10 +145,56 @@ impl MfaStore for SqliteDb {
             .await
     }
 
-    async fn prune_elevated_tokens(&self, now_ms: i64) -> StoreResult<()> {
+    async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
+        self.writer
+            .statement(move |c| Box::pin(async move { queries::prune_mfa(c, now_ms).await }))
+            .await
+    }
+
+    async fn insert_challenge(&self, challenge: &ChallengeRecord) -> StoreResult<()> {
+        let challenge = challenge.clone();
         self.writer
             .statement(move |c| {
-                Box::pin(async move { queries::prune_elevated_tokens(c, now_ms).await })
+                Box::pin(async move { queries::insert_challenge(c, &challenge).await })
+            })
+            .await
+    }
+
+    async fn take_challenge(
+        &self,
+        environment_id: &str,
+        challenge_id: &str,
+        session_id: &str,
+        purpose: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<String>> {
+        let (env, id, sid, purpose) = (
+            environment_id.to_string(),
+            challenge_id.to_string(),
+            session_id.to_string(),
+            purpose.to_string(),
+        );
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move {
+                    queries::take_challenge(c, &env, &id, &sid, &purpose, now_ms).await
+                })
+            })
+            .await
+    }
+
+    async fn update_credential(
+        &self,
+        device_id: &str,
+        credential: &str,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let (id, credential) = (device_id.to_string(), credential.to_string());
+        self.writer
+            .statement(move |c| {
+                Box::pin(
+                    async move { queries::update_credential(c, &id, &credential, now_ms).await },
+                )
             })
             .await
     }

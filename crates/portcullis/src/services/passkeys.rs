@@ -1,0 +1,348 @@
+//! Passkeys as MFA devices, with webauthn-rs. The relying party comes from
+//! the environment's `passkeys` settings (or the public URL). Ceremony
+//! state lives in the store, bound to the session that started it, for 5
+//! minutes and one use, so a ceremony may start on one node and finish on
+//! another.
+
+use serde::{Deserialize, Serialize};
+use webauthn_rs::prelude::{
+    CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid,
+    Webauthn, WebauthnBuilder,
+};
+
+use super::environments::EnvironmentRuntime;
+use super::mfa::{ConfirmedDevice, MfaDeviceInfo, is_partial, usable};
+use super::{ServiceError, ServiceResult, Services};
+use crate::clock::to_millis;
+use crate::crypto;
+use crate::domain::claims::SessionClaims;
+use crate::domain::mfa::{self, EnrolRefusal};
+use crate::domain::settings::MfaMethod;
+use crate::store::{ChallengeRecord, MfaDeviceRecord};
+
+const CHALLENGE_LIFETIME_MS: i64 = 5 * 60 * 1000;
+const REGISTER: &str = "register";
+const ASSERT: &str = "assert";
+const DEFAULT_RP_NAME: &str = "Portcullis";
+
+/// A passkey assertion for `/mfa/verify` or `/mfa/step-up`: the challenge
+/// from `/mfa/passkey/challenge` and what the authenticator answered.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyAssertion {
+    pub challenge_id: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.get()`.
+    #[schema(value_type = Object)]
+    pub credential: PublicKeyCredential,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PasskeyRegistrationOptions {
+    pub challenge_id: String,
+    /// For `navigator.credentials.create()`.
+    #[schema(value_type = Object)]
+    pub options: CreationChallengeResponse,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PasskeyChallenge {
+    pub challenge_id: String,
+    /// For `navigator.credentials.get()`.
+    #[schema(value_type = Object)]
+    pub options: RequestChallengeResponse,
+}
+
+fn webauthn_error(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(format!("webauthn: {e}"))
+}
+
+/// The user handle WebAuthn keeps: the 128 random bits of the user id.
+fn user_handle(user_id: &str) -> ServiceResult<Uuid> {
+    let hex = user_id.strip_prefix("usr_").unwrap_or(user_id);
+    let bytes: [u8; 16] = hex::decode(hex)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| ServiceError::Internal("a user id that is not 128 bits".into()))?;
+    Ok(Uuid::from_bytes(bytes))
+}
+
+fn state_json<T: Serialize>(state: &T) -> ServiceResult<String> {
+    serde_json::to_string(state).map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+/// RFC 8176: a passkey that may be synced to other devices is a software
+/// key; one bound to its device, a hardware key.
+fn passkey_amr(backup_eligible: bool) -> &'static str {
+    if backup_eligible { "swk" } else { "hwk" }
+}
+
+impl Services {
+    /// The environment's relying party. Without `passkeys.rp_id`, the
+    /// public URL's host must be a domain name (not an IP address).
+    fn webauthn(&self, env: &EnvironmentRuntime) -> ServiceResult<Webauthn> {
+        let settings = &env.settings.passkeys;
+        let public = Url::parse(&self.public_url).map_err(webauthn_error)?;
+        let (rp_id, origins) = match &settings.rp_id {
+            Some(rp_id) => (
+                rp_id.clone(),
+                settings
+                    .origins
+                    .iter()
+                    .map(|o| Url::parse(o).map_err(webauthn_error))
+                    .collect::<ServiceResult<Vec<_>>>()?,
+            ),
+            None => match public.domain() {
+                Some(host) => (host.to_string(), vec![public.clone()]),
+                // Passkeys are not set up for this environment.
+                None => return Err(ServiceError::Forbidden),
+            },
+        };
+        let first = origins.first().ok_or(ServiceError::Forbidden)?;
+        let mut builder = WebauthnBuilder::new(&rp_id, first)
+            .map_err(|_| ServiceError::Forbidden)?
+            .rp_name(settings.rp_name.as_deref().unwrap_or(DEFAULT_RP_NAME));
+        for origin in &origins[1..] {
+            builder = builder.append_allowed_origin(origin);
+        }
+        builder.build().map_err(webauthn_error)
+    }
+
+    async fn save_challenge(
+        &self,
+        env: &EnvironmentRuntime,
+        claims: &SessionClaims,
+        purpose: &str,
+        state: String,
+    ) -> ServiceResult<String> {
+        let id = crypto::new_id("chl")?;
+        let now = to_millis(self.clock.now());
+        self.store
+            .mfa
+            .insert_challenge(&ChallengeRecord {
+                id: id.clone(),
+                environment_id: env.id().to_string(),
+                session_id: claims.sid.clone(),
+                purpose: purpose.to_string(),
+                state,
+                created_at: now,
+                expires_at: now + CHALLENGE_LIFETIME_MS,
+            })
+            .await?;
+        Ok(id)
+    }
+
+    async fn take_challenge(
+        &self,
+        env: &EnvironmentRuntime,
+        claims: &SessionClaims,
+        challenge_id: &str,
+        purpose: &str,
+    ) -> ServiceResult<Option<String>> {
+        let now = to_millis(self.clock.now());
+        Ok(self
+            .store
+            .mfa
+            .take_challenge(env.id(), challenge_id, &claims.sid, purpose, now)
+            .await?)
+    }
+
+    fn may_enrol_passkey(
+        env: &EnvironmentRuntime,
+        claims: &SessionClaims,
+        devices: &[MfaDeviceRecord],
+    ) -> ServiceResult<()> {
+        let settings = &env.settings.mfa;
+        let has_device = usable(settings, devices).next().is_some();
+        mfa::may_enrol(settings, MfaMethod::Passkey, is_partial(claims), has_device).map_err(
+            |refusal| match refusal {
+                EnrolRefusal::NotAllowed => ServiceError::Forbidden,
+                EnrolRefusal::MfaRequired => ServiceError::MfaRequired,
+            },
+        )
+    }
+
+    /// Begins registering a passkey as an MFA device.
+    pub async fn begin_passkey_registration(
+        &self,
+        env: &EnvironmentRuntime,
+        claims: &SessionClaims,
+    ) -> ServiceResult<PasskeyRegistrationOptions> {
+        let devices = self.store.mfa.devices(env.id(), &claims.sub).await?;
+        Self::may_enrol_passkey(env, claims, &devices)?;
+        let webauthn = self.webauthn(env)?;
+        let exclude = devices
+            .iter()
+            .filter_map(|d| d.credential.as_deref())
+            .filter_map(|c| serde_json::from_str::<Passkey>(c).ok())
+            .map(|p| p.cred_id().clone())
+            .collect::<Vec<_>>();
+        let name = claims.email.as_deref().unwrap_or(&claims.sub);
+        let (options, state) = webauthn
+            .start_passkey_registration(
+                user_handle(&claims.sub)?,
+                name,
+                name,
+                (!exclude.is_empty()).then_some(exclude),
+            )
+            .map_err(webauthn_error)?;
+        let challenge_id = self
+            .save_challenge(env, claims, REGISTER, state_json(&state)?)
+            .await?;
+        Ok(PasskeyRegistrationOptions {
+            challenge_id,
+            options,
+        })
+    }
+
+    /// Finishes a registration: the passkey is a confirmed device at once.
+    pub async fn finish_passkey_registration(
+        &self,
+        env: &EnvironmentRuntime,
+        claims: &SessionClaims,
+        challenge_id: &str,
+        credential: &RegisterPublicKeyCredential,
+        name: Option<&str>,
+    ) -> ServiceResult<ConfirmedDevice> {
+        let state = self
+            .take_challenge(env, claims, challenge_id, REGISTER)
+            .await?
+            .ok_or(ServiceError::InvalidCode)?;
+        let state: PasskeyRegistration =
+            serde_json::from_str(&state).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let devices = self.store.mfa.devices(env.id(), &claims.sub).await?;
+        Self::may_enrol_passkey(env, claims, &devices)?;
+        let passkey = self
+            .webauthn(env)?
+            .finish_passkey_registration(credential, &state)
+            .map_err(|e| {
+                tracing::info!(error = %e, "a passkey registration was refused");
+                ServiceError::InvalidCode
+            })?;
+        let credential_json = state_json(&passkey)?;
+        let backup_eligible = serde_json::from_str::<serde_json::Value>(&credential_json)
+            .ok()
+            .and_then(|v| v["cred"]["backup_eligible"].as_bool())
+            .unwrap_or(false);
+        let now = to_millis(self.clock.now());
+        let name = name
+            .map(|n| n.trim().chars().take(64).collect::<String>())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "Passkey".into());
+        let device = MfaDeviceRecord {
+            id: crypto::new_id("mfa")?,
+            environment_id: env.id().to_string(),
+            user_id: claims.sub.clone(),
+            kind: "passkey".into(),
+            name,
+            secret_sealed: None,
+            credential: Some(credential_json),
+            credential_id: Some(crypto::b64url(passkey.cred_id().as_ref())),
+            created_at: now,
+            confirmed_at: Some(now),
+            last_used_at: Some(now),
+            last_used_step: None,
+        };
+        self.store.mfa.insert_device(&device).await?;
+        let first = !devices.iter().any(|d| d.confirmed_at.is_some());
+        let recovery_codes = if first && env.settings.mfa.recovery_codes {
+            Some(self.new_recovery_codes(env.id(), &claims.sub).await?)
+        } else {
+            None
+        };
+        let auth = if is_partial(claims) {
+            Some(
+                self.complete_session(env, claims, passkey_amr(backup_eligible))
+                    .await?,
+            )
+        } else {
+            None
+        };
+        Ok(ConfirmedDevice {
+            device: MfaDeviceInfo::from_record(&device),
+            recovery_codes,
+            auth,
+        })
+    }
+
+    /// WebAuthn request options for the caller's passkeys, for
+    /// `/mfa/verify` or `/mfa/step-up`.
+    pub async fn passkey_challenge(
+        &self,
+        env: &EnvironmentRuntime,
+        claims: &SessionClaims,
+    ) -> ServiceResult<PasskeyChallenge> {
+        let passkeys = self.passkeys_of(env, claims).await?;
+        if passkeys.is_empty() {
+            return Err(ServiceError::Conflict("the user has no passkey".into()));
+        }
+        let keys: Vec<Passkey> = passkeys.into_iter().map(|(_, p)| p).collect();
+        let (options, state) = self
+            .webauthn(env)?
+            .start_passkey_authentication(&keys)
+            .map_err(webauthn_error)?;
+        let challenge_id = self
+            .save_challenge(env, claims, ASSERT, state_json(&state)?)
+            .await?;
+        Ok(PasskeyChallenge {
+            challenge_id,
+            options,
+        })
+    }
+
+    /// The caller's confirmed passkeys, with their device ids.
+    async fn passkeys_of(
+        &self,
+        env: &EnvironmentRuntime,
+        claims: &SessionClaims,
+    ) -> ServiceResult<Vec<(String, Passkey)>> {
+        if !env.settings.mfa.methods.contains(&MfaMethod::Passkey) {
+            return Ok(vec![]);
+        }
+        let devices = self.store.mfa.devices(env.id(), &claims.sub).await?;
+        Ok(devices
+            .iter()
+            .filter(|d| d.kind == "passkey" && d.confirmed_at.is_some())
+            .filter_map(|d| {
+                let passkey = serde_json::from_str(d.credential.as_deref()?).ok()?;
+                Some((d.id.clone(), passkey))
+            })
+            .collect())
+    }
+
+    /// Checks an assertion against a challenge of this session: the
+    /// challenge is spent whatever the outcome.
+    pub(super) async fn prove_passkey(
+        &self,
+        env: &EnvironmentRuntime,
+        claims: &SessionClaims,
+        assertion: &PasskeyAssertion,
+    ) -> ServiceResult<&'static str> {
+        let state = self
+            .take_challenge(env, claims, &assertion.challenge_id, ASSERT)
+            .await?
+            .ok_or(ServiceError::InvalidCode)?;
+        let state: PasskeyAuthentication =
+            serde_json::from_str(&state).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let result = self
+            .webauthn(env)?
+            .finish_passkey_authentication(&assertion.credential, &state)
+            .map_err(|e| {
+                tracing::info!(error = %e, "a passkey assertion was refused");
+                ServiceError::InvalidCode
+            })?;
+        let (device_id, mut passkey) = self
+            .passkeys_of(env, claims)
+            .await?
+            .into_iter()
+            .find(|(_, p)| p.cred_id() == result.cred_id())
+            .ok_or(ServiceError::InvalidCode)?;
+        passkey.update_credential(&result);
+        let now = to_millis(self.clock.now());
+        self.store
+            .mfa
+            .update_credential(&device_id, &state_json(&passkey)?, now)
+            .await?;
+        Ok(passkey_amr(result.backup_eligible()))
+    }
+}
