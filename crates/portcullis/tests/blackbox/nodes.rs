@@ -314,3 +314,63 @@ async fn background_work_is_claimed_by_one_node_at_a_time() {
     held.rollback().await.unwrap();
     assert!(a.jobs.claim("test_job", "a", later, EVERY).await.unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mfa_crosses_nodes_and_an_elevated_token_is_spent_on_all_of_them() {
+    use crate::mfa::{enrol_totp, next_step, now_s, totp_code, verify};
+    let nodes = spawn_nodes(2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let env = a.sandbox.clone();
+    let (token, _) = a.sign_in(&env, "mfa-nodes@example.com").await;
+    let (device, _) = enrol_totp(a, &env, &token).await;
+    a.api(
+        Method::PATCH,
+        &format!("/environments/{env}/settings/security"),
+        Some(
+            json!({"mfa": {"session_enforcement": true, "action_enforcement": {"enabled": true}}}),
+        ),
+    )
+    .await
+    .assert_status(200);
+    // B applies the new settings: its sign-ins become partial.
+    let partial = eventually_async("B enforces MFA", || async {
+        let (t, result) = b.sign_in(&env, "mfa-nodes@example.com").await;
+        (result["mfa"]["required"] == true).then_some(t)
+    })
+    .await;
+    // A partial session started on B is completed on A.
+    next_step(a);
+    let r = verify(
+        a,
+        &env,
+        &partial,
+        json!({ "code": totp_code(&device.secret, now_s(a)) }),
+    )
+    .await;
+    let full = r.assert_status(200)["token"].as_str().unwrap().to_string();
+    b.session(&env, &full).await.assert_status(200);
+
+    // An elevated token from A, used on B, is spent for A too.
+    next_step(a);
+    let r = a
+        .post(
+            &format!("/sdk/v1/{env}/mfa/step-up"),
+            Some(&full),
+            json!({ "scope": "credential:link", "code": totp_code(&device.secret, now_s(a)) }),
+        )
+        .await;
+    let elevated = r.assert_status(200)["elevated_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let regenerate = |node: &TestApp| {
+        node.client
+            .post(format!("{}/sdk/v1/{env}/mfa/recovery-codes", node.base))
+            .bearer_auth(&full)
+            .header("X-Portcullis-Elevated-Token", &elevated)
+    };
+    b.raw(regenerate(b)).await.assert_status(200);
+    a.raw(regenerate(a))
+        .await
+        .assert_problem(403, "elevated_token_required");
+}
