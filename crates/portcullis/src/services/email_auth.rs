@@ -166,7 +166,7 @@ impl Services {
         let settings = &env.settings.mfa;
         // Only a policy that may make the sign-in partial needs the user's
         // devices before the session is issued.
-        let known =
+        let outcome =
             if settings.session_enforcement || settings.enrollment == MfaEnrollment::Required {
                 let query = UserQuery {
                     email: Some(verification.destination.clone()),
@@ -180,16 +180,11 @@ impl Services {
                     .await?
                     .into_iter()
                     .next();
-                Some(
-                    self.sign_in_mfa(&env, user.as_ref().map(|u| u.id.as_str()))
-                        .await?,
-                )
+                self.sign_in_mfa(&env, user.as_ref().map(|u| u.id.as_str()))
+                    .await?
             } else {
-                None
+                SignInOutcome::Complete
             };
-        let outcome = known
-            .as_ref()
-            .map_or(SignInOutcome::Complete, |(outcome, _)| *outcome);
         let candidate = UserRecord {
             id: crypto::new_id("usr")?,
             environment_id: env.id().to_string(),
@@ -203,16 +198,13 @@ impl Services {
         let issued = self
             .issue_session_for_email(&env, &candidate, vec!["otp".into()], outcome, client)
             .await?;
-        let devices = match known {
-            Some((_, devices)) => devices,
-            None => self.store.mfa.devices(env.id(), &issued.user.id).await?,
-        };
         self.metrics.sign_in("email", "success");
         Ok(AuthResult {
             token: Some(issued.token),
             session: SessionInfo::from_new(issued.session),
             user: UserInfo::from_record(&issued.user),
-            mfa: mfa_status(settings, &devices, outcome),
+            // The statement that stored the session read the user's devices.
+            mfa: mfa_status(settings, &issued.mfa_kinds, outcome),
         })
     }
 }

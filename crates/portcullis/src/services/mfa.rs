@@ -149,14 +149,26 @@ pub(super) fn usable<'a>(
     })
 }
 
-/// What the auth result says about MFA.
-pub fn mfa_status(
-    settings: &MfaSettings,
-    devices: &[MfaDeviceRecord],
-    outcome: SignInOutcome,
-) -> MfaStatus {
-    let mut methods: Vec<String> = usable(settings, devices).map(|d| d.kind.clone()).collect();
-    methods.dedup();
+/// The kinds of the user's confirmed devices.
+pub fn confirmed_kinds(devices: &[MfaDeviceRecord]) -> Vec<String> {
+    let mut kinds: Vec<String> = devices
+        .iter()
+        .filter(|d| d.confirmed_at.is_some())
+        .map(|d| d.kind.clone())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// What the auth result says about MFA, from the kinds of the user's
+/// confirmed devices.
+pub fn mfa_status(settings: &MfaSettings, kinds: &[String], outcome: SignInOutcome) -> MfaStatus {
+    let methods: Vec<String> = kinds
+        .iter()
+        .filter(|k| method_of(k).is_some_and(|m| settings.methods.contains(&m)))
+        .cloned()
+        .collect();
     MfaStatus {
         required: outcome.is_partial(),
         enrolled: !methods.is_empty(),
@@ -200,19 +212,19 @@ fn qr_svg(data: &str) -> ServiceResult<String> {
 }
 
 impl Services {
-    /// How a primary sign-in of this user ends, and their devices.
+    /// How a primary sign-in of this user (`None`: a new user) ends.
     pub async fn sign_in_mfa(
         &self,
         env: &EnvironmentRuntime,
         user_id: Option<&str>,
-    ) -> ServiceResult<(SignInOutcome, Vec<MfaDeviceRecord>)> {
+    ) -> ServiceResult<SignInOutcome> {
         let devices = match user_id {
             Some(id) => self.store.mfa.devices(env.id(), id).await?,
             None => vec![],
         };
         let settings = &env.settings.mfa;
         let has_device = usable(settings, &devices).next().is_some();
-        Ok((mfa::sign_in_outcome(settings, has_device), devices))
+        Ok(mfa::sign_in_outcome(settings, has_device))
     }
 
     pub async fn mfa_devices(
@@ -699,7 +711,11 @@ impl Services {
             token: Some(token),
             session: SessionInfo::from_view(&view, None),
             user: UserInfo::from_record(&user),
-            mfa: mfa_status(&env.settings.mfa, &devices, SignInOutcome::Complete),
+            mfa: mfa_status(
+                &env.settings.mfa,
+                &confirmed_kinds(&devices),
+                SignInOutcome::Complete,
+            ),
         })
     }
 }

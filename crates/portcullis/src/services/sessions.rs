@@ -167,6 +167,8 @@ pub struct IssuedSession {
     pub token: String,
     pub session: SessionRecord,
     pub user: UserRecord,
+    /// The kinds of the user's confirmed MFA devices.
+    pub mfa_kinds: Vec<String>,
 }
 
 /// What `/sessions/introspect` answers (RFC 7662): `active`, and the claims
@@ -221,7 +223,7 @@ impl Services {
             amr: serde_json::to_string(&amr).map_err(|e| ServiceError::Internal(e.to_string()))?,
             scope: scope.to_string(),
         };
-        let (user, session) = self
+        let (user, session, mfa_kinds) = self
             .store
             .sessions
             .insert_for_email_user(candidate, &template)
@@ -247,6 +249,7 @@ impl Services {
             token,
             session,
             user,
+            mfa_kinds,
         })
     }
 

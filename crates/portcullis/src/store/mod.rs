@@ -160,11 +160,12 @@ pub trait SessionStore: Send + Sync {
     /// its `user_epoch` to the user's stored epoch and its `env_epoch` to
     /// the larger of the given one and the environment's stored epoch, so
     /// the session is born under the newest revocation the store knows.
+    /// Also returns the kinds of the user's confirmed MFA devices.
     async fn insert_for_email_user(
         &self,
         user: &UserRecord,
         session: &SessionRecord,
-    ) -> StoreResult<(UserRecord, SessionRecord)>;
+    ) -> StoreResult<(UserRecord, SessionRecord, Vec<String>)>;
     async fn get(&self, environment_id: &str, session_id: &str)
     -> StoreResult<Option<SessionView>>;
     async fn list_for_user(

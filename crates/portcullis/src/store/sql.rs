@@ -7,6 +7,32 @@ use super::{Revocation, ScopeRevocation, SessionRecord, SessionView};
 
 pub(super) const MINUTE_MS: i64 = 60_000;
 
+/// The user's confirmed MFA devices by kind, as columns `totp_devices` and
+/// `passkey_devices`, for the user whose id is the SQL expression `user`:
+/// a sign-in learns them in the statement that stores it.
+pub(super) fn confirmed_device_counts(user: &str) -> String {
+    let count = |kind: &str| {
+        format!(
+            "(SELECT COUNT(*) FROM mfa_devices d WHERE d.user_id = {user} \
+             AND d.confirmed_at IS NOT NULL AND d.kind = '{kind}')"
+        )
+    };
+    format!(
+        "{} AS totp_devices, {} AS passkey_devices",
+        count("totp"),
+        count("passkey")
+    )
+}
+
+/// The kinds of device the counts of `confirmed_device_counts` name.
+pub(super) fn device_kinds(totp: i64, passkey: i64) -> Vec<String> {
+    [("totp", totp), ("passkey", passkey)]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(kind, _)| kind.to_string())
+        .collect()
+}
+
 /// "Alive and not revoked in any scope" over `sessions s`, `users u`,
 /// `environments e`, at the instant (ms) bound to placeholder `now`.
 pub(super) fn alive(now: &str) -> String {

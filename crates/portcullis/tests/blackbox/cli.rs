@@ -285,6 +285,40 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
         .status();
     assert_eq!(status, 200);
 
+    // A TOTP device and its recovery codes, on the real clock.
+    let sdk = format!("{}/sdk/v1/{env}", server.base);
+    let call = |path: &str, body: Value| {
+        client
+            .post(format!("{sdk}{path}"))
+            .bearer_auth(&jwt)
+            .json(&body)
+    };
+    let begun: Value = call("/mfa/totp", json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = begun["secret"].as_str().expect("a TOTP secret").to_string();
+    // The binary runs on the wall clock.
+    let now = portcullis::clock::Clock::now(&portcullis::clock::SystemClock).unix_timestamp();
+    let totp = crate::mfa::totp_code(&secret, now);
+    let confirmed: Value = call(
+        &format!("/mfa/totp/{}/confirm", begun["device_id"].as_str().unwrap()),
+        json!({ "code": totp }),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let recovery = confirmed["recovery_codes"][0]
+        .as_str()
+        .expect("recovery codes")
+        .to_string();
+
     let log = server.log_text();
     let master_key = std::fs::read_to_string(dir.join("master.key")).unwrap();
     for (what, secret) in [
@@ -292,6 +326,9 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
         ("JWT", jwt.as_str()),
         ("API token", api_token.as_str()),
         ("master key", master_key.trim()),
+        ("TOTP secret", secret.as_str()),
+        ("TOTP code", totp.as_str()),
+        ("recovery code", recovery.as_str()),
     ] {
         assert!(!log.contains(secret), "the {what} reached the log");
     }

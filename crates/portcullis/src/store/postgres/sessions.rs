@@ -1,5 +1,7 @@
 use async_trait::async_trait;
-use sqlx::{FromRow, Row};
+use sqlx::{AssertSqlSafe, FromRow, Row};
+
+use crate::store::sql::{confirmed_device_counts, device_kinds};
 
 use super::changes::notify;
 use super::{PgDb, db, queries};
@@ -14,10 +16,10 @@ impl SessionStore for PgDb {
         &self,
         user: &UserRecord,
         session: &SessionRecord,
-    ) -> StoreResult<(UserRecord, SessionRecord)> {
+    ) -> StoreResult<(UserRecord, SessionRecord, Vec<String>)> {
         // One statement: the upsert and the insert are data-modifying CTEs.
         // The no-op update makes RETURNING yield an existing user too.
-        let row = sqlx::query(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "WITH u AS ( \
                  INSERT INTO users (id, environment_id, email, created_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (environment_id, email) DO UPDATE SET email = excluded.email RETURNING *), \
@@ -28,8 +30,10 @@ impl SessionStore for PgDb {
                      $8, $9, $10, $11, $12, $13 \
                  FROM u JOIN environments e ON e.id = u.environment_id \
                  RETURNING env_epoch, user_epoch) \
-             SELECT u.*, s.env_epoch AS session_env_epoch, s.user_epoch AS session_user_epoch FROM u, s",
-        )
+             SELECT u.*, s.env_epoch AS session_env_epoch, s.user_epoch AS session_user_epoch, {} \
+             FROM u, s",
+            confirmed_device_counts("u.id")
+        )))
         .bind(&user.id)
         .bind(&user.environment_id)
         .bind(&user.email)
@@ -52,7 +56,11 @@ impl SessionStore for PgDb {
         session.user_id = user.id.clone();
         session.env_epoch = row.try_get("session_env_epoch").map_err(db)?;
         session.user_epoch = row.try_get("session_user_epoch").map_err(db)?;
-        Ok((user, session))
+        let kinds = device_kinds(
+            row.try_get("totp_devices").map_err(db)?,
+            row.try_get("passkey_devices").map_err(db)?,
+        );
+        Ok((user, session, kinds))
     }
 
     async fn get(

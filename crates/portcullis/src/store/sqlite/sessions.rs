@@ -1,5 +1,7 @@
 use async_trait::async_trait;
-use sqlx::{FromRow, Row};
+use sqlx::{AssertSqlSafe, FromRow, Row};
+
+use crate::store::sql::{confirmed_device_counts, device_kinds};
 
 use super::{SqliteDb, db, queries};
 use crate::store::{
@@ -13,7 +15,7 @@ impl SessionStore for SqliteDb {
         &self,
         user: &UserRecord,
         session: &SessionRecord,
-    ) -> StoreResult<(UserRecord, SessionRecord)> {
+    ) -> StoreResult<(UserRecord, SessionRecord, Vec<String>)> {
         let (user, mut session) = (user.clone(), session.clone());
         // Two statements, one round trip (sqlx runs a multi-statement query
         // and numbers its parameters across all of it): the upsert returns
@@ -24,7 +26,7 @@ impl SessionStore for SqliteDb {
         self.writer
             .statement(move |c| {
                 Box::pin(async move {
-                    let rows = sqlx::query(
+                    let rows = sqlx::query(AssertSqlSafe(format!(
                         "INSERT INTO users (id, environment_id, email, created_at) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (environment_id, email) DO UPDATE SET email = excluded.email RETURNING *; \
                          INSERT INTO sessions (id, environment_id, user_id, iat, env_epoch, user_epoch, \
@@ -33,8 +35,9 @@ impl SessionStore for SqliteDb {
                              $8, $9, $10, $11, $12, $13 \
                          FROM users u JOIN environments e ON e.id = u.environment_id \
                          WHERE u.environment_id = $2 AND u.email = $3 \
-                         RETURNING user_id, env_epoch, user_epoch",
-                    )
+                         RETURNING user_id, env_epoch, user_epoch, {}",
+                        confirmed_device_counts("sessions.user_id")
+                    )))
                     .bind(&user.id)
                     .bind(&user.environment_id)
                     .bind(&user.email)
@@ -61,7 +64,11 @@ impl SessionStore for SqliteDb {
                     session.user_id = session_row.try_get(0).map_err(db)?;
                     session.env_epoch = session_row.try_get(1).map_err(db)?;
                     session.user_epoch = session_row.try_get(2).map_err(db)?;
-                    Ok((user, session))
+                    let kinds = device_kinds(
+                        session_row.try_get(3).map_err(db)?,
+                        session_row.try_get(4).map_err(db)?,
+                    );
+                    Ok((user, session, kinds))
                 })
             })
             .await
