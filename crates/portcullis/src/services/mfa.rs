@@ -238,6 +238,41 @@ impl Services {
         })
     }
 
+    /// Whether the caller may enrol a device of `method` now (policy and
+    /// partial session); `devices` are the user's.
+    pub(super) fn enrolment_allowed(
+        env: &EnvironmentRuntime,
+        claims: &SessionClaims,
+        method: MfaMethod,
+        devices: &[MfaDeviceRecord],
+    ) -> ServiceResult<()> {
+        let settings = &env.settings.mfa;
+        let has_device = usable(settings, devices).next().is_some();
+        mfa::may_enrol(settings, method, is_partial(claims), has_device).map_err(|refusal| {
+            match refusal {
+                EnrolRefusal::NotAllowed => ServiceError::Forbidden,
+                EnrolRefusal::MfaRequired => ServiceError::MfaRequired,
+            }
+        })
+    }
+
+    /// Linking another device to a user who has one is `credential:link`:
+    /// with action enforcement on for it, it needs an elevated token, so a
+    /// stolen session cannot add a factor of its own and step up with it.
+    pub(super) async fn require_link_elevation(
+        &self,
+        env: &EnvironmentRuntime,
+        claims: &SessionClaims,
+        devices: &[MfaDeviceRecord],
+        elevated_token: Option<&str>,
+    ) -> ServiceResult<()> {
+        if usable(&env.settings.mfa, devices).next().is_none() {
+            return Ok(());
+        }
+        self.require_elevation(env, claims, "credential:link", elevated_token)
+            .await
+    }
+
     /// Begins TOTP enrolment: a new secret, sealed at rest, shown once.
     pub async fn begin_totp(
         &self,
@@ -245,14 +280,7 @@ impl Services {
         claims: &SessionClaims,
     ) -> ServiceResult<TotpEnrollment> {
         let devices = self.store.mfa.devices(env.id(), &claims.sub).await?;
-        let settings = &env.settings.mfa;
-        let has_device = usable(settings, &devices).next().is_some();
-        mfa::may_enrol(settings, MfaMethod::Totp, is_partial(claims), has_device).map_err(
-            |refusal| match refusal {
-                EnrolRefusal::NotAllowed => ServiceError::Forbidden,
-                EnrolRefusal::MfaRequired => ServiceError::MfaRequired,
-            },
-        )?;
+        Self::enrolment_allowed(env, claims, MfaMethod::Totp, &devices)?;
         if devices
             .iter()
             .any(|d| d.kind == "totp" && d.confirmed_at.is_some())
@@ -303,12 +331,12 @@ impl Services {
         claims: &SessionClaims,
         device_id: &str,
         code: &str,
+        elevated_token: Option<&str>,
     ) -> ServiceResult<ConfirmedDevice> {
         let code = mfa::normalize_totp_code(code)
             .ok_or_else(|| ValidationErrors::single("code", "must be 6 digits"))?;
         let devices = self.store.mfa.devices(env.id(), &claims.sub).await?;
         let settings = &env.settings.mfa;
-        let had_device = usable(settings, &devices).next().is_some();
         let device = devices
             .iter()
             .find(|d| d.id == device_id && d.kind == "totp")
@@ -318,9 +346,8 @@ impl Services {
                 "the device is already confirmed".into(),
             ));
         }
-        if is_partial(claims) && had_device {
-            return Err(ServiceError::MfaRequired);
-        }
+        // The policy may have changed since the enrolment began.
+        Self::enrolment_allowed(env, claims, MfaMethod::Totp, &devices)?;
         self.spend_code_attempt(&claims.sub).await?;
         let totp = self.totp_of(device, claims)?;
         let now = self.clock.now();
@@ -328,6 +355,8 @@ impl Services {
             totp_matches(&totp, s, &code)
         })
         .map_err(|_| ServiceError::InvalidCode)?;
+        self.require_link_elevation(env, claims, &devices, elevated_token)
+            .await?;
         if !self
             .store
             .mfa
@@ -607,6 +636,12 @@ impl Services {
                     return Err(ServiceError::InvalidCode);
                 }
                 self.spend_code_attempt(&claims.sub).await?;
+                // Recovery codes stand in for a device: with none left (all
+                // removed), they prove nothing.
+                let devices = self.store.mfa.devices(env.id(), &claims.sub).await?;
+                if usable(settings, &devices).next().is_none() {
+                    return Err(ServiceError::InvalidCode);
+                }
                 let mac = self.recovery_mac(&claims.sub, &code);
                 let unused = self
                     .store

@@ -12,12 +12,11 @@ use webauthn_rs::prelude::{
 };
 
 use super::environments::EnvironmentRuntime;
-use super::mfa::{ConfirmedDevice, MfaDeviceInfo, is_partial, usable};
+use super::mfa::{ConfirmedDevice, MfaDeviceInfo, is_partial};
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::to_millis;
 use crate::crypto;
 use crate::domain::claims::SessionClaims;
-use crate::domain::mfa::{self, EnrolRefusal};
 use crate::domain::settings::MfaMethod;
 use crate::store::{ChallengeRecord, MfaDeviceRecord};
 
@@ -147,21 +146,6 @@ impl Services {
             .await?)
     }
 
-    fn may_enrol_passkey(
-        env: &EnvironmentRuntime,
-        claims: &SessionClaims,
-        devices: &[MfaDeviceRecord],
-    ) -> ServiceResult<()> {
-        let settings = &env.settings.mfa;
-        let has_device = usable(settings, devices).next().is_some();
-        mfa::may_enrol(settings, MfaMethod::Passkey, is_partial(claims), has_device).map_err(
-            |refusal| match refusal {
-                EnrolRefusal::NotAllowed => ServiceError::Forbidden,
-                EnrolRefusal::MfaRequired => ServiceError::MfaRequired,
-            },
-        )
-    }
-
     /// Begins registering a passkey as an MFA device.
     pub async fn begin_passkey_registration(
         &self,
@@ -169,7 +153,7 @@ impl Services {
         claims: &SessionClaims,
     ) -> ServiceResult<PasskeyRegistrationOptions> {
         let devices = self.store.mfa.devices(env.id(), &claims.sub).await?;
-        Self::may_enrol_passkey(env, claims, &devices)?;
+        Self::enrolment_allowed(env, claims, MfaMethod::Passkey, &devices)?;
         let webauthn = self.webauthn(env)?;
         let exclude = devices
             .iter()
@@ -203,6 +187,7 @@ impl Services {
         challenge_id: &str,
         credential: &RegisterPublicKeyCredential,
         name: Option<&str>,
+        elevated_token: Option<&str>,
     ) -> ServiceResult<ConfirmedDevice> {
         let state = self
             .take_challenge(env, claims, challenge_id, REGISTER)
@@ -211,7 +196,7 @@ impl Services {
         let state: PasskeyRegistration =
             serde_json::from_str(&state).map_err(|e| ServiceError::Internal(e.to_string()))?;
         let devices = self.store.mfa.devices(env.id(), &claims.sub).await?;
-        Self::may_enrol_passkey(env, claims, &devices)?;
+        Self::enrolment_allowed(env, claims, MfaMethod::Passkey, &devices)?;
         let passkey = self
             .webauthn(env)?
             .finish_passkey_registration(credential, &state)
@@ -219,6 +204,8 @@ impl Services {
                 tracing::info!(error = %e, "a passkey registration was refused");
                 ServiceError::InvalidCode
             })?;
+        self.require_link_elevation(env, claims, &devices, elevated_token)
+            .await?;
         let credential_json = state_json(&passkey)?;
         let backup_eligible = serde_json::from_str::<serde_json::Value>(&credential_json)
             .ok()

@@ -619,6 +619,9 @@ macro_rules! shared_queries {
             Ok(done.rows_affected() == 1)
         }
 
+        /// Deletes one device; when it was the user's last confirmed one,
+        /// their recovery codes go with it (they stand in for a device).
+        /// Run in a transaction.
         pub(super) async fn delete_mfa_device(
             conn: &mut $conn,
             environment_id: &str,
@@ -631,7 +634,17 @@ macro_rules! shared_queries {
             .bind(device_id)
             .bind(environment_id)
             .bind(user_id)
-            .execute(conn)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            ::sqlx::query(
+                "DELETE FROM recovery_codes WHERE environment_id = $1 AND user_id = $2 \
+                 AND NOT EXISTS (SELECT 1 FROM mfa_devices d WHERE d.environment_id = $1 \
+                 AND d.user_id = $2 AND d.confirmed_at IS NOT NULL)",
+            )
+            .bind(environment_id)
+            .bind(user_id)
+            .execute(&mut *conn)
             .await
             .map_err(db)?;
             Ok(done.rows_affected() == 1)
@@ -750,13 +763,14 @@ macro_rules! shared_queries {
             if counted.is_some() {
                 return Ok(CodeAttempt::Allowed);
             }
-            let started: i64 =
+            let started: Option<i64> =
                 ::sqlx::query_scalar("SELECT window_started_at FROM mfa_failures WHERE user_id = $1")
                     .bind(user_id)
-                    .fetch_one(&mut *conn)
+                    .fetch_optional(&mut *conn)
                     .await
                     .map_err(db)?;
-            Ok(CodeAttempt::LockedUntil(started + window_ms))
+            // No row: a right code cleared the count in between.
+            Ok(started.map_or(CodeAttempt::Allowed, |s| CodeAttempt::LockedUntil(s + window_ms)))
         }
 
         pub(super) async fn clear_code_attempts(

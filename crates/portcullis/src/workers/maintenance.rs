@@ -20,6 +20,7 @@ pub async fn flush_activity(services: &Services) {
 /// The shared database's pruning job and how often it is due (clock time).
 const PRUNE_JOB: &str = "prune";
 const PRUNE_EVERY_MS: i64 = 60_000;
+const SPENT_TOKEN_MARGIN_MS: i64 = 5 * 60_000;
 
 /// How many ticks between two merges of the store's revocations into the
 /// index (a safety net: local revocations update the index at once).
@@ -63,7 +64,14 @@ async fn prune(services: &Services, now_ms: i64) {
     if let Err(e) = services.store.verifications.prune_expired(now_ms).await {
         tracing::warn!(error = %e, "could not prune verifications");
     }
-    if let Err(e) = services.store.mfa.prune_expired(now_ms).await {
+    // A margin for nodes whose clocks lag: a spent elevated token must stay
+    // known until no node could still take it for unexpired.
+    if let Err(e) = services
+        .store
+        .mfa
+        .prune_expired(now_ms - SPENT_TOKEN_MARGIN_MS)
+        .await
+    {
         tracing::warn!(error = %e, "could not prune elevated tokens and WebAuthn challenges");
     }
 }

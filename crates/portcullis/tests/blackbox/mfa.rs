@@ -453,9 +453,10 @@ async fn an_elevated_token_serves_one_action_of_one_session_once() {
         .await
         .assert_problem(401, "invalid_token");
     // Once for its own action, then never again.
-    app.raw(with_elevated(Method::POST, &regenerate, &link))
-        .await
-        .assert_status(200);
+    let r = app
+        .raw(with_elevated(Method::POST, &regenerate, &link))
+        .await;
+    let codes = r.assert_status(200)["recovery_codes"].clone();
     app.raw(with_elevated(Method::POST, &regenerate, &link))
         .await
         .assert_problem(403, "elevated_token_required");
@@ -496,6 +497,10 @@ async fn an_elevated_token_serves_one_action_of_one_session_once() {
         .get(&format!("/sdk/v1/{env}/mfa/devices"), Some(&token))
         .await;
     assert_eq!(devices.assert_status(200)["data"], json!([]));
+    // With the last device gone, its recovery codes are gone too.
+    verify(&app, &env, &token, json!({ "recovery_code": codes[0] }))
+        .await
+        .assert_problem(400, "invalid_code");
 
     // Unknown scopes are refused before any code is checked.
     app.post(

@@ -9,7 +9,7 @@ use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
 
-use crate::harness::{TestApp, claims_of, spawn_app};
+use crate::harness::{Reply, TestApp, claims_of, spawn_app};
 use crate::mfa::{patch_settings, verify};
 
 const ORIGIN: &str = "http://localhost:3000";
@@ -27,8 +27,15 @@ async fn use_localhost(app: &TestApp, env: &str) {
     .await;
 }
 
-/// Registers a passkey of `authenticator` for `token`'s user; the answer.
-async fn register(app: &TestApp, env: &str, token: &str, authenticator: &mut SoftPasskey) -> Value {
+/// Registers a passkey of `authenticator` for `token`'s user, with an
+/// elevated token if given; the answer to `finish`.
+async fn register(
+    app: &TestApp,
+    env: &str,
+    token: &str,
+    authenticator: &mut SoftPasskey,
+    elevated: Option<&str>,
+) -> Reply {
     let r = app
         .post(
             &format!("/sdk/v1/{env}/mfa/passkey/register/start"),
@@ -42,18 +49,22 @@ async fn register(app: &TestApp, env: &str, token: &str, authenticator: &mut Sof
     let credential = authenticator
         .do_registration(origin(), options)
         .expect("the authenticator registers");
-    let r = app
-        .post(
-            &format!("/sdk/v1/{env}/mfa/passkey/register/finish"),
-            Some(token),
-            json!({
-                "challenge_id": started["challenge_id"],
-                "credential": credential,
-                "name": "Laptop",
-            }),
-        )
-        .await;
-    r.assert_status(200).clone()
+    let mut finish = app
+        .client
+        .post(format!(
+            "{}/sdk/v1/{env}/mfa/passkey/register/finish",
+            app.base
+        ))
+        .bearer_auth(token)
+        .json(&json!({
+            "challenge_id": started["challenge_id"],
+            "credential": credential,
+            "name": "Laptop",
+        }));
+    if let Some(elevated) = elevated {
+        finish = finish.header("X-Portcullis-Elevated-Token", elevated);
+    }
+    app.raw(finish).await
 }
 
 /// A fresh challenge for `token`'s session: its id and request options.
@@ -92,7 +103,8 @@ async fn a_passkey_registered_as_mfa_device_completes_a_partial_session() {
     use_localhost(&app, &env).await;
     let mut authenticator = SoftPasskey::new(true);
     let (token, _) = app.sign_in(&env, "passkey@example.com").await;
-    let registered = register(&app, &env, &token, &mut authenticator).await;
+    let r = register(&app, &env, &token, &mut authenticator, None).await;
+    let registered = r.assert_status(200).clone();
     assert_eq!(registered["device"]["kind"], "passkey");
     assert_eq!(registered["device"]["name"], "Laptop");
     assert_eq!(registered["device"]["confirmed"], true);
@@ -141,8 +153,12 @@ async fn assertions_from_another_user_session_or_stale_challenge_are_refused() {
     let mut bob_key = SoftPasskey::new(true);
     let (alice, _) = app.sign_in(&env, "alice@example.com").await;
     let (bob, _) = app.sign_in(&env, "bob@example.com").await;
-    register(&app, &env, &alice, &mut alice_key).await;
-    register(&app, &env, &bob, &mut bob_key).await;
+    register(&app, &env, &alice, &mut alice_key, None)
+        .await
+        .assert_status(200);
+    register(&app, &env, &bob, &mut bob_key, None)
+        .await
+        .assert_status(200);
 
     // Bob's authenticator cannot answer Alice's challenge: it holds none
     // of her credentials.
@@ -244,4 +260,49 @@ async fn passkeys_need_a_relying_party_the_environment_names() {
     )
     .await
     .assert_problem(403, "forbidden");
+}
+
+#[tokio::test]
+async fn with_action_enforcement_a_second_device_needs_an_elevated_token() {
+    let app = spawn_app().await;
+    let env = app.sandbox.clone();
+    use_localhost(&app, &env).await;
+    let mut first = SoftPasskey::new(true);
+    let mut second = SoftPasskey::new(true);
+    let (token, _) = app.sign_in(&env, "link@example.com").await;
+    // The first device needs none: there is no factor to prove yet.
+    register(&app, &env, &token, &mut first, None)
+        .await
+        .assert_status(200);
+    patch_settings(
+        &app,
+        &env,
+        json!({"mfa": {"action_enforcement": {"enabled": true}}}),
+    )
+    .await;
+    // A stolen session alone cannot add a factor of its own.
+    register(&app, &env, &token, &mut second, None)
+        .await
+        .assert_problem(403, "elevated_token_required");
+    let proof = assertion(&app, &env, &token, &mut first).await;
+    let r = app
+        .post(
+            &format!("/sdk/v1/{env}/mfa/step-up"),
+            Some(&token),
+            json!({ "scope": "credential:link", "assertion": proof }),
+        )
+        .await;
+    let link = r.assert_status(200)["elevated_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let added = register(&app, &env, &token, &mut second, Some(&link)).await;
+    assert!(added.assert_status(200).get("recovery_codes").is_none());
+    let devices = app
+        .get(&format!("/sdk/v1/{env}/mfa/devices"), Some(&token))
+        .await;
+    assert_eq!(
+        devices.assert_status(200)["data"].as_array().unwrap().len(),
+        2
+    );
 }

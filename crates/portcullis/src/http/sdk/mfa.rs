@@ -90,7 +90,9 @@ pub async fn begin_totp(
     Ok((StatusCode::CREATED, Json(enrollment)))
 }
 
-/// Activates a TOTP device with a first right code.
+/// Activates a TOTP device with a first right code. A user who has a
+/// device already needs an elevated token for `credential:link` when
+/// action enforcement covers it (`X-Portcullis-Elevated-Token`).
 #[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/totp/{device_id}/confirm", tag = "sdk",
     params(("environment_id" = String, Path), ("device_id" = String, Path)),
     request_body = TotpConfirm,
@@ -98,6 +100,7 @@ pub async fn begin_totp(
     responses(
         (status = 200, body = ConfirmedDevice),
         (status = 400, description = "invalid_code or validation_failed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "elevated_token_required or forbidden", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
@@ -106,11 +109,18 @@ pub async fn confirm_totp(
     State(services): State<Arc<Services>>,
     session: SdkAnySession,
     Path((_environment_id, device_id)): Path<(String, String)>,
+    ElevatedTokenHeader(elevated): ElevatedTokenHeader,
     ApiJson(body): ApiJson<TotpConfirm>,
 ) -> ApiResult<Json<ConfirmedDevice>> {
     Ok(Json(
         services
-            .confirm_totp(&session.env, &session.claims, &device_id, &body.code)
+            .confirm_totp(
+                &session.env,
+                &session.claims,
+                &device_id,
+                &body.code,
+                elevated.as_deref(),
+            )
             .await?,
     ))
 }
@@ -233,7 +243,9 @@ pub async fn begin_passkey_registration(
     ))
 }
 
-/// Finishes the registration: the passkey is a confirmed device.
+/// Finishes the registration: the passkey is a confirmed device. A user who
+/// has a device already needs an elevated token for `credential:link` when
+/// action enforcement covers it.
 #[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/passkey/register/finish", tag = "sdk",
     params(("environment_id" = String, Path)),
     request_body = PasskeyRegistrationFinish,
@@ -241,11 +253,13 @@ pub async fn begin_passkey_registration(
     responses(
         (status = 200, body = ConfirmedDevice),
         (status = 400, description = "invalid_code (the credential or challenge does not verify) or validation_failed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "elevated_token_required", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the credential is registered already", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn finish_passkey_registration(
     State(services): State<Arc<Services>>,
     session: SdkAnySession,
+    ElevatedTokenHeader(elevated): ElevatedTokenHeader,
     ApiJson(body): ApiJson<PasskeyRegistrationFinish>,
 ) -> ApiResult<Json<ConfirmedDevice>> {
     Ok(Json(
@@ -256,6 +270,7 @@ pub async fn finish_passkey_registration(
                 &body.challenge_id,
                 &body.credential,
                 body.name.as_deref(),
+                elevated.as_deref(),
             )
             .await?,
     ))

@@ -40,8 +40,11 @@ impl MfaStore for PgDb {
         user_id: &str,
         device_id: &str,
     ) -> StoreResult<bool> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::delete_mfa_device(&mut conn, environment_id, user_id, device_id).await
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let deleted =
+            queries::delete_mfa_device(&mut tx, environment_id, user_id, device_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(deleted)
     }
 
     async fn reset(&self, environment_id: &str, user_id: &str) -> StoreResult<u64> {

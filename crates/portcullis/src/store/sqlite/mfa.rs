@@ -59,7 +59,7 @@ impl MfaStore for SqliteDb {
             device_id.to_string(),
         );
         self.writer
-            .statement(move |c| {
+            .transaction(move |c| {
                 Box::pin(async move { queries::delete_mfa_device(c, &env, &user, &device).await })
             })
             .await
