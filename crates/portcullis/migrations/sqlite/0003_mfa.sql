@@ -38,7 +38,9 @@ CREATE INDEX recovery_codes_by_user ON recovery_codes (environment_id, user_id);
 CREATE TABLE mfa_failures (
     user_id           TEXT PRIMARY KEY REFERENCES users(id),
     failures          BIGINT NOT NULL,
-    window_started_at BIGINT NOT NULL
+    window_started_at BIGINT NOT NULL,
+    -- Doubles after each window that ended locked, up to a day.
+    window_ms         BIGINT NOT NULL
 );
 
 CREATE TABLE elevated_token_uses (

@@ -17,6 +17,9 @@ pub const TOTP_SECRET_BYTES: usize = 20;
 /// code verification is locked for the rest of that window.
 pub const MAX_CODE_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW_MS: i64 = 5 * 60 * 1000;
+/// Each window that ends locked makes the next one twice as long, up to
+/// this: 5 guesses a day at most once a guesser has kept at it for a day.
+pub const LONGEST_FAILURE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
 pub const RECOVERY_CODE_COUNT: usize = 10;
 /// Letters and digits no one confuses when typing (no 0/o, 1/l/i).

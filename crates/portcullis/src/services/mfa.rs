@@ -19,8 +19,8 @@ use crate::crypto;
 use crate::domain::claims::{SCOPE_REQUIRES_ADDITIONAL_AUTH, SCOPE_USER_BASIC, SessionClaims};
 use crate::domain::mfa::{
     self, ELEVATED_TOKEN_LIFETIME_S, ELEVATED_TOKEN_TYP, EnrolRefusal, FAILURE_WINDOW_MS,
-    MAX_CODE_FAILURES, RECOVERY_CODE_COUNT, SignInOutcome, TOTP_SECRET_BYTES, TOTP_STEP_S,
-    TotpRefusal,
+    LONGEST_FAILURE_WINDOW_MS, MAX_CODE_FAILURES, RECOVERY_CODE_COUNT, SignInOutcome,
+    TOTP_SECRET_BYTES, TOTP_STEP_S, TotpRefusal,
 };
 use crate::domain::settings::{ACTION_SCOPES, MfaMethod, MfaSettings};
 use crate::domain::validation::ValidationErrors;
@@ -559,7 +559,13 @@ impl Services {
         match self
             .store
             .mfa
-            .spend_code_attempt(user_id, now, FAILURE_WINDOW_MS, MAX_CODE_FAILURES)
+            .spend_code_attempt(
+                user_id,
+                now,
+                FAILURE_WINDOW_MS,
+                MAX_CODE_FAILURES,
+                LONGEST_FAILURE_WINDOW_MS,
+            )
             .await?
         {
             CodeAttempt::Allowed => Ok(()),

@@ -261,12 +261,15 @@ pub trait MfaStore: Send + Sync {
     async fn use_recovery_code(&self, code_id: &str, now_ms: i64) -> StoreResult<bool>;
     /// Counts one code attempt of the user, unless `max` were counted in
     /// the window that is still open: then the user is locked until its end.
+    /// Each window that ends locked makes the next one twice as long, up
+    /// to `longest_ms`; a right code (`clear_code_attempts`) starts over.
     async fn spend_code_attempt(
         &self,
         user_id: &str,
         now_ms: i64,
         window_ms: i64,
         max: i64,
+        longest_ms: i64,
     ) -> StoreResult<CodeAttempt>;
     /// A right code: the counter starts again.
     async fn clear_code_attempts(&self, user_id: &str) -> StoreResult<()>;

@@ -736,41 +736,56 @@ macro_rules! shared_queries {
         /// One statement, so that parallel attempts cannot all slip
         /// under the limit: the row is counted up only while the window
         /// is open and below `max`, or started afresh once it has closed.
+        /// A window that closed locked (`max` reached) is followed by one
+        /// twice as long (up to `longest_ms`); one that closed unlocked,
+        /// by one of `window_ms`.
         pub(super) async fn spend_code_attempt(
             conn: &mut $conn,
             user_id: &str,
             now_ms: i64,
             window_ms: i64,
             max: i64,
+            longest_ms: i64,
         ) -> StoreResult<CodeAttempt> {
             let counted: Option<i64> = ::sqlx::query_scalar(
-                "INSERT INTO mfa_failures (user_id, failures, window_started_at) VALUES ($1, 1, $2) \
+                "INSERT INTO mfa_failures (user_id, failures, window_started_at, window_ms) \
+                 VALUES ($1, 1, $2, $3) \
                  ON CONFLICT (user_id) DO UPDATE SET \
-                 failures = CASE WHEN mfa_failures.window_started_at + $3 <= $2 \
+                 failures = CASE WHEN mfa_failures.window_started_at + mfa_failures.window_ms <= $2 \
                      THEN 1 ELSE mfa_failures.failures + 1 END, \
-                 window_started_at = CASE WHEN mfa_failures.window_started_at + $3 <= $2 \
+                 window_ms = CASE \
+                     WHEN mfa_failures.window_started_at + mfa_failures.window_ms > $2 \
+                         THEN mfa_failures.window_ms \
+                     WHEN mfa_failures.failures < $4 THEN $3 \
+                     WHEN mfa_failures.window_ms * 2 > $5 THEN $5 \
+                     ELSE mfa_failures.window_ms * 2 END, \
+                 window_started_at = CASE \
+                     WHEN mfa_failures.window_started_at + mfa_failures.window_ms <= $2 \
                      THEN $2 ELSE mfa_failures.window_started_at END \
-                 WHERE mfa_failures.window_started_at + $3 <= $2 OR mfa_failures.failures < $4 \
+                 WHERE mfa_failures.window_started_at + mfa_failures.window_ms <= $2 \
+                     OR mfa_failures.failures < $4 \
                  RETURNING failures",
             )
             .bind(user_id)
             .bind(now_ms)
             .bind(window_ms)
             .bind(max)
+            .bind(longest_ms)
             .fetch_optional(&mut *conn)
             .await
             .map_err(db)?;
             if counted.is_some() {
                 return Ok(CodeAttempt::Allowed);
             }
-            let started: Option<i64> =
-                ::sqlx::query_scalar("SELECT window_started_at FROM mfa_failures WHERE user_id = $1")
-                    .bind(user_id)
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(db)?;
+            let ends: Option<i64> = ::sqlx::query_scalar(
+                "SELECT window_started_at + window_ms FROM mfa_failures WHERE user_id = $1",
+            )
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
             // No row: a right code cleared the count in between.
-            Ok(started.map_or(CodeAttempt::Allowed, |s| CodeAttempt::LockedUntil(s + window_ms)))
+            Ok(ends.map_or(CodeAttempt::Allowed, CodeAttempt::LockedUntil))
         }
 
         pub(super) async fn clear_code_attempts(

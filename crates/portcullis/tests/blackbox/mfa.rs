@@ -347,11 +347,55 @@ async fn five_wrong_codes_lock_code_verification_for_the_rest_of_the_window() {
     .await
     .assert_problem(429, "rate_limited");
 
+    // The lock ends with the window; a guesser who carries on gets 5 more
+    // tries, then a lock twice as long.
+    app.advance(time::Duration::minutes(5));
+    let wrong = |app: &TestApp| {
+        let right = totp_code(&device.secret, now_s(app));
+        if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        }
+    };
+    for _ in 0..5 {
+        verify(&app, &env, &token, json!({ "code": wrong(&app) }))
+            .await
+            .assert_problem(400, "invalid_code");
+    }
+    let right = totp_code(&device.secret, now_s(&app));
+    let refused = verify(&app, &env, &token, json!({ "code": right })).await;
+    refused.assert_problem(429, "rate_limited");
+    let retry: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((301..=600).contains(&retry), "{retry}");
+    app.advance(time::Duration::minutes(5));
+    let right = totp_code(&device.secret, now_s(&app));
+    verify(&app, &env, &token, json!({ "code": right }))
+        .await
+        .assert_problem(429, "rate_limited");
+
+    // A right code after the lock starts the count over.
     app.advance(time::Duration::minutes(5));
     let right = totp_code(&device.secret, now_s(&app));
     verify(&app, &env, &token, json!({ "code": right }))
         .await
         .assert_status(200);
+    for _ in 0..5 {
+        verify(&app, &env, &token, json!({ "code": wrong(&app) }))
+            .await
+            .assert_problem(400, "invalid_code");
+    }
+    let refused = verify(&app, &env, &token, json!({ "code": right })).await;
+    let retry: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&retry), "{retry}");
 }
 
 #[tokio::test]

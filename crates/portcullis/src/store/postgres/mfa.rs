@@ -85,9 +85,12 @@ impl MfaStore for PgDb {
         now_ms: i64,
         window_ms: i64,
         max: i64,
+        longest_ms: i64,
     ) -> StoreResult<CodeAttempt> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let attempt = queries::spend_code_attempt(&mut tx, user_id, now_ms, window_ms, max).await?;
+        let attempt =
+            queries::spend_code_attempt(&mut tx, user_id, now_ms, window_ms, max, longest_ms)
+                .await?;
         tx.commit().await.map_err(db)?;
         Ok(attempt)
     }

@@ -116,12 +116,14 @@ impl MfaStore for SqliteDb {
         now_ms: i64,
         window_ms: i64,
         max: i64,
+        longest_ms: i64,
     ) -> StoreResult<CodeAttempt> {
         let user_id = user_id.to_string();
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::spend_code_attempt(c, &user_id, now_ms, window_ms, max).await
+                    queries::spend_code_attempt(c, &user_id, now_ms, window_ms, max, longest_ms)
+                        .await
                 })
             })
             .await
