@@ -5,6 +5,7 @@ pub mod algorithm;
 pub mod claims;
 pub mod email;
 pub mod mfa;
+pub mod origin;
 pub mod rate_limit;
 pub mod revocation;
 pub mod roles;
