@@ -61,7 +61,7 @@ pub struct MfaDeviceList {
 }
 
 /// A TOTP device waiting for its first code. The secret is shown here once.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct TotpEnrollment {
     pub device_id: String,
     /// Base32, for typing into an authenticator app.
@@ -71,7 +71,7 @@ pub struct TotpEnrollment {
     pub qr_svg: String,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct ConfirmedDevice {
     pub device: MfaDeviceInfo,
     /// With the user's first device (when the environment uses them): 10
@@ -84,17 +84,36 @@ pub struct ConfirmedDevice {
     pub auth: Option<AuthResult>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct ElevatedToken {
     pub elevated_token: String,
     pub scope: String,
     pub expires_at: String,
 }
+
+/// These answers carry secrets shown once (a TOTP secret, recovery codes,
+/// tokens): their `Debug` says which fields there are, never the values,
+/// so a stray `{:?}` cannot put them in a log.
+macro_rules! redacted_debug {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($t), " { <redacted> }"))
+            }
+        }
+    )*};
+}
+redacted_debug!(
+    TotpEnrollment,
+    ConfirmedDevice,
+    RecoveryCodes,
+    ElevatedToken
+);
 
 /// A second factor, as the SDK sends it.
 pub enum SecondFactor {
@@ -175,6 +194,11 @@ pub fn mfa_status(settings: &MfaSettings, kinds: &[String], outcome: SignInOutco
         methods,
         available_methods: settings.methods.iter().copied().map(method_name).collect(),
     }
+}
+
+/// How authenticators show the user: their e-mail address, else their id.
+pub(super) fn account_name(claims: &SessionClaims) -> &str {
+    claims.email.as_deref().unwrap_or(&claims.sub)
 }
 
 pub fn is_partial(claims: &SessionClaims) -> bool {
@@ -289,8 +313,7 @@ impl Services {
         }
         let device_id = crypto::new_id("mfa")?;
         let secret = crypto::random_bytes::<TOTP_SECRET_BYTES>()?.to_vec();
-        let account = claims.email.as_deref().unwrap_or(&claims.sub);
-        let totp = totp_for(secret.clone(), account)?;
+        let totp = totp_for(secret.clone(), account_name(claims))?;
         let otpauth_uri = totp
             .to_url()
             .map_err(|e| ServiceError::Internal(format!("otpauth URI: {e}")))?;
@@ -583,7 +606,7 @@ impl Services {
         let secret = self
             .master_key
             .open(&format!("{TOTP_SEAL_PURPOSE}:{}", device.id), sealed)?;
-        totp_for(secret, claims.email.as_deref().unwrap_or(&claims.sub))
+        totp_for(secret, account_name(claims))
     }
 
     /// Checks a second factor of the caller; counts wrong codes. Returns

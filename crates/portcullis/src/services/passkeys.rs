@@ -12,7 +12,7 @@ use webauthn_rs::prelude::{
 };
 
 use super::environments::EnvironmentRuntime;
-use super::mfa::{ConfirmedDevice, MfaDeviceInfo, is_partial};
+use super::mfa::{ConfirmedDevice, MfaDeviceInfo, account_name, is_partial};
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::to_millis;
 use crate::crypto;
@@ -161,7 +161,7 @@ impl Services {
             .filter_map(|c| serde_json::from_str::<Passkey>(c).ok())
             .map(|p| p.cred_id().clone())
             .collect::<Vec<_>>();
-        let name = claims.email.as_deref().unwrap_or(&claims.sub);
+        let name = account_name(claims);
         let (options, state) = webauthn
             .start_passkey_registration(
                 user_handle(&claims.sub)?,
