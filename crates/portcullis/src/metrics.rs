@@ -91,4 +91,14 @@ impl Metrics {
             1,
         );
     }
+
+    /// A browser request to the SDK API answered by the CORS check:
+    /// `preflight` (allowed, answered 204) or `refused` (403).
+    pub fn cors(&self, outcome: &'static str) {
+        self.counter(
+            "portcullis_cors_checks_total",
+            vec![Label::new("outcome", outcome)],
+            1,
+        );
+    }
 }

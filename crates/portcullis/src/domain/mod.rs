@@ -6,6 +6,7 @@ pub mod claims;
 pub mod email;
 pub mod mfa;
 pub mod origin;
+pub mod origin_list;
 pub mod rate_limit;
 pub mod revocation;
 pub mod roles;

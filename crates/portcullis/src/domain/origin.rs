@@ -89,12 +89,28 @@ impl AllowedOrigin {
     /// wildcards, one of those it stands for). `null` and anything that
     /// is not a plain origin never match.
     pub fn matches(&self, request_origin: &str) -> bool {
-        let Ok(request) = parse(request_origin, false) else {
-            return false;
-        };
+        RequestOrigin::parse(request_origin).is_some_and(|request| self.admits(&request))
+    }
+
+    /// Whether this origin (or, with wildcards, one of those it stands
+    /// for) is the request's origin.
+    pub fn admits(&self, request: &RequestOrigin) -> bool {
+        let request = &request.0;
         request.scheme == self.scheme
             && request.port == self.port
             && host_matches(self.host.as_bytes(), request.host.as_bytes())
+    }
+}
+
+/// A browser's `Origin` header value, parsed strictly: no wildcard, no
+/// trailing `/`. `null` and anything else that is not a plain origin has
+/// none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestOrigin(AllowedOrigin);
+
+impl RequestOrigin {
+    pub fn parse(header: &str) -> Option<Self> {
+        parse(header, false).ok().map(RequestOrigin)
     }
 }
 
@@ -222,7 +238,7 @@ fn host_matches(pattern: &[u8], host: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -292,50 +308,56 @@ mod tests {
         assert_eq!(allowed("http://[::1]:80").to_string(), "http://[::1]");
     }
 
+    /// The list the adversarial table is written against.
+    pub(crate) const LIST: [&str; 2] = ["https://domain.com", "https://my-app-*.vercel.app"];
+
+    /// Request origins `LIST` admits.
+    pub(crate) const ADMITTED: &[&str] = &[
+        "https://domain.com",
+        "https://DOMAIN.com",
+        "HTTPS://domain.com:443",
+        "https://my-app-x.vercel.app",
+        "https://my-app-.vercel.app",
+        "https://my-app-pr-42.vercel.app",
+        "https://MY-APP-X.VERCEL.APP",
+        "https://my-app-a.b.vercel.app",
+    ];
+
+    /// Request origins `LIST` must refuse.
+    pub(crate) const ADVERSARIAL: &[&str] = &[
+        "https://domain.com.evil.com",
+        "https://evildomain.com",
+        "https://sub.domain.com",
+        "https://domain.com:8443",
+        "http://domain.com",
+        "null",
+        "",
+        "https://my-app-x.vercel.app.evil.com",
+        "https://my-app-x/evil.vercel.app",
+        "https://my-app-x@evil.vercel.app",
+        "https://my-app-x:443@evil.vercel.app",
+        "https://my-app-x%2eevil.vercel.app",
+        "https://my-app-x.vercel.app/",
+        "https://my-app-x.vercel.app:8443",
+        "http://my-app-x.vercel.app",
+        "https://my-app.vercel.app",
+        "https://xmy-app-x.vercel.app",
+        "https://my-app-x.vercel.appx",
+        "https://my-app-*.vercel.app",
+        "https://domain.com\\@evil.com",
+        "https://domain.com#",
+        "https://domain.com?",
+        "https://dom\u{0430}in.com",
+    ];
+
     #[test]
     fn the_adversarial_table_never_passes() {
-        let list = [
-            allowed("https://domain.com"),
-            allowed("https://my-app-*.vercel.app"),
-        ];
+        let list = LIST.map(allowed);
         let passes = |origin: &str| list.iter().any(|o| o.matches(origin));
-        for good in [
-            "https://domain.com",
-            "https://DOMAIN.com",
-            "HTTPS://domain.com:443",
-            "https://my-app-x.vercel.app",
-            "https://my-app-.vercel.app",
-            "https://my-app-pr-42.vercel.app",
-            "https://MY-APP-X.VERCEL.APP",
-            "https://my-app-a.b.vercel.app",
-        ] {
+        for good in ADMITTED {
             assert!(passes(good), "{good} should pass");
         }
-        for evil in [
-            "https://domain.com.evil.com",
-            "https://evildomain.com",
-            "https://sub.domain.com",
-            "https://domain.com:8443",
-            "http://domain.com",
-            "null",
-            "",
-            "https://my-app-x.vercel.app.evil.com",
-            "https://my-app-x/evil.vercel.app",
-            "https://my-app-x@evil.vercel.app",
-            "https://my-app-x:443@evil.vercel.app",
-            "https://my-app-x%2eevil.vercel.app",
-            "https://my-app-x.vercel.app/",
-            "https://my-app-x.vercel.app:8443",
-            "http://my-app-x.vercel.app",
-            "https://my-app.vercel.app",
-            "https://xmy-app-x.vercel.app",
-            "https://my-app-x.vercel.appx",
-            "https://my-app-*.vercel.app",
-            "https://domain.com\\@evil.com",
-            "https://domain.com#",
-            "https://domain.com?",
-            "https://dom\u{0430}in.com",
-        ] {
+        for evil in ADVERSARIAL {
             assert!(!passes(evil), "{evil} must not pass");
         }
     }

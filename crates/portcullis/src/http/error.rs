@@ -117,11 +117,7 @@ impl From<ServiceError> for ApiError {
                  (header X-Portcullis-Elevated-Token)",
             ),
             ServiceError::NotFound => Self::not_found(),
-            ServiceError::Conflict(_) => Self::new(
-                S::CONFLICT,
-                "conflict",
-                "this conflicts with an existing resource",
-            ),
+            ServiceError::Conflict(what) => Self::new(S::CONFLICT, "conflict", what),
             ServiceError::RateLimited { retry_after_secs } => Self {
                 retry_after: Some(retry_after_secs.max(1)),
                 ..Self::new(

@@ -1,6 +1,7 @@
 //! The HTTP layer: extract, authorize, call a service, map errors.
 
 pub mod api;
+mod cors;
 pub mod error;
 pub mod extract;
 mod ops;
@@ -84,6 +85,10 @@ pub fn router(services: Arc<Services>) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(ensure_problem))
+        .layer(middleware::from_fn_with_state(
+            services.clone(),
+            cors::sdk_cors,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(services)
 }

@@ -12,8 +12,10 @@ use super::verified_tokens::VerifiedTokens;
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::to_millis;
 use crate::domain::claims;
+use crate::domain::origin::AllowedOrigin;
+use crate::domain::origin_list::OriginList;
 use crate::domain::settings::{MAX_JWT_EXPIRATION_SECONDS, SecuritySettings};
-use crate::store::EnvironmentRecord;
+use crate::store::{EnvironmentRecord, OriginRecord};
 
 pub struct EnvironmentRuntime {
     pub record: EnvironmentRecord,
@@ -24,6 +26,10 @@ pub struct EnvironmentRuntime {
     pub keys: Vec<RuntimeKey>,
     /// Tokens already verified against these keys; dropped with them.
     pub verified: VerifiedTokens,
+    /// The allowed origins as listed (oldest first), parsed.
+    pub listed_origins: Vec<(OriginRecord, AllowedOrigin)>,
+    /// The same origins, as the SDK API's CORS check asks them.
+    pub origins: OriginList,
 }
 
 impl EnvironmentRuntime {
@@ -139,6 +145,21 @@ impl Services {
             .iter()
             .map(|k| keys::load(&self.master_key, k))
             .collect::<ServiceResult<Vec<_>>>()?;
+        let listed_origins = self
+            .store
+            .origins
+            .list(id)
+            .await?
+            .into_iter()
+            .map(|record| match AllowedOrigin::parse(&record.origin) {
+                Ok(origin) => Ok((record, origin)),
+                Err(e) => Err(ServiceError::Internal(format!(
+                    "stored origin {} of {id}: {e}",
+                    record.id
+                ))),
+            })
+            .collect::<ServiceResult<Vec<_>>>()?;
+        let origins = OriginList::new(listed_origins.iter().map(|(_, o)| o.clone()).collect());
         let runtime = Arc::new(EnvironmentRuntime {
             issuer: claims::issuer(&self.public_url, id),
             audience: claims::audience(id),
@@ -146,6 +167,8 @@ impl Services {
             settings,
             keys,
             verified: VerifiedTokens::default(),
+            listed_origins,
+            origins,
         });
         self.environments.put(runtime.clone(), generation);
         Ok(runtime)

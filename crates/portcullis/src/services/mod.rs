@@ -8,6 +8,7 @@ pub mod email_auth;
 pub mod environments;
 pub mod keys;
 pub mod mfa;
+pub mod origins;
 pub mod passkeys;
 pub mod rate_limit;
 pub mod revocations;
@@ -75,7 +76,10 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ServiceError::NotFound,
-            StoreError::Conflict(what) => ServiceError::Conflict(what),
+            // The database's words name tables and constraints: not for clients.
+            StoreError::Conflict(_) => {
+                ServiceError::Conflict("this conflicts with an existing resource".into())
+            }
             StoreError::InvalidValue => ServiceError::Validation(ValidationErrors::single(
                 "request",
                 "contains a character that cannot be stored (such as NUL)",

@@ -105,6 +105,19 @@ pub trait EnvironmentStore: Send + Sync {
     async fn epochs(&self) -> StoreResult<Vec<(String, i64)>>;
 }
 
+/// An environment's allowed origins. Every change tells the other nodes
+/// (`Change::EnvironmentChanged`) in its own transaction.
+#[async_trait]
+pub trait OriginStore: Send + Sync {
+    /// In the order they were added.
+    async fn list(&self, environment_id: &str) -> StoreResult<Vec<OriginRecord>>;
+    /// Adds an origin; `false` (and nothing added) when the environment
+    /// lists `limit` already, `Conflict` when it lists this one.
+    async fn add(&self, origin: &OriginRecord, limit: i64) -> StoreResult<bool>;
+    /// `false` when the environment has no such origin.
+    async fn delete(&self, environment_id: &str, origin_id: &str) -> StoreResult<bool>;
+}
+
 #[async_trait]
 pub trait ApiTokenStore: Send + Sync {
     async fn find_by_hash(&self, token_hash: &[u8]) -> StoreResult<Option<ApiTokenRecord>>;
@@ -364,6 +377,7 @@ pub struct Store {
     pub rate_limits: Arc<dyn RateLimitStore>,
     pub jobs: Arc<dyn JobStore>,
     pub mfa: Arc<dyn MfaStore>,
+    pub origins: Arc<dyn OriginStore>,
 }
 
 impl Store {
@@ -381,6 +395,7 @@ impl Store {
             + RateLimitStore
             + JobStore
             + MfaStore
+            + OriginStore
             + 'static,
     {
         Store {
@@ -394,7 +409,8 @@ impl Store {
             changes: db.clone(),
             rate_limits: db.clone(),
             jobs: db.clone(),
-            mfa: db,
+            mfa: db.clone(),
+            origins: db,
         }
     }
 

@@ -30,6 +30,15 @@ pub struct EnvironmentRecord {
     pub created_at: i64,
 }
 
+/// An origin allowed to call an environment's SDK API, in normal form.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OriginRecord {
+    pub id: String,
+    pub environment_id: String,
+    pub origin: String,
+    pub created_at: i64,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SigningKeyRecord {
     pub kid: String,

@@ -21,7 +21,7 @@ macro_rules! shared_queries {
             ApiTokenRecord, EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord,
             Revocation, SessionFilter, SessionView, SigningKeyRecord, StoreError, StoreResult,
             TenantRecord, UserQuery, UserRecord, VerificationRecord, db, Attempt,
-            CodeAttempt, MfaDeviceRecord, RecoveryCodeRecord, ChallengeRecord,
+            CodeAttempt, MfaDeviceRecord, RecoveryCodeRecord, ChallengeRecord, OriginRecord,
         };
 
         pub(super) async fn insert_token(conn: &mut $conn, t: &ApiTokenRecord) -> StoreResult<()> {
@@ -1035,6 +1035,74 @@ macro_rules! shared_queries {
                 .fetch_optional(pool)
                 .await
                 .map_err(db)
+        }
+
+        pub(super) async fn origins(
+            pool: &$pool,
+            environment_id: &str,
+        ) -> StoreResult<Vec<OriginRecord>> {
+            ::sqlx::query_as::<_, OriginRecord>(concat!(
+                "SELECT id, environment_id, origin, created_at FROM origins \
+                 WHERE environment_id = $1 ORDER BY ",
+                $order
+            ))
+            .bind(environment_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db)
+        }
+
+        /// Counts under the environment's row lock, so parallel adds cannot
+        /// pass the limit together.
+        pub(super) async fn add_origin(
+            conn: &mut $conn,
+            o: &OriginRecord,
+            limit: i64,
+        ) -> StoreResult<bool> {
+            let exists: Option<String> = ::sqlx::query_scalar(concat!(
+                "SELECT id FROM environments WHERE id = $1",
+                $lock
+            ))
+            .bind(&o.environment_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+            exists.ok_or(StoreError::NotFound)?;
+            let listed: i64 =
+                ::sqlx::query_scalar("SELECT COUNT(*) FROM origins WHERE environment_id = $1")
+                    .bind(&o.environment_id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db)?;
+            if listed >= limit {
+                return Ok(false);
+            }
+            ::sqlx::query(
+                "INSERT INTO origins (id, environment_id, origin, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&o.id)
+            .bind(&o.environment_id)
+            .bind(&o.origin)
+            .bind(o.created_at)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(true)
+        }
+
+        pub(super) async fn delete_origin(
+            conn: &mut $conn,
+            environment_id: &str,
+            origin_id: &str,
+        ) -> StoreResult<bool> {
+            let deleted = ::sqlx::query("DELETE FROM origins WHERE environment_id = $1 AND id = $2")
+                .bind(environment_id)
+                .bind(origin_id)
+                .execute(conn)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            Ok(deleted > 0)
         }
 
         /// Sets `key` unless it is set; returns what is stored.

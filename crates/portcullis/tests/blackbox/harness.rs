@@ -416,6 +416,60 @@ impl TestApp {
     pub fn advance(&self, by: time::Duration) {
         self.clock.advance(by);
     }
+
+    /// Adds an allowed origin to `env` with the owner token.
+    pub async fn add_origin(&self, env: &str, origin: &str) -> Reply {
+        self.api(
+            Method::POST,
+            &format!("/environments/{env}/origins"),
+            Some(json!({ "origin": origin })),
+        )
+        .await
+    }
+
+    /// A browser's CORS preflight for `method` on `path`.
+    pub async fn preflight(&self, path: &str, origin: &str, method: &str) -> Reply {
+        self.raw(
+            self.client
+                .request(Method::OPTIONS, format!("{}{path}", self.base))
+                .header("origin", origin)
+                .header("access-control-request-method", method)
+                .header(
+                    "access-control-request-headers",
+                    "authorization, content-type",
+                ),
+        )
+        .await
+    }
+
+    /// A request as a browser page on `origin` sends it.
+    pub async fn browser_request(
+        &self,
+        method: Method,
+        path: &str,
+        origin: &str,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("origin", origin);
+        if let Some(token) = bearer {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        self.raw(req).await
+    }
+}
+
+impl Reply {
+    /// A response header as text, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 async fn read(resp: reqwest::Response) -> Reply {

@@ -11,6 +11,7 @@ mod management;
 mod mfa;
 mod nodes;
 mod operations;
+mod origins;
 mod passkeys;
 mod rate_limits;
 mod sessions;

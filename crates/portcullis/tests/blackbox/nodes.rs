@@ -374,3 +374,47 @@ async fn mfa_crosses_nodes_and_an_elevated_token_is_spent_on_all_of_them() {
         .await
         .assert_problem(403, "elevated_token_required");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_list_change_reaches_every_node() {
+    let nodes = spawn_nodes(2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let env = a.sandbox.clone();
+    let (token, _) = a.sign_in(&env, "cors@example.com").await;
+    let status_on = |node: &'static str, origin: &'static str| {
+        let (node, env, token) = (if node == "a" { a } else { b }, &env, &token);
+        async move {
+            node.browser_request(
+                Method::GET,
+                &format!("/sdk/v1/{env}/session"),
+                origin,
+                Some(token),
+                None,
+            )
+            .await
+            .status
+            .as_u16()
+        }
+    };
+    // B has the (empty) list cached before A changes it.
+    assert_eq!(status_on("b", "https://evil.com").await, 200);
+    let added = a.add_origin(&env, "https://domain.com").await;
+    let id = added.assert_status(201)["id"].as_str().unwrap().to_string();
+    assert_eq!(status_on("a", "https://evil.com").await, 403);
+    eventually_async("B refuses an origin A's new list leaves out", || async {
+        (status_on("b", "https://evil.com").await == 403).then_some(())
+    })
+    .await;
+    assert_eq!(status_on("b", "https://domain.com").await, 200);
+    b.api(
+        Method::DELETE,
+        &format!("/environments/{env}/origins/{id}"),
+        None,
+    )
+    .await
+    .assert_status(204);
+    eventually_async("A allows every origin again", || async {
+        (status_on("a", "https://evil.com").await == 200).then_some(())
+    })
+    .await;
+}

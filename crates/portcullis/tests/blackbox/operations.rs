@@ -82,6 +82,8 @@ async fn the_openapi_document_lists_every_route() {
         "/sdk/v1/{environment_id}/.well-known/openid-configuration",
         "/api/v1/environments/{environment_id}",
         "/api/v1/environments/{environment_id}/settings/security",
+        "/api/v1/environments/{environment_id}/origins",
+        "/api/v1/environments/{environment_id}/origins/{origin_id}",
         "/api/v1/environments/{environment_id}/users",
         "/api/v1/environments/{environment_id}/users/{user_id}",
         "/api/v1/environments/{environment_id}/users/{user_id}/sessions",

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::authorized_environment;
 use crate::clock::rfc3339;
+use crate::domain::origin_list::OriginWarning;
 use crate::domain::roles::Role;
 use crate::domain::settings::SecuritySettings;
 use crate::http::error::{ApiResult, Problem};
@@ -51,17 +52,32 @@ pub async fn get_environment(
     }))
 }
 
+/// The security settings, with advice about them. `warnings` is not a
+/// setting: a PATCH that sends it back (a read, edited and written whole)
+/// has it ignored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SettingsView {
+    #[serde(flatten)]
+    pub settings: SecuritySettings,
+    /// Advice (only for `live` environments): wildcard, local or `http:`
+    /// origins on the environment's list.
+    pub warnings: Vec<OriginWarning>,
+}
+
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/settings/security", tag = "management",
     params(("environment_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = SecuritySettings), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SettingsView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_security_settings(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
     Path(environment_id): Path<String>,
-) -> ApiResult<Json<SecuritySettings>> {
+) -> ApiResult<Json<SettingsView>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
-    Ok(Json(env.settings.clone()))
+    Ok(Json(SettingsView {
+        settings: env.settings.clone(),
+        warnings: env.origin_warnings(),
+    }))
 }
 
 /// A JSON merge patch (RFC 7396) of the settings; the result is validated
@@ -71,7 +87,7 @@ pub async fn get_security_settings(
     request_body(content = Object, description = "any subset of the settings"),
     security(("api_token" = [])),
     responses(
-        (status = 200, body = SecuritySettings),
+        (status = 200, body = SettingsView),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -79,10 +95,15 @@ pub async fn patch_security_settings(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
     Path(environment_id): Path<String>,
-    ApiJson(patch): ApiJson<serde_json::Value>,
-) -> ApiResult<Json<SecuritySettings>> {
+    ApiJson(mut patch): ApiJson<serde_json::Value>,
+) -> ApiResult<Json<SettingsView>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
-    Ok(Json(
-        services.update_security_settings(env.id(), &patch).await?,
-    ))
+    if let Some(fields) = patch.as_object_mut() {
+        fields.remove("warnings");
+    }
+    let settings = services.update_security_settings(env.id(), &patch).await?;
+    Ok(Json(SettingsView {
+        settings,
+        warnings: env.origin_warnings(),
+    }))
 }

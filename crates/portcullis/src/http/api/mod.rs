@@ -3,6 +3,7 @@
 
 mod environments;
 mod mfa;
+mod origins;
 mod sessions;
 mod users;
 
@@ -24,6 +25,8 @@ pub fn router() -> OpenApiRouter<Arc<Services>> {
             environments::get_security_settings,
             environments::patch_security_settings
         ))
+        .routes(routes!(origins::list_origins, origins::add_origin))
+        .routes(routes!(origins::delete_origin))
         .routes(routes!(users::list_users))
         .routes(routes!(users::get_user))
         .routes(routes!(users::user_sessions))

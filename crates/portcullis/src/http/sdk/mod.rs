@@ -61,6 +61,10 @@ pub async fn environment_from_path(
     parts: &mut Parts,
     services: &Services,
 ) -> Result<Arc<EnvironmentRuntime>, ApiError> {
+    // Found already by the CORS check (http/cors.rs).
+    if let Some(env) = parts.extensions.get::<Arc<EnvironmentRuntime>>() {
+        return Ok(env.clone());
+    }
     let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, &())
         .await
         .map_err(|_| ApiError::not_found())?;

@@ -7,6 +7,7 @@ mod health;
 mod jobs;
 mod mfa;
 mod organizations;
+mod origins;
 mod queries;
 mod rate_limits;
 mod sessions;

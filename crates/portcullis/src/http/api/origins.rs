@@ -1,0 +1,128 @@
+//! An environment's allowed CORS origins (docs/origins.md).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::authorized_environment;
+use crate::clock::rfc3339;
+use crate::domain::origin_list::OriginWarning;
+use crate::domain::roles::Role;
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::{ApiAuth, ApiJson};
+use crate::services::Services;
+use crate::store::OriginRecord;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Origin {
+    /// `ori_…`
+    pub id: String,
+    /// In normal form: lower case, without the scheme's default port.
+    pub origin: String,
+    pub created_at: String,
+}
+
+impl From<&OriginRecord> for Origin {
+    fn from(r: &OriginRecord) -> Self {
+        Origin {
+            id: r.id.clone(),
+            origin: r.origin.clone(),
+            created_at: rfc3339(r.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OriginList {
+    /// Oldest first. Empty: every origin may call the SDK API.
+    pub origins: Vec<Origin>,
+    /// Advice about the list (only for `live` environments).
+    pub warnings: Vec<OriginWarning>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AddedOrigin {
+    #[serde(flatten)]
+    pub origin: Origin,
+    /// Advice about the whole list, this origin included.
+    pub warnings: Vec<OriginWarning>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrigin {
+    /// `scheme://host[:port]`; `*` may stand in host labels, e.g.
+    /// `https://my-app-*.vercel.app`.
+    pub origin: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/environments/{environment_id}/origins", tag = "management",
+    params(("environment_id" = String, Path)),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, body = OriginList),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_origins(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path(environment_id): Path<String>,
+) -> ApiResult<Json<OriginList>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    Ok(Json(OriginList {
+        origins: env.listed_origins.iter().map(|(r, _)| r.into()).collect(),
+        warnings: env.origin_warnings(),
+    }))
+}
+
+/// Adds an allowed origin. Takes effect at once, on every node.
+#[utoipa::path(post, path = "/api/v1/environments/{environment_id}/origins", tag = "management",
+    params(("environment_id" = String, Path)),
+    request_body = NewOrigin,
+    security(("api_token" = [])),
+    responses(
+        (status = 201, body = AddedOrigin),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn add_origin(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path(environment_id): Path<String>,
+    ApiJson(body): ApiJson<NewOrigin>,
+) -> ApiResult<(StatusCode, Json<AddedOrigin>)> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let record = services.add_origin(&env, &body.origin).await?;
+    let env = services.environment(env.id()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(AddedOrigin {
+            origin: (&record).into(),
+            warnings: env.origin_warnings(),
+        }),
+    ))
+}
+
+/// Removes an allowed origin. Takes effect at once, on every node.
+#[utoipa::path(delete, path = "/api/v1/environments/{environment_id}/origins/{origin_id}", tag = "management",
+    params(("environment_id" = String, Path), ("origin_id" = String, Path)),
+    security(("api_token" = [])),
+    responses(
+        (status = 204),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_origin(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path((environment_id, origin_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    services.delete_origin(&env, &origin_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

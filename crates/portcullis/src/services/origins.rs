@@ -1,0 +1,75 @@
+//! Managing an environment's allowed origins. The list itself lives in
+//! the environment's runtime (memory), reloaded whenever it changes here
+//! or, with PostgreSQL, on another node.
+
+use super::environments::EnvironmentRuntime;
+use super::{ServiceError, ServiceResult, Services};
+use crate::clock::to_millis;
+use crate::crypto;
+use crate::domain::origin::AllowedOrigin;
+use crate::domain::origin_list::{self, MAX_ORIGINS, OriginWarning};
+use crate::domain::validation::ValidationErrors;
+use crate::store::{OriginRecord, StoreError};
+
+/// Ids of origins: `ori_` + 32 hex digits.
+pub const ORIGIN_ID_PREFIX: &str = "ori";
+
+impl EnvironmentRuntime {
+    /// The advice the environment's list earns (only `live` ones get any).
+    pub fn origin_warnings(&self) -> Vec<OriginWarning> {
+        origin_list::warnings(
+            self.record.kind == "live",
+            self.listed_origins.iter().map(|(_, origin)| origin),
+        )
+    }
+}
+
+impl Services {
+    /// Adds `input` to the environment's list, in normal form. 400 when it
+    /// is not an origin or the list is full, 409 when it is listed already.
+    pub async fn add_origin(
+        &self,
+        env: &EnvironmentRuntime,
+        input: &str,
+    ) -> ServiceResult<OriginRecord> {
+        let origin = AllowedOrigin::parse(input.trim()).map_err(|e| {
+            ServiceError::Validation(ValidationErrors::single("origin", e.to_string()))
+        })?;
+        let record = OriginRecord {
+            id: crypto::new_id(ORIGIN_ID_PREFIX)?,
+            environment_id: env.id().to_string(),
+            origin: origin.to_string(),
+            created_at: to_millis(self.clock.now()),
+        };
+        let added = match self.store.origins.add(&record, MAX_ORIGINS).await {
+            Err(StoreError::Conflict(_)) => {
+                return Err(ServiceError::Conflict(format!(
+                    "{} is listed already",
+                    record.origin
+                )));
+            }
+            other => other?,
+        };
+        self.environments.invalidate(env.id());
+        if !added {
+            return Err(ServiceError::Validation(ValidationErrors::single(
+                "origin",
+                format!("an environment lists at most {MAX_ORIGINS} origins"),
+            )));
+        }
+        Ok(record)
+    }
+
+    pub async fn delete_origin(
+        &self,
+        env: &EnvironmentRuntime,
+        origin_id: &str,
+    ) -> ServiceResult<()> {
+        let deleted = self.store.origins.delete(env.id(), origin_id).await?;
+        self.environments.invalidate(env.id());
+        match deleted {
+            true => Ok(()),
+            false => Err(ServiceError::NotFound),
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Allowed origins. Each change notifies the other nodes in its own
+//! transaction, so they drop their cached list when it commits.
+
+use async_trait::async_trait;
+
+use super::changes::notify;
+use super::{PgDb, db, queries};
+use crate::store::{Change, OriginRecord, OriginStore, StoreResult};
+
+#[async_trait]
+impl OriginStore for PgDb {
+    async fn list(&self, environment_id: &str) -> StoreResult<Vec<OriginRecord>> {
+        queries::origins(&self.pool, environment_id).await
+    }
+
+    async fn add(&self, origin: &OriginRecord, limit: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if !queries::add_origin(&mut tx, origin, limit).await? {
+            return Ok(false);
+        }
+        let environment_id = origin.environment_id.clone();
+        notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn delete(&self, environment_id: &str, origin_id: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if !queries::delete_origin(&mut tx, environment_id, origin_id).await? {
+            return Ok(false);
+        }
+        let environment_id = environment_id.to_string();
+        notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+}
