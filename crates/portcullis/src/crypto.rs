@@ -67,6 +67,14 @@ pub fn new_id(prefix: &str) -> Result<String, CryptoError> {
     Ok(format!("{prefix}_{}", hex::encode(bytes)))
 }
 
+/// Whether `id` has the shape `new_id(prefix)` gives: the prefix, `_` and
+/// 32 hex digits. Anything else cannot exist.
+pub fn is_id(prefix: &str, id: &str) -> bool {
+    id.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// A uniformly distributed decimal code of `digits` digits (rejection sampling).
 pub fn random_digits(digits: u32) -> Result<String, CryptoError> {
     let modulus = 10u32.pow(digits);

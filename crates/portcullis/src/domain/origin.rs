@@ -57,7 +57,10 @@ pub enum OriginError {
     Port,
     #[error("IPv6 addresses must be in brackets, e.g. http://[::1]:8080")]
     Ipv6WithoutBrackets,
-    #[error("a wildcard may not stand in the last label of the host or be the whole host")]
+    #[error(
+        "a wildcard must be followed by at least two whole labels (https://*.example.com, \
+         https://my-app-*.vercel.app)"
+    )]
     WildcardPlacement,
 }
 
@@ -146,11 +149,17 @@ fn parse(input: &str, wildcards: bool) -> Result<AllowedOrigin, OriginError> {
     let rest = rest.to_ascii_lowercase();
     let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
         let (address, after) = bracketed.split_once(']').ok_or(OriginError::Host)?;
-        address.parse::<Ipv6Addr>().map_err(|_| OriginError::Host)?;
+        let address: Ipv6Addr = address.parse().map_err(|_| OriginError::Host)?;
+        // Browsers write an IPv4-mapped address in hex (`[::ffff:7f00:1]`),
+        // Rust in dotted form: refused rather than never matched.
+        if address.to_ipv4_mapped().is_some() {
+            return Err(OriginError::Host);
+        }
         let port = match after {
             "" => None,
             _ => Some(after.strip_prefix(':').ok_or(OriginError::Host)?),
         };
+        // The canonical text form (RFC 5952), as browsers write it.
         (format!("[{address}]"), port)
     } else {
         if rest.matches(':').count() > 1 {
@@ -161,7 +170,10 @@ fn parse(input: &str, wildcards: bool) -> Result<AllowedOrigin, OriginError> {
             None => (rest.as_str(), None),
         };
         check_host_name(host, wildcards)?;
-        (host.to_string(), port)
+        (
+            ipv4_normal_form(host)?.unwrap_or_else(|| host.to_string()),
+            port,
+        )
     };
     let port = match port {
         None => None,
@@ -180,8 +192,22 @@ fn parse(input: &str, wildcards: bool) -> Result<AllowedOrigin, OriginError> {
     Ok(AllowedOrigin { scheme, host, port })
 }
 
-/// Labels of `a-z 0-9 -` (and `*` when allowed), none empty; the last one
-/// without `*`, and the host not `*` alone.
+/// A host whose last label is a number is an IPv4 address (as browsers
+/// read it): it must be four decimal octets, and its normal form is theirs.
+/// `Ok(None)` for a host name.
+fn ipv4_normal_form(host: &str) -> Result<Option<String>, OriginError> {
+    let last = host.rsplit('.').next().unwrap_or_default();
+    if !last.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    let address: Ipv4Addr = host.parse().map_err(|_| OriginError::Host)?;
+    Ok(Some(address.to_string()))
+}
+
+/// Labels of `a-z 0-9 -` (and `*` when allowed), none empty. A `*` may not
+/// stand in the last two labels: at least a registrable-looking
+/// `name.tld` follows the last label with a `*`, so `https://*.com` and
+/// `https://domain*.com` (which would match `domain.evil.com`) are refused.
 fn check_host_name(host: &str, wildcards: bool) -> Result<(), OriginError> {
     if host.is_empty() || host.len() > 253 {
         return Err(OriginError::Host);
@@ -202,7 +228,8 @@ fn check_host_name(host: &str, wildcards: bool) -> Result<(), OriginError> {
         if !wildcards {
             return Err(OriginError::Host);
         }
-        if last.contains('*') || labels.len() < 2 {
+        let last_wild = labels.iter().rposition(|l| l.contains('*')).unwrap_or(0);
+        if labels.len() - last_wild < 3 || last.contains('*') {
             return Err(OriginError::WildcardPlacement);
         }
     }
@@ -282,6 +309,18 @@ pub(crate) mod tests {
             "https://*",
             "https://domain.*",
             "https://*.*",
+            "https://*.com",
+            "https://domain*.com",
+            "https://*domain.com",
+            "https://my-app-*.app",
+            "http://127.1",
+            "http://0x7f.0.0.1",
+            "http://256.1.1.1",
+            "http://2130706433",
+            "http://1.2.3.04",
+            "http://[::ffff:127.0.0.1]",
+            "http://[::ffff:7f00:1]",
+            "https://d\u{f6}main.com",
             "https://[::1",
             "https://[zz::1]",
             "null",
@@ -306,6 +345,19 @@ pub(crate) mod tests {
             "https://domain.com:80"
         );
         assert_eq!(allowed("http://[::1]:80").to_string(), "http://[::1]");
+        assert_eq!(
+            allowed("http://[0:0:0::1]:8080").to_string(),
+            "http://[::1]:8080"
+        );
+        assert_eq!(
+            allowed("http://[2001:DB8:0:0:0:0:0:1]").to_string(),
+            "http://[2001:db8::1]"
+        );
+        assert!(allowed("http://[0:0::1]:8080").matches("http://[::1]:8080"));
+        assert_eq!(
+            allowed("https://*.example.com").to_string(),
+            "https://*.example.com"
+        );
     }
 
     /// The list the adversarial table is written against.
@@ -421,6 +473,8 @@ pub(crate) mod tests {
                 let must_fail = match i {
                     // A `*` may take dots: only a host that does not end
                     // in the pattern's suffix is sure not to match.
+                    // `:443` (or `:0443`) after the host is the default port.
+                    1 if evil.starts_with(':') => false,
                     0 | 1 => !candidate.to_ascii_lowercase().ends_with(&suffix),
                     2 => true,
                     3 => port != 443,
@@ -439,9 +493,18 @@ pub(crate) mod tests {
 
         #[test]
         fn a_parsed_origin_reparses_to_itself(
-            host in "[a-z0-9]{1,10}(\\.[a-z0-9]{1,10}){0,3}",
+            name in "([a-z0-9]{1,10}\\.){0,3}[a-z][a-z0-9]{0,9}",
+            v4 in any::<Ipv4Addr>(),
+            v6 in any::<Ipv6Addr>(),
+            which in 0..3u8,
             port in proptest::option::of(1u16..),
         ) {
+            prop_assume!(which != 2 || v6.to_ipv4_mapped().is_none());
+            let host = match which {
+                0 => name,
+                1 => v4.to_string(),
+                _ => format!("[{v6}]"),
+            };
             let port_part = port.map(|p| format!(":{p}")).unwrap_or_default();
             let origin = allowed(&format!("https://{host}{port_part}"));
             prop_assert_eq!(allowed(&origin.to_string()), origin.clone());

@@ -10,56 +10,80 @@ pub const MAX_ORIGINS: i64 = 100;
 
 /// The origins an environment allows. An empty list allows every origin.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OriginList(Vec<AllowedOrigin>);
+pub struct OriginList {
+    origins: Vec<AllowedOrigin>,
+    /// Whether anything is listed, usable or not: a stored origin that a
+    /// stricter parser no longer accepts matches nothing, and does not turn
+    /// the list into an empty one that allows all.
+    restricted: bool,
+}
 
 impl OriginList {
-    pub fn new(origins: Vec<AllowedOrigin>) -> Self {
-        OriginList(origins)
+    /// The list of what is stored: `None` for an entry that no longer parses.
+    pub fn new(listed: impl IntoIterator<Item = Option<AllowedOrigin>>) -> Self {
+        let mut list = OriginList::default();
+        for entry in listed {
+            list.restricted = true;
+            list.origins.extend(entry);
+        }
+        list
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    /// Whether every origin is allowed (nothing is listed).
+    pub fn allows_all(&self) -> bool {
+        !self.restricted
     }
 
     /// Whether a request whose `Origin` header is `header` may call the
     /// environment's SDK API.
     pub fn allows(&self, header: &str) -> bool {
-        if self.0.is_empty() {
-            return true;
-        }
-        RequestOrigin::parse(header)
-            .is_some_and(|request| self.0.iter().any(|allowed| allowed.admits(&request)))
+        self.admits(RequestOrigin::parse(header).as_ref())
+    }
+
+    /// `allows`, for a header already parsed (`None`: not an origin).
+    pub fn admits(&self, request: Option<&RequestOrigin>) -> bool {
+        !self.restricted
+            || request.is_some_and(|request| self.origins.iter().any(|o| o.admits(request)))
     }
 }
 
 /// Advice about a listed origin; never a refusal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OriginWarning {
-    /// `wildcard_origin`, `local_origin` or `insecure_origin`
+    /// `wildcard_origin`, `local_origin`, `insecure_origin` or
+    /// `unusable_origin`
     pub code: &'static str,
     pub origin: String,
     pub message: &'static str,
 }
 
-/// What a `live` environment's list earns: a warning for each wildcard,
-/// `localhost` or loopback address, and `http:` origin. Other environments
-/// are for development and earn none.
+/// What a list earns: in a `live` environment, a warning for each
+/// wildcard, `localhost` or loopback address, and `http:` origin (other
+/// environments are for development); in any environment, one for each
+/// stored origin that no longer parses (`None`), which matches nothing.
 pub fn warnings<'a>(
     live: bool,
-    origins: impl IntoIterator<Item = &'a AllowedOrigin>,
+    listed: impl IntoIterator<Item = (&'a str, Option<&'a AllowedOrigin>)>,
 ) -> Vec<OriginWarning> {
-    if !live {
-        return vec![];
-    }
     let mut out = vec![];
-    for origin in origins {
+    for (stored, origin) in listed {
         let mut warn = |code, message| {
             out.push(OriginWarning {
                 code,
-                origin: origin.to_string(),
+                origin: stored.to_string(),
                 message,
             })
         };
+        let Some(origin) = origin else {
+            warn(
+                "unusable_origin",
+                "this stored origin is no longer valid and matches nothing; delete it",
+            );
+            continue;
+        };
+        if !live {
+            continue;
+        }
         if origin.has_wildcard() {
             warn(
                 "wildcard_origin",
@@ -97,7 +121,7 @@ mod tests {
 
     #[test]
     fn an_empty_list_allows_every_origin_even_null() {
-        let empty = OriginList::default();
+        let empty = OriginList::new([]);
         for header in ["https://anything.example", "null", "garbage"] {
             assert!(empty.allows(header), "{header}");
         }
@@ -106,7 +130,7 @@ mod tests {
     #[test]
     fn a_list_allows_what_one_of_its_origins_admits() {
         use crate::domain::origin::tests::{ADMITTED, ADVERSARIAL, LIST};
-        let origins = OriginList::new(list(&LIST));
+        let origins = OriginList::new(list(&LIST).into_iter().map(Some));
         for ok in ADMITTED {
             assert!(origins.allows(ok), "{ok}");
         }
@@ -127,8 +151,13 @@ mod tests {
             "http://domain.com",
             "https://domain.com",
         ]);
-        assert!(warnings(false, &risky).is_empty());
-        let found: Vec<(&str, String)> = warnings(true, &risky)
+        let entries = |origins: &'_ [AllowedOrigin]| -> Vec<(String, AllowedOrigin)> {
+            origins.iter().map(|o| (o.to_string(), o.clone())).collect()
+        };
+        let risky = entries(&risky);
+        let listed = || risky.iter().map(|(s, o)| (s.as_str(), Some(o)));
+        assert!(warnings(false, listed()).is_empty());
+        let found: Vec<(&str, String)> = warnings(true, listed())
             .into_iter()
             .map(|w| (w.code, w.origin))
             .collect();
@@ -143,6 +172,20 @@ mod tests {
                 ("insecure_origin", "http://domain.com".to_string()),
             ]
         );
-        assert!(warnings(true, &list(&["https://domain.com"])).is_empty());
+        let safe = AllowedOrigin::parse("https://domain.com").unwrap();
+        assert!(warnings(true, [("https://domain.com", Some(&safe))]).is_empty());
+    }
+
+    #[test]
+    fn a_stored_origin_that_no_longer_parses_matches_nothing_and_is_flagged() {
+        let list = OriginList::new([None]);
+        assert!(!list.allows_all());
+        assert!(!list.allows("https://domain.com"));
+        for live in [true, false] {
+            let found = warnings(live, [("https://*.com", None)]);
+            assert_eq!(found.len(), 1);
+            assert_eq!(found[0].code, "unusable_origin");
+            assert_eq!(found[0].origin, "https://*.com");
+        }
     }
 }

@@ -22,6 +22,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use crate::domain::origin::RequestOrigin;
 use crate::services::Services;
 
 /// Methods the SDK API answers.
@@ -87,13 +88,14 @@ pub async fn sdk_cors(
             return response;
         }
     };
-    let allowed = env.origins.is_empty()
-        || origin
-            .to_str()
-            .is_ok_and(|origin| env.origins.allows(origin));
-    if !allowed {
+    let request = origin.to_str().ok().and_then(RequestOrigin::parse);
+    if !env.origins.admits(request.as_ref()) {
         return refused(&services);
     }
+    // Only a real origin is echoed: with an empty list, `null` (sandboxed
+    // and `file:` pages) and malformed values pass, but get no allow
+    // headers, so such a page cannot read the answer.
+    let echo = request.is_some();
     let mut response = if preflight {
         services.metrics.cors("preflight");
         let mut response = StatusCode::NO_CONTENT.into_response();
@@ -121,12 +123,14 @@ pub async fn sdk_cors(
         );
         response
     };
-    let headers = response.headers_mut();
-    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    headers.insert(
-        ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        HeaderValue::from_static("true"),
-    );
+    if echo {
+        let headers = response.headers_mut();
+        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
     vary(&mut response, "origin");
     response
 }

@@ -105,6 +105,8 @@ impl Services {
             Change::EnvironmentChanged { environment_id } => {
                 self.environments.invalidate(environment_id);
             }
+            // Revocations are merged from the store every minute anyway.
+            Change::Unreadable => self.environments.invalidate_all(),
             Change::Heartbeat { .. } => {}
         }
     }

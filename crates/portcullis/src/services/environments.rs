@@ -26,8 +26,9 @@ pub struct EnvironmentRuntime {
     pub keys: Vec<RuntimeKey>,
     /// Tokens already verified against these keys; dropped with them.
     pub verified: VerifiedTokens,
-    /// The allowed origins as listed (oldest first), parsed.
-    pub listed_origins: Vec<(OriginRecord, AllowedOrigin)>,
+    /// The allowed origins as listed (in the order added), parsed: `None`
+    /// for one stored by an older, laxer parser, which matches nothing.
+    pub listed_origins: Vec<(OriginRecord, Option<AllowedOrigin>)>,
     /// The same origins, as the SDK API's CORS check asks them.
     pub origins: OriginList,
 }
@@ -112,20 +113,18 @@ impl EnvironmentCache {
     }
 }
 
-/// Ids are `env_` + 32 hex digits; anything else cannot exist, so it is
-/// answered without asking the database.
-fn plausible_environment_id(id: &str) -> bool {
-    id.strip_prefix("env_")
-        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 impl Services {
     /// The environment, from memory when possible. `NotFound` if unknown.
     pub async fn environment(&self, id: &str) -> ServiceResult<Arc<EnvironmentRuntime>> {
-        if let Some(env) = self.environments.cached(id) {
+        // A node that may have missed other nodes' changes (it has not
+        // heard them lately) reads through its cache rather than trust it.
+        let trusted = !self.changes.is_stale();
+        if let Some(env) = self.environments.cached(id).filter(|_| trusted) {
             return Ok(env);
         }
-        if !plausible_environment_id(id) {
+        // Anything but `env_` + 32 hex digits cannot exist, so it is
+        // answered without asking the database.
+        if !crate::crypto::is_id("env", id) {
             return Err(ServiceError::NotFound);
         }
         let generation = self.environments.generation();
@@ -152,14 +151,15 @@ impl Services {
             .await?
             .into_iter()
             .map(|record| match AllowedOrigin::parse(&record.origin) {
-                Ok(origin) => Ok((record, origin)),
-                Err(e) => Err(ServiceError::Internal(format!(
-                    "stored origin {} of {id}: {e}",
-                    record.id
-                ))),
+                Ok(origin) => (record, Some(origin)),
+                Err(e) => {
+                    tracing::warn!(environment_id = id, origin_id = %record.id, error = %e,
+                        "a stored origin is no longer valid; it matches nothing");
+                    (record, None)
+                }
             })
-            .collect::<ServiceResult<Vec<_>>>()?;
-        let origins = OriginList::new(listed_origins.iter().map(|(_, o)| o.clone()).collect());
+            .collect::<Vec<_>>();
+        let origins = OriginList::new(listed_origins.iter().map(|(_, o)| o.clone()));
         let runtime = Arc::new(EnvironmentRuntime {
             issuer: claims::issuer(&self.public_url, id),
             audience: claims::audience(id),
@@ -170,7 +170,9 @@ impl Services {
             listed_origins,
             origins,
         });
-        self.environments.put(runtime.clone(), generation);
+        if trusted {
+            self.environments.put(runtime.clone(), generation);
+        }
         Ok(runtime)
     }
 

@@ -19,7 +19,9 @@ impl EnvironmentRuntime {
     pub fn origin_warnings(&self) -> Vec<OriginWarning> {
         origin_list::warnings(
             self.record.kind == "live",
-            self.listed_origins.iter().map(|(_, origin)| origin),
+            self.listed_origins
+                .iter()
+                .map(|(record, origin)| (record.origin.as_str(), origin.as_ref())),
         )
     }
 }
@@ -65,6 +67,11 @@ impl Services {
         env: &EnvironmentRuntime,
         origin_id: &str,
     ) -> ServiceResult<()> {
+        // Only well-formed ids can exist (and a NUL byte never reaches the
+        // database).
+        if !crypto::is_id(ORIGIN_ID_PREFIX, origin_id) {
+            return Err(ServiceError::NotFound);
+        }
         let deleted = self.store.origins.delete(env.id(), origin_id).await?;
         self.environments.invalidate(env.id());
         match deleted {

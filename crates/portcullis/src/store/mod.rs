@@ -344,6 +344,10 @@ pub enum Change {
     /// A node's liveness beacon; hearing its own tells a node that it hears
     /// everything committed before it was sent.
     Heartbeat { node: String, seq: u64 },
+    /// A change this node cannot read (sent by a newer version): it drops
+    /// whatever it caches, since it cannot tell what changed.
+    #[serde(skip)]
+    Unreadable,
 }
 
 /// Changes from other nodes.

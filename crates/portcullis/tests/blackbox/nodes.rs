@@ -417,4 +417,25 @@ async fn an_origin_list_change_reaches_every_node() {
         (status_on("a", "https://evil.com").await == 200).then_some(())
     })
     .await;
+
+    // A change B cannot hear of (written straight into the database) is
+    // not applied...
+    assert_eq!(status_on("b", "https://evil.com").await, 200);
+    let pg = a.storage.pg.clone().expect("PostgreSQL");
+    let added = pg
+        .execute(&format!(
+            "INSERT INTO origins (id, environment_id, origin, created_at) \
+             VALUES ('ori_00000000000000000000000000000001', '{env}', 'https://domain.com', 0)"
+        ))
+        .await;
+    assert_eq!(added, 1);
+    assert_eq!(status_on("b", "https://evil.com").await, 200);
+    // ...until a notification B cannot read (a newer node's) arrives: B
+    // cannot tell what changed, so it drops every cached environment.
+    pg.execute("SELECT pg_notify('portcullis_changes', '{\"kind\": \"from_a_newer_node\"}')")
+        .await;
+    eventually_async("B reloads after an unreadable change", || async {
+        (status_on("b", "https://evil.com").await == 403).then_some(())
+    })
+    .await;
 }

@@ -91,6 +91,12 @@ async fn origins_are_validated_stored_in_normal_form_and_listed() {
         "http://::1",
         "https://*",
         "https://domain.*",
+        "https://*.com",
+        "https://domain*.com",
+        "http://127.1",
+        "http://0x7f.0.0.1",
+        "http://[::ffff:127.0.0.1]",
+        "https://d\u{f6}main.com",
         "",
         "null",
     ] {
@@ -100,6 +106,7 @@ async fn origins_are_validated_stored_in_normal_form_and_listed() {
     }
     // A duplicate after normalization.
     for duplicate in [
+        "http://[0:0::1]:8080",
         "https://DOMAIN.com",
         "https://domain.com:443",
         "https://domain.com/",
@@ -144,6 +151,20 @@ async fn origins_are_validated_stored_in_normal_form_and_listed() {
     app.api(Method::DELETE, &one, None)
         .await
         .assert_problem(404, "not_found");
+    for id in [
+        "nope",
+        "%00",
+        "ori_%00",
+        "ori_0000000000000000000000000000000g",
+    ] {
+        app.api(
+            Method::DELETE,
+            &format!("/environments/{env}/origins/{id}"),
+            None,
+        )
+        .await
+        .assert_problem(404, "not_found");
+    }
     let list = app.api(Method::GET, &origins_path(&env), None).await;
     assert_eq!(
         list.body["origins"].as_array().unwrap().len(),
@@ -376,6 +397,33 @@ async fn disallowed_origins_are_refused_before_anything_happens() {
         })
         .unwrap_or(0);
     assert_eq!(mails, 0, "a refused origin's sign-in start sent mail");
+    // HEAD, and OPTIONS that is not a preflight, are checked too.
+    for method in [Method::HEAD, Method::OPTIONS] {
+        let r = app
+            .browser_request(
+                method.clone(),
+                &session,
+                "https://evil.com",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 403, "{method}");
+        assert_no_allow_headers(&r);
+    }
+    // An Origin that is not text.
+    let r = app
+        .raw(
+            app.client
+                .get(format!("{}{session}", app.base))
+                .header(
+                    "origin",
+                    reqwest::header::HeaderValue::from_bytes(b"https://domain.com\xff").unwrap(),
+                )
+                .bearer_auth(&token),
+        )
+        .await;
+    r.assert_problem(403, "origin_not_allowed");
     // Two Origin headers are not an origin.
     let r = app
         .raw(
@@ -505,6 +553,19 @@ async fn requests_without_an_origin_and_empty_lists_are_not_restricted() {
         r.assert_status(200);
         assert_allowed_for(&r, origin);
     }
+    // `null` (sandboxed and file: pages) passes an empty list, but is never
+    // echoed: such a page cannot read the answer.
+    let r = app
+        .browser_request(
+            Method::GET,
+            &format!("/sdk/v1/{}/session", app.live),
+            "null",
+            Some(&live_token),
+            None,
+        )
+        .await;
+    r.assert_status(200);
+    assert_no_allow_headers(&r);
     // The management API is for backends: not subject, no CORS headers.
     let r = app
         .raw(

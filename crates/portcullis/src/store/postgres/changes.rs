@@ -46,16 +46,15 @@ struct Listener {
 #[async_trait]
 impl ChangeListener for Listener {
     async fn next(&mut self) -> StoreResult<Option<Change>> {
-        loop {
-            let Some(notification) = self.listener.try_recv().await.map_err(db)? else {
-                return Ok(None);
-            };
-            match serde_json::from_str(notification.payload()) {
-                Ok(change) => return Ok(Some(change)),
-                // A newer node's change this one does not know: its
-                // periodic resync covers it.
-                Err(e) => tracing::warn!(error = %e, "ignoring an unknown change notification"),
-            }
-        }
+        let Some(notification) = self.listener.try_recv().await.map_err(db)? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            serde_json::from_str(notification.payload()).unwrap_or_else(|e| {
+                // A newer node's change this one does not know.
+                tracing::warn!(error = %e, "an unreadable change notification");
+                Change::Unreadable
+            }),
+        ))
     }
 }
