@@ -31,7 +31,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
     info(title = "Portcullis", description = "Authentication and session-security server. Contract: API.md."),
     modifiers(&SecuritySchemes),
     tags(
-        (name = "sdk", description = "Called from browsers and apps with the public environment id"),
+        (name = "sdk", description = "Called from browsers and apps with the public environment id. \
+            A request whose Origin the environment does not allow gets 403 origin_not_allowed on every \
+            operation; preflights (OPTIONS) from allowed origins are answered 204 (docs/origins.md)."),
         (name = "management", description = "Called by backends with an API token"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
