@@ -2,6 +2,8 @@
 //! the listening socket. `Application::build` binds (port 0 works) and
 //! returns; `run_until` serves.
 
+use crate::services::outbox::WebhookSettings;
+use crate::services::webhook_client::WebhookClient;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -101,6 +103,12 @@ impl Application {
             ),
             activity: ActivityTracker::default(),
             metrics: Metrics::new().map_err(fail("metrics"))?,
+            outbox: Default::default(),
+            webhook_settings: WebhookSettings {
+                allow_private: config.allow_private_webhook_urls,
+                client: WebhookClient::new(config.allow_private_webhook_urls)
+                    .map_err(fail("webhook client"))?,
+            },
         });
         Ok(Self {
             listener,
@@ -132,6 +140,7 @@ impl Application {
             self.flush_every,
         ));
         let changes = tokio::spawn(workers::changes::supervise(self.services.clone()));
+        let outbox = tokio::spawn(workers::outbox::run(self.services.clone()));
         let result = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -140,6 +149,7 @@ impl Application {
         .await;
         maintenance.abort();
         changes.abort();
+        outbox.abort();
         workers::maintenance::flush_activity(&self.services).await;
         result
     }

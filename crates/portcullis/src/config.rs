@@ -71,6 +71,10 @@ pub struct ConfigArgs {
     /// `text` or `json`.
     #[arg(long, env = "PORTCULLIS_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// Let webhooks use http and private, loopback and link-local
+    /// destinations (development only; off by default).
+    #[arg(long, env = "PORTCULLIS_ALLOW_PRIVATE_WEBHOOK_URLS")]
+    pub allow_private_webhook_urls: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,6 +89,7 @@ struct FileConfig {
     master_key_file: Option<PathBuf>,
     log_format: Option<String>,
     rate_limits: Option<RateLimitConfig>,
+    allow_private_webhook_urls: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +112,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How often coalesced `last_active_at` updates are written.
     pub activity_flush_interval: Duration,
+    /// Webhooks may reach http and private destinations (development).
+    pub allow_private_webhook_urls: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -217,6 +224,8 @@ impl Config {
             rate_limits,
             log_format,
             activity_flush_interval: Duration::from_secs(10),
+            allow_private_webhook_urls: args.allow_private_webhook_urls
+                || file.allow_private_webhook_urls.unwrap_or(false),
         })
     }
 

@@ -75,6 +75,37 @@ pub fn is_id(prefix: &str, id: &str) -> bool {
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// A uniformly distributed number in [0, 1), for jitter (not a secret).
+pub fn random_fraction() -> f64 {
+    random_bytes::<4>().map_or(0.5, |b| f64::from(u32::from_le_bytes(b)) / 4_294_967_296.0)
+}
+
+/// The prefix of webhook signing secrets (Standard Webhooks).
+pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
+
+/// A new webhook signing secret: 24 random bytes (192 bits).
+pub fn new_webhook_key() -> Result<Vec<u8>, CryptoError> {
+    Ok(random_bytes::<24>()?.to_vec())
+}
+
+/// The secret as it is shown once: `whsec_` + base64 of the key.
+pub fn webhook_secret_text(key: &[u8]) -> String {
+    format!("{WEBHOOK_SECRET_PREFIX}{}", STANDARD.encode(key))
+}
+
+/// A Standard Webhooks signature: `v1,` + base64 of HMAC-SHA256 over
+/// `{id}.{timestamp}.{body}` under the key.
+pub fn webhook_signature(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+    let mut ctx = hmac::Context::with_key(&key);
+    ctx.update(id.as_bytes());
+    ctx.update(b".");
+    ctx.update(timestamp.to_string().as_bytes());
+    ctx.update(b".");
+    ctx.update(body);
+    format!("v1,{}", STANDARD.encode(ctx.sign().as_ref()))
+}
+
 /// A uniformly distributed decimal code of `digits` digits (rejection sampling).
 pub fn random_digits(digits: u32) -> Result<String, CryptoError> {
     let modulus = 10u32.pow(digits);

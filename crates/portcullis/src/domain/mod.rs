@@ -4,6 +4,7 @@
 pub mod algorithm;
 pub mod claims;
 pub mod email;
+pub mod events;
 pub mod mfa;
 pub mod origin;
 pub mod origin_list;
@@ -13,3 +14,4 @@ pub mod roles;
 pub mod settings;
 pub mod validation;
 pub mod verification;
+pub mod webhook_url;

@@ -7,11 +7,13 @@ use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::jwk::Jwk;
 
+use super::events::Actor;
 use super::keys::{self, RuntimeKey};
 use super::verified_tokens::VerifiedTokens;
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::to_millis;
 use crate::domain::claims;
+use crate::domain::events;
 use crate::domain::origin::AllowedOrigin;
 use crate::domain::origin_list::OriginList;
 use crate::domain::settings::{MAX_JWT_EXPIRATION_SECONDS, SecuritySettings};
@@ -182,9 +184,17 @@ impl Services {
         &self,
         environment_id: &str,
         patch: &serde_json::Value,
+        actor: &Actor,
     ) -> ServiceResult<SecuritySettings> {
         let env = self.environment(environment_id).await?;
         let next = env.settings.patched(patch)?;
+        let event = self.new_event(
+            &env,
+            events::ENVIRONMENT_SETTINGS_UPDATED,
+            actor,
+            Some(environment_id),
+            Some(serde_json::json!({ "changed": changed_fields(&env.settings, &next) })),
+        )?;
         let now = to_millis(self.clock.now());
         let new_key = if next.token_algorithm != env.active_key()?.algorithm {
             Some(keys::new_signing_key(
@@ -200,9 +210,23 @@ impl Services {
             serde_json::to_string(&next).map_err(|e| ServiceError::Internal(e.to_string()))?;
         self.store
             .environments
-            .update_settings(environment_id, &json, new_key.as_ref(), now)
+            .update_settings(environment_id, &json, new_key.as_ref(), now, &event)
             .await?;
         self.environments.invalidate(environment_id);
         Ok(next)
     }
+}
+
+/// The top-level settings whose value changed, in order.
+fn changed_fields(before: &SecuritySettings, after: &SecuritySettings) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(before)), Ok(serde_json::Value::Object(after))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return vec![];
+    };
+    after
+        .iter()
+        .filter(|(key, value)| before.get(*key) != Some(*value))
+        .map(|(key, _)| key.clone())
+        .collect()
 }

@@ -6,15 +6,19 @@ pub mod bootstrap;
 pub mod changes;
 pub mod email_auth;
 pub mod environments;
+pub mod events;
 pub mod keys;
 pub mod mfa;
 pub mod origins;
+pub mod outbox;
 pub mod passkeys;
 pub mod rate_limit;
 pub mod revocations;
 pub mod sessions;
 pub mod users;
 pub mod verified_tokens;
+pub mod webhook_client;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -121,4 +125,6 @@ pub struct Services {
     pub activity: ActivityTracker,
     pub rate_limits: RateLimits,
     pub metrics: Metrics,
+    pub outbox: outbox::Outbox,
+    pub webhook_settings: outbox::WebhookSettings,
 }

@@ -3,9 +3,11 @@
 //! or, with PostgreSQL, on another node.
 
 use super::environments::EnvironmentRuntime;
+use super::events::Actor;
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::to_millis;
 use crate::crypto;
+use crate::domain::events;
 use crate::domain::origin::AllowedOrigin;
 use crate::domain::origin_list::{self, MAX_ORIGINS, OriginWarning};
 use crate::domain::validation::ValidationErrors;
@@ -33,6 +35,7 @@ impl Services {
         &self,
         env: &EnvironmentRuntime,
         input: &str,
+        actor: &Actor,
     ) -> ServiceResult<OriginRecord> {
         let origin = AllowedOrigin::parse(input.trim()).map_err(|e| {
             ServiceError::Validation(ValidationErrors::single("origin", e.to_string()))
@@ -43,7 +46,14 @@ impl Services {
             origin: origin.to_string(),
             created_at: to_millis(self.clock.now()),
         };
-        let added = match self.store.origins.add(&record, MAX_ORIGINS).await {
+        let event = self.new_event(
+            env,
+            events::ENVIRONMENT_ORIGIN_ADDED,
+            actor,
+            Some(&record.id),
+            Some(serde_json::json!({ "id": record.id, "origin": record.origin })),
+        )?;
+        let added = match self.store.origins.add(&record, MAX_ORIGINS, &event).await {
             Err(StoreError::Conflict(_)) => {
                 return Err(ServiceError::Conflict(format!(
                     "{} is listed already",
@@ -66,13 +76,30 @@ impl Services {
         &self,
         env: &EnvironmentRuntime,
         origin_id: &str,
+        actor: &Actor,
     ) -> ServiceResult<()> {
         // Only well-formed ids can exist (and a NUL byte never reaches the
         // database).
         if !crypto::is_id(ORIGIN_ID_PREFIX, origin_id) {
             return Err(ServiceError::NotFound);
         }
-        let deleted = self.store.origins.delete(env.id(), origin_id).await?;
+        let origin = env
+            .listed_origins
+            .iter()
+            .find(|(r, _)| r.id == origin_id)
+            .map(|(r, _)| r.origin.clone());
+        let event = self.new_event(
+            env,
+            events::ENVIRONMENT_ORIGIN_REMOVED,
+            actor,
+            Some(origin_id),
+            Some(serde_json::json!({ "id": origin_id, "origin": origin })),
+        )?;
+        let deleted = self
+            .store
+            .origins
+            .delete(env.id(), origin_id, &event)
+            .await?;
         self.environments.invalidate(env.id());
         match deleted {
             true => Ok(()),

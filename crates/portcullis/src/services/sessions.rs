@@ -24,23 +24,16 @@ pub const SESSION_TOKEN_TYP: &str = "JWT";
 /// Tolerated clock skew between nodes for `nbf`.
 const NBF_LEEWAY_S: i64 = 60;
 
-/// Who asked for a revocation.
-#[derive(Debug, Clone)]
-pub enum Actor {
-    User(String),
-    ApiToken(String),
-}
+pub use super::events::Actor;
+use super::events::ActorKind;
+use crate::domain::events;
 
 impl Actor {
     fn revocation(&self, at: i64) -> Revocation {
-        let (kind, id) = match self {
-            Actor::User(id) => ("user", id),
-            Actor::ApiToken(id) => ("api_token", id),
-        };
         Revocation {
             at,
-            by_kind: kind.into(),
-            by_id: Some(id.clone()),
+            by_kind: self.kind.as_str().into(),
+            by_id: Some(self.id.clone()),
         }
     }
 }
@@ -428,12 +421,18 @@ impl Services {
             session_id.to_string(),
             actor.clone(),
         );
+        let kind = match actor.kind {
+            ActorKind::User => events::USER_SESSION_REVOKED,
+            _ => events::ADMIN_USER_SESSION_REVOKED,
+        };
         self.detached(move |services| async move {
             let now = to_millis(services.clock.now());
+            let env = services.environment(&environment_id).await?;
+            let event = services.new_event(&env, kind, &actor, Some(&session_id), None)?;
             let view = services
                 .store
                 .sessions
-                .revoke(&environment_id, &session_id, &actor.revocation(now))
+                .revoke(&environment_id, &session_id, &actor.revocation(now), &event)
                 .await?
                 .ok_or(ServiceError::NotFound)?;
             services
@@ -462,10 +461,24 @@ impl Services {
         );
         self.detached(move |services| async move {
             let now = services.clock.now();
+            let env = services.environment(&environment_id).await?;
+            let mut event = services.new_event(
+                &env,
+                events::USER_SESSIONS_REVOKED,
+                &actor,
+                Some(&user_id),
+                None,
+            )?;
+            event.fanout = Some(events::FANOUT_USER_SESSIONS.into());
             let (count, epoch) = services
                 .store
                 .users
-                .revoke_sessions(&environment_id, &user_id, &actor.revocation(to_millis(now)))
+                .revoke_sessions(
+                    &environment_id,
+                    &user_id,
+                    &actor.revocation(to_millis(now)),
+                    &event,
+                )
                 .await?;
             services
                 .revocations
@@ -485,10 +498,19 @@ impl Services {
         let (environment_id, actor) = (environment_id.to_string(), actor.clone());
         self.detached(move |services| async move {
             let now = services.clock.now();
+            let env = services.environment(&environment_id).await?;
+            let mut event = services.new_event(
+                &env,
+                events::ENVIRONMENT_SESSIONS_REVOKED,
+                &actor,
+                Some(&environment_id),
+                None,
+            )?;
+            event.fanout = Some(events::FANOUT_ENVIRONMENT_SESSIONS.into());
             let (count, epoch) = services
                 .store
                 .environments
-                .revoke_all_sessions(&environment_id, &actor.revocation(to_millis(now)))
+                .revoke_all_sessions(&environment_id, &actor.revocation(to_millis(now)), &event)
                 .await?;
             services
                 .revocations

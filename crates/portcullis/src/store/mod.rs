@@ -3,6 +3,7 @@
 //! Instants are Unix milliseconds (`*_at`); JWT-facing instants (`iat`,
 //! watermarks) are Unix seconds.
 
+mod outbox_sql;
 pub mod postgres;
 pub mod records;
 mod shared;
@@ -90,19 +91,125 @@ pub trait EnvironmentStore: Send + Sync {
         settings_json: &str,
         new_key: Option<&SigningKeyRecord>,
         now: i64,
+        event: &EventRecord,
     ) -> StoreResult<()>;
     /// The active key first, then retired keys, newest first.
     async fn signing_keys(&self, environment_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;
     /// Raises the environment's revocation epoch by one. Returns how many
     /// sessions it revoked (alive and not revoked before) and the new epoch.
     /// Flat in the number of sessions.
+    /// `event` is stored with its `data` set to the revocation's
+    /// `FanoutScope`, and fans out into one event per session revoked.
     async fn revoke_all_sessions(
         &self,
         environment_id: &str,
         revocation: &Revocation,
+        event: &EventRecord,
     ) -> StoreResult<(u64, i64)>;
     /// Environments whose epoch is above 0: `(id, epoch)`.
     async fn epochs(&self) -> StoreResult<Vec<(String, i64)>>;
+}
+
+/// The audit log and outbox. Changes write their events in their own
+/// transaction (the other stores' methods take them); the dispatcher leases
+/// events that are not dispatched yet, so two nodes do not dispatch one
+/// event at the same time, and dispatching is conditional, so a second
+/// dispatch of the same event (after a lease ran out) changes nothing.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// With each event's position (its cursor), newest first.
+    async fn list(
+        &self,
+        environment_id: &str,
+        query: &EventQuery,
+    ) -> StoreResult<Vec<(i64, EventRecord)>>;
+    async fn insert(&self, event: &EventRecord) -> StoreResult<()>;
+    async fn get(&self, event_id: &str) -> StoreResult<Option<EventRecord>>;
+    /// Up to `limit` events not dispatched and not leased at `now`, oldest
+    /// first, leased until `lease_until`.
+    async fn lease_undispatched(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<EventRecord>>;
+    /// The next (at most `limit`) sessions, by id after `after`, that a
+    /// user- or environment-wide revocation revoked: alive when it was made.
+    async fn fanout_sessions(
+        &self,
+        scope: &FanoutScope,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<String>>;
+    /// Stores a batch of the fan-out's events and moves its cursor from
+    /// `cursor` to `next` (`None` with `done`: the fan-out is over). False,
+    /// with nothing stored, when the cursor was moved meanwhile.
+    async fn fan_out(
+        &self,
+        event_id: &str,
+        cursor: Option<&str>,
+        next: Option<&str>,
+        done: bool,
+        events: &[EventRecord],
+    ) -> StoreResult<bool>;
+    /// Marks the event dispatched with its final `data`, and stores its
+    /// deliveries. False, with nothing stored, when it was dispatched already.
+    async fn dispatch(
+        &self,
+        event_id: &str,
+        data: Option<&str>,
+        deliveries: &[DeliveryRecord],
+        now: i64,
+    ) -> StoreResult<bool>;
+}
+
+/// Webhook endpoints, their deliveries and every attempt.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Oldest first.
+    async fn list(&self, environment_id: &str) -> StoreResult<Vec<WebhookRecord>>;
+    async fn get(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+    ) -> StoreResult<Option<WebhookRecord>>;
+    /// False (nothing stored) when the environment has `limit` already.
+    async fn insert(&self, webhook: &WebhookRecord, limit: i64) -> StoreResult<bool>;
+    /// Saves every field but the id, environment and creation time. False
+    /// if there is no such webhook.
+    async fn update(&self, webhook: &WebhookRecord) -> StoreResult<bool>;
+    async fn delete(&self, environment_id: &str, webhook_id: &str) -> StoreResult<bool>;
+    /// Newest first.
+    async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryRecord>>;
+    async fn delivery(
+        &self,
+        webhook_id: &str,
+        delivery_id: &str,
+    ) -> StoreResult<Option<DeliveryRecord>>;
+    /// The delivery's attempts, oldest first.
+    async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>>;
+    /// Up to `limit` pending deliveries due at `now`, leased (their next
+    /// attempt moved) to `lease_until`, so no other worker takes them.
+    async fn lease_due(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryRecord>>;
+    /// Records an attempt and its outcome. A success resets the endpoint's
+    /// count of consecutive failed attempts, a failure raises it. A
+    /// delivery that fails for good while every attempt since its first
+    /// failed (the endpoint has answered nothing but failures for as long as
+    /// its retries lasted) disables the endpoint. Returns whether this
+    /// attempt disabled it.
+    async fn record_attempt(
+        &self,
+        attempt: &AttemptRecord,
+        outcome: &DeliveryOutcome,
+    ) -> StoreResult<bool>;
+    /// Makes a delivery pending again, due at `now`. False if there is no
+    /// such delivery.
+    async fn redeliver(&self, webhook_id: &str, delivery_id: &str, now: i64) -> StoreResult<bool>;
 }
 
 /// An environment's allowed origins. Every change tells the other nodes
@@ -113,9 +220,19 @@ pub trait OriginStore: Send + Sync {
     async fn list(&self, environment_id: &str) -> StoreResult<Vec<OriginRecord>>;
     /// Adds an origin; `false` (and nothing added) when the environment
     /// lists `limit` already, `Conflict` when it lists this one.
-    async fn add(&self, origin: &OriginRecord, limit: i64) -> StoreResult<bool>;
+    async fn add(
+        &self,
+        origin: &OriginRecord,
+        limit: i64,
+        event: &EventRecord,
+    ) -> StoreResult<bool>;
     /// `false` when the environment has no such origin.
-    async fn delete(&self, environment_id: &str, origin_id: &str) -> StoreResult<bool>;
+    async fn delete(
+        &self,
+        environment_id: &str,
+        origin_id: &str,
+        event: &EventRecord,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -131,11 +248,13 @@ pub trait UserStore: Send + Sync {
     async fn list(&self, environment_id: &str, query: &UserQuery) -> StoreResult<Vec<UserRecord>>;
     /// Raises the user's revocation epoch by one; returns how many sessions
     /// it revoked and the new epoch.
+    /// `event` as in `EnvironmentStore::revoke_all_sessions`.
     async fn revoke_sessions(
         &self,
         environment_id: &str,
         user_id: &str,
         revocation: &Revocation,
+        event: &EventRecord,
     ) -> StoreResult<(u64, i64)>;
     /// Users whose epoch is above 0: `(id, epoch, when it was raised in ms)`.
     async fn epochs(&self) -> StoreResult<Vec<(String, i64, i64)>>;
@@ -189,11 +308,13 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreResult<Vec<SessionView>>;
     /// Revokes one session; `None` if it does not exist in the environment.
     /// Revoking a revoked session changes nothing and returns it as it is.
+    /// `event` is stored only when this revoked a session that was alive.
     async fn revoke(
         &self,
         environment_id: &str,
         session_id: &str,
         revocation: &Revocation,
+        event: &EventRecord,
     ) -> StoreResult<Option<SessionView>>;
     /// Revoked sessions that could still be presented (`exp > now_s`).
     async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>>;
@@ -382,6 +503,8 @@ pub struct Store {
     pub jobs: Arc<dyn JobStore>,
     pub mfa: Arc<dyn MfaStore>,
     pub origins: Arc<dyn OriginStore>,
+    pub events: Arc<dyn EventStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
 }
 
 impl Store {
@@ -400,6 +523,8 @@ impl Store {
             + JobStore
             + MfaStore
             + OriginStore
+            + EventStore
+            + WebhookStore
             + 'static,
     {
         Store {
@@ -414,7 +539,9 @@ impl Store {
             rate_limits: db.clone(),
             jobs: db.clone(),
             mfa: db.clone(),
-            origins: db,
+            origins: db.clone(),
+            events: db.clone(),
+            webhooks: db,
         }
     }
 

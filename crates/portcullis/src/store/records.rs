@@ -231,3 +231,123 @@ pub struct ChallengeRecord {
     pub created_at: i64,
     pub expires_at: i64,
 }
+
+/// Something that happened: a row of the audit log and of the outbox.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRecord {
+    pub id: String,
+    pub organization_id: String,
+    pub environment_id: Option<String>,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    /// `user`, `api_token`, `member` or `system`.
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub ip_address: Option<String>,
+    /// What the event is about, when it names one thing (a session id for
+    /// session events).
+    pub subject_id: Option<String>,
+    /// The payload's `data` (JSON). Session events get theirs when they are
+    /// dispatched.
+    pub data: Option<String>,
+    /// `environment_sessions` or `user_sessions`: the event expands into one
+    /// `admin.user.session.revoked` per session it revoked, before it is
+    /// dispatched itself.
+    pub fanout: Option<String>,
+    pub fanout_cursor: Option<String>,
+    pub created_at: i64,
+    pub dispatched_at: Option<i64>,
+}
+
+/// Filters of the audit log; newest first, `before` a cursor.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub kind: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Only events older than this position (from an earlier page).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WebhookRecord {
+    pub id: String,
+    pub environment_id: String,
+    pub url: String,
+    pub description: String,
+    /// JSON array of event types; empty: every type.
+    pub events: String,
+    pub enabled: bool,
+    /// `whsec_…`'s key bytes, sealed with the master key (context: the id).
+    pub secret_sealed: Vec<u8>,
+    /// The secret before the last rotation, still signing until `previous_secret_until`.
+    pub previous_secret_sealed: Option<Vec<u8>>,
+    pub previous_secret_until: Option<i64>,
+    pub consecutive_failures: i64,
+    pub disabled_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryRecord {
+    pub id: String,
+    pub webhook_id: String,
+    pub event_id: String,
+    pub environment_id: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_response_status: Option<i64>,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptRecord {
+    pub id: String,
+    pub delivery_id: String,
+    pub attempted_at: i64,
+    pub duration_ms: i64,
+    pub response_status: Option<i64>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+/// What an attempt decided for its delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Succeeded,
+    /// Try again at this instant (ms).
+    Retry(i64),
+    /// No more attempts.
+    Failed,
+}
+
+/// A user- or environment-wide revocation, as its fan-out reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FanoutScope {
+    pub environment_id: String,
+    /// Set for a user-wide revocation.
+    pub user_id: Option<String>,
+    /// The epoch the revocation raised the scope to.
+    pub epoch: i64,
+    /// When it was made (ms).
+    pub at: i64,
+    /// How many sessions it revoked.
+    pub revoked_count: u64,
+    pub by_kind: String,
+    pub by_id: Option<String>,
+}
+
+impl EventRecord {
+    /// This event, carrying a revocation's fan-out scope as its data.
+    pub fn with_fanout(&self, scope: &FanoutScope) -> EventRecord {
+        EventRecord {
+            data: serde_json::to_string(scope).ok(),
+            ..self.clone()
+        }
+    }
+}

@@ -975,7 +975,7 @@ macro_rules! shared_queries {
             environment_id: &str,
             session_id: &str,
             r: &Revocation,
-        ) -> StoreResult<Option<SessionView>> {
+        ) -> StoreResult<Option<(SessionView, bool)>> {
             let found: Option<(i64, bool)> = ::sqlx::query_as(AssertSqlSafe(format!(
                 "SELECT s.expires_at, {} {FROM_JOINED} WHERE s.id = $1 AND s.environment_id = $2{}",
                 alive("$3"),
@@ -1012,7 +1012,7 @@ macro_rules! shared_queries {
             .fetch_one(&mut *conn)
             .await
             .map_err(db)?;
-            Ok(Some(view.into()))
+            Ok(Some((view.into(), was_alive)))
         }
 
         pub(super) async fn revoked_unexpired(
@@ -1054,27 +1054,46 @@ macro_rules! shared_queries {
 
         /// Counts under the environment's row lock, so parallel adds cannot
         /// pass the limit together.
+        /// Locks the environment's row for the transaction (PostgreSQL), so
+        /// that counts of what it holds stay true until the commit.
+        pub(super) async fn lock_environment(conn: &mut $conn, environment_id: &str) -> StoreResult<()> {
+            let exists: Option<String> = ::sqlx::query_scalar(concat!(
+                "SELECT id FROM environments WHERE id = $1",
+                $lock
+            ))
+            .bind(environment_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+            exists.map(|_| ()).ok_or(StoreError::NotFound)
+        }
+
+        /// Whether the environment holds fewer than `limit` rows of `table`
+        /// (one of ours, never input), counted under its row lock so that
+        /// parallel inserts cannot pass the limit together.
+        pub(super) async fn has_room(
+            conn: &mut $conn,
+            table: &'static str,
+            environment_id: &str,
+            limit: i64,
+        ) -> StoreResult<bool> {
+            lock_environment(&mut *conn, environment_id).await?;
+            let held: i64 = ::sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM {table} WHERE environment_id = $1"
+            )))
+            .bind(environment_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+            Ok(held < limit)
+        }
+
         pub(super) async fn add_origin(
             conn: &mut $conn,
             o: &OriginRecord,
             limit: i64,
         ) -> StoreResult<bool> {
-            let exists: Option<String> = ::sqlx::query_scalar(concat!(
-                "SELECT id FROM environments WHERE id = $1",
-                $lock
-            ))
-            .bind(&o.environment_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
-            exists.ok_or(StoreError::NotFound)?;
-            let listed: i64 =
-                ::sqlx::query_scalar("SELECT COUNT(*) FROM origins WHERE environment_id = $1")
-                    .bind(&o.environment_id)
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(db)?;
-            if listed >= limit {
+            if !has_room(&mut *conn, "origins", &o.environment_id, limit).await? {
                 return Ok(false);
             }
             ::sqlx::query(

@@ -1,3 +1,4 @@
 //! Background work. Today: periodic maintenance of in-memory state.
 pub mod changes;
 pub mod maintenance;
+pub mod outbox;

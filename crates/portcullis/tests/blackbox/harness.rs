@@ -465,6 +465,31 @@ impl TestApp {
     }
 }
 
+/// A server whose webhooks may reach the tests' receivers on 127.0.0.1
+/// (`--allow-private-webhook-urls`).
+pub async fn spawn_app_for_webhooks() -> TestApp {
+    spawn_app_with(|c| c.allow_private_webhook_urls = true).await
+}
+
+impl TestApp {
+    /// Registers a webhook to `url` for `events` (empty: all); returns its
+    /// id and secret.
+    pub async fn create_webhook(&self, env: &str, url: &str, events: &[&str]) -> (String, String) {
+        let r = self
+            .api(
+                Method::POST,
+                &format!("/environments/{env}/webhooks"),
+                Some(json!({ "url": url, "events": events })),
+            )
+            .await;
+        let body = r.assert_status(201);
+        (
+            body["id"].as_str().expect("id").to_string(),
+            body["secret"].as_str().expect("secret").to_string(),
+        )
+    }
+}
+
 impl Reply {
     /// A response header as text, if present.
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -559,6 +584,12 @@ impl TestApp {
     pub fn clock_rfc3339(&self) -> String {
         use portcullis::clock::Clock;
         portcullis::clock::rfc3339(portcullis::clock::to_millis(self.clock.now()))
+    }
+
+    /// The test clock, in Unix seconds.
+    pub fn clock_now_s(&self) -> i64 {
+        use portcullis::clock::Clock;
+        self.clock.now().unix_timestamp()
     }
 }
 

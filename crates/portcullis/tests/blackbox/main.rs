@@ -3,6 +3,7 @@
 
 mod harness;
 mod postgres;
+mod receiver;
 
 mod bad_input;
 mod cli;
@@ -16,3 +17,4 @@ mod passkeys;
 mod rate_limits;
 mod sessions;
 mod tokens;
+mod webhooks;

@@ -10,8 +10,9 @@ use crate::domain::origin_list::OriginWarning;
 use crate::domain::roles::Role;
 use crate::domain::settings::SecuritySettings;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiAuth, ApiJson};
+use crate::http::extract::{ApiAuth, ApiJson, Client};
 use crate::services::Services;
+use crate::services::events::Actor;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EnvironmentInfo {
@@ -94,6 +95,7 @@ pub async fn get_security_settings(
 pub async fn patch_security_settings(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path(environment_id): Path<String>,
     ApiJson(mut patch): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<SettingsView>> {
@@ -101,7 +103,10 @@ pub async fn patch_security_settings(
     if let Some(fields) = patch.as_object_mut() {
         fields.remove("warnings");
     }
-    let settings = services.update_security_settings(env.id(), &patch).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
+    let settings = services
+        .update_security_settings(env.id(), &patch, &actor)
+        .await?;
     Ok(Json(SettingsView {
         settings,
         warnings: env.origin_warnings(),

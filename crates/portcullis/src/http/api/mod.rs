@@ -2,10 +2,12 @@
 //! API token. Reads need `viewer`, writes `developer` (API.md).
 
 mod environments;
+mod events;
 mod mfa;
 mod origins;
 mod sessions;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -27,6 +29,17 @@ pub fn router() -> OpenApiRouter<Arc<Services>> {
         ))
         .routes(routes!(origins::list_origins, origins::add_origin))
         .routes(routes!(origins::delete_origin))
+        .routes(routes!(events::list_events))
+        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+        .routes(routes!(
+            webhooks::get_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::test_webhook))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
         .routes(routes!(users::list_users))
         .routes(routes!(users::get_user))
         .routes(routes!(users::user_sessions))
@@ -36,6 +49,18 @@ pub fn router() -> OpenApiRouter<Arc<Services>> {
         .routes(routes!(sessions::introspect))
         .routes(routes!(mfa::user_devices, mfa::reset_user_mfa))
         .routes(routes!(mfa::delete_user_device))
+}
+
+/// A query string, or 400 `validation_failed` naming what is wrong.
+pub(super) fn query<T: serde::de::DeserializeOwned>(
+    q: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    q.map(|axum::extract::Query(v)| v).map_err(|e| {
+        ApiError::validation(crate::domain::validation::ValidationErrors::single(
+            "query",
+            e.body_text(),
+        ))
+    })
 }
 
 /// The environment, if the caller may act on it with `needed`.

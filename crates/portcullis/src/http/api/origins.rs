@@ -12,8 +12,9 @@ use crate::clock::rfc3339;
 use crate::domain::origin_list::OriginWarning;
 use crate::domain::roles::Role;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiAuth, ApiJson};
+use crate::http::extract::{ApiAuth, ApiJson, Client};
 use crate::services::Services;
+use crate::services::events::Actor;
 use crate::store::OriginRecord;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -93,11 +94,13 @@ pub async fn list_origins(
 pub async fn add_origin(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path(environment_id): Path<String>,
     ApiJson(body): ApiJson<NewOrigin>,
 ) -> ApiResult<(StatusCode, Json<AddedOrigin>)> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
-    let record = services.add_origin(&env, &body.origin).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
+    let record = services.add_origin(&env, &body.origin, &actor).await?;
     let env = services.environment(env.id()).await?;
     Ok((
         StatusCode::CREATED,
@@ -120,9 +123,11 @@ pub async fn add_origin(
 pub async fn delete_origin(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path((environment_id, origin_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
-    services.delete_origin(&env, &origin_id).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
+    services.delete_origin(&env, &origin_id, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

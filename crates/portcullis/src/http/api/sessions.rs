@@ -8,7 +8,7 @@ use super::authorized_environment;
 use super::users::RevokedCount;
 use crate::domain::roles::Role;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiAuth, ApiJson};
+use crate::http::extract::{ApiAuth, ApiJson, Client};
 use crate::services::Services;
 use crate::services::sessions::{Actor, Introspection, SessionInfo};
 
@@ -26,10 +26,11 @@ pub struct IntrospectRequest {
 pub async fn revoke_session(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path((environment_id, session_id)): Path<(String, String)>,
 ) -> ApiResult<Json<SessionInfo>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
-    let actor = Actor::ApiToken(auth.0.token_id.clone());
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
         services
             .revoke_session(env.id(), &session_id, None, &actor)
@@ -45,10 +46,11 @@ pub async fn revoke_session(
 pub async fn revoke_environment_sessions(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<RevokedCount>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
-    let actor = Actor::ApiToken(auth.0.token_id.clone());
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(RevokedCount {
         revoked_count: services
             .revoke_environment_sessions(env.id(), &actor)

@@ -4,10 +4,10 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
-use super::authorized_environment;
+use super::{authorized_environment, query};
 use crate::domain::roles::Role;
-use crate::http::error::{ApiError, ApiResult, Problem};
-use crate::http::extract::ApiAuth;
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::{ApiAuth, Client};
 use crate::services::Services;
 use crate::services::sessions::{Actor, SessionFilter, SessionInfo};
 use crate::services::users::{UserInfo, UserPage};
@@ -38,17 +38,6 @@ pub struct UserSessions {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RevokedCount {
     pub revoked_count: u64,
-}
-
-fn query<T: serde::de::DeserializeOwned>(
-    q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
-) -> Result<T, ApiError> {
-    q.map(|Query(v)| v).map_err(|e| {
-        ApiError::validation(crate::domain::validation::ValidationErrors::single(
-            "query",
-            e.body_text(),
-        ))
-    })
 }
 
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/users", tag = "management",
@@ -117,6 +106,7 @@ pub async fn user_sessions(
 pub async fn revoke_user_sessions(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path((environment_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<RevokedCount>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
@@ -124,7 +114,7 @@ pub async fn revoke_user_sessions(
         .revoke_user_sessions(
             env.id(),
             &user_id,
-            &Actor::ApiToken(auth.0.token_id.clone()),
+            &Actor::api_token(&auth.0.token_id, client.ip_address),
         )
         .await?;
     Ok(Json(RevokedCount { revoked_count }))

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::SdkSession;
 use crate::clock::to_millis;
 use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::Client;
 use crate::services::Services;
 use crate::services::sessions::{Actor, SessionFilter, SessionInfo};
 use crate::services::users::UserInfo;
@@ -54,6 +55,7 @@ pub async fn current_session(
 pub async fn logout(
     State(services): State<Arc<Services>>,
     session: SdkSession,
+    Client(client): Client,
 ) -> ApiResult<StatusCode> {
     let c = &session.claims;
     services
@@ -61,7 +63,7 @@ pub async fn logout(
             session.env.id(),
             &c.sid,
             Some(&c.sub),
-            &Actor::User(c.sub.clone()),
+            &Actor::user(&c.sub, client.ip_address.clone()),
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -99,6 +101,7 @@ pub async fn own_sessions(
 pub async fn revoke_own_session(
     State(services): State<Arc<Services>>,
     session: SdkSession,
+    Client(client): Client,
     Path((_environment_id, session_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let c = &session.claims;
@@ -107,7 +110,7 @@ pub async fn revoke_own_session(
             session.env.id(),
             &session_id,
             Some(&c.sub),
-            &Actor::User(c.sub.clone()),
+            &Actor::user(&c.sub, client.ip_address.clone()),
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)

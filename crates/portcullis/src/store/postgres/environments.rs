@@ -3,7 +3,8 @@ use async_trait::async_trait;
 use super::changes::notify;
 use super::{PgDb, db, queries};
 use crate::store::{
-    Change, EnvironmentRecord, EnvironmentStore, Revocation, SigningKeyRecord, StoreResult,
+    Change, EnvironmentRecord, EnvironmentStore, EventRecord, Revocation, SigningKeyRecord,
+    StoreResult,
 };
 
 #[async_trait]
@@ -18,9 +19,11 @@ impl EnvironmentStore for PgDb {
         settings_json: &str,
         new_key: Option<&SigningKeyRecord>,
         now: i64,
+        event: &EventRecord,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         queries::update_settings(&mut tx, environment_id, settings_json, new_key, now).await?;
+        queries::insert_event(&mut tx, event).await?;
         let environment_id = environment_id.to_string();
         notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
         tx.commit().await.map_err(db)
@@ -34,9 +37,11 @@ impl EnvironmentStore for PgDb {
         &self,
         environment_id: &str,
         r: &Revocation,
+        event: &EventRecord,
     ) -> StoreResult<(u64, i64)> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let (count, epoch) = queries::revoke_environment(&mut tx, environment_id, r).await?;
+        let (count, epoch) =
+            queries::revoke_environment_recorded(&mut tx, environment_id, r, event).await?;
         let environment_id = environment_id.to_string();
         notify(
             &mut tx,

@@ -5,6 +5,7 @@
 mod api_tokens;
 mod changes;
 mod environments;
+mod events;
 mod health;
 mod jobs;
 mod mfa;
@@ -15,6 +16,7 @@ mod rate_limits;
 mod sessions;
 mod users;
 mod verifications;
+mod webhooks;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::changes::notify;
 use super::{PgDb, db, queries};
-use crate::store::{Change, OriginRecord, OriginStore, StoreResult};
+use crate::store::{Change, EventRecord, OriginRecord, OriginStore, StoreResult};
 
 #[async_trait]
 impl OriginStore for PgDb {
@@ -13,22 +13,34 @@ impl OriginStore for PgDb {
         queries::origins(&self.pool, environment_id).await
     }
 
-    async fn add(&self, origin: &OriginRecord, limit: i64) -> StoreResult<bool> {
+    async fn add(
+        &self,
+        origin: &OriginRecord,
+        limit: i64,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         if !queries::add_origin(&mut tx, origin, limit).await? {
             return Ok(false);
         }
+        queries::insert_event(&mut tx, event).await?;
         let environment_id = origin.environment_id.clone();
         notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }
 
-    async fn delete(&self, environment_id: &str, origin_id: &str) -> StoreResult<bool> {
+    async fn delete(
+        &self,
+        environment_id: &str,
+        origin_id: &str,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         if !queries::delete_origin(&mut tx, environment_id, origin_id).await? {
             return Ok(false);
         }
+        queries::insert_event(&mut tx, event).await?;
         let environment_id = environment_id.to_string();
         notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
         tx.commit().await.map_err(db)?;

@@ -8,3 +8,10 @@ crate::store::shared::shared_queries!(
     " FOR UPDATE SKIP LOCKED",
     "seq"
 );
+
+crate::store::outbox_sql::outbox_queries!(
+    sqlx::PgConnection,
+    sqlx::PgPool,
+    " FOR UPDATE SKIP LOCKED",
+    "seq"
+);

@@ -6,8 +6,8 @@ use crate::store::sql::{confirmed_device_counts, device_kinds};
 use super::changes::notify;
 use super::{PgDb, db, queries};
 use crate::store::{
-    Change, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreError,
-    StoreResult, UserRecord,
+    Change, EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView,
+    StoreError, StoreResult, UserRecord,
 };
 
 #[async_trait]
@@ -85,9 +85,11 @@ impl SessionStore for PgDb {
         environment_id: &str,
         session_id: &str,
         r: &Revocation,
+        event: &EventRecord,
     ) -> StoreResult<Option<SessionView>> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let Some(view) = queries::revoke_session(&mut tx, environment_id, session_id, r).await?
+        let Some(view) =
+            queries::revoke_session_recorded(&mut tx, environment_id, session_id, r, event).await?
         else {
             return Ok(None);
         };

@@ -2,7 +2,9 @@ use async_trait::async_trait;
 
 use super::changes::notify;
 use super::{PgDb, db, queries};
-use crate::store::{Change, Revocation, StoreResult, UserQuery, UserRecord, UserStore};
+use crate::store::{
+    Change, EventRecord, Revocation, StoreResult, UserQuery, UserRecord, UserStore,
+};
 
 #[async_trait]
 impl UserStore for PgDb {
@@ -19,9 +21,11 @@ impl UserStore for PgDb {
         environment_id: &str,
         user_id: &str,
         r: &Revocation,
+        event: &EventRecord,
     ) -> StoreResult<(u64, i64)> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let (count, epoch) = queries::revoke_user(&mut tx, environment_id, user_id, r).await?;
+        let (count, epoch) =
+            queries::revoke_user_recorded(&mut tx, environment_id, user_id, r, event).await?;
         let change = Change::UserRevoked {
             user_id: user_id.to_string(),
             epoch,

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 
 use super::{SqliteDb, queries};
 use crate::store::{
-    EnvironmentRecord, EnvironmentStore, Revocation, SigningKeyRecord, StoreResult,
+    EnvironmentRecord, EnvironmentStore, EventRecord, Revocation, SigningKeyRecord, StoreResult,
 };
 
 #[async_trait]
@@ -17,10 +17,11 @@ impl EnvironmentStore for SqliteDb {
         settings_json: &str,
         new_key: Option<&SigningKeyRecord>,
         now: i64,
+        event: &EventRecord,
     ) -> StoreResult<()> {
         let (environment_id, settings_json) =
             (environment_id.to_string(), settings_json.to_string());
-        let new_key = new_key.cloned();
+        let (new_key, event) = (new_key.cloned(), event.clone());
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
@@ -31,7 +32,8 @@ impl EnvironmentStore for SqliteDb {
                         new_key.as_ref(),
                         now,
                     )
-                    .await
+                    .await?;
+                    queries::insert_event(c, &event).await
                 })
             })
             .await
@@ -45,11 +47,14 @@ impl EnvironmentStore for SqliteDb {
         &self,
         environment_id: &str,
         r: &Revocation,
+        event: &EventRecord,
     ) -> StoreResult<(u64, i64)> {
-        let (environment_id, r) = (environment_id.to_string(), r.clone());
+        let (environment_id, r, event) = (environment_id.to_string(), r.clone(), event.clone());
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::revoke_environment(c, &environment_id, &r).await })
+                Box::pin(async move {
+                    queries::revoke_environment_recorded(c, &environment_id, &r, &event).await
+                })
             })
             .await
     }

@@ -3,6 +3,7 @@
 mod api_tokens;
 mod changes;
 mod environments;
+mod events;
 mod health;
 mod jobs;
 mod mfa;
@@ -13,6 +14,7 @@ mod rate_limits;
 mod sessions;
 mod users;
 mod verifications;
+mod webhooks;
 mod writer;
 
 use std::str::FromStr;

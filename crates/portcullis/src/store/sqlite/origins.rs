@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::{SqliteDb, queries};
-use crate::store::{OriginRecord, OriginStore, StoreResult};
+use crate::store::{EventRecord, OriginRecord, OriginStore, StoreResult};
 
 #[async_trait]
 impl OriginStore for SqliteDb {
@@ -11,22 +11,47 @@ impl OriginStore for SqliteDb {
         queries::origins(&self.pool, environment_id).await
     }
 
-    async fn add(&self, origin: &OriginRecord, limit: i64) -> StoreResult<bool> {
-        let origin = origin.clone();
+    async fn add(
+        &self,
+        origin: &OriginRecord,
+        limit: i64,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
+        let (origin, event) = (origin.clone(), event.clone());
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::add_origin(c, &origin, limit).await })
+                Box::pin(async move {
+                    let added = queries::add_origin(&mut *c, &origin, limit).await?;
+                    if added {
+                        queries::insert_event(c, &event).await?;
+                    }
+                    Ok(added)
+                })
             })
             .await
     }
 
-    async fn delete(&self, environment_id: &str, origin_id: &str) -> StoreResult<bool> {
-        let (environment_id, origin_id) = (environment_id.to_string(), origin_id.to_string());
+    async fn delete(
+        &self,
+        environment_id: &str,
+        origin_id: &str,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
+        let (environment_id, origin_id, event) = (
+            environment_id.to_string(),
+            origin_id.to_string(),
+            event.clone(),
+        );
         self.writer
             .transaction(move |c| {
-                Box::pin(
-                    async move { queries::delete_origin(c, &environment_id, &origin_id).await },
-                )
+                Box::pin(async move {
+                    let deleted =
+                        queries::delete_origin(&mut *c, &environment_id, &origin_id).await?;
+                    if deleted {
+                        queries::insert_event(c, &event).await?;
+                    }
+                    Ok(deleted)
+                })
             })
             .await
     }

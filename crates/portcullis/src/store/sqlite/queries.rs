@@ -8,3 +8,5 @@ crate::store::shared::shared_queries!(
     "",
     "rowid"
 );
+
+crate::store::outbox_sql::outbox_queries!(sqlx::SqliteConnection, sqlx::SqlitePool, "", "rowid");

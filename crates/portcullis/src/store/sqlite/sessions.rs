@@ -5,8 +5,8 @@ use crate::store::sql::{confirmed_device_counts, device_kinds};
 
 use super::{SqliteDb, db, queries};
 use crate::store::{
-    Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreError, StoreResult,
-    UserRecord,
+    EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreError,
+    StoreResult, UserRecord,
 };
 
 #[async_trait]
@@ -96,16 +96,19 @@ impl SessionStore for SqliteDb {
         environment_id: &str,
         session_id: &str,
         r: &Revocation,
+        event: &EventRecord,
     ) -> StoreResult<Option<SessionView>> {
-        let (environment_id, session_id, r) = (
+        let (environment_id, session_id, r, event) = (
             environment_id.to_string(),
             session_id.to_string(),
             r.clone(),
+            event.clone(),
         );
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::revoke_session(c, &environment_id, &session_id, &r).await
+                    queries::revoke_session_recorded(c, &environment_id, &session_id, &r, &event)
+                        .await
                 })
             })
             .await

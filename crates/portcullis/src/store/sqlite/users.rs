@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::{SqliteDb, queries};
-use crate::store::{Revocation, StoreResult, UserQuery, UserRecord, UserStore};
+use crate::store::{EventRecord, Revocation, StoreResult, UserQuery, UserRecord, UserStore};
 
 #[async_trait]
 impl UserStore for SqliteDb {
@@ -18,14 +18,19 @@ impl UserStore for SqliteDb {
         environment_id: &str,
         user_id: &str,
         r: &Revocation,
+        event: &EventRecord,
     ) -> StoreResult<(u64, i64)> {
-        let (environment_id, user_id, r) =
-            (environment_id.to_string(), user_id.to_string(), r.clone());
+        let (environment_id, user_id, r, event) = (
+            environment_id.to_string(),
+            user_id.to_string(),
+            r.clone(),
+            event.clone(),
+        );
         self.writer
             .transaction(move |c| {
-                Box::pin(
-                    async move { queries::revoke_user(c, &environment_id, &user_id, &r).await },
-                )
+                Box::pin(async move {
+                    queries::revoke_user_recorded(c, &environment_id, &user_id, &r, &event).await
+                })
             })
             .await
     }

@@ -1,0 +1,184 @@
+//! Webhook endpoints, their deliveries and attempts (docs/events.md).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use super::authorized_environment;
+use crate::domain::roles::Role;
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::{ApiAuth, ApiJson, Client};
+use crate::services::Services;
+use crate::services::events::{Actor, Event};
+use crate::services::webhooks::{Delivery, Webhook, WebhookInput, WebhookWithSecret};
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WebhookList {
+    pub data: Vec<Webhook>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeliveryList {
+    /// Newest first, at most 50.
+    pub data: Vec<Delivery>,
+}
+
+#[utoipa::path(get, path = "/api/v1/environments/{environment_id}/webhooks", tag = "management",
+    params(("environment_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 200, body = WebhookList), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_webhooks(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path(environment_id): Path<String>,
+) -> ApiResult<Json<WebhookList>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    Ok(Json(WebhookList {
+        data: services.webhooks(&env).await?,
+    }))
+}
+
+/// Registers an endpoint; its signing secret (`whsec_…`) is in this answer
+/// only. At most 10 per environment.
+#[utoipa::path(post, path = "/api/v1/environments/{environment_id}/webhooks", tag = "management",
+    params(("environment_id" = String, Path)),
+    request_body = WebhookInput,
+    security(("api_token" = [])),
+    responses(
+        (status = 201, body = WebhookWithSecret),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_webhook(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path(environment_id): Path<String>,
+    ApiJson(input): ApiJson<WebhookInput>,
+) -> ApiResult<(StatusCode, Json<WebhookWithSecret>)> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(services.create_webhook(&env, &input).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}", tag = "management",
+    params(("environment_id" = String, Path), ("webhook_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 200, body = Webhook), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_webhook(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path((environment_id, webhook_id)): Path<(String, String)>,
+) -> ApiResult<Json<Webhook>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    Ok(Json(services.webhook(&env, &webhook_id).await?))
+}
+
+/// Changes `url`, `events`, `enabled` or `description`. Enabling an
+/// endpoint Portcullis disabled starts its failure count over.
+#[utoipa::path(patch, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}", tag = "management",
+    params(("environment_id" = String, Path), ("webhook_id" = String, Path)),
+    request_body = WebhookInput,
+    security(("api_token" = [])),
+    responses(
+        (status = 200, body = Webhook),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_webhook(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path((environment_id, webhook_id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<WebhookInput>,
+) -> ApiResult<Json<Webhook>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    Ok(Json(
+        services.update_webhook(&env, &webhook_id, &input).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}", tag = "management",
+    params(("environment_id" = String, Path), ("webhook_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_webhook(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path((environment_id, webhook_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    services.delete_webhook(&env, &webhook_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new signing secret, shown once. For 24 hours deliveries carry a
+/// signature with the old secret too.
+#[utoipa::path(post, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}/rotate-secret", tag = "management",
+    params(("environment_id" = String, Path), ("webhook_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 200, body = WebhookWithSecret), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn rotate_secret(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path((environment_id, webhook_id)): Path<(String, String)>,
+) -> ApiResult<Json<WebhookWithSecret>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    Ok(Json(
+        services.rotate_webhook_secret(&env, &webhook_id).await?,
+    ))
+}
+
+/// Sends a `ping` event to this endpoint.
+#[utoipa::path(post, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}/test", tag = "management",
+    params(("environment_id" = String, Path), ("webhook_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 202, body = Event), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn test_webhook(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Client(client): Client,
+    Path((environment_id, webhook_id)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<Event>)> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(services.ping_webhook(&env, &webhook_id, &actor).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}/deliveries", tag = "management",
+    params(("environment_id" = String, Path), ("webhook_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 200, body = DeliveryList), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn deliveries(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path((environment_id, webhook_id)): Path<(String, String)>,
+) -> ApiResult<Json<DeliveryList>> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    Ok(Json(DeliveryList {
+        data: services.deliveries(&env, &webhook_id).await?,
+    }))
+}
+
+/// Delivers the event again, now, with the same `webhook-id`.
+#[utoipa::path(post, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", tag = "management",
+    params(("environment_id" = String, Path), ("webhook_id" = String, Path), ("delivery_id" = String, Path)),
+    security(("api_token" = [])),
+    responses((status = 202, body = Delivery), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn redeliver(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth,
+    Path((environment_id, webhook_id, delivery_id)): Path<(String, String, String)>,
+) -> ApiResult<(StatusCode, Json<Delivery>)> {
+    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(services.redeliver(&env, &webhook_id, &delivery_id).await?),
+    ))
+}

@@ -1,0 +1,197 @@
+//! Events: who did what, recorded with the change (the audit log), and the
+//! outbox that webhooks are delivered from (docs/events.md).
+
+use serde::Serialize;
+
+use super::environments::EnvironmentRuntime;
+use super::{ServiceError, ServiceResult, Services};
+use crate::clock::{rfc3339, to_millis};
+use crate::crypto;
+use crate::domain::events::is_event_type;
+use crate::domain::validation::ValidationErrors;
+use crate::store::{EventQuery, EventRecord};
+
+/// Who caused a change.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub id: String,
+    /// The caller's address, for the audit log.
+    pub ip_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorKind {
+    /// An end user, through the SDK API.
+    User,
+    ApiToken,
+    /// Portcullis itself (a fan-out, a ping).
+    System,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "user",
+            ActorKind::ApiToken => "api_token",
+            ActorKind::System => "system",
+        }
+    }
+}
+
+impl Actor {
+    pub fn user(id: &str, ip_address: Option<String>) -> Actor {
+        Actor {
+            kind: ActorKind::User,
+            id: id.to_string(),
+            ip_address,
+        }
+    }
+
+    pub fn api_token(id: &str, ip_address: Option<String>) -> Actor {
+        Actor {
+            kind: ActorKind::ApiToken,
+            id: id.to_string(),
+            ip_address,
+        }
+    }
+}
+
+/// An event as the audit log and webhooks show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Event {
+    /// `evt_…`; also the `webhook-id` of its deliveries.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub timestamp: String,
+    pub environment_id: Option<String>,
+    pub actor: EventActor,
+    /// The payload's `data`; `null` for a session event not yet dispatched.
+    #[schema(value_type = Object)]
+    pub data: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventActor {
+    /// `user`, `api_token` or `system`
+    pub kind: String,
+    pub id: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+impl Event {
+    pub fn from_record(r: &EventRecord) -> Event {
+        Event {
+            id: r.id.clone(),
+            kind: r.kind.clone(),
+            timestamp: rfc3339(r.created_at),
+            environment_id: r.environment_id.clone(),
+            actor: EventActor {
+                kind: r.actor_kind.clone(),
+                id: r.actor_id.clone(),
+                ip_address: r.ip_address.clone(),
+            },
+            data: r.data.as_deref().and_then(|d| serde_json::from_str(d).ok()),
+        }
+    }
+}
+
+/// One page of the audit log, newest first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventPage {
+    pub events: Vec<Event>,
+    /// Pass as `cursor` for the next (older) page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// The audit log's filters, as the caller gives them.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub kind: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+pub const MAX_PAGE: i64 = 100;
+
+impl Services {
+    /// A new event in `env` by `actor`, about `subject`, at the clock's now.
+    pub fn new_event(
+        &self,
+        env: &EnvironmentRuntime,
+        kind: &str,
+        actor: &Actor,
+        subject: Option<&str>,
+        data: Option<serde_json::Value>,
+    ) -> ServiceResult<EventRecord> {
+        Ok(EventRecord {
+            id: crypto::new_id("evt")?,
+            organization_id: env.record.organization_id.clone(),
+            environment_id: Some(env.id().to_string()),
+            kind: kind.to_string(),
+            actor_kind: actor.kind.as_str().to_string(),
+            actor_id: Some(actor.id.clone()),
+            ip_address: actor.ip_address.clone(),
+            subject_id: subject.map(str::to_string),
+            data: data.map(|d| d.to_string()),
+            fanout: None,
+            fanout_cursor: None,
+            created_at: to_millis(self.clock.now()),
+            dispatched_at: None,
+        })
+    }
+
+    /// The environment's audit log.
+    pub async fn events(
+        &self,
+        env: &EnvironmentRuntime,
+        filter: &EventFilter,
+    ) -> ServiceResult<EventPage> {
+        let mut errors = ValidationErrors::default();
+        if filter.kind.as_deref().is_some_and(|k| !is_event_type(k)) {
+            errors.push("type", "is not an event type (docs/events.md lists them)");
+        }
+        let limit = filter.limit.unwrap_or(50);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            errors.push("limit", format!("must be between 1 and {MAX_PAGE}"));
+        }
+        let before = match filter.cursor.as_deref() {
+            None => None,
+            Some(c) => match c.strip_prefix("evc_").and_then(|n| n.parse::<i64>().ok()) {
+                Some(n) => Some(n),
+                None => {
+                    errors.push("cursor", "is not a cursor from an earlier page");
+                    None
+                }
+            },
+        };
+        errors.into_result().map_err(ServiceError::Validation)?;
+        let rows = self
+            .store
+            .events
+            .list(
+                env.id(),
+                &EventQuery {
+                    kind: filter.kind.clone(),
+                    since: filter.since,
+                    until: filter.until,
+                    before,
+                    limit: limit + 1,
+                },
+            )
+            .await?;
+        let more = rows.len() as i64 > limit;
+        let page: Vec<_> = rows.into_iter().take(limit as usize).collect();
+        let next_cursor = match more {
+            true => page.last().map(|(position, _)| format!("evc_{position}")),
+            false => None,
+        };
+        Ok(EventPage {
+            events: page.iter().map(|(_, r)| Event::from_record(r)).collect(),
+            next_cursor,
+        })
+    }
+}

@@ -1,0 +1,344 @@
+//! The outbox: turning stored events into webhook deliveries (with the
+//! fan-out of user- and environment-wide revocations into one event per
+//! session), and making the deliveries' attempts. Run by
+//! `workers/outbox.rs`; every step is leased or conditional in the store,
+//! so several nodes, or a node restarted after a crash, share the work
+//! without losing or doubling an event (deliveries are at least once, with
+//! the same `webhook-id`).
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::Notify;
+
+use super::events::Event;
+use super::sessions::SessionInfo;
+use super::webhook_client::WebhookClient;
+use super::webhooks::event_filter;
+use super::{ServiceResult, Services};
+use crate::clock::{rfc3339, to_millis};
+use crate::crypto;
+use crate::domain::events::{self, max_attempts, retry_delay_ms, subscribed};
+use crate::store::{
+    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, FanoutScope, WebhookRecord,
+};
+
+/// How long a leased event or delivery is left to its worker before
+/// another may take it (a crashed node's work is picked up after this).
+pub const LEASE_MS: i64 = 60_000;
+/// Events handled per pass, and sessions per fan-out batch.
+const EVENT_BATCH: i64 = 100;
+const FANOUT_BATCH: i64 = 500;
+/// Deliveries attempted at once.
+const DELIVERY_BATCH: i64 = 16;
+/// What is kept of an answer's body.
+pub const MAX_RESPONSE_BODY: usize = 4096;
+
+/// The outbox worker's doorbell: rung when this node stores work for it.
+#[derive(Default)]
+pub struct Outbox {
+    bell: Notify,
+}
+
+impl Outbox {
+    pub fn wake(&self) {
+        self.bell.notify_one();
+    }
+
+    /// Waits until rung, or `at_most`.
+    pub async fn wait(&self, at_most: Duration) {
+        let _ = tokio::time::timeout(at_most, self.bell.notified()).await;
+    }
+}
+
+/// How webhooks leave this node.
+pub struct WebhookSettings {
+    /// `--allow-private-webhook-urls`: `http` and private, loopback and
+    /// link-local destinations (development only).
+    pub allow_private: bool,
+    pub client: WebhookClient,
+}
+
+impl Services {
+    /// One pass over the events not dispatched yet. Returns how many.
+    pub async fn dispatch_events(&self) -> ServiceResult<usize> {
+        let now = to_millis(self.clock.now());
+        let leased = self
+            .store
+            .events
+            .lease_undispatched(now, now + LEASE_MS, EVENT_BATCH)
+            .await?;
+        let mut delivered = false;
+        for event in &leased {
+            if event.fanout.is_some() && !self.fan_out(event).await? {
+                continue;
+            }
+            delivered |= self.dispatch_one(event, now).await?;
+        }
+        if delivered {
+            self.outbox.wake();
+        }
+        Ok(leased.len())
+    }
+
+    /// Emits one `admin.user.session.revoked` per session the revocation
+    /// revoked, in batches, each with the cursor that says how far it got.
+    /// False if another worker moved the cursor meanwhile.
+    async fn fan_out(&self, event: &EventRecord) -> ServiceResult<bool> {
+        let Some(scope) = event
+            .data
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<FanoutScope>(d).ok())
+        else {
+            tracing::error!(event_id = %event.id, "a fan-out event without its scope");
+            return Ok(self
+                .store
+                .events
+                .fan_out(&event.id, event.fanout_cursor.as_deref(), None, true, &[])
+                .await?);
+        };
+        let mut cursor = event.fanout_cursor.clone();
+        loop {
+            let sessions = self
+                .store
+                .events
+                .fanout_sessions(&scope, cursor.as_deref(), FANOUT_BATCH)
+                .await?;
+            let done = (sessions.len() as i64) < FANOUT_BATCH;
+            let next = if done { None } else { sessions.last().cloned() };
+            let per_session = sessions
+                .iter()
+                .map(|session_id| {
+                    Ok(EventRecord {
+                        id: crypto::new_id("evt")?,
+                        kind: events::ADMIN_USER_SESSION_REVOKED.into(),
+                        subject_id: Some(session_id.clone()),
+                        data: None,
+                        fanout: None,
+                        fanout_cursor: None,
+                        dispatched_at: None,
+                        ..event.clone()
+                    })
+                })
+                .collect::<ServiceResult<Vec<_>>>()?;
+            let moved = self
+                .store
+                .events
+                .fan_out(
+                    &event.id,
+                    cursor.as_deref(),
+                    next.as_deref(),
+                    done,
+                    &per_session,
+                )
+                .await?;
+            if !moved {
+                return Ok(false);
+            }
+            if done {
+                return Ok(true);
+            }
+            cursor = next;
+        }
+    }
+
+    /// Completes the event's payload and stores a delivery for each
+    /// endpoint that wants it. Returns whether there was any.
+    async fn dispatch_one(&self, event: &EventRecord, now: i64) -> ServiceResult<bool> {
+        let data = self.final_data(event).await?;
+        let endpoints = match &event.environment_id {
+            Some(env) => self.store.webhooks.list(env).await?,
+            None => vec![],
+        };
+        let deliveries = endpoints
+            .iter()
+            .filter(|w| wants(w, event))
+            .map(|w| {
+                Ok(DeliveryRecord {
+                    id: crypto::new_id("dlv")?,
+                    webhook_id: w.id.clone(),
+                    event_id: event.id.clone(),
+                    environment_id: w.environment_id.clone(),
+                    status: "pending".into(),
+                    attempts: 0,
+                    next_attempt_at: Some(now),
+                    last_response_status: None,
+                    created_at: now,
+                    completed_at: None,
+                })
+            })
+            .collect::<ServiceResult<Vec<_>>>()?;
+        let stored = self
+            .store
+            .events
+            .dispatch(&event.id, data.as_deref(), &deliveries, now)
+            .await?;
+        Ok(stored && !deliveries.is_empty())
+    }
+
+    /// Session events carry the Session object as it is once revoked;
+    /// revocations of a whole scope carry what they revoked.
+    async fn final_data(&self, event: &EventRecord) -> ServiceResult<Option<String>> {
+        match event.kind.as_str() {
+            events::USER_SESSION_REVOKED | events::ADMIN_USER_SESSION_REVOKED => {
+                let (Some(env), Some(sid)) = (&event.environment_id, &event.subject_id) else {
+                    return Ok(None);
+                };
+                let view = self.store.sessions.get(env, sid).await?;
+                Ok(view.map(|v| session_payload(&SessionInfo::from_view(&v, None))))
+            }
+            events::USER_SESSIONS_REVOKED | events::ENVIRONMENT_SESSIONS_REVOKED => {
+                let scope = event
+                    .data
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str::<FanoutScope>(d).ok());
+                Ok(scope.map(|s| {
+                    json!({
+                        "environment_id": s.environment_id,
+                        "user_id": s.user_id,
+                        "revoked_count": s.revoked_count,
+                        "revoked_at": rfc3339(s.at),
+                        "revoked_by": { "kind": s.by_kind, "id": s.by_id },
+                    })
+                    .to_string()
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Attempts the deliveries that are due. Returns how many.
+    pub async fn deliver_due(&self) -> ServiceResult<usize> {
+        let now = to_millis(self.clock.now());
+        let due = self
+            .store
+            .webhooks
+            .lease_due(now, now + LEASE_MS, DELIVERY_BATCH)
+            .await?;
+        let attempts = due.iter().map(|d| self.attempt(d));
+        for result in futures::future::join_all(attempts).await {
+            result?;
+        }
+        Ok(due.len())
+    }
+
+    async fn attempt(&self, delivery: &DeliveryRecord) -> ServiceResult<()> {
+        let Some(webhook) = self
+            .store
+            .webhooks
+            .get(&delivery.environment_id, &delivery.webhook_id)
+            .await?
+        else {
+            return Ok(());
+        };
+        let Some(event) = self.store.events.get(&delivery.event_id).await? else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let started = Instant::now();
+        let sent = match (
+            webhook.enabled || event.kind == events::PING,
+            self.signing_keys(&webhook, to_millis(now)),
+        ) {
+            (false, _) => Err("the endpoint is disabled".to_string()),
+            (true, Err(e)) => {
+                tracing::error!(webhook_id = %webhook.id, error = %e, "cannot open a webhook secret");
+                Err("the endpoint's secret cannot be read".to_string())
+            }
+            (true, Ok(keys)) => {
+                let body = payload(&event);
+                let timestamp = now.unix_timestamp();
+                let signatures = keys
+                    .iter()
+                    .map(|k| crypto::webhook_signature(k, &event.id, timestamp, body.as_bytes()))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.webhook_settings
+                    .client
+                    .post(&webhook.url, &event.id, timestamp, &signatures, body)
+                    .await
+            }
+        };
+        let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let attempt_no = delivery.attempts + 1;
+        let (response_status, response_body, error) = match &sent {
+            Ok((status, body)) => (Some(i64::from(*status)), Some(body.clone()), None),
+            Err(e) => (None, None, Some(e.clone())),
+        };
+        let ok = matches!(&sent, Ok((status, _)) if (200..300).contains(status));
+        let outcome = match (ok, retry_delay_ms(attempt_no, crypto::random_fraction())) {
+            (true, _) => DeliveryOutcome::Succeeded,
+            (false, Some(delay)) if attempt_no < max_attempts() && webhook.enabled => {
+                DeliveryOutcome::Retry(to_millis(now) + delay)
+            }
+            (false, _) => DeliveryOutcome::Failed,
+        };
+        let record = AttemptRecord {
+            id: crypto::new_id("att")?,
+            delivery_id: delivery.id.clone(),
+            attempted_at: to_millis(now),
+            duration_ms,
+            response_status,
+            response_body,
+            error,
+        };
+        if self
+            .store
+            .webhooks
+            .record_attempt(&record, &outcome)
+            .await?
+        {
+            tracing::warn!(webhook_id = %webhook.id, "disabled a webhook endpoint that kept failing");
+        }
+        Ok(())
+    }
+
+    /// The keys deliveries are signed with: the secret, and the one before
+    /// it while its overlap lasts.
+    fn signing_keys(&self, w: &WebhookRecord, now_ms: i64) -> ServiceResult<Vec<Vec<u8>>> {
+        let mut keys = vec![self.master_key.open(&w.id, &w.secret_sealed)?];
+        if let (Some(previous), Some(until)) = (&w.previous_secret_sealed, w.previous_secret_until)
+            && until > now_ms
+        {
+            keys.push(self.master_key.open(&w.id, previous)?);
+        }
+        Ok(keys)
+    }
+}
+
+/// Whether the endpoint gets the event: `ping` only where it was sent.
+fn wants(w: &WebhookRecord, event: &EventRecord) -> bool {
+    match event.kind.as_str() {
+        events::PING => event.subject_id.as_deref() == Some(w.id.as_str()),
+        kind => w.enabled && subscribed(&event_filter(w), kind),
+    }
+}
+
+/// The Session object of session events (API.md, "Webhooks").
+fn session_payload(s: &SessionInfo) -> String {
+    json!({
+        "id": s.id,
+        "user_id": s.user_id,
+        "environment_id": s.environment_id,
+        "created_at": s.created_at,
+        "expires_at": s.expires_at,
+        "ip_address": s.ip_address,
+        "user_agent": s.user_agent,
+        "revoked_at": s.revoked_at,
+        "revoked_by": s.revoked_by,
+    })
+    .to_string()
+}
+
+/// The delivered body: the same bytes on every attempt.
+pub fn payload(event: &EventRecord) -> String {
+    let e = Event::from_record(event);
+    json!({
+        "id": e.id,
+        "type": e.kind,
+        "timestamp": e.timestamp,
+        "environment_id": e.environment_id,
+        "data": e.data.unwrap_or_else(|| json!({})),
+    })
+    .to_string()
+}

@@ -1,0 +1,386 @@
+//! Webhook endpoints: registration (destinations checked against SSRF),
+//! secrets (sealed at rest, shown once, rotated with an overlap), the
+//! deliveries and attempts an operator can inspect and replay.
+
+use serde::{Deserialize, Serialize};
+
+use super::environments::EnvironmentRuntime;
+use super::events::{Actor, Event};
+use super::{ServiceError, ServiceResult, Services};
+use crate::clock::{rfc3339, to_millis};
+use crate::crypto;
+use crate::domain::events::{self, is_event_type};
+use crate::domain::validation::ValidationErrors;
+use crate::domain::webhook_url;
+use crate::store::{AttemptRecord, DeliveryRecord, WebhookRecord};
+
+/// At most this many endpoints per environment.
+pub const MAX_WEBHOOKS: i64 = 10;
+/// After a rotation, deliveries are signed with the old secret too for
+/// this long, so receivers can switch without missing one.
+pub const PREVIOUS_SECRET_OVERLAP_MS: i64 = 24 * 60 * 60 * 1000;
+/// Deliveries listed per request, newest first.
+pub const DELIVERIES_LISTED: i64 = 50;
+const MAX_DESCRIPTION: usize = 200;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Webhook {
+    /// `whk_…`
+    pub id: String,
+    pub url: String,
+    pub description: String,
+    /// The event types delivered; empty: every type (but `ping`).
+    pub events: Vec<String>,
+    pub enabled: bool,
+    /// Why Portcullis disabled it, if it did.
+    pub disabled_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A webhook with its signing secret, shown once (create, rotate).
+#[derive(Clone, Serialize, utoipa::ToSchema)]
+pub struct WebhookWithSecret {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    /// `whsec_…`: verify deliveries with it (Standard Webhooks).
+    pub secret: String,
+}
+
+impl std::fmt::Debug for WebhookWithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookWithSecret")
+            .field("webhook", &self.webhook)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Fields of a create (all but `url` optional) or an update (all optional).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub id: String,
+    pub event_id: String,
+    #[serde(rename = "event_type")]
+    pub event_type: Option<String>,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    pub attempt_count: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_response_status: Option<i64>,
+    pub created_at: String,
+    pub completed_at: Option<String>,
+    pub attempts: Vec<Attempt>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Attempt {
+    pub attempted_at: String,
+    pub duration_ms: i64,
+    pub response_status: Option<i64>,
+    /// The first 4 KiB of the answer.
+    pub response_body: Option<String>,
+    /// Why no answer came (timeout, refused connection, forbidden address).
+    pub error: Option<String>,
+}
+
+impl Webhook {
+    fn from_record(r: &WebhookRecord) -> Webhook {
+        Webhook {
+            id: r.id.clone(),
+            url: r.url.clone(),
+            description: r.description.clone(),
+            events: event_filter(r),
+            enabled: r.enabled,
+            disabled_reason: r.disabled_reason.clone(),
+            created_at: rfc3339(r.created_at),
+            updated_at: rfc3339(r.updated_at),
+        }
+    }
+}
+
+/// The endpoint's `events` filter.
+pub fn event_filter(r: &WebhookRecord) -> Vec<String> {
+    serde_json::from_str(&r.events).unwrap_or_default()
+}
+
+fn attempt_view(a: &AttemptRecord) -> Attempt {
+    Attempt {
+        attempted_at: rfc3339(a.attempted_at),
+        duration_ms: a.duration_ms,
+        response_status: a.response_status,
+        response_body: a.response_body.clone(),
+        error: a.error.clone(),
+    }
+}
+
+impl Services {
+    fn check_input(&self, input: &WebhookInput, creating: bool) -> ServiceResult<Option<String>> {
+        let mut errors = ValidationErrors::default();
+        let mut url = None;
+        match input.url.as_deref() {
+            None if creating => errors.push("url", "is required"),
+            None => {}
+            Some(text) => match webhook_url::parse(text, self.webhook_settings.allow_private) {
+                Ok(parsed) => url = Some(parsed.to_string()),
+                Err(e) => errors.push("url", e.to_string()),
+            },
+        }
+        for kind in input.events.iter().flatten() {
+            if !is_event_type(kind) {
+                errors.push("events", format!("{kind:?} is not an event type"));
+            }
+        }
+        if input
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION)
+        {
+            errors.push(
+                "description",
+                format!("at most {MAX_DESCRIPTION} characters"),
+            );
+        }
+        errors.into_result().map_err(ServiceError::Validation)?;
+        Ok(url)
+    }
+
+    async fn webhook_record(
+        &self,
+        env: &EnvironmentRuntime,
+        webhook_id: &str,
+    ) -> ServiceResult<WebhookRecord> {
+        if !crypto::is_id("whk", webhook_id) {
+            return Err(ServiceError::NotFound);
+        }
+        self.store
+            .webhooks
+            .get(env.id(), webhook_id)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
+    pub async fn webhooks(&self, env: &EnvironmentRuntime) -> ServiceResult<Vec<Webhook>> {
+        let all = self.store.webhooks.list(env.id()).await?;
+        Ok(all.iter().map(Webhook::from_record).collect())
+    }
+
+    pub async fn webhook(
+        &self,
+        env: &EnvironmentRuntime,
+        webhook_id: &str,
+    ) -> ServiceResult<Webhook> {
+        Ok(Webhook::from_record(
+            &self.webhook_record(env, webhook_id).await?,
+        ))
+    }
+
+    pub async fn create_webhook(
+        &self,
+        env: &EnvironmentRuntime,
+        input: &WebhookInput,
+    ) -> ServiceResult<WebhookWithSecret> {
+        let url = self.check_input(input, true)?.unwrap_or_default();
+        let id = crypto::new_id("whk")?;
+        let key = crypto::new_webhook_key()?;
+        let now = to_millis(self.clock.now());
+        let record = WebhookRecord {
+            secret_sealed: self.master_key.seal(&id, &key)?,
+            id,
+            environment_id: env.id().to_string(),
+            url,
+            description: input.description.clone().unwrap_or_default(),
+            events: serde_json::to_string(&input.events.clone().unwrap_or_default())
+                .unwrap_or_else(|_| "[]".into()),
+            enabled: input.enabled.unwrap_or(true),
+            previous_secret_sealed: None,
+            previous_secret_until: None,
+            consecutive_failures: 0,
+            disabled_reason: None,
+            created_at: now,
+            updated_at: now,
+        };
+        if !self.store.webhooks.insert(&record, MAX_WEBHOOKS).await? {
+            return Err(ServiceError::Validation(ValidationErrors::single(
+                "url",
+                format!("an environment has at most {MAX_WEBHOOKS} webhooks"),
+            )));
+        }
+        Ok(WebhookWithSecret {
+            webhook: Webhook::from_record(&record),
+            secret: crypto::webhook_secret_text(&key),
+        })
+    }
+
+    /// Changes what is given. Enabling an endpoint that Portcullis disabled
+    /// clears the reason and the failure count.
+    pub async fn update_webhook(
+        &self,
+        env: &EnvironmentRuntime,
+        webhook_id: &str,
+        input: &WebhookInput,
+    ) -> ServiceResult<Webhook> {
+        let url = self.check_input(input, false)?;
+        let mut record = self.webhook_record(env, webhook_id).await?;
+        if let Some(url) = url {
+            record.url = url;
+        }
+        if let Some(events) = &input.events {
+            record.events = serde_json::to_string(events).unwrap_or_else(|_| "[]".into());
+        }
+        if let Some(description) = &input.description {
+            record.description = description.clone();
+        }
+        if let Some(enabled) = input.enabled {
+            if enabled && !record.enabled {
+                record.consecutive_failures = 0;
+                record.disabled_reason = None;
+            }
+            record.enabled = enabled;
+        }
+        record.updated_at = to_millis(self.clock.now());
+        if !self.store.webhooks.update(&record).await? {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(Webhook::from_record(&record))
+    }
+
+    pub async fn delete_webhook(
+        &self,
+        env: &EnvironmentRuntime,
+        webhook_id: &str,
+    ) -> ServiceResult<()> {
+        if !crypto::is_id("whk", webhook_id)
+            || !self.store.webhooks.delete(env.id(), webhook_id).await?
+        {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// A new secret, shown once; the old one keeps signing (as a second
+    /// signature) for `PREVIOUS_SECRET_OVERLAP_MS`.
+    pub async fn rotate_webhook_secret(
+        &self,
+        env: &EnvironmentRuntime,
+        webhook_id: &str,
+    ) -> ServiceResult<WebhookWithSecret> {
+        let mut record = self.webhook_record(env, webhook_id).await?;
+        let key = crypto::new_webhook_key()?;
+        let now = to_millis(self.clock.now());
+        record.previous_secret_sealed = Some(record.secret_sealed.clone());
+        record.previous_secret_until = Some(now + PREVIOUS_SECRET_OVERLAP_MS);
+        record.secret_sealed = self.master_key.seal(&record.id, &key)?;
+        record.updated_at = now;
+        if !self.store.webhooks.update(&record).await? {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(WebhookWithSecret {
+            webhook: Webhook::from_record(&record),
+            secret: crypto::webhook_secret_text(&key),
+        })
+    }
+
+    /// Sends a `ping` event to this endpoint only (even if disabled or not
+    /// subscribed to it: the operator asked).
+    pub async fn ping_webhook(
+        &self,
+        env: &EnvironmentRuntime,
+        webhook_id: &str,
+        actor: &Actor,
+    ) -> ServiceResult<Event> {
+        let record = self.webhook_record(env, webhook_id).await?;
+        let event = self.new_event(
+            env,
+            events::PING,
+            actor,
+            Some(&record.id),
+            Some(serde_json::json!({ "webhook_id": record.id })),
+        )?;
+        self.store.events.insert(&event).await?;
+        self.outbox.wake();
+        Ok(Event::from_record(&event))
+    }
+
+    /// The endpoint's latest deliveries with every attempt, newest first.
+    pub async fn deliveries(
+        &self,
+        env: &EnvironmentRuntime,
+        webhook_id: &str,
+    ) -> ServiceResult<Vec<Delivery>> {
+        let record = self.webhook_record(env, webhook_id).await?;
+        let deliveries = self
+            .store
+            .webhooks
+            .deliveries(&record.id, DELIVERIES_LISTED)
+            .await?;
+        let mut out = Vec::with_capacity(deliveries.len());
+        for d in deliveries {
+            let attempts = self.store.webhooks.attempts(&d.id).await?;
+            let event_type = self.store.events.get(&d.event_id).await?.map(|e| e.kind);
+            out.push(delivery_view(&d, event_type, &attempts));
+        }
+        Ok(out)
+    }
+
+    /// Delivers again (a new attempt now, with the same `webhook-id`).
+    pub async fn redeliver(
+        &self,
+        env: &EnvironmentRuntime,
+        webhook_id: &str,
+        delivery_id: &str,
+    ) -> ServiceResult<Delivery> {
+        let record = self.webhook_record(env, webhook_id).await?;
+        let now = to_millis(self.clock.now());
+        if !crypto::is_id("dlv", delivery_id)
+            || !self
+                .store
+                .webhooks
+                .redeliver(&record.id, delivery_id, now)
+                .await?
+        {
+            return Err(ServiceError::NotFound);
+        }
+        self.outbox.wake();
+        let d = self
+            .store
+            .webhooks
+            .delivery(&record.id, delivery_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let attempts = self.store.webhooks.attempts(&d.id).await?;
+        let event_type = self.store.events.get(&d.event_id).await?.map(|e| e.kind);
+        Ok(delivery_view(&d, event_type, &attempts))
+    }
+}
+
+fn delivery_view(
+    d: &DeliveryRecord,
+    event_type: Option<String>,
+    attempts: &[AttemptRecord],
+) -> Delivery {
+    Delivery {
+        id: d.id.clone(),
+        event_id: d.event_id.clone(),
+        event_type,
+        status: d.status.clone(),
+        attempt_count: d.attempts,
+        next_attempt_at: d
+            .next_attempt_at
+            .filter(|_| d.status == "pending")
+            .map(rfc3339),
+        last_response_status: d.last_response_status,
+        created_at: rfc3339(d.created_at),
+        completed_at: d.completed_at.map(rfc3339),
+        attempts: attempts.iter().map(attempt_view).collect(),
+    }
+}

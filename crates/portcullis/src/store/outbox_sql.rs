@@ -1,0 +1,539 @@
+//! Store code for the audit log, the outbox and webhooks that both backends
+//! run as it is (like `shared.rs`, expanded per backend by a macro).
+//! `$skip_locked` is appended to the reads that lease work (`FOR UPDATE
+//! SKIP LOCKED` on PostgreSQL); `$order` is the insertion order (`rowid`,
+//! `seq`). It expands next to `shared_queries!`, whose imports
+//! (`StoreResult`, `db`, …) it uses.
+
+macro_rules! outbox_queries {
+    ($conn:ty, $pool:ty, $skip_locked:literal, $order:literal) => {
+        use $crate::store::{
+            AttemptRecord, DeliveryOutcome, DeliveryRecord, EventQuery, EventRecord, FanoutScope,
+            WebhookRecord,
+        };
+
+        const EVENT_COLUMNS: &str = "id, organization_id, environment_id, type, actor_kind, \
+             actor_id, ip_address, subject_id, data, fanout, fanout_cursor, created_at, \
+             dispatched_at";
+
+        #[derive(::sqlx::FromRow)]
+        pub(super) struct EventRow {
+            position: i64,
+            #[sqlx(flatten)]
+            event: EventRecord,
+        }
+
+        pub(super) async fn insert_event(conn: &mut $conn, e: &EventRecord) -> StoreResult<()> {
+            ::sqlx::query(
+                "INSERT INTO events (id, organization_id, environment_id, type, actor_kind, \
+                 actor_id, ip_address, subject_id, data, fanout, fanout_cursor, created_at, \
+                 dispatched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(&e.id)
+            .bind(&e.organization_id)
+            .bind(&e.environment_id)
+            .bind(&e.kind)
+            .bind(&e.actor_kind)
+            .bind(&e.actor_id)
+            .bind(&e.ip_address)
+            .bind(&e.subject_id)
+            .bind(&e.data)
+            .bind(&e.fanout)
+            .bind(&e.fanout_cursor)
+            .bind(e.created_at)
+            .bind(e.dispatched_at)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+
+        /// A revocation of every session of a user, and its event (which
+        /// fans out into one per session).
+        pub(super) async fn revoke_user_recorded(
+            conn: &mut $conn,
+            environment_id: &str,
+            user_id: &str,
+            r: &Revocation,
+            event: &EventRecord,
+        ) -> StoreResult<(u64, i64)> {
+            let (count, epoch) = revoke_user(&mut *conn, environment_id, user_id, r).await?;
+            let scope = fanout_scope(environment_id, Some(user_id), epoch, r, count);
+            insert_event(conn, &event.with_fanout(&scope)).await?;
+            Ok((count, epoch))
+        }
+
+        /// A revocation of every session of an environment, and its event.
+        pub(super) async fn revoke_environment_recorded(
+            conn: &mut $conn,
+            environment_id: &str,
+            r: &Revocation,
+            event: &EventRecord,
+        ) -> StoreResult<(u64, i64)> {
+            let (count, epoch) = revoke_environment(&mut *conn, environment_id, r).await?;
+            let scope = fanout_scope(environment_id, None, epoch, r, count);
+            insert_event(conn, &event.with_fanout(&scope)).await?;
+            Ok((count, epoch))
+        }
+
+        /// One session's revocation, and its event when it revoked a
+        /// session that was alive.
+        pub(super) async fn revoke_session_recorded(
+            conn: &mut $conn,
+            environment_id: &str,
+            session_id: &str,
+            r: &Revocation,
+            event: &EventRecord,
+        ) -> StoreResult<Option<SessionView>> {
+            let Some((view, was_alive)) =
+                revoke_session(&mut *conn, environment_id, session_id, r).await?
+            else {
+                return Ok(None);
+            };
+            if was_alive {
+                insert_event(conn, event).await?;
+            }
+            Ok(Some(view))
+        }
+
+        fn fanout_scope(
+            environment_id: &str,
+            user_id: Option<&str>,
+            epoch: i64,
+            r: &Revocation,
+            revoked_count: u64,
+        ) -> FanoutScope {
+            FanoutScope {
+                environment_id: environment_id.to_string(),
+                user_id: user_id.map(str::to_string),
+                epoch,
+                at: r.at,
+                revoked_count,
+                by_kind: r.by_kind.clone(),
+                by_id: r.by_id.clone(),
+            }
+        }
+
+        pub(super) async fn insert_events(conn: &mut $conn, events: &[EventRecord]) -> StoreResult<()> {
+            for e in events {
+                insert_event(&mut *conn, e).await?;
+            }
+            Ok(())
+        }
+
+        pub(super) async fn event(pool: &$pool, event_id: &str) -> StoreResult<Option<EventRecord>> {
+            ::sqlx::query_as::<_, EventRecord>(::sqlx::AssertSqlSafe(format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"
+            )))
+            .bind(event_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn list_events(
+            pool: &$pool,
+            environment_id: &str,
+            q: &EventQuery,
+        ) -> StoreResult<Vec<(i64, EventRecord)>> {
+            let rows = ::sqlx::query_as::<_, EventRow>(::sqlx::AssertSqlSafe(format!(
+                "SELECT {order} AS position, {EVENT_COLUMNS} FROM events \
+                 WHERE environment_id = $1 \
+                 AND ($2 IS NULL OR type = $2) \
+                 AND ($3 IS NULL OR created_at >= $3) \
+                 AND ($4 IS NULL OR created_at < $4) \
+                 AND ($5 IS NULL OR {order} < $5) \
+                 AND fanout IS NULL \
+                 ORDER BY {order} DESC LIMIT $6",
+                order = $order
+            )))
+            .bind(environment_id)
+            .bind(&q.kind)
+            .bind(q.since)
+            .bind(q.until)
+            .bind(q.before)
+            .bind(q.limit)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+            Ok(rows.into_iter().map(|r| (r.position, r.event)).collect())
+        }
+
+        pub(super) async fn lease_undispatched(
+            conn: &mut $conn,
+            now: i64,
+            lease_until: i64,
+            limit: i64,
+        ) -> StoreResult<Vec<EventRecord>> {
+            let mut rows = ::sqlx::query_as::<_, EventRow>(::sqlx::AssertSqlSafe(format!(
+                "UPDATE events SET dispatch_lease = $1 WHERE id IN (\
+                   SELECT id FROM events WHERE dispatched_at IS NULL \
+                   AND (dispatch_lease IS NULL OR dispatch_lease <= $2) \
+                   ORDER BY created_at LIMIT $3{skip}) \
+                 RETURNING {order} AS position, {EVENT_COLUMNS}",
+                order = $order,
+                skip = $skip_locked
+            )))
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(conn)
+            .await
+            .map_err(db)?;
+            rows.sort_by_key(|r| r.position);
+            Ok(rows.into_iter().map(|r| r.event).collect())
+        }
+
+        /// Alive at `at`, issued under the epoch just before the one the
+        /// revocation raised, and not revoked otherwise by then.
+        pub(super) async fn fanout_sessions(
+            pool: &$pool,
+            scope: &FanoutScope,
+            after: Option<&str>,
+            limit: i64,
+        ) -> StoreResult<Vec<String>> {
+            let by_scope = match scope.user_id {
+                Some(_) => "s.user_id = $6 AND s.user_epoch = $2 - 1 \
+                     AND NOT (s.env_epoch < e.sessions_epoch AND e.sessions_revoked_at <= $3)",
+                None => "s.env_epoch = $2 - 1 \
+                     AND NOT (s.user_epoch < u.sessions_epoch AND u.sessions_revoked_at <= $3)",
+            };
+            ::sqlx::query_scalar(::sqlx::AssertSqlSafe(format!(
+                "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id \
+                 JOIN environments e ON e.id = s.environment_id \
+                 WHERE s.environment_id = $1 AND {by_scope} \
+                 AND s.expires_at > $3 AND (s.revoked_at IS NULL OR s.revoked_at > $3) \
+                 AND ($4 IS NULL OR s.id > $4) ORDER BY s.id LIMIT $5"
+            )))
+            .bind(&scope.environment_id)
+            .bind(scope.epoch)
+            .bind(scope.at)
+            .bind(after)
+            .bind(limit)
+            .bind(&scope.user_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn fan_out(
+            conn: &mut $conn,
+            event_id: &str,
+            cursor: Option<&str>,
+            next: Option<&str>,
+            done: bool,
+            events: &[EventRecord],
+        ) -> StoreResult<bool> {
+            let moved = ::sqlx::query(
+                "UPDATE events SET fanout_cursor = $1, \
+                 fanout = CASE WHEN $2 THEN NULL ELSE fanout END \
+                 WHERE id = $3 AND fanout IS NOT NULL AND fanout_cursor IS NOT DISTINCT FROM $4",
+            )
+            .bind(next)
+            .bind(done)
+            .bind(event_id)
+            .bind(cursor)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            if moved == 0 {
+                return Ok(false);
+            }
+            insert_events(conn, events).await?;
+            Ok(true)
+        }
+
+        pub(super) async fn dispatch_event(
+            conn: &mut $conn,
+            event_id: &str,
+            data: Option<&str>,
+            deliveries: &[DeliveryRecord],
+            now: i64,
+        ) -> StoreResult<bool> {
+            let marked = ::sqlx::query(
+                "UPDATE events SET dispatched_at = $1, data = COALESCE($2, data) \
+                 WHERE id = $3 AND dispatched_at IS NULL",
+            )
+            .bind(now)
+            .bind(data)
+            .bind(event_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            if marked == 0 {
+                return Ok(false);
+            }
+            for d in deliveries {
+                ::sqlx::query(
+                    "INSERT INTO webhook_deliveries (id, webhook_id, event_id, environment_id, \
+                     status, attempts, next_attempt_at, last_response_status, created_at, \
+                     completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&d.id)
+                .bind(&d.webhook_id)
+                .bind(&d.event_id)
+                .bind(&d.environment_id)
+                .bind(&d.status)
+                .bind(d.attempts)
+                .bind(d.next_attempt_at)
+                .bind(d.last_response_status)
+                .bind(d.created_at)
+                .bind(d.completed_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            }
+            Ok(true)
+        }
+
+        pub(super) async fn webhooks(pool: &$pool, environment_id: &str) -> StoreResult<Vec<WebhookRecord>> {
+            ::sqlx::query_as::<_, WebhookRecord>(
+                "SELECT * FROM webhooks WHERE environment_id = $1 ORDER BY created_at, id",
+            )
+            .bind(environment_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn webhook(
+            pool: &$pool,
+            environment_id: &str,
+            webhook_id: &str,
+        ) -> StoreResult<Option<WebhookRecord>> {
+            ::sqlx::query_as::<_, WebhookRecord>(
+                "SELECT * FROM webhooks WHERE environment_id = $1 AND id = $2",
+            )
+            .bind(environment_id)
+            .bind(webhook_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn insert_webhook(
+            conn: &mut $conn,
+            w: &WebhookRecord,
+            limit: i64,
+        ) -> StoreResult<bool> {
+            if !has_room(&mut *conn, "webhooks", &w.environment_id, limit).await? {
+                return Ok(false);
+            }
+            ::sqlx::query(
+                "INSERT INTO webhooks (id, environment_id, url, description, events, enabled, \
+                 secret_sealed, previous_secret_sealed, previous_secret_until, \
+                 consecutive_failures, disabled_reason, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(&w.id)
+            .bind(&w.environment_id)
+            .bind(&w.url)
+            .bind(&w.description)
+            .bind(&w.events)
+            .bind(w.enabled)
+            .bind(&w.secret_sealed)
+            .bind(&w.previous_secret_sealed)
+            .bind(w.previous_secret_until)
+            .bind(w.consecutive_failures)
+            .bind(&w.disabled_reason)
+            .bind(w.created_at)
+            .bind(w.updated_at)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(true)
+        }
+
+        pub(super) async fn update_webhook(conn: &mut $conn, w: &WebhookRecord) -> StoreResult<bool> {
+            let updated = ::sqlx::query(
+                "UPDATE webhooks SET url = $1, description = $2, events = $3, enabled = $4, \
+                 secret_sealed = $5, previous_secret_sealed = $6, previous_secret_until = $7, \
+                 consecutive_failures = $8, disabled_reason = $9, updated_at = $10 \
+                 WHERE id = $11 AND environment_id = $12",
+            )
+            .bind(&w.url)
+            .bind(&w.description)
+            .bind(&w.events)
+            .bind(w.enabled)
+            .bind(&w.secret_sealed)
+            .bind(&w.previous_secret_sealed)
+            .bind(w.previous_secret_until)
+            .bind(w.consecutive_failures)
+            .bind(&w.disabled_reason)
+            .bind(w.updated_at)
+            .bind(&w.id)
+            .bind(&w.environment_id)
+            .execute(conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            Ok(updated > 0)
+        }
+
+        pub(super) async fn delete_webhook(
+            conn: &mut $conn,
+            environment_id: &str,
+            webhook_id: &str,
+        ) -> StoreResult<bool> {
+            let deleted = ::sqlx::query("DELETE FROM webhooks WHERE environment_id = $1 AND id = $2")
+                .bind(environment_id)
+                .bind(webhook_id)
+                .execute(conn)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            Ok(deleted > 0)
+        }
+
+        pub(super) async fn deliveries(
+            pool: &$pool,
+            webhook_id: &str,
+            limit: i64,
+        ) -> StoreResult<Vec<DeliveryRecord>> {
+            ::sqlx::query_as::<_, DeliveryRecord>(
+                "SELECT * FROM webhook_deliveries WHERE webhook_id = $1 \
+                 ORDER BY created_at DESC, id DESC LIMIT $2",
+            )
+            .bind(webhook_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn delivery(
+            pool: &$pool,
+            webhook_id: &str,
+            delivery_id: &str,
+        ) -> StoreResult<Option<DeliveryRecord>> {
+            ::sqlx::query_as::<_, DeliveryRecord>(
+                "SELECT * FROM webhook_deliveries WHERE webhook_id = $1 AND id = $2",
+            )
+            .bind(webhook_id)
+            .bind(delivery_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn attempts(pool: &$pool, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>> {
+            ::sqlx::query_as::<_, AttemptRecord>(
+                "SELECT * FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempted_at, id",
+            )
+            .bind(delivery_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn lease_due(
+            conn: &mut $conn,
+            now: i64,
+            lease_until: i64,
+            limit: i64,
+        ) -> StoreResult<Vec<DeliveryRecord>> {
+            ::sqlx::query_as::<_, DeliveryRecord>(::sqlx::AssertSqlSafe(format!(
+                "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id IN (\
+                   SELECT id FROM webhook_deliveries WHERE status = 'pending' \
+                   AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) \
+                 RETURNING *",
+                $skip_locked
+            )))
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(conn)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn record_attempt(
+            conn: &mut $conn,
+            a: &AttemptRecord,
+            outcome: &DeliveryOutcome,
+        ) -> StoreResult<bool> {
+            ::sqlx::query(
+                "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, duration_ms, \
+                 response_status, response_body, error) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&a.id)
+            .bind(&a.delivery_id)
+            .bind(a.attempted_at)
+            .bind(a.duration_ms)
+            .bind(a.response_status)
+            .bind(&a.response_body)
+            .bind(&a.error)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            let (status, next, completed) = match outcome {
+                DeliveryOutcome::Succeeded => ("succeeded", None, Some(a.attempted_at)),
+                DeliveryOutcome::Retry(at) => ("pending", Some(*at), None),
+                DeliveryOutcome::Failed => ("failed", None, Some(a.attempted_at)),
+            };
+            let (webhook_id, attempts): (String, i64) = ::sqlx::query_as(
+                "UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, \
+                 completed_at = $3, attempts = attempts + 1, last_response_status = $4 \
+                 WHERE id = $5 RETURNING webhook_id, attempts",
+            )
+            .bind(status)
+            .bind(next)
+            .bind(completed)
+            .bind(a.response_status)
+            .bind(&a.delivery_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+            let succeeded = *outcome == DeliveryOutcome::Succeeded;
+            ::sqlx::query(
+                "UPDATE webhooks SET consecutive_failures = \
+                 CASE WHEN $1 THEN 0 ELSE consecutive_failures + 1 END WHERE id = $2",
+            )
+            .bind(succeeded)
+            .bind(&webhook_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            if *outcome != DeliveryOutcome::Failed {
+                return Ok(false);
+            }
+            let disabled = ::sqlx::query(
+                "UPDATE webhooks SET enabled = FALSE, \
+                 disabled_reason = 'every delivery attempt failed for as long as retries last', \
+                 updated_at = $1 WHERE id = $2 AND enabled AND consecutive_failures >= $3",
+            )
+            .bind(a.attempted_at)
+            .bind(&webhook_id)
+            .bind(attempts)
+            .execute(conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            Ok(disabled > 0)
+        }
+
+        pub(super) async fn redeliver(
+            conn: &mut $conn,
+            webhook_id: &str,
+            delivery_id: &str,
+            now: i64,
+        ) -> StoreResult<bool> {
+            let updated = ::sqlx::query(
+                "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, \
+                 completed_at = NULL WHERE webhook_id = $2 AND id = $3",
+            )
+            .bind(now)
+            .bind(webhook_id)
+            .bind(delivery_id)
+            .execute(conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            Ok(updated > 0)
+        }
+    };
+}
+
+pub(crate) use outbox_queries;

@@ -1,0 +1,78 @@
+//! The audit log and outbox.
+
+use async_trait::async_trait;
+
+use super::{PgDb, db, queries};
+use crate::store::{DeliveryRecord, EventQuery, EventRecord, EventStore, FanoutScope, StoreResult};
+
+#[async_trait]
+impl EventStore for PgDb {
+    async fn list(
+        &self,
+        environment_id: &str,
+        query: &EventQuery,
+    ) -> StoreResult<Vec<(i64, EventRecord)>> {
+        queries::list_events(&self.pool, environment_id, query).await
+    }
+
+    async fn insert(&self, event: &EventRecord) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::insert_event(&mut conn, event).await
+    }
+
+    async fn get(&self, event_id: &str) -> StoreResult<Option<EventRecord>> {
+        queries::event(&self.pool, event_id).await
+    }
+
+    async fn lease_undispatched(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<EventRecord>> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let events = queries::lease_undispatched(&mut tx, now, lease_until, limit).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(events)
+    }
+
+    async fn fanout_sessions(
+        &self,
+        scope: &FanoutScope,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<String>> {
+        queries::fanout_sessions(&self.pool, scope, after, limit).await
+    }
+
+    async fn fan_out(
+        &self,
+        event_id: &str,
+        cursor: Option<&str>,
+        next: Option<&str>,
+        done: bool,
+        events: &[EventRecord],
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if !queries::fan_out(&mut tx, event_id, cursor, next, done, events).await? {
+            return Ok(false);
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn dispatch(
+        &self,
+        event_id: &str,
+        data: Option<&str>,
+        deliveries: &[DeliveryRecord],
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if !queries::dispatch_event(&mut tx, event_id, data, deliveries, now).await? {
+            return Ok(false);
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,86 @@
+//! Webhooks, deliveries and attempts.
+
+use async_trait::async_trait;
+
+use super::{PgDb, db, queries};
+use crate::store::{
+    AttemptRecord, DeliveryOutcome, DeliveryRecord, StoreResult, WebhookRecord, WebhookStore,
+};
+
+#[async_trait]
+impl WebhookStore for PgDb {
+    async fn list(&self, environment_id: &str) -> StoreResult<Vec<WebhookRecord>> {
+        queries::webhooks(&self.pool, environment_id).await
+    }
+
+    async fn get(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+    ) -> StoreResult<Option<WebhookRecord>> {
+        queries::webhook(&self.pool, environment_id, webhook_id).await
+    }
+
+    async fn insert(&self, webhook: &WebhookRecord, limit: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if !queries::insert_webhook(&mut tx, webhook, limit).await? {
+            return Ok(false);
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn update(&self, webhook: &WebhookRecord) -> StoreResult<bool> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::update_webhook(&mut conn, webhook).await
+    }
+
+    async fn delete(&self, environment_id: &str, webhook_id: &str) -> StoreResult<bool> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::delete_webhook(&mut conn, environment_id, webhook_id).await
+    }
+
+    async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryRecord>> {
+        queries::deliveries(&self.pool, webhook_id, limit).await
+    }
+
+    async fn delivery(
+        &self,
+        webhook_id: &str,
+        delivery_id: &str,
+    ) -> StoreResult<Option<DeliveryRecord>> {
+        queries::delivery(&self.pool, webhook_id, delivery_id).await
+    }
+
+    async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>> {
+        queries::attempts(&self.pool, delivery_id).await
+    }
+
+    async fn lease_due(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryRecord>> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let due = queries::lease_due(&mut tx, now, lease_until, limit).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(due)
+    }
+
+    async fn record_attempt(
+        &self,
+        attempt: &AttemptRecord,
+        outcome: &DeliveryOutcome,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let disabled = queries::record_attempt(&mut tx, attempt, outcome).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(disabled)
+    }
+
+    async fn redeliver(&self, webhook_id: &str, delivery_id: &str, now: i64) -> StoreResult<bool> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::redeliver(&mut conn, webhook_id, delivery_id, now).await
+    }
+}

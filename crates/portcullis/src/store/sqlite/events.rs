@@ -1,0 +1,104 @@
+//! The audit log and outbox: reads on the pool, writes through the writer.
+
+use async_trait::async_trait;
+
+use super::{SqliteDb, queries};
+use crate::store::{DeliveryRecord, EventQuery, EventRecord, EventStore, FanoutScope, StoreResult};
+
+#[async_trait]
+impl EventStore for SqliteDb {
+    async fn list(
+        &self,
+        environment_id: &str,
+        query: &EventQuery,
+    ) -> StoreResult<Vec<(i64, EventRecord)>> {
+        queries::list_events(&self.pool, environment_id, query).await
+    }
+
+    async fn insert(&self, event: &EventRecord) -> StoreResult<()> {
+        let event = event.clone();
+        self.writer
+            .transaction(move |c| Box::pin(async move { queries::insert_event(c, &event).await }))
+            .await
+    }
+
+    async fn get(&self, event_id: &str) -> StoreResult<Option<EventRecord>> {
+        queries::event(&self.pool, event_id).await
+    }
+
+    async fn lease_undispatched(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<EventRecord>> {
+        self.writer
+            .transaction(move |c| {
+                Box::pin(
+                    async move { queries::lease_undispatched(c, now, lease_until, limit).await },
+                )
+            })
+            .await
+    }
+
+    async fn fanout_sessions(
+        &self,
+        scope: &FanoutScope,
+        after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<String>> {
+        queries::fanout_sessions(&self.pool, scope, after, limit).await
+    }
+
+    async fn fan_out(
+        &self,
+        event_id: &str,
+        cursor: Option<&str>,
+        next: Option<&str>,
+        done: bool,
+        events: &[EventRecord],
+    ) -> StoreResult<bool> {
+        let (event_id, cursor, next, events) = (
+            event_id.to_string(),
+            cursor.map(str::to_string),
+            next.map(str::to_string),
+            events.to_vec(),
+        );
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    queries::fan_out(
+                        c,
+                        &event_id,
+                        cursor.as_deref(),
+                        next.as_deref(),
+                        done,
+                        &events,
+                    )
+                    .await
+                })
+            })
+            .await
+    }
+
+    async fn dispatch(
+        &self,
+        event_id: &str,
+        data: Option<&str>,
+        deliveries: &[DeliveryRecord],
+        now: i64,
+    ) -> StoreResult<bool> {
+        let (event_id, data, deliveries) = (
+            event_id.to_string(),
+            data.map(str::to_string),
+            deliveries.to_vec(),
+        );
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    queries::dispatch_event(c, &event_id, data.as_deref(), &deliveries, now).await
+                })
+            })
+            .await
+    }
+}

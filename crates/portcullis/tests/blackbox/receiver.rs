@@ -1,0 +1,139 @@
+//! A real HTTP receiver for webhook deliveries: it records every request,
+//! answers with the status the test sets, and checks signatures with the
+//! `standardwebhooks` crate (an implementation Portcullis did not write).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+use crate::harness::eventually;
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub raw: Vec<u8>,
+    pub body: Value,
+}
+
+impl Received {
+    pub fn id(&self) -> &str {
+        self.header("webhook-id")
+    }
+
+    pub fn timestamp(&self) -> i64 {
+        self.header("webhook-timestamp")
+            .parse()
+            .expect("a numeric timestamp")
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    pub fn kind(&self) -> &str {
+        self.body["type"].as_str().unwrap_or_default()
+    }
+
+    /// Whether one of the `webhook-signature` values is the signature under
+    /// `secret` (`whsec_…`), computed by `standardwebhooks`. The timestamp
+    /// is the test clock's, so the crate's check against the wall clock is
+    /// left out: the tests compare it with their clock themselves.
+    pub fn signed_with(&self, secret: &str) -> bool {
+        let hook = standardwebhooks::Webhook::new(secret).expect("a whsec_ secret");
+        let expected = hook
+            .sign(self.id(), self.timestamp(), &self.raw)
+            .expect("a UTF-8 body");
+        self.header("webhook-signature")
+            .split(' ')
+            .any(|s| s == expected)
+    }
+}
+
+#[derive(Clone, Default)]
+struct Shared {
+    received: Arc<Mutex<Vec<Received>>>,
+    status: Arc<AtomicU16>,
+}
+
+pub struct Receiver {
+    pub url: String,
+    shared: Shared,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let parsed = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    shared
+        .received
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(Received {
+            headers,
+            raw: body.to_vec(),
+            body: parsed,
+        });
+    StatusCode::from_u16(shared.status.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK)
+}
+
+impl Receiver {
+    /// Listens on 127.0.0.1, port 0; answers 204 until told otherwise.
+    pub async fn start() -> Receiver {
+        let shared = Shared::default();
+        shared.status.store(204, Ordering::SeqCst);
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("the receiver listens");
+        let url = format!("http://{}/hook", listener.local_addr().expect("address"));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Receiver {
+            url,
+            shared,
+            server,
+        }
+    }
+
+    /// Answers every later delivery with `status`.
+    pub fn answer(&self, status: u16) {
+        self.shared.status.store(status, Ordering::SeqCst);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.shared
+            .received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits until `n` deliveries of `kind` have arrived; returns them.
+    pub async fn wait_for(&self, kind: &str, n: usize) -> Vec<Received> {
+        eventually(&format!("{n} deliveries of {kind}"), || {
+            let of_kind: Vec<Received> = self
+                .received()
+                .into_iter()
+                .filter(|r| r.kind() == kind)
+                .collect();
+            (of_kind.len() >= n).then_some(of_kind)
+        })
+        .await
+    }
+}
