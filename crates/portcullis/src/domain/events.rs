@@ -18,7 +18,26 @@ pub const EVENT_TYPES: &[&str] = &[
     ENVIRONMENT_SESSIONS_REVOKED,
     ENVIRONMENT_ORIGIN_ADDED,
     ENVIRONMENT_ORIGIN_REMOVED,
+    ENVIRONMENT_WEBHOOK_DISABLED,
+    USER_MFA_RESET,
+    API_TOKEN_CREATED,
+    API_TOKEN_DELETED,
     PING,
+];
+
+/// The security events that e-mail notifications can be sent for. With
+/// recipients set, each is on unless `notifications.events` turns it off.
+pub const NOTIFIABLE: &[&str] = &[
+    ENVIRONMENT_LOCKED,
+    ENVIRONMENT_UNLOCKED,
+    ENVIRONMENT_SESSIONS_REVOKED,
+    ENVIRONMENT_SETTINGS_UPDATED,
+    ENVIRONMENT_ORIGIN_ADDED,
+    ENVIRONMENT_ORIGIN_REMOVED,
+    ENVIRONMENT_WEBHOOK_DISABLED,
+    USER_MFA_RESET,
+    API_TOKEN_CREATED,
+    API_TOKEN_DELETED,
 ];
 
 pub const USER_CREATED: &str = "user.created";
@@ -40,6 +59,12 @@ pub const ENVIRONMENT_SETTINGS_UPDATED: &str = "environment.settings.updated";
 pub const ENVIRONMENT_SESSIONS_REVOKED: &str = "environment.sessions.revoked";
 pub const ENVIRONMENT_ORIGIN_ADDED: &str = "environment.origin.added";
 pub const ENVIRONMENT_ORIGIN_REMOVED: &str = "environment.origin.removed";
+/// Portcullis disabled a webhook endpoint whose deliveries kept failing.
+pub const ENVIRONMENT_WEBHOOK_DISABLED: &str = "environment.webhook.disabled";
+/// An operator deleted all of a user's MFA devices.
+pub const USER_MFA_RESET: &str = "user.mfa.reset";
+pub const API_TOKEN_CREATED: &str = "api_token.created";
+pub const API_TOKEN_DELETED: &str = "api_token.deleted";
 /// Sent on demand to test an endpoint (`…/webhooks/{id}/test`).
 pub const PING: &str = "ping";
 
@@ -80,6 +105,12 @@ pub fn max_attempts() -> i64 {
     RETRY_DELAYS_SECS.len() as i64 + 1
 }
 
+/// Whether an event of `kind` is mailed to the recipients, given the
+/// settings' toggles (absent: on).
+pub fn notifies(toggles: &std::collections::BTreeMap<String, bool>, kind: &str) -> bool {
+    NOTIFIABLE.contains(&kind) && toggles.get(kind).copied().unwrap_or(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +140,15 @@ mod tests {
         assert!(!subscribed(&some, ADMIN_USER_SESSION_REVOKED));
         assert!(EVENT_TYPES.iter().all(|t| is_event_type(t)));
         assert!(!is_event_type("user.*"));
+    }
+
+    #[test]
+    fn notifications_are_on_for_security_events_unless_turned_off() {
+        let mut toggles = std::collections::BTreeMap::new();
+        assert!(notifies(&toggles, ENVIRONMENT_SETTINGS_UPDATED));
+        assert!(!notifies(&toggles, USER_SESSION_REVOKED));
+        toggles.insert(ENVIRONMENT_SETTINGS_UPDATED.to_string(), false);
+        assert!(!notifies(&toggles, ENVIRONMENT_SETTINGS_UPDATED));
+        assert!(NOTIFIABLE.iter().all(|k| is_event_type(k)));
     }
 }

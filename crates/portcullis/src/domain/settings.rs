@@ -12,6 +12,7 @@ use super::validation::ValidationErrors;
 pub const DEFAULT_JWT_EXPIRATION_SECONDS: u32 = 7200;
 pub const MIN_JWT_EXPIRATION_SECONDS: u32 = 300;
 pub const MAX_JWT_EXPIRATION_SECONDS: u32 = 2_592_000;
+pub const MAX_NOTIFICATION_RECIPIENTS: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -224,6 +225,23 @@ impl SecuritySettings {
             );
         }
         self.passkeys.validate(&mut errors);
+        if self.notifications.recipients.len() > MAX_NOTIFICATION_RECIPIENTS {
+            errors.push(
+                "notifications.recipients",
+                format!("at most {MAX_NOTIFICATION_RECIPIENTS} recipients"),
+            );
+        }
+        for kind in self.notifications.events.keys() {
+            if !super::events::NOTIFIABLE.contains(&kind.as_str()) {
+                errors.push(
+                    format!("notifications.events.{kind}"),
+                    format!(
+                        "is not an event notifications are sent for ({})",
+                        super::events::NOTIFIABLE.join(", ")
+                    ),
+                );
+            }
+        }
         for (i, r) in self.notifications.recipients.iter().enumerate() {
             if super::email::EmailAddress::parse(r).is_err() {
                 errors.push(

@@ -48,6 +48,14 @@ impl Actor {
         }
     }
 
+    pub fn system() -> Actor {
+        Actor {
+            kind: ActorKind::System,
+            id: "portcullis".into(),
+            ip_address: None,
+        }
+    }
+
     pub fn api_token(id: &str, ip_address: Option<String>) -> Actor {
         Actor {
             kind: ActorKind::ApiToken,

@@ -5,6 +5,9 @@
 //! Rules (when a sign-in is partial, who may enrol, which TOTP step a code
 //! proves) are in `domain::mfa`; this module applies them to the store.
 
+use super::events::Actor;
+use crate::domain::events;
+use crate::store::EventRecord;
 use serde::Serialize;
 use totp_rs::{Algorithm, Builder, Totp};
 
@@ -507,6 +510,7 @@ impl Services {
         claims: &SessionClaims,
         device_id: &str,
         elevated_token: Option<&str>,
+        actor: &Actor,
     ) -> ServiceResult<()> {
         // Not found comes before the elevated token, so that a token is not
         // spent on a device that is not there.
@@ -516,15 +520,32 @@ impl Services {
         }
         self.require_elevation(env, claims, "credential:unlink", elevated_token)
             .await?;
+        let event = self.device_removed_event(env, &claims.sub, device_id, actor)?;
         if !self
             .store
             .mfa
-            .delete_device(env.id(), &claims.sub, device_id)
+            .delete_device(env.id(), &claims.sub, device_id, &event)
             .await?
         {
             return Err(ServiceError::NotFound);
         }
         Ok(())
+    }
+
+    fn device_removed_event(
+        &self,
+        env: &EnvironmentRuntime,
+        user_id: &str,
+        device_id: &str,
+        actor: &Actor,
+    ) -> ServiceResult<EventRecord> {
+        self.new_event(
+            env,
+            events::USER_MFA_DEVICE_REMOVED,
+            actor,
+            Some(device_id),
+            Some(serde_json::json!({ "user_id": user_id, "device_id": device_id })),
+        )
     }
 
     /// New recovery codes for the caller (`credential:link`); the unused
@@ -557,11 +578,14 @@ impl Services {
         environment_id: &str,
         user_id: &str,
         device_id: &str,
+        actor: &Actor,
     ) -> ServiceResult<()> {
+        let env = self.environment(environment_id).await?;
+        let event = self.device_removed_event(&env, user_id, device_id, actor)?;
         if self
             .store
             .mfa
-            .delete_device(environment_id, user_id, device_id)
+            .delete_device(environment_id, user_id, device_id, &event)
             .await?
         {
             Ok(())
@@ -572,9 +596,26 @@ impl Services {
 
     /// Deletes every device and recovery code of a user (management API).
     /// Their sessions stay as they are: revoke them separately if needed.
-    pub async fn reset_user_mfa(&self, environment_id: &str, user_id: &str) -> ServiceResult<u64> {
+    pub async fn reset_user_mfa(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        actor: &Actor,
+    ) -> ServiceResult<u64> {
         self.user(environment_id, user_id).await?;
-        Ok(self.store.mfa.reset(environment_id, user_id).await?)
+        let env = self.environment(environment_id).await?;
+        let event = self.new_event(
+            &env,
+            events::USER_MFA_RESET,
+            actor,
+            Some(user_id),
+            Some(serde_json::json!({ "user_id": user_id })),
+        )?;
+        Ok(self
+            .store
+            .mfa
+            .reset(environment_id, user_id, &event)
+            .await?)
     }
 
     async fn spend_code_attempt(&self, user_id: &str) -> ServiceResult<()> {

@@ -9,6 +9,7 @@ pub mod environments;
 pub mod events;
 pub mod keys;
 pub mod mfa;
+pub mod notifications;
 pub mod origins;
 pub mod outbox;
 pub mod passkeys;

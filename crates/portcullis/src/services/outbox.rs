@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use super::events::Event;
+use super::events::{Actor, Event};
 use super::sessions::SessionInfo;
 use super::webhook_client::WebhookClient;
 use super::webhooks::event_filter;
@@ -168,12 +168,13 @@ impl Services {
                 })
             })
             .collect::<ServiceResult<Vec<_>>>()?;
+        let notifications = self.notifications_for(event, now).await?;
         let stored = self
             .store
             .events
-            .dispatch(&event.id, data.as_deref(), &deliveries, now)
+            .dispatch(&event.id, data.as_deref(), &deliveries, &notifications, now)
             .await?;
-        Ok(stored && !deliveries.is_empty())
+        Ok(stored && !(deliveries.is_empty() && notifications.is_empty()))
     }
 
     /// Session events carry the Session object as it is once revoked;
@@ -282,13 +283,26 @@ impl Services {
             response_body,
             error,
         };
+        let env = self.environment(&webhook.environment_id).await?;
+        let disabled_event = self.new_event(
+            &env,
+            events::ENVIRONMENT_WEBHOOK_DISABLED,
+            &Actor::system(),
+            Some(&webhook.id),
+            Some(json!({
+                "webhook_id": webhook.id,
+                "url": webhook.url,
+                "reason": "every delivery attempt failed for as long as retries last",
+            })),
+        )?;
         if self
             .store
             .webhooks
-            .record_attempt(&record, &outcome)
+            .record_attempt(&record, &outcome, &disabled_event)
             .await?
         {
             tracing::warn!(webhook_id = %webhook.id, "disabled a webhook endpoint that kept failing");
+            self.outbox.wake();
         }
         Ok(())
     }

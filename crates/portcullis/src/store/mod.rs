@@ -153,14 +153,32 @@ pub trait EventStore: Send + Sync {
         events: &[EventRecord],
     ) -> StoreResult<bool>;
     /// Marks the event dispatched with its final `data`, and stores its
-    /// deliveries. False, with nothing stored, when it was dispatched already.
+    /// deliveries and notification e-mails. False, with nothing stored,
+    /// when it was dispatched already.
     async fn dispatch(
         &self,
         event_id: &str,
         data: Option<&str>,
         deliveries: &[DeliveryRecord],
+        notifications: &[NotificationRecord],
         now: i64,
     ) -> StoreResult<bool>;
+    /// Up to `limit` notification e-mails due at `now`, leased to
+    /// `lease_until`.
+    async fn lease_due_notifications(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<NotificationRecord>>;
+    /// The outcome of sending one: sent, retry at, or failed for good.
+    async fn record_notification(
+        &self,
+        notification_id: &str,
+        outcome: &DeliveryOutcome,
+        error: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()>;
 }
 
 /// Webhook endpoints, their deliveries and every attempt.
@@ -196,7 +214,8 @@ pub trait WebhookStore: Send + Sync {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryRecord>>;
-    /// Records an attempt and its outcome. A success resets the endpoint's
+    /// Records an attempt and its outcome; `disabled_event` is stored if
+    /// this attempt disables the endpoint. A success resets the endpoint's
     /// count of consecutive failed attempts, a failure raises it. A
     /// delivery that fails for good while every attempt since its first
     /// failed (the endpoint has answered nothing but failures for as long as
@@ -206,6 +225,7 @@ pub trait WebhookStore: Send + Sync {
         &self,
         attempt: &AttemptRecord,
         outcome: &DeliveryOutcome,
+        disabled_event: &EventRecord,
     ) -> StoreResult<bool>;
     /// Makes a delivery pending again, due at `now`. False if there is no
     /// such delivery.
@@ -369,15 +389,22 @@ pub trait MfaStore: Send + Sync {
     /// later one before (replay): false otherwise.
     async fn use_step(&self, device_id: &str, step: i64, now_ms: i64) -> StoreResult<bool>;
     /// Deletes one device; false if the user has no such device.
+    /// `event` is stored when a device was deleted.
     async fn delete_device(
         &self,
         environment_id: &str,
         user_id: &str,
         device_id: &str,
+        event: &EventRecord,
     ) -> StoreResult<bool>;
     /// Deletes every device and recovery code of the user; returns the
-    /// number of devices.
-    async fn reset(&self, environment_id: &str, user_id: &str) -> StoreResult<u64>;
+    /// number of devices. `event` is stored when there was any.
+    async fn reset(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        event: &EventRecord,
+    ) -> StoreResult<u64>;
     /// Replaces the user's recovery codes (used or not) with these MACs.
     async fn replace_recovery_codes(
         &self,

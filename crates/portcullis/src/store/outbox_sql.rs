@@ -9,7 +9,7 @@ macro_rules! outbox_queries {
     ($conn:ty, $pool:ty, $skip_locked:literal, $order:literal) => {
         use $crate::store::{
             AttemptRecord, DeliveryOutcome, DeliveryRecord, EventQuery, EventRecord, FanoutScope,
-            WebhookRecord,
+            NotificationRecord, WebhookRecord,
         };
 
         const EVENT_COLUMNS: &str = "id, organization_id, environment_id, type, actor_kind, \
@@ -249,6 +249,7 @@ macro_rules! outbox_queries {
             event_id: &str,
             data: Option<&str>,
             deliveries: &[DeliveryRecord],
+            notifications: &[NotificationRecord],
             now: i64,
         ) -> StoreResult<bool> {
             let marked = ::sqlx::query(
@@ -285,7 +286,75 @@ macro_rules! outbox_queries {
                 .await
                 .map_err(db)?;
             }
+            for n in notifications {
+                ::sqlx::query(
+                    "INSERT INTO notifications (id, event_id, environment_id, recipient, status, \
+                     attempts, next_attempt_at, last_error, created_at, sent_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&n.id)
+                .bind(&n.event_id)
+                .bind(&n.environment_id)
+                .bind(&n.recipient)
+                .bind(&n.status)
+                .bind(n.attempts)
+                .bind(n.next_attempt_at)
+                .bind(&n.last_error)
+                .bind(n.created_at)
+                .bind(n.sent_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            }
             Ok(true)
+        }
+
+        pub(super) async fn lease_due_notifications(
+            conn: &mut $conn,
+            now: i64,
+            lease_until: i64,
+            limit: i64,
+        ) -> StoreResult<Vec<NotificationRecord>> {
+            ::sqlx::query_as::<_, NotificationRecord>(::sqlx::AssertSqlSafe(format!(
+                "UPDATE notifications SET next_attempt_at = $1 WHERE id IN (\
+                   SELECT id FROM notifications WHERE status = 'pending' \
+                   AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) \
+                 RETURNING *",
+                $skip_locked
+            )))
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(conn)
+            .await
+            .map_err(db)
+        }
+
+        pub(super) async fn record_notification(
+            conn: &mut $conn,
+            notification_id: &str,
+            outcome: &DeliveryOutcome,
+            error: Option<&str>,
+            now: i64,
+        ) -> StoreResult<()> {
+            let (status, next, sent) = match outcome {
+                DeliveryOutcome::Succeeded => ("sent", None, Some(now)),
+                DeliveryOutcome::Retry(at) => ("pending", Some(*at), None),
+                DeliveryOutcome::Failed => ("failed", None, None),
+            };
+            ::sqlx::query(
+                "UPDATE notifications SET status = $1, next_attempt_at = $2, sent_at = $3, \
+                 last_error = $4, attempts = attempts + 1 WHERE id = $5",
+            )
+            .bind(status)
+            .bind(next)
+            .bind(sent)
+            .bind(error)
+            .bind(notification_id)
+            .execute(conn)
+            .await
+            .map_err(db)?;
+            Ok(())
         }
 
         pub(super) async fn webhooks(pool: &$pool, environment_id: &str) -> StoreResult<Vec<WebhookRecord>> {
@@ -453,6 +522,7 @@ macro_rules! outbox_queries {
             conn: &mut $conn,
             a: &AttemptRecord,
             outcome: &DeliveryOutcome,
+            disabled_event: &EventRecord,
         ) -> StoreResult<bool> {
             ::sqlx::query(
                 "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, duration_ms, \
@@ -507,10 +577,13 @@ macro_rules! outbox_queries {
             .bind(a.attempted_at)
             .bind(&webhook_id)
             .bind(attempts)
-            .execute(conn)
+            .execute(&mut *conn)
             .await
             .map_err(db)?
             .rows_affected();
+            if disabled > 0 {
+                insert_event(conn, disabled_event).await?;
+            }
             Ok(disabled > 0)
         }
 

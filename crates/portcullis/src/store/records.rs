@@ -351,3 +351,19 @@ impl EventRecord {
         }
     }
 }
+
+/// A security notification e-mail to one recipient.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NotificationRecord {
+    pub id: String,
+    pub event_id: String,
+    pub environment_id: String,
+    pub recipient: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}

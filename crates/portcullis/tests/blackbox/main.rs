@@ -11,6 +11,7 @@ mod email_sign_in;
 mod management;
 mod mfa;
 mod nodes;
+mod notifications;
 mod operations;
 mod origins;
 mod passkeys;

@@ -10,8 +10,9 @@ use serde::Serialize;
 use super::authorized_environment;
 use crate::domain::roles::Role;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::ApiAuth;
+use crate::http::extract::{ApiAuth, Client};
 use crate::services::Services;
+use crate::services::events::Actor;
 use crate::services::mfa::MfaDeviceList;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -41,11 +42,13 @@ pub async fn user_devices(
 pub async fn delete_user_device(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path((environment_id, user_id, device_id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     services
-        .delete_user_device(env.id(), &user_id, &device_id)
+        .delete_user_device(env.id(), &user_id, &device_id, &actor)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -60,9 +63,11 @@ pub async fn delete_user_device(
 pub async fn reset_user_mfa(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path((environment_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<RemovedCount>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
-    let removed_count = services.reset_user_mfa(env.id(), &user_id).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
+    let removed_count = services.reset_user_mfa(env.id(), &user_id, &actor).await?;
     Ok(Json(RemovedCount { removed_count }))
 }

@@ -2,6 +2,8 @@
 //! routes a partial session needs to finish signing in take
 //! `SdkAnySession`; the others a complete session.
 
+use crate::http::extract::Client;
+use crate::services::events::Actor;
 use std::sync::Arc;
 
 use axum::Json;
@@ -189,13 +191,16 @@ pub async fn remove_device(
     session: SdkSession,
     Path((_environment_id, device_id)): Path<(String, String)>,
     ElevatedTokenHeader(elevated): ElevatedTokenHeader,
+    Client(client): Client,
 ) -> ApiResult<StatusCode> {
+    let actor = Actor::user(&session.claims.sub, client.ip_address);
     services
         .remove_own_device(
             &session.env,
             &session.claims,
             &device_id,
             elevated.as_deref(),
+            &actor,
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)

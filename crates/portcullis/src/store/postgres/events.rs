@@ -3,7 +3,10 @@
 use async_trait::async_trait;
 
 use super::{PgDb, db, queries};
-use crate::store::{DeliveryRecord, EventQuery, EventRecord, EventStore, FanoutScope, StoreResult};
+use crate::store::{
+    DeliveryOutcome, DeliveryRecord, EventQuery, EventRecord, EventStore, FanoutScope,
+    NotificationRecord, StoreResult,
+};
 
 #[async_trait]
 impl EventStore for PgDb {
@@ -66,13 +69,38 @@ impl EventStore for PgDb {
         event_id: &str,
         data: Option<&str>,
         deliveries: &[DeliveryRecord],
+        notifications: &[NotificationRecord],
         now: i64,
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        if !queries::dispatch_event(&mut tx, event_id, data, deliveries, now).await? {
+        if !queries::dispatch_event(&mut tx, event_id, data, deliveries, notifications, now).await?
+        {
             return Ok(false);
         }
         tx.commit().await.map_err(db)?;
         Ok(true)
+    }
+
+    async fn lease_due_notifications(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<NotificationRecord>> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let due = queries::lease_due_notifications(&mut tx, now, lease_until, limit).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(due)
+    }
+
+    async fn record_notification(
+        &self,
+        notification_id: &str,
+        outcome: &DeliveryOutcome,
+        error: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::record_notification(&mut conn, notification_id, outcome, error, now).await
     }
 }

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use super::{PgDb, db, queries};
 use crate::store::{
-    ChallengeRecord, CodeAttempt, MfaDeviceRecord, MfaStore, RecoveryCodeRecord, StoreResult,
+    ChallengeRecord, CodeAttempt, EventRecord, MfaDeviceRecord, MfaStore, RecoveryCodeRecord,
+    StoreResult,
 };
 
 #[async_trait]
@@ -39,17 +40,29 @@ impl MfaStore for PgDb {
         environment_id: &str,
         user_id: &str,
         device_id: &str,
+        event: &EventRecord,
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let deleted =
             queries::delete_mfa_device(&mut tx, environment_id, user_id, device_id).await?;
+        if deleted {
+            queries::insert_event(&mut tx, event).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(deleted)
     }
 
-    async fn reset(&self, environment_id: &str, user_id: &str) -> StoreResult<u64> {
+    async fn reset(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        event: &EventRecord,
+    ) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let removed = queries::reset_mfa(&mut tx, environment_id, user_id).await?;
+        if removed > 0 {
+            queries::insert_event(&mut tx, event).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(removed)
     }

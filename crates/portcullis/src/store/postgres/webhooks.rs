@@ -4,7 +4,8 @@ use async_trait::async_trait;
 
 use super::{PgDb, db, queries};
 use crate::store::{
-    AttemptRecord, DeliveryOutcome, DeliveryRecord, StoreResult, WebhookRecord, WebhookStore,
+    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, StoreResult, WebhookRecord,
+    WebhookStore,
 };
 
 #[async_trait]
@@ -72,9 +73,10 @@ impl WebhookStore for PgDb {
         &self,
         attempt: &AttemptRecord,
         outcome: &DeliveryOutcome,
+        disabled_event: &EventRecord,
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let disabled = queries::record_attempt(&mut tx, attempt, outcome).await?;
+        let disabled = queries::record_attempt(&mut tx, attempt, outcome, disabled_event).await?;
         tx.commit().await.map_err(db)?;
         Ok(disabled)
     }

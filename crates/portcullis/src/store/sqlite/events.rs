@@ -3,7 +3,10 @@
 use async_trait::async_trait;
 
 use super::{SqliteDb, queries};
-use crate::store::{DeliveryRecord, EventQuery, EventRecord, EventStore, FanoutScope, StoreResult};
+use crate::store::{
+    DeliveryOutcome, DeliveryRecord, EventQuery, EventRecord, EventStore, FanoutScope,
+    NotificationRecord, StoreResult,
+};
 
 #[async_trait]
 impl EventStore for SqliteDb {
@@ -86,17 +89,63 @@ impl EventStore for SqliteDb {
         event_id: &str,
         data: Option<&str>,
         deliveries: &[DeliveryRecord],
+        notifications: &[NotificationRecord],
         now: i64,
     ) -> StoreResult<bool> {
-        let (event_id, data, deliveries) = (
+        let (event_id, data, deliveries, notifications) = (
             event_id.to_string(),
             data.map(str::to_string),
             deliveries.to_vec(),
+            notifications.to_vec(),
         );
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::dispatch_event(c, &event_id, data.as_deref(), &deliveries, now).await
+                    queries::dispatch_event(
+                        c,
+                        &event_id,
+                        data.as_deref(),
+                        &deliveries,
+                        &notifications,
+                        now,
+                    )
+                    .await
+                })
+            })
+            .await
+    }
+
+    async fn lease_due_notifications(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<NotificationRecord>> {
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    queries::lease_due_notifications(c, now, lease_until, limit).await
+                })
+            })
+            .await
+    }
+
+    async fn record_notification(
+        &self,
+        notification_id: &str,
+        outcome: &DeliveryOutcome,
+        error: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (id, outcome, error) = (
+            notification_id.to_string(),
+            outcome.clone(),
+            error.map(str::to_string),
+        );
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    queries::record_notification(c, &id, &outcome, error.as_deref(), now).await
                 })
             })
             .await

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use super::{SqliteDb, queries};
 use crate::store::{
-    ChallengeRecord, CodeAttempt, MfaDeviceRecord, MfaStore, RecoveryCodeRecord, StoreResult,
+    ChallengeRecord, CodeAttempt, EventRecord, MfaDeviceRecord, MfaStore, RecoveryCodeRecord,
+    StoreResult,
 };
 
 #[async_trait]
@@ -52,23 +53,48 @@ impl MfaStore for SqliteDb {
         environment_id: &str,
         user_id: &str,
         device_id: &str,
+        event: &EventRecord,
     ) -> StoreResult<bool> {
-        let (env, user, device) = (
+        let (env, user, device, event) = (
             environment_id.to_string(),
             user_id.to_string(),
             device_id.to_string(),
+            event.clone(),
         );
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::delete_mfa_device(c, &env, &user, &device).await })
+                Box::pin(async move {
+                    let deleted = queries::delete_mfa_device(&mut *c, &env, &user, &device).await?;
+                    if deleted {
+                        queries::insert_event(c, &event).await?;
+                    }
+                    Ok(deleted)
+                })
             })
             .await
     }
 
-    async fn reset(&self, environment_id: &str, user_id: &str) -> StoreResult<u64> {
-        let (env, user) = (environment_id.to_string(), user_id.to_string());
+    async fn reset(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        event: &EventRecord,
+    ) -> StoreResult<u64> {
+        let (env, user, event) = (
+            environment_id.to_string(),
+            user_id.to_string(),
+            event.clone(),
+        );
         self.writer
-            .transaction(move |c| Box::pin(async move { queries::reset_mfa(c, &env, &user).await }))
+            .transaction(move |c| {
+                Box::pin(async move {
+                    let removed = queries::reset_mfa(&mut *c, &env, &user).await?;
+                    if removed > 0 {
+                        queries::insert_event(c, &event).await?;
+                    }
+                    Ok(removed)
+                })
+            })
             .await
     }
 

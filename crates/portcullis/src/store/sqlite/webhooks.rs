@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use super::{SqliteDb, queries};
 use crate::store::{
-    AttemptRecord, DeliveryOutcome, DeliveryRecord, StoreResult, WebhookRecord, WebhookStore,
+    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, StoreResult, WebhookRecord,
+    WebhookStore,
 };
 
 #[async_trait]
@@ -84,11 +85,14 @@ impl WebhookStore for SqliteDb {
         &self,
         attempt: &AttemptRecord,
         outcome: &DeliveryOutcome,
+        disabled_event: &EventRecord,
     ) -> StoreResult<bool> {
-        let (attempt, outcome) = (attempt.clone(), outcome.clone());
+        let (attempt, outcome, event) = (attempt.clone(), outcome.clone(), disabled_event.clone());
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::record_attempt(c, &attempt, &outcome).await })
+                Box::pin(
+                    async move { queries::record_attempt(c, &attempt, &outcome, &event).await },
+                )
             })
             .await
     }

@@ -1,0 +1,153 @@
+//! Security notification e-mails: written with the event's dispatch (one per
+//! recipient), sent from the outbox through the mail transport of the core
+//! (SMTP or `.eml` files), retried on the webhooks' schedule.
+
+use lettre::Message;
+use lettre::message::header::ContentType;
+
+use super::events::Event;
+use super::{ServiceError, ServiceResult, Services};
+use crate::clock::to_millis;
+use crate::crypto;
+use crate::domain::events::{self, max_attempts, notifies, retry_delay_ms};
+use crate::store::{DeliveryOutcome, EventRecord, NotificationRecord};
+
+use super::outbox::LEASE_MS;
+
+const MAIL_BATCH: i64 = 16;
+
+/// What the subject line says happened.
+fn summary(kind: &str) -> &'static str {
+    match kind {
+        events::ENVIRONMENT_LOCKED => "The environment was locked",
+        events::ENVIRONMENT_UNLOCKED => "The environment was unlocked",
+        events::ENVIRONMENT_SESSIONS_REVOKED => "Every session was revoked",
+        events::ENVIRONMENT_SETTINGS_UPDATED => "Security settings changed",
+        events::ENVIRONMENT_ORIGIN_ADDED => "An allowed origin was added",
+        events::ENVIRONMENT_ORIGIN_REMOVED => "An allowed origin was removed",
+        events::ENVIRONMENT_WEBHOOK_DISABLED => "A webhook endpoint was disabled",
+        events::USER_MFA_RESET => "A user's MFA was reset",
+        events::API_TOKEN_CREATED => "An API token was created",
+        events::API_TOKEN_DELETED => "An API token was deleted",
+        _ => "Security event",
+    }
+}
+
+impl Services {
+    /// The notification e-mails an event calls for, by the settings of its
+    /// environment.
+    pub(super) async fn notifications_for(
+        &self,
+        event: &EventRecord,
+        now: i64,
+    ) -> ServiceResult<Vec<NotificationRecord>> {
+        let Some(environment_id) = &event.environment_id else {
+            return Ok(vec![]);
+        };
+        let env = self.environment(environment_id).await?;
+        let settings = &env.settings.notifications;
+        if !notifies(&settings.events, &event.kind) {
+            return Ok(vec![]);
+        }
+        settings
+            .recipients
+            .iter()
+            .map(|recipient| {
+                Ok(NotificationRecord {
+                    id: crypto::new_id("ntf")?,
+                    event_id: event.id.clone(),
+                    environment_id: environment_id.clone(),
+                    recipient: recipient.clone(),
+                    status: "pending".into(),
+                    attempts: 0,
+                    next_attempt_at: Some(now),
+                    last_error: None,
+                    created_at: now,
+                    sent_at: None,
+                })
+            })
+            .collect()
+    }
+
+    /// Sends the notification e-mails that are due. Returns how many.
+    pub async fn send_due_notifications(&self) -> ServiceResult<usize> {
+        let now = to_millis(self.clock.now());
+        let due = self
+            .store
+            .events
+            .lease_due_notifications(now, now + LEASE_MS, MAIL_BATCH)
+            .await?;
+        for n in &due {
+            let sent = match self.store.events.get(&n.event_id).await? {
+                Some(event) => self.send_notification(n, &event).await,
+                None => Err("the event is gone".to_string()),
+            };
+            let outcome = match &sent {
+                Ok(()) => DeliveryOutcome::Succeeded,
+                Err(_) => match retry_delay_ms(n.attempts + 1, crypto::random_fraction()) {
+                    Some(delay) if n.attempts + 1 < max_attempts() => {
+                        DeliveryOutcome::Retry(now + delay)
+                    }
+                    _ => DeliveryOutcome::Failed,
+                },
+            };
+            if let Err(e) = &sent {
+                tracing::warn!(notification_id = %n.id, error = %e, "a notification e-mail failed");
+            }
+            self.store
+                .events
+                .record_notification(&n.id, &outcome, sent.err().as_deref(), now)
+                .await?;
+        }
+        Ok(due.len())
+    }
+
+    async fn send_notification(
+        &self,
+        n: &NotificationRecord,
+        event: &EventRecord,
+    ) -> Result<(), String> {
+        let message = self
+            .notification_message(n, event)
+            .map_err(|e| e.to_string())?;
+        self.mail.send(message).await.map_err(|e| e.to_string())
+    }
+
+    fn notification_message(
+        &self,
+        n: &NotificationRecord,
+        event: &EventRecord,
+    ) -> ServiceResult<Message> {
+        let e = Event::from_record(event);
+        let to = n
+            .recipient
+            .parse()
+            .map_err(|_| ServiceError::Internal(format!("recipient of {}", n.id)))?;
+        let actor = match (&e.actor.id, &e.actor.ip_address) {
+            (Some(id), Some(ip)) => format!("{} {id} from {ip}", e.actor.kind),
+            (Some(id), None) => format!("{} {id}", e.actor.kind),
+            _ => e.actor.kind.clone(),
+        };
+        let details = e
+            .data
+            .as_ref()
+            .and_then(|d| serde_json::to_string_pretty(d).ok())
+            .unwrap_or_else(|| "{}".into());
+        let environment = e.environment_id.clone().unwrap_or_default();
+        Message::builder()
+            .from(self.mail_from.clone())
+            .to(to)
+            .subject(format!("[Portcullis] {} ({environment})", summary(&e.kind)))
+            .header(ContentType::TEXT_PLAIN)
+            .body(format!(
+                "{}.\n\nEvent:       {} ({})\nEnvironment: {environment}\nWhen:        {}\nBy:          {actor}\n\nDetails:\n{details}\n\n\
+                 You receive this because this address is a notification recipient of the \
+                 environment's security settings.\n",
+                summary(&e.kind),
+                e.kind,
+                e.id,
+                e.timestamp,
+            ))
+            .map_err(|e| ServiceError::Internal(format!("building a notification: {e}")))
+    }
+}

@@ -1,0 +1,164 @@
+//! Security notification e-mails (issue 6, point 5): recipients and
+//! per-event toggles in the settings, sent from the outbox over SMTP to a
+//! real SMTP server, retried when it refuses.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::harness::*;
+use crate::receiver::Receiver;
+
+/// Waits until `n` messages whose subject contains `subject` went to
+/// `address`.
+async fn mails_with(sink: &SmtpSink, address: &str, subject: &str, n: usize) -> Vec<ReceivedMail> {
+    eventually(&format!("{n} mails about {subject:?}"), || {
+        let found: Vec<ReceivedMail> = sink
+            .messages()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t == address) && m.data.contains(subject))
+            .collect();
+        (found.len() >= n).then_some(found)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn security_events_are_mailed_to_the_recipients_over_smtp() {
+    let (sink, url) = SmtpSink::start();
+    let app = spawn_app_with(|c| c.smtp_url = Some(url)).await;
+    let env = app.sandbox.clone();
+    let settings = format!("/environments/{env}/settings/security");
+    let r = app
+        .api(
+            Method::PATCH,
+            &settings,
+            Some(json!({"notifications": {"recipients": ["sec@example.com", "ops@example.com"]}})),
+        )
+        .await;
+    r.assert_status(200);
+    // The change that set the recipients is itself a settings change.
+    let mail = mails_with(&sink, "sec@example.com", "Security settings changed", 1).await;
+    assert!(mail[0].data.contains("environment.settings.updated"));
+    assert!(mail[0].data.contains(&env));
+    mails_with(&sink, "ops@example.com", "Security settings changed", 1).await;
+
+    // Origins and an environment-wide revocation.
+    app.add_origin(&env, "https://domain.com")
+        .await
+        .assert_status(201);
+    let mail = mails_with(&sink, "sec@example.com", "An allowed origin was added", 1).await;
+    assert!(mail[0].data.contains("https://domain.com"));
+    assert!(mail[0].data.contains("api_token"));
+    app.revoke_environment(&env).await.assert_status(200);
+    mails_with(&sink, "sec@example.com", "Every session was revoked", 1).await;
+
+    // A toggle turns one kind off; the others still come.
+    app.api(
+        Method::PATCH,
+        &settings,
+        Some(json!({"notifications": {"events": {"environment.origin.added": false}}})),
+    )
+    .await
+    .assert_status(200);
+    mails_with(&sink, "sec@example.com", "Security settings changed", 2).await;
+    let added = app.add_origin(&env, "https://other.com").await;
+    let id = added.body["id"].as_str().unwrap().to_string();
+    app.api(
+        Method::DELETE,
+        &format!("/environments/{env}/origins/{id}"),
+        None,
+    )
+    .await
+    .assert_status(204);
+    mails_with(&sink, "sec@example.com", "An allowed origin was removed", 1).await;
+    // The removal was dispatched after the addition: had the addition been
+    // mailed, it would be here by now.
+    assert_eq!(
+        sink.messages()
+            .iter()
+            .filter(|m| m.data.contains("An allowed origin was added"))
+            .count(),
+        2,
+        "one mail per recipient for the first origin only"
+    );
+}
+
+#[tokio::test]
+async fn notification_settings_are_validated() {
+    let app = spawn_app().await;
+    let settings = format!("/environments/{}/settings/security", app.sandbox);
+    for (patch, field) in [
+        (
+            json!({"notifications": {"recipients": ["not-an-address"]}}),
+            "notifications.recipients[0]",
+        ),
+        (
+            json!({"notifications": {"events": {"user.session.revoked": true}}}),
+            "notifications.events.user.session.revoked",
+        ),
+        (
+            json!({"notifications": {"events": {"nope": true}}}),
+            "notifications.events.nope",
+        ),
+    ] {
+        let r = app.api(Method::PATCH, &settings, Some(patch)).await;
+        r.assert_problem(400, "validation_failed");
+        assert_eq!(r.body["errors"][0]["field"], field);
+    }
+    let many: Vec<String> = (0..21).map(|i| format!("r{i}@example.com")).collect();
+    app.api(
+        Method::PATCH,
+        &settings,
+        Some(json!({"notifications": {"recipients": many}})),
+    )
+    .await
+    .assert_problem(400, "validation_failed");
+}
+
+#[tokio::test]
+async fn a_disabled_webhook_is_announced_by_mail() {
+    let (sink, url) = SmtpSink::start();
+    let app = spawn_app_with(|c| {
+        c.smtp_url = Some(url);
+        c.allow_private_webhook_urls = true;
+    })
+    .await;
+    let env = app.sandbox.clone();
+    app.api(
+        Method::PATCH,
+        &format!("/environments/{env}/settings/security"),
+        Some(json!({"notifications": {"recipients": ["sec@example.com"]}})),
+    )
+    .await
+    .assert_status(200);
+    let receiver = Receiver::start().await;
+    receiver.answer(500);
+    let (id, _) = app
+        .create_webhook(&env, &receiver.url, &["environment.origin.added"])
+        .await;
+    app.add_origin(&env, "https://domain.com")
+        .await
+        .assert_status(201);
+    for attempt in 1..=8 {
+        receiver.wait_for("environment.origin.added", attempt).await;
+        app.advance(time::Duration::hours(13));
+    }
+    let mail = mails_with(
+        &sink,
+        "sec@example.com",
+        "A webhook endpoint was disabled",
+        1,
+    )
+    .await;
+    assert!(mail[0].data.contains(&id));
+    let log = app
+        .api(
+            Method::GET,
+            &format!("/environments/{env}/events?type=environment.webhook.disabled"),
+            None,
+        )
+        .await;
+    let events = log.assert_status(200)["events"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["actor"]["kind"], "system");
+}
