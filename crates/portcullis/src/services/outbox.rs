@@ -25,7 +25,7 @@ use crate::store::{
 
 /// How long a leased event or delivery is left to its worker before
 /// another may take it (a crashed node's work is picked up after this).
-pub const LEASE_MS: i64 = 60_000;
+pub const LEASE_MS: i64 = 20_000;
 /// Events handled per pass, and sessions per fan-out batch.
 const EVENT_BATCH: i64 = 100;
 const FANOUT_BATCH: i64 = 500;

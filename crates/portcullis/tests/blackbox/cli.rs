@@ -26,7 +26,7 @@ fn portcullis() -> Command {
 
 /// The binary, pointed at the test's storage through the environment
 /// (`PORTCULLIS_DATA_DIR`, and `PORTCULLIS_DATABASE_URL` with PostgreSQL).
-fn portcullis_on(storage: &Storage) -> Command {
+pub(crate) fn portcullis_on(storage: &Storage) -> Command {
     let mut cmd = portcullis();
     cmd.env("PORTCULLIS_DATA_DIR", &storage.data_dir);
     if let Some(pg) = &storage.pg {
@@ -35,7 +35,7 @@ fn portcullis_on(storage: &Storage) -> Command {
     cmd
 }
 
-fn init_json(storage: &Storage) -> Value {
+pub(crate) fn init_json(storage: &Storage) -> Value {
     let out = portcullis_on(storage)
         .args(["init", "--json"])
         .output()
@@ -49,14 +49,14 @@ fn init_json(storage: &Storage) -> Value {
 }
 
 /// A running `portcullis serve` whose log lines are collected.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
-    async fn start(cmd: &mut Command) -> Server {
+    pub(crate) async fn start(cmd: &mut Command) -> Server {
         let mut child = cmd
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
@@ -94,6 +94,14 @@ impl Server {
 
     fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Server {
+    /// Kills the process at once (SIGKILL): no graceful shutdown.
+    pub(crate) fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

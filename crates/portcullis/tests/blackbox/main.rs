@@ -7,6 +7,7 @@ mod receiver;
 
 mod bad_input;
 mod cli;
+mod crash;
 mod email_sign_in;
 mod management;
 mod mfa;

@@ -15,6 +15,8 @@ use crate::harness::eventually;
 
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The status the receiver answered with.
+    pub answered: u16,
     pub headers: HeaderMap,
     pub raw: Vec<u8>,
     pub body: Value,
@@ -77,16 +79,18 @@ impl Drop for Receiver {
 
 async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let parsed = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let answered = shared.status.load(Ordering::SeqCst);
     shared
         .received
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push(Received {
+            answered,
             headers,
             raw: body.to_vec(),
             body: parsed,
         });
-    StatusCode::from_u16(shared.status.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK)
+    StatusCode::from_u16(answered).unwrap_or(StatusCode::OK)
 }
 
 impl Receiver {
