@@ -18,6 +18,7 @@ fn portcullis() -> Command {
         "PORTCULLIS_MASTER_KEY",
         "PORTCULLIS_SMTP_URL",
         "PORTCULLIS_DATABASE_URL",
+        "PORTCULLIS_ALLOW_PRIVATE_WEBHOOK_URLS",
     ] {
         cmd.env_remove(var);
     }

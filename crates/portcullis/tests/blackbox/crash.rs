@@ -143,3 +143,35 @@ async fn a_killed_server_delivers_every_event_after_a_restart() {
     delivered.sort();
     assert_eq!(logged, delivered);
 }
+
+/// `PORTCULLIS_ALLOW_PRIVATE_WEBHOOK_URLS` as an operator sets it.
+#[tokio::test]
+async fn private_webhook_destinations_are_allowed_only_when_configured() {
+    let storage = Storage::new();
+    let init = init_json(&storage);
+    let env = init["environments"]["sandbox"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = init["api_token"].as_str().unwrap().to_string();
+    let client = reqwest::Client::new();
+    for (value, status) in [(None, 400), (Some("false"), 400), (Some("true"), 201)] {
+        let mut cmd = portcullis_on(&storage);
+        cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+        if let Some(value) = value {
+            cmd.env("PORTCULLIS_ALLOW_PRIVATE_WEBHOOK_URLS", value);
+        }
+        let server = Server::start(&mut cmd).await;
+        let r = client
+            .post(format!(
+                "{}/api/v1/environments/{env}/webhooks",
+                server.base
+            ))
+            .bearer_auth(&token)
+            .json(&json!({"url": "http://127.0.0.1:9/hook"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{value:?}");
+    }
+}
