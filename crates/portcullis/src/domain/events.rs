@@ -19,6 +19,10 @@ pub const EVENT_TYPES: &[&str] = &[
     ENVIRONMENT_ORIGIN_ADDED,
     ENVIRONMENT_ORIGIN_REMOVED,
     ENVIRONMENT_WEBHOOK_DISABLED,
+    ENVIRONMENT_WEBHOOK_CREATED,
+    ENVIRONMENT_WEBHOOK_UPDATED,
+    ENVIRONMENT_WEBHOOK_SECRET_ROTATED,
+    ENVIRONMENT_WEBHOOK_DELETED,
     USER_MFA_RESET,
     API_TOKEN_CREATED,
     API_TOKEN_DELETED,
@@ -35,6 +39,10 @@ pub const NOTIFIABLE: &[&str] = &[
     ENVIRONMENT_ORIGIN_ADDED,
     ENVIRONMENT_ORIGIN_REMOVED,
     ENVIRONMENT_WEBHOOK_DISABLED,
+    ENVIRONMENT_WEBHOOK_CREATED,
+    ENVIRONMENT_WEBHOOK_UPDATED,
+    ENVIRONMENT_WEBHOOK_SECRET_ROTATED,
+    ENVIRONMENT_WEBHOOK_DELETED,
     USER_MFA_RESET,
     API_TOKEN_CREATED,
     API_TOKEN_DELETED,
@@ -61,6 +69,12 @@ pub const ENVIRONMENT_ORIGIN_ADDED: &str = "environment.origin.added";
 pub const ENVIRONMENT_ORIGIN_REMOVED: &str = "environment.origin.removed";
 /// Portcullis disabled a webhook endpoint whose deliveries kept failing.
 pub const ENVIRONMENT_WEBHOOK_DISABLED: &str = "environment.webhook.disabled";
+/// Webhook endpoints registered, changed, re-keyed or removed: who
+/// receives the environment's session data is itself audited.
+pub const ENVIRONMENT_WEBHOOK_CREATED: &str = "environment.webhook.created";
+pub const ENVIRONMENT_WEBHOOK_UPDATED: &str = "environment.webhook.updated";
+pub const ENVIRONMENT_WEBHOOK_SECRET_ROTATED: &str = "environment.webhook.secret_rotated";
+pub const ENVIRONMENT_WEBHOOK_DELETED: &str = "environment.webhook.deleted";
 /// An operator deleted all of a user's MFA devices.
 pub const USER_MFA_RESET: &str = "user.mfa.reset";
 pub const API_TOKEN_CREATED: &str = "api_token.created";

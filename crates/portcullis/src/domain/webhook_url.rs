@@ -86,6 +86,8 @@ fn forbidden_v4(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b))
         || (a == 192 && b == 0 && c == 0)
+        // The old 6to4 relay anycast.
+        || (a == 192 && b == 88 && c == 99)
         || (a == 198 && (b == 18 || b == 19))
         || a >= 240
 }
@@ -102,12 +104,16 @@ fn forbidden_v6(ip: Ipv6Addr) -> bool {
         || (segments[0] & 0xfe00) == 0xfc00
         || (segments[0] & 0xffc0) == 0xfe80
         || (segments[0] & 0xffc0) == 0xfec0
-        // IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16
-        // (which embeds an IPv4 address), documentation 2001:db8::/32.
+        // IPv4-compatible ::a.b.c.d, IPv4-translated ::ffff:0:a.b.c.d,
+        // NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16 and Teredo
+        // 2001::/32 (which embed an IPv4 address), documentation
+        // 2001:db8::/32.
         || (segments[..6] == [0, 0, 0, 0, 0, 0])
+        || (segments[..6] == [0, 0, 0, 0, 0xffff, 0])
         || (segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0])
+        || (segments[..3] == [0x64, 0xff9b, 1])
         || segments[0] == 0x2002
-        || (segments[0] == 0x2001 && segments[1] == 0x0db8)
+        || (segments[0] == 0x2001 && (segments[1] == 0 || segments[1] == 0x0db8))
 }
 
 #[cfg(test)]
@@ -170,6 +176,10 @@ mod tests {
             "::127.0.0.1",
             "64:ff9b::a00:1",
             "2002:a00:1::",
+            "64:ff9b:1::a00:1",
+            "2001:0:4136:e378::1",
+            "::ffff:0:a00:1",
+            "192.88.99.1",
         ] {
             assert!(forbidden(ip.parse().unwrap()), "{ip}");
         }

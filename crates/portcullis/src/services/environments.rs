@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::jwk::Jwk;
 
-use super::events::Actor;
+use super::events::{Actor, recipients};
 use super::keys::{self, RuntimeKey};
 use super::verified_tokens::VerifiedTokens;
 use super::{ServiceError, ServiceResult, Services};
@@ -17,7 +17,7 @@ use crate::domain::events;
 use crate::domain::origin::AllowedOrigin;
 use crate::domain::origin_list::OriginList;
 use crate::domain::settings::{MAX_JWT_EXPIRATION_SECONDS, SecuritySettings};
-use crate::store::{EnvironmentRecord, OriginRecord};
+use crate::store::{EnvironmentRecord, EventRecord, OriginRecord};
 
 pub struct EnvironmentRuntime {
     pub record: EnvironmentRecord,
@@ -195,6 +195,21 @@ impl Services {
             Some(environment_id),
             Some(serde_json::json!({ "changed": changed_fields(&env.settings, &next) })),
         )?;
+        // Who was told before the change is told about it too: a change
+        // that removes recipients cannot go unnoticed.
+        let mut told = recipients(
+            &env.settings.notifications,
+            events::ENVIRONMENT_SETTINGS_UPDATED,
+        );
+        for r in recipients(&next.notifications, events::ENVIRONMENT_SETTINGS_UPDATED) {
+            if !told.contains(&r) {
+                told.push(r);
+            }
+        }
+        let event = EventRecord {
+            notify: (!told.is_empty()).then(|| serde_json::to_string(&told).unwrap_or_default()),
+            ..event
+        };
         let now = to_millis(self.clock.now());
         let new_key = if next.token_algorithm != env.active_key()?.algorithm {
             Some(keys::new_signing_key(

@@ -7,7 +7,8 @@ use super::environments::EnvironmentRuntime;
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
-use crate::domain::events::is_event_type;
+use crate::domain::events::{is_event_type, notifies};
+use crate::domain::settings::NotificationSettings;
 use crate::domain::validation::ValidationErrors;
 use crate::store::{EventQuery, EventRecord};
 
@@ -125,6 +126,11 @@ pub struct EventFilter {
 
 pub const MAX_PAGE: i64 = 100;
 
+/// `evc_{position}` → the position it names.
+fn parse_cursor(cursor: &str) -> Option<i64> {
+    cursor.strip_prefix("evc_")?.parse().ok()
+}
+
 impl Services {
     /// A new event in `env` by `actor`, about `subject`, at the clock's now.
     pub fn new_event(
@@ -149,6 +155,7 @@ impl Services {
             fanout_cursor: None,
             created_at: to_millis(self.clock.now()),
             dispatched_at: None,
+            notify: recipients_json(&env.settings.notifications, kind),
         })
     }
 
@@ -168,8 +175,8 @@ impl Services {
         }
         let before = match filter.cursor.as_deref() {
             None => None,
-            Some(c) => match c.strip_prefix("evc_").and_then(|n| n.parse::<i64>().ok()) {
-                Some(n) => Some(n),
+            Some(c) => match parse_cursor(c) {
+                Some(position) => Some(position),
                 None => {
                     errors.push("cursor", "is not a cursor from an earlier page");
                     None
@@ -198,8 +205,22 @@ impl Services {
             false => None,
         };
         Ok(EventPage {
-            events: page.iter().map(|(_, r)| Event::from_record(r)).collect(),
+            events: page.iter().map(|(_, e)| Event::from_record(e)).collect(),
             next_cursor,
         })
+    }
+}
+
+/// The recipients to mail about an event of `kind` under these settings,
+/// as stored with the event (`None`: nobody).
+pub fn recipients_json(settings: &NotificationSettings, kind: &str) -> Option<String> {
+    let recipients = recipients(settings, kind);
+    (!recipients.is_empty()).then(|| serde_json::to_string(&recipients).unwrap_or_default())
+}
+
+pub fn recipients(settings: &NotificationSettings, kind: &str) -> Vec<String> {
+    match notifies(&settings.events, kind) {
+        true => settings.recipients.clone(),
+        false => vec![],
     }
 }

@@ -9,12 +9,15 @@ use super::events::Event;
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::to_millis;
 use crate::crypto;
-use crate::domain::events::{self, max_attempts, notifies, retry_delay_ms};
+use crate::domain::events::{self, max_attempts, retry_delay_ms};
 use crate::store::{DeliveryOutcome, EventRecord, NotificationRecord};
 
 use super::outbox::LEASE_MS;
 
 const MAIL_BATCH: i64 = 16;
+/// Each message gets this long; well inside the lease, so no other worker
+/// sends it while this one waits.
+const MAIL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the subject line says happened.
 fn summary(kind: &str) -> &'static str {
@@ -26,6 +29,10 @@ fn summary(kind: &str) -> &'static str {
         events::ENVIRONMENT_ORIGIN_ADDED => "An allowed origin was added",
         events::ENVIRONMENT_ORIGIN_REMOVED => "An allowed origin was removed",
         events::ENVIRONMENT_WEBHOOK_DISABLED => "A webhook endpoint was disabled",
+        events::ENVIRONMENT_WEBHOOK_CREATED => "A webhook endpoint was added",
+        events::ENVIRONMENT_WEBHOOK_UPDATED => "A webhook endpoint was changed",
+        events::ENVIRONMENT_WEBHOOK_SECRET_ROTATED => "A webhook secret was rotated",
+        events::ENVIRONMENT_WEBHOOK_DELETED => "A webhook endpoint was removed",
         events::USER_MFA_RESET => "A user's MFA was reset",
         events::API_TOKEN_CREATED => "An API token was created",
         events::API_TOKEN_DELETED => "An API token was deleted",
@@ -44,13 +51,12 @@ impl Services {
         let Some(environment_id) = &event.environment_id else {
             return Ok(vec![]);
         };
-        let env = self.environment(environment_id).await?;
-        let settings = &env.settings.notifications;
-        if !notifies(&settings.events, &event.kind) {
-            return Ok(vec![]);
-        }
-        settings
-            .recipients
+        let recipients: Vec<String> = event
+            .notify
+            .as_deref()
+            .and_then(|n| serde_json::from_str(n).ok())
+            .unwrap_or_default();
+        recipients
             .iter()
             .map(|recipient| {
                 Ok(NotificationRecord {
@@ -96,7 +102,13 @@ impl Services {
             }
             self.store
                 .events
-                .record_notification(&n.id, &outcome, sent.err().as_deref(), now)
+                .record_notification(
+                    &n.id,
+                    &outcome,
+                    sent.err().as_deref(),
+                    n.next_attempt_at,
+                    now,
+                )
                 .await?;
         }
         Ok(due.len())
@@ -110,7 +122,10 @@ impl Services {
         let message = self
             .notification_message(n, event)
             .map_err(|e| e.to_string())?;
-        self.mail.send(message).await.map_err(|e| e.to_string())
+        match tokio::time::timeout(MAIL_TIMEOUT, self.mail.send(message)).await {
+            Ok(sent) => sent.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no answer within {} s", MAIL_TIMEOUT.as_secs())),
+        }
     }
 
     fn notification_message(

@@ -38,16 +38,24 @@ pub const MAX_RESPONSE_BODY: usize = 4096;
 #[derive(Default)]
 pub struct Outbox {
     bell: Notify,
+    mail_bell: Notify,
 }
 
 impl Outbox {
+    /// Rings both workers: events to dispatch, attempts or mails to make.
     pub fn wake(&self) {
         self.bell.notify_one();
+        self.mail_bell.notify_one();
     }
 
-    /// Waits until rung, or `at_most`.
+    /// Waits until rung, or `at_most` (the webhook worker).
     pub async fn wait(&self, at_most: Duration) {
         let _ = tokio::time::timeout(at_most, self.bell.notified()).await;
+    }
+
+    /// The same for the mail worker.
+    pub async fn wait_for_mail(&self, at_most: Duration) {
+        let _ = tokio::time::timeout(at_most, self.mail_bell.notified()).await;
     }
 }
 
@@ -117,6 +125,8 @@ impl Services {
                         fanout: None,
                         fanout_cursor: None,
                         dispatched_at: None,
+                        // The summary event is the one mailed about.
+                        notify: None,
                         ..event.clone()
                     })
                 })
@@ -236,6 +246,22 @@ impl Services {
             return Ok(());
         };
         let now = self.clock.now();
+        // Everything that could fail is prepared before the request goes
+        // out, so that a sent attempt is always recorded.
+        let env = self.environment(&webhook.environment_id).await?;
+        let disabled_event = self.new_event(
+            &env,
+            events::ENVIRONMENT_WEBHOOK_DISABLED,
+            &Actor::system(),
+            Some(&webhook.id),
+            Some(json!({
+                "webhook_id": webhook.id,
+                // Not the whole URL: its path or query may be a credential.
+                "host": url::Url::parse(&webhook.url).ok().and_then(|u| u.host_str().map(str::to_string)),
+                "reason": "every delivery attempt failed for as long as retries last",
+            })),
+        )?;
+        let attempt_id = crypto::new_id("att")?;
         let started = Instant::now();
         let sent = match (
             webhook.enabled || event.kind == events::PING,
@@ -275,7 +301,7 @@ impl Services {
             (false, _) => DeliveryOutcome::Failed,
         };
         let record = AttemptRecord {
-            id: crypto::new_id("att")?,
+            id: attempt_id,
             delivery_id: delivery.id.clone(),
             attempted_at: to_millis(now),
             duration_ms,
@@ -283,22 +309,10 @@ impl Services {
             response_body,
             error,
         };
-        let env = self.environment(&webhook.environment_id).await?;
-        let disabled_event = self.new_event(
-            &env,
-            events::ENVIRONMENT_WEBHOOK_DISABLED,
-            &Actor::system(),
-            Some(&webhook.id),
-            Some(json!({
-                "webhook_id": webhook.id,
-                "url": webhook.url,
-                "reason": "every delivery attempt failed for as long as retries last",
-            })),
-        )?;
         if self
             .store
             .webhooks
-            .record_attempt(&record, &outcome, &disabled_event)
+            .record_attempt(&record, &outcome, delivery.next_attempt_at, &disabled_event)
             .await?
         {
             tracing::warn!(webhook_id = %webhook.id, "disabled a webhook endpoint that kept failing");

@@ -117,3 +117,34 @@ fn describe(e: &reqwest::Error) -> String {
         "the request failed".to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_name_that_resolves_only_to_forbidden_addresses_is_refused() {
+        let name = || Name::from_str("localhost").expect("a name");
+        let guarded = GuardedResolver {
+            allow_private: false,
+        };
+        let refused = guarded.resolve(name()).await;
+        assert!(refused.is_err_and(|e| e.to_string().contains("private")));
+        let open = GuardedResolver {
+            allow_private: true,
+        };
+        let addrs: Vec<SocketAddr> = open.resolve(name()).await.expect("resolves").collect();
+        assert!(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()));
+    }
+
+    #[tokio::test]
+    async fn an_address_in_the_url_is_checked_before_connecting() {
+        let client = WebhookClient::new(false).expect("a client");
+        let sent = client
+            .post("https://127.0.0.1:9/hook", "evt_1", 0, "v1,x", "{}".into())
+            .await;
+        assert!(sent.is_err_and(|e| e.contains("private")));
+    }
+}

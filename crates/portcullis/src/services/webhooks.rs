@@ -12,7 +12,7 @@ use crate::crypto;
 use crate::domain::events::{self, is_event_type};
 use crate::domain::validation::ValidationErrors;
 use crate::domain::webhook_url;
-use crate::store::{AttemptRecord, DeliveryRecord, WebhookRecord};
+use crate::store::{AttemptRecord, DeliveryRecord, EventRecord, WebhookChanges, WebhookRecord};
 
 /// At most this many endpoints per environment.
 pub const MAX_WEBHOOKS: i64 = 10;
@@ -184,10 +184,33 @@ impl Services {
         ))
     }
 
+    /// The event of a change to an endpoint: its id and host, never the
+    /// whole URL (its path or query may be a credential).
+    fn webhook_event(
+        &self,
+        env: &EnvironmentRuntime,
+        kind: &str,
+        actor: &Actor,
+        webhook_id: &str,
+        url: Option<&str>,
+    ) -> ServiceResult<EventRecord> {
+        let host = url
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(str::to_string));
+        self.new_event(
+            env,
+            kind,
+            actor,
+            Some(webhook_id),
+            Some(serde_json::json!({ "webhook_id": webhook_id, "host": host })),
+        )
+    }
+
     pub async fn create_webhook(
         &self,
         env: &EnvironmentRuntime,
         input: &WebhookInput,
+        actor: &Actor,
     ) -> ServiceResult<WebhookWithSecret> {
         let url = self.check_input(input, true)?.unwrap_or_default();
         let id = crypto::new_id("whk")?;
@@ -209,12 +232,25 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        if !self.store.webhooks.insert(&record, MAX_WEBHOOKS).await? {
+        let event = self.webhook_event(
+            env,
+            events::ENVIRONMENT_WEBHOOK_CREATED,
+            actor,
+            &record.id,
+            Some(&record.url),
+        )?;
+        if !self
+            .store
+            .webhooks
+            .insert(&record, MAX_WEBHOOKS, &event)
+            .await?
+        {
             return Err(ServiceError::Validation(ValidationErrors::single(
                 "url",
                 format!("an environment has at most {MAX_WEBHOOKS} webhooks"),
             )));
         }
+        self.outbox.wake();
         Ok(WebhookWithSecret {
             webhook: Webhook::from_record(&record),
             secret: crypto::webhook_secret_text(&key),
@@ -228,42 +264,60 @@ impl Services {
         env: &EnvironmentRuntime,
         webhook_id: &str,
         input: &WebhookInput,
+        actor: &Actor,
     ) -> ServiceResult<Webhook> {
         let url = self.check_input(input, false)?;
-        let mut record = self.webhook_record(env, webhook_id).await?;
-        if let Some(url) = url {
-            record.url = url;
-        }
-        if let Some(events) = &input.events {
-            record.events = serde_json::to_string(events).unwrap_or_else(|_| "[]".into());
-        }
-        if let Some(description) = &input.description {
-            record.description = description.clone();
-        }
-        if let Some(enabled) = input.enabled {
-            if enabled && !record.enabled {
-                record.consecutive_failures = 0;
-                record.disabled_reason = None;
-            }
-            record.enabled = enabled;
-        }
-        record.updated_at = to_millis(self.clock.now());
-        if !self.store.webhooks.update(&record).await? {
-            return Err(ServiceError::NotFound);
-        }
-        Ok(Webhook::from_record(&record))
+        let current = self.webhook_record(env, webhook_id).await?;
+        let changes = WebhookChanges {
+            events: input
+                .events
+                .as_ref()
+                .map(|e| serde_json::to_string(e).unwrap_or_else(|_| "[]".into())),
+            url,
+            description: input.description.clone(),
+            enabled: input.enabled,
+        };
+        let event = self.webhook_event(
+            env,
+            events::ENVIRONMENT_WEBHOOK_UPDATED,
+            actor,
+            &current.id,
+            Some(changes.url.as_deref().unwrap_or(&current.url)),
+        )?;
+        let now = to_millis(self.clock.now());
+        let updated = self
+            .store
+            .webhooks
+            .update(env.id(), &current.id, &changes, now, &event)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        self.outbox.wake();
+        Ok(Webhook::from_record(&updated))
     }
 
     pub async fn delete_webhook(
         &self,
         env: &EnvironmentRuntime,
         webhook_id: &str,
+        actor: &Actor,
     ) -> ServiceResult<()> {
-        if !crypto::is_id("whk", webhook_id)
-            || !self.store.webhooks.delete(env.id(), webhook_id).await?
+        let current = self.webhook_record(env, webhook_id).await?;
+        let event = self.webhook_event(
+            env,
+            events::ENVIRONMENT_WEBHOOK_DELETED,
+            actor,
+            &current.id,
+            Some(&current.url),
+        )?;
+        if !self
+            .store
+            .webhooks
+            .delete(env.id(), &current.id, &event)
+            .await?
         {
             return Err(ServiceError::NotFound);
         }
+        self.outbox.wake();
         Ok(())
     }
 
@@ -273,19 +327,34 @@ impl Services {
         &self,
         env: &EnvironmentRuntime,
         webhook_id: &str,
+        actor: &Actor,
     ) -> ServiceResult<WebhookWithSecret> {
-        let mut record = self.webhook_record(env, webhook_id).await?;
+        let current = self.webhook_record(env, webhook_id).await?;
         let key = crypto::new_webhook_key()?;
         let now = to_millis(self.clock.now());
-        record.previous_secret_sealed = Some(record.secret_sealed.clone());
-        record.previous_secret_until = Some(now + PREVIOUS_SECRET_OVERLAP_MS);
-        record.secret_sealed = self.master_key.seal(&record.id, &key)?;
-        record.updated_at = now;
-        if !self.store.webhooks.update(&record).await? {
-            return Err(ServiceError::NotFound);
-        }
+        let event = self.webhook_event(
+            env,
+            events::ENVIRONMENT_WEBHOOK_SECRET_ROTATED,
+            actor,
+            &current.id,
+            Some(&current.url),
+        )?;
+        let rotated = self
+            .store
+            .webhooks
+            .rotate_secret(
+                env.id(),
+                &current.id,
+                &self.master_key.seal(&current.id, &key)?,
+                now + PREVIOUS_SECRET_OVERLAP_MS,
+                now,
+                &event,
+            )
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        self.outbox.wake();
         Ok(WebhookWithSecret {
-            webhook: Webhook::from_record(&record),
+            webhook: Webhook::from_record(&rotated),
             secret: crypto::webhook_secret_text(&key),
         })
     }

@@ -117,7 +117,7 @@ pub trait EnvironmentStore: Send + Sync {
 /// dispatch of the same event (after a lease ran out) changes nothing.
 #[async_trait]
 pub trait EventStore: Send + Sync {
-    /// With each event's position (its cursor), newest first.
+    /// With each event's position (the order of insertion), newest first.
     async fn list(
         &self,
         environment_id: &str,
@@ -172,11 +172,14 @@ pub trait EventStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<Vec<NotificationRecord>>;
     /// The outcome of sending one: sent, retry at, or failed for good.
+    /// As `WebhookStore::record_attempt`: nothing changes unless the
+    /// notification is still under the lease `leased_until`.
     async fn record_notification(
         &self,
         notification_id: &str,
         outcome: &DeliveryOutcome,
         error: Option<&str>,
+        leased_until: Option<i64>,
         now: i64,
     ) -> StoreResult<()>;
 }
@@ -192,11 +195,42 @@ pub trait WebhookStore: Send + Sync {
         webhook_id: &str,
     ) -> StoreResult<Option<WebhookRecord>>;
     /// False (nothing stored) when the environment has `limit` already.
-    async fn insert(&self, webhook: &WebhookRecord, limit: i64) -> StoreResult<bool>;
-    /// Saves every field but the id, environment and creation time. False
-    /// if there is no such webhook.
-    async fn update(&self, webhook: &WebhookRecord) -> StoreResult<bool>;
-    async fn delete(&self, environment_id: &str, webhook_id: &str) -> StoreResult<bool>;
+    /// Each change below stores its `event` in the same transaction.
+    async fn insert(
+        &self,
+        webhook: &WebhookRecord,
+        limit: i64,
+        event: &EventRecord,
+    ) -> StoreResult<bool>;
+    /// Changes only the given fields, in one statement (so it cannot undo
+    /// a concurrent rotation or auto-disable). Enabling a disabled endpoint
+    /// clears its reason and failure count. `None` if there is no such
+    /// webhook.
+    async fn update(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+        changes: &WebhookChanges,
+        now: i64,
+        event: &EventRecord,
+    ) -> StoreResult<Option<WebhookRecord>>;
+    /// The secret becomes `secret_sealed`; the one it replaces keeps
+    /// signing until `previous_until`.
+    async fn rotate_secret(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+        secret_sealed: &[u8],
+        previous_until: i64,
+        now: i64,
+        event: &EventRecord,
+    ) -> StoreResult<Option<WebhookRecord>>;
+    async fn delete(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+        event: &EventRecord,
+    ) -> StoreResult<bool>;
     /// Newest first.
     async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryRecord>>;
     async fn delivery(
@@ -221,10 +255,14 @@ pub trait WebhookStore: Send + Sync {
     /// failed (the endpoint has answered nothing but failures for as long as
     /// its retries lasted) disables the endpoint. Returns whether this
     /// attempt disabled it.
+    /// `leased_until` is the lease the attempt was made under: a worker
+    /// whose lease ran out (another took the delivery) records its attempt
+    /// but changes nothing else.
     async fn record_attempt(
         &self,
         attempt: &AttemptRecord,
         outcome: &DeliveryOutcome,
+        leased_until: Option<i64>,
         disabled_event: &EventRecord,
     ) -> StoreResult<bool>;
     /// Makes a delivery pending again, due at `now`. False if there is no

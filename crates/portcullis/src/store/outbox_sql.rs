@@ -9,12 +9,12 @@ macro_rules! outbox_queries {
     ($conn:ty, $pool:ty, $skip_locked:literal, $order:literal) => {
         use $crate::store::{
             AttemptRecord, DeliveryOutcome, DeliveryRecord, EventQuery, EventRecord, FanoutScope,
-            NotificationRecord, WebhookRecord,
+            NotificationRecord, WebhookChanges, WebhookRecord,
         };
 
         const EVENT_COLUMNS: &str = "id, organization_id, environment_id, type, actor_kind, \
              actor_id, ip_address, subject_id, data, fanout, fanout_cursor, created_at, \
-             dispatched_at";
+             dispatched_at, notify";
 
         #[derive(::sqlx::FromRow)]
         pub(super) struct EventRow {
@@ -27,7 +27,8 @@ macro_rules! outbox_queries {
             ::sqlx::query(
                 "INSERT INTO events (id, organization_id, environment_id, type, actor_kind, \
                  actor_id, ip_address, subject_id, data, fanout, fanout_cursor, created_at, \
-                 dispatched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 dispatched_at, notify) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(&e.id)
             .bind(&e.organization_id)
@@ -42,6 +43,7 @@ macro_rules! outbox_queries {
             .bind(&e.fanout_cursor)
             .bind(e.created_at)
             .bind(e.dispatched_at)
+            .bind(&e.notify)
             .execute(conn)
             .await
             .map_err(db)?;
@@ -58,7 +60,14 @@ macro_rules! outbox_queries {
             event: &EventRecord,
         ) -> StoreResult<(u64, i64)> {
             let (count, epoch) = revoke_user(&mut *conn, environment_id, user_id, r).await?;
-            let scope = fanout_scope(environment_id, Some(user_id), epoch, r, count);
+            let environment_epoch: i64 =
+                ::sqlx::query_scalar("SELECT sessions_epoch FROM environments WHERE id = $1")
+                    .bind(environment_id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db)?;
+            let mut scope = fanout_scope(environment_id, Some(user_id), epoch, r, count);
+            scope.environment_epoch = Some(environment_epoch);
             insert_event(conn, &event.with_fanout(&scope)).await?;
             Ok((count, epoch))
         }
@@ -109,6 +118,7 @@ macro_rules! outbox_queries {
                 epoch,
                 at: r.at,
                 revoked_count,
+                environment_epoch: None,
                 by_kind: r.by_kind.clone(),
                 by_id: r.by_id.clone(),
             }
@@ -131,21 +141,22 @@ macro_rules! outbox_queries {
             .map_err(db)
         }
 
+        /// Newest first by `seq`, the order of insertion (a column on both
+        /// backends: an identity on PostgreSQL, set by a trigger on SQLite).
         pub(super) async fn list_events(
             pool: &$pool,
             environment_id: &str,
             q: &EventQuery,
         ) -> StoreResult<Vec<(i64, EventRecord)>> {
             let rows = ::sqlx::query_as::<_, EventRow>(::sqlx::AssertSqlSafe(format!(
-                "SELECT {order} AS position, {EVENT_COLUMNS} FROM events \
+                "SELECT seq AS position, {EVENT_COLUMNS} FROM events \
                  WHERE environment_id = $1 \
                  AND ($2 IS NULL OR type = $2) \
                  AND ($3 IS NULL OR created_at >= $3) \
                  AND ($4 IS NULL OR created_at < $4) \
-                 AND ($5 IS NULL OR {order} < $5) \
+                 AND ($5 IS NULL OR seq < $5) \
                  AND fanout IS NULL \
-                 ORDER BY {order} DESC LIMIT $6",
-                order = $order
+                 ORDER BY seq DESC LIMIT $6"
             )))
             .bind(environment_id)
             .bind(&q.kind)
@@ -193,15 +204,14 @@ macro_rules! outbox_queries {
             limit: i64,
         ) -> StoreResult<Vec<String>> {
             let by_scope = match scope.user_id {
-                Some(_) => "s.user_id = $6 AND s.user_epoch = $2 - 1 \
-                     AND NOT (s.env_epoch < e.sessions_epoch AND e.sessions_revoked_at <= $3)",
+                Some(_) => "s.user_id = $6 AND s.user_epoch = $2 - 1 AND s.env_epoch >= $7",
                 None => "s.env_epoch = $2 - 1 \
                      AND NOT (s.user_epoch < u.sessions_epoch AND u.sessions_revoked_at <= $3)",
             };
             ::sqlx::query_scalar(::sqlx::AssertSqlSafe(format!(
                 "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id \
                  JOIN environments e ON e.id = s.environment_id \
-                 WHERE s.environment_id = $1 AND {by_scope} \
+                 WHERE s.environment_id = $1 AND {by_scope} AND s.created_at <= $3 \
                  AND s.expires_at > $3 AND (s.revoked_at IS NULL OR s.revoked_at > $3) \
                  AND ($4 IS NULL OR s.id > $4) ORDER BY s.id LIMIT $5"
             )))
@@ -211,6 +221,7 @@ macro_rules! outbox_queries {
             .bind(after)
             .bind(limit)
             .bind(&scope.user_id)
+            .bind(scope.environment_epoch.unwrap_or(0))
             .fetch_all(pool)
             .await
             .map_err(db)
@@ -335,6 +346,7 @@ macro_rules! outbox_queries {
             notification_id: &str,
             outcome: &DeliveryOutcome,
             error: Option<&str>,
+            leased_until: Option<i64>,
             now: i64,
         ) -> StoreResult<()> {
             let (status, next, sent) = match outcome {
@@ -344,13 +356,15 @@ macro_rules! outbox_queries {
             };
             ::sqlx::query(
                 "UPDATE notifications SET status = $1, next_attempt_at = $2, sent_at = $3, \
-                 last_error = $4, attempts = attempts + 1 WHERE id = $5",
+                 last_error = $4, attempts = attempts + 1 \
+                 WHERE id = $5 AND status = 'pending' AND next_attempt_at = $6",
             )
             .bind(status)
             .bind(next)
             .bind(sent)
             .bind(error)
             .bind(notification_id)
+            .bind(leased_until)
             .execute(conn)
             .await
             .map_err(db)?;
@@ -415,30 +429,57 @@ macro_rules! outbox_queries {
             Ok(true)
         }
 
-        pub(super) async fn update_webhook(conn: &mut $conn, w: &WebhookRecord) -> StoreResult<bool> {
-            let updated = ::sqlx::query(
-                "UPDATE webhooks SET url = $1, description = $2, events = $3, enabled = $4, \
-                 secret_sealed = $5, previous_secret_sealed = $6, previous_secret_until = $7, \
-                 consecutive_failures = $8, disabled_reason = $9, updated_at = $10 \
-                 WHERE id = $11 AND environment_id = $12",
+        /// Every expression reads the row as it was: `enabled` below is the
+        /// old value.
+        pub(super) async fn update_webhook(
+            conn: &mut $conn,
+            environment_id: &str,
+            webhook_id: &str,
+            c: &WebhookChanges,
+            now: i64,
+        ) -> StoreResult<Option<WebhookRecord>> {
+            ::sqlx::query_as::<_, WebhookRecord>(
+                "UPDATE webhooks SET url = COALESCE($1, url), \
+                 description = COALESCE($2, description), events = COALESCE($3, events), \
+                 enabled = COALESCE($4, enabled), \
+                 consecutive_failures = CASE WHEN $4 AND NOT enabled THEN 0 \
+                   ELSE consecutive_failures END, \
+                 disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END, \
+                 updated_at = $5 WHERE environment_id = $6 AND id = $7 RETURNING *",
             )
-            .bind(&w.url)
-            .bind(&w.description)
-            .bind(&w.events)
-            .bind(w.enabled)
-            .bind(&w.secret_sealed)
-            .bind(&w.previous_secret_sealed)
-            .bind(w.previous_secret_until)
-            .bind(w.consecutive_failures)
-            .bind(&w.disabled_reason)
-            .bind(w.updated_at)
-            .bind(&w.id)
-            .bind(&w.environment_id)
-            .execute(conn)
+            .bind(&c.url)
+            .bind(&c.description)
+            .bind(&c.events)
+            .bind(c.enabled)
+            .bind(now)
+            .bind(environment_id)
+            .bind(webhook_id)
+            .fetch_optional(conn)
             .await
-            .map_err(db)?
-            .rows_affected();
-            Ok(updated > 0)
+            .map_err(db)
+        }
+
+        pub(super) async fn rotate_webhook_secret(
+            conn: &mut $conn,
+            environment_id: &str,
+            webhook_id: &str,
+            secret_sealed: &[u8],
+            previous_until: i64,
+            now: i64,
+        ) -> StoreResult<Option<WebhookRecord>> {
+            ::sqlx::query_as::<_, WebhookRecord>(
+                "UPDATE webhooks SET previous_secret_sealed = secret_sealed, secret_sealed = $1, \
+                 previous_secret_until = $2, updated_at = $3 \
+                 WHERE environment_id = $4 AND id = $5 RETURNING *",
+            )
+            .bind(secret_sealed)
+            .bind(previous_until)
+            .bind(now)
+            .bind(environment_id)
+            .bind(webhook_id)
+            .fetch_optional(conn)
+            .await
+            .map_err(db)
         }
 
         pub(super) async fn delete_webhook(
@@ -522,6 +563,7 @@ macro_rules! outbox_queries {
             conn: &mut $conn,
             a: &AttemptRecord,
             outcome: &DeliveryOutcome,
+            leased_until: Option<i64>,
             disabled_event: &EventRecord,
         ) -> StoreResult<bool> {
             ::sqlx::query(
@@ -543,19 +585,24 @@ macro_rules! outbox_queries {
                 DeliveryOutcome::Retry(at) => ("pending", Some(*at), None),
                 DeliveryOutcome::Failed => ("failed", None, Some(a.attempted_at)),
             };
-            let (webhook_id, attempts): (String, i64) = ::sqlx::query_as(
+            let updated: Option<(String, i64)> = ::sqlx::query_as(
                 "UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, \
                  completed_at = $3, attempts = attempts + 1, last_response_status = $4 \
-                 WHERE id = $5 RETURNING webhook_id, attempts",
+                 WHERE id = $5 AND status = 'pending' AND next_attempt_at = $6 \
+                 RETURNING webhook_id, attempts",
             )
             .bind(status)
             .bind(next)
             .bind(completed)
             .bind(a.response_status)
             .bind(&a.delivery_id)
-            .fetch_one(&mut *conn)
+            .bind(leased_until)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(db)?;
+            let Some((webhook_id, attempts)) = updated else {
+                return Ok(false);
+            };
             let succeeded = *outcome == DeliveryOutcome::Succeeded;
             ::sqlx::query(
                 "UPDATE webhooks SET consecutive_failures = \

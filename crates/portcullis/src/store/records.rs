@@ -257,6 +257,9 @@ pub struct EventRecord {
     pub fanout_cursor: Option<String>,
     pub created_at: i64,
     pub dispatched_at: Option<i64>,
+    /// Who is mailed about it (JSON array of addresses), as the settings
+    /// said when the change was made.
+    pub notify: Option<String>,
 }
 
 /// Filters of the audit log; newest first, `before` a cursor.
@@ -265,7 +268,7 @@ pub struct EventQuery {
     pub kind: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
-    /// Only events older than this position (from an earlier page).
+    /// Only events before this position (from an earlier page).
     pub before: Option<i64>,
     pub limit: i64,
 }
@@ -288,6 +291,16 @@ pub struct WebhookRecord {
     pub disabled_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// The fields a webhook update changes (`None`: unchanged).
+#[derive(Debug, Clone, Default)]
+pub struct WebhookChanges {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    /// JSON array of event types.
+    pub events: Option<String>,
+    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -338,6 +351,10 @@ pub struct FanoutScope {
     pub at: i64,
     /// How many sessions it revoked.
     pub revoked_count: u64,
+    /// For a user-wide revocation: the environment's epoch then (sessions
+    /// below it were revoked already).
+    #[serde(default)]
+    pub environment_epoch: Option<i64>,
     pub by_kind: String,
     pub by_id: Option<String>,
 }

@@ -1,6 +1,8 @@
-//! The outbox worker: dispatches stored events, attempts due webhook
-//! deliveries and sends due notification e-mails, woken at once by this node's changes and every half second
-//! for the others' and for retries coming due.
+//! The outbox workers: one dispatches stored events and attempts due
+//! webhook deliveries, the other sends due notification e-mails (so a slow
+//! mail server never holds up webhooks). Both are woken at once by this
+//! node's changes and look again every half second for the other nodes'
+//! and for retries coming due.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +12,10 @@ use crate::services::Services;
 const POLL: Duration = Duration::from_millis(500);
 
 pub async fn run(services: Arc<Services>) {
+    tokio::join!(webhooks(services.clone()), mail(services));
+}
+
+async fn webhooks(services: Arc<Services>) {
     loop {
         let dispatched = services.dispatch_events().await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "dispatching events failed; retrying");
@@ -19,12 +25,20 @@ pub async fn run(services: Arc<Services>) {
             tracing::warn!(error = %e, "delivering webhooks failed; retrying");
             0
         });
+        if dispatched == 0 && delivered == 0 {
+            services.outbox.wait(POLL).await;
+        }
+    }
+}
+
+async fn mail(services: Arc<Services>) {
+    loop {
         let mailed = services.send_due_notifications().await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "sending notification e-mails failed; retrying");
             0
         });
-        if dispatched == 0 && delivered == 0 && mailed == 0 {
-            services.outbox.wait(POLL).await;
+        if mailed == 0 {
+            services.outbox.wait_for_mail(POLL).await;
         }
     }
 }

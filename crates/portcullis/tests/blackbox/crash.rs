@@ -46,6 +46,7 @@ async fn a_killed_server_delivers_every_event_after_a_restart() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 201);
     const ORIGINS: usize = 20;
+    const BURST: usize = 10;
     for i in 0..ORIGINS {
         let r = client
             .post(api(&server.base, "/origins"))
@@ -119,6 +120,49 @@ async fn a_killed_server_delivers_every_event_after_a_restart() {
         );
         assert_eq!(bodies[0]["id"], id.as_str());
     }
+
+    // Killed again right after a burst of changes, before their events
+    // are dispatched or delivered: they arrive all the same.
+    let mut server = server;
+    for i in 0..BURST {
+        let r = client
+            .post(api(&server.base, "/origins"))
+            .bearer_auth(&token)
+            .json(&json!({"origin": format!("https://burst{i}.example.com")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    server.kill_hard();
+    let server = serve(&storage).await;
+    let received = eventually_within(Duration::from_secs(90), "the burst is delivered", || {
+        let received = receiver.received();
+        async move {
+            let delivered: HashSet<String> = received
+                .iter()
+                .filter(|r| r.answered == 200)
+                .map(|r| r.id().to_string())
+                .collect();
+            (delivered.len() >= ORIGINS + BURST).then_some(received)
+        }
+    })
+    .await;
+    let distinct: HashMap<String, Vec<Value>> =
+        received.iter().fold(HashMap::new(), |mut by_id, r| {
+            by_id
+                .entry(r.id().to_string())
+                .or_default()
+                .push(r.body.clone());
+            by_id
+        });
+    for (id, bodies) in &distinct {
+        assert!(
+            bodies.iter().all(|b| b == &bodies[0]),
+            "{id}: a repeat differs"
+        );
+    }
+
     // The ids are exactly the audit log's.
     let log: Value = client
         .get(api(

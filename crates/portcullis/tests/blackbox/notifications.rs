@@ -71,6 +71,16 @@ async fn security_events_are_mailed_to_the_recipients_over_smtp() {
     .await
     .assert_status(204);
     mails_with(&sink, "sec@example.com", "An allowed origin was removed", 1).await;
+    // Removing the recipients is itself reported, to those removed.
+    app.api(
+        Method::PATCH,
+        &settings,
+        Some(json!({"notifications": {"recipients": ["ops@example.com"]}})),
+    )
+    .await
+    .assert_status(200);
+    mails_with(&sink, "sec@example.com", "Security settings changed", 3).await;
+    mails_with(&sink, "ops@example.com", "Security settings changed", 3).await;
     // The removal was dispatched after the addition: had the addition been
     // mailed, it would be here by now.
     assert_eq!(

@@ -55,13 +55,15 @@ pub async fn list_webhooks(
 pub async fn create_webhook(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path(environment_id): Path<String>,
     ApiJson(input): ApiJson<WebhookInput>,
 ) -> ApiResult<(StatusCode, Json<WebhookWithSecret>)> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok((
         StatusCode::CREATED,
-        Json(services.create_webhook(&env, &input).await?),
+        Json(services.create_webhook(&env, &input, &actor).await?),
     ))
 }
 
@@ -92,12 +94,16 @@ pub async fn get_webhook(
 pub async fn update_webhook(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path((environment_id, webhook_id)): Path<(String, String)>,
     ApiJson(input): ApiJson<WebhookInput>,
 ) -> ApiResult<Json<Webhook>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
-        services.update_webhook(&env, &webhook_id, &input).await?,
+        services
+            .update_webhook(&env, &webhook_id, &input, &actor)
+            .await?,
     ))
 }
 
@@ -108,10 +114,12 @@ pub async fn update_webhook(
 pub async fn delete_webhook(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path((environment_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
-    services.delete_webhook(&env, &webhook_id).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
+    services.delete_webhook(&env, &webhook_id, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -124,11 +132,15 @@ pub async fn delete_webhook(
 pub async fn rotate_secret(
     State(services): State<Arc<Services>>,
     auth: ApiAuth,
+    Client(client): Client,
     Path((environment_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<Json<WebhookWithSecret>> {
     let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
-        services.rotate_webhook_secret(&env, &webhook_id).await?,
+        services
+            .rotate_webhook_secret(&env, &webhook_id, &actor)
+            .await?,
     ))
 }
 

@@ -98,9 +98,18 @@ impl EventStore for PgDb {
         notification_id: &str,
         outcome: &DeliveryOutcome,
         error: Option<&str>,
+        leased_until: Option<i64>,
         now: i64,
     ) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::record_notification(&mut conn, notification_id, outcome, error, now).await
+        queries::record_notification(
+            &mut conn,
+            notification_id,
+            outcome,
+            error,
+            leased_until,
+            now,
+        )
+        .await
     }
 }

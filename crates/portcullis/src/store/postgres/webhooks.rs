@@ -4,8 +4,8 @@ use async_trait::async_trait;
 
 use super::{PgDb, db, queries};
 use crate::store::{
-    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, StoreResult, WebhookRecord,
-    WebhookStore,
+    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, StoreResult, WebhookChanges,
+    WebhookRecord, WebhookStore,
 };
 
 #[async_trait]
@@ -22,23 +22,78 @@ impl WebhookStore for PgDb {
         queries::webhook(&self.pool, environment_id, webhook_id).await
     }
 
-    async fn insert(&self, webhook: &WebhookRecord, limit: i64) -> StoreResult<bool> {
+    async fn insert(
+        &self,
+        webhook: &WebhookRecord,
+        limit: i64,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         if !queries::insert_webhook(&mut tx, webhook, limit).await? {
             return Ok(false);
         }
+        queries::insert_event(&mut tx, event).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }
 
-    async fn update(&self, webhook: &WebhookRecord) -> StoreResult<bool> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::update_webhook(&mut conn, webhook).await
+    async fn update(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+        changes: &WebhookChanges,
+        now: i64,
+        event: &EventRecord,
+    ) -> StoreResult<Option<WebhookRecord>> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let updated =
+            queries::update_webhook(&mut tx, environment_id, webhook_id, changes, now).await?;
+        if updated.is_some() {
+            queries::insert_event(&mut tx, event).await?;
+            tx.commit().await.map_err(db)?;
+        }
+        Ok(updated)
     }
 
-    async fn delete(&self, environment_id: &str, webhook_id: &str) -> StoreResult<bool> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::delete_webhook(&mut conn, environment_id, webhook_id).await
+    async fn rotate_secret(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+        secret_sealed: &[u8],
+        previous_until: i64,
+        now: i64,
+        event: &EventRecord,
+    ) -> StoreResult<Option<WebhookRecord>> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let rotated = queries::rotate_webhook_secret(
+            &mut tx,
+            environment_id,
+            webhook_id,
+            secret_sealed,
+            previous_until,
+            now,
+        )
+        .await?;
+        if rotated.is_some() {
+            queries::insert_event(&mut tx, event).await?;
+            tx.commit().await.map_err(db)?;
+        }
+        Ok(rotated)
+    }
+
+    async fn delete(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if !queries::delete_webhook(&mut tx, environment_id, webhook_id).await? {
+            return Ok(false);
+        }
+        queries::insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
     }
 
     async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryRecord>> {
@@ -73,10 +128,13 @@ impl WebhookStore for PgDb {
         &self,
         attempt: &AttemptRecord,
         outcome: &DeliveryOutcome,
+        leased_until: Option<i64>,
         disabled_event: &EventRecord,
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let disabled = queries::record_attempt(&mut tx, attempt, outcome, disabled_event).await?;
+        let disabled =
+            queries::record_attempt(&mut tx, attempt, outcome, leased_until, disabled_event)
+                .await?;
         tx.commit().await.map_err(db)?;
         Ok(disabled)
     }

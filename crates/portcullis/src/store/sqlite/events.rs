@@ -135,6 +135,7 @@ impl EventStore for SqliteDb {
         notification_id: &str,
         outcome: &DeliveryOutcome,
         error: Option<&str>,
+        leased_until: Option<i64>,
         now: i64,
     ) -> StoreResult<()> {
         let (id, outcome, error) = (
@@ -145,7 +146,15 @@ impl EventStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::record_notification(c, &id, &outcome, error.as_deref(), now).await
+                    queries::record_notification(
+                        c,
+                        &id,
+                        &outcome,
+                        error.as_deref(),
+                        leased_until,
+                        now,
+                    )
+                    .await
                 })
             })
             .await

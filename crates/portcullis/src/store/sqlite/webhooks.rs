@@ -5,8 +5,8 @@ use async_trait::async_trait;
 
 use super::{SqliteDb, queries};
 use crate::store::{
-    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, StoreResult, WebhookRecord,
-    WebhookStore,
+    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, StoreResult, WebhookChanges,
+    WebhookRecord, WebhookStore,
 };
 
 #[async_trait]
@@ -23,31 +23,110 @@ impl WebhookStore for SqliteDb {
         queries::webhook(&self.pool, environment_id, webhook_id).await
     }
 
-    async fn insert(&self, webhook: &WebhookRecord, limit: i64) -> StoreResult<bool> {
-        let webhook = webhook.clone();
+    async fn insert(
+        &self,
+        webhook: &WebhookRecord,
+        limit: i64,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
+        let (webhook, event) = (webhook.clone(), event.clone());
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::insert_webhook(c, &webhook, limit).await })
+                Box::pin(async move {
+                    let added = queries::insert_webhook(&mut *c, &webhook, limit).await?;
+                    if added {
+                        queries::insert_event(c, &event).await?;
+                    }
+                    Ok(added)
+                })
             })
             .await
     }
 
-    async fn update(&self, webhook: &WebhookRecord) -> StoreResult<bool> {
-        let webhook = webhook.clone();
+    async fn update(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+        changes: &WebhookChanges,
+        now: i64,
+        event: &EventRecord,
+    ) -> StoreResult<Option<WebhookRecord>> {
+        let (env, id, changes, event) = (
+            environment_id.to_string(),
+            webhook_id.to_string(),
+            changes.clone(),
+            event.clone(),
+        );
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::update_webhook(c, &webhook).await })
+                Box::pin(async move {
+                    let updated =
+                        queries::update_webhook(&mut *c, &env, &id, &changes, now).await?;
+                    if updated.is_some() {
+                        queries::insert_event(c, &event).await?;
+                    }
+                    Ok(updated)
+                })
             })
             .await
     }
 
-    async fn delete(&self, environment_id: &str, webhook_id: &str) -> StoreResult<bool> {
-        let (environment_id, webhook_id) = (environment_id.to_string(), webhook_id.to_string());
+    async fn rotate_secret(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+        secret_sealed: &[u8],
+        previous_until: i64,
+        now: i64,
+        event: &EventRecord,
+    ) -> StoreResult<Option<WebhookRecord>> {
+        let (env, id, sealed, event) = (
+            environment_id.to_string(),
+            webhook_id.to_string(),
+            secret_sealed.to_vec(),
+            event.clone(),
+        );
         self.writer
             .transaction(move |c| {
-                Box::pin(
-                    async move { queries::delete_webhook(c, &environment_id, &webhook_id).await },
-                )
+                Box::pin(async move {
+                    let rotated = queries::rotate_webhook_secret(
+                        &mut *c,
+                        &env,
+                        &id,
+                        &sealed,
+                        previous_until,
+                        now,
+                    )
+                    .await?;
+                    if rotated.is_some() {
+                        queries::insert_event(c, &event).await?;
+                    }
+                    Ok(rotated)
+                })
+            })
+            .await
+    }
+
+    async fn delete(
+        &self,
+        environment_id: &str,
+        webhook_id: &str,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
+        let (env, id, event) = (
+            environment_id.to_string(),
+            webhook_id.to_string(),
+            event.clone(),
+        );
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    let deleted = queries::delete_webhook(&mut *c, &env, &id).await?;
+                    if deleted {
+                        queries::insert_event(c, &event).await?;
+                    }
+                    Ok(deleted)
+                })
             })
             .await
     }
@@ -85,14 +164,15 @@ impl WebhookStore for SqliteDb {
         &self,
         attempt: &AttemptRecord,
         outcome: &DeliveryOutcome,
+        leased_until: Option<i64>,
         disabled_event: &EventRecord,
     ) -> StoreResult<bool> {
         let (attempt, outcome, event) = (attempt.clone(), outcome.clone(), disabled_event.clone());
         self.writer
             .transaction(move |c| {
-                Box::pin(
-                    async move { queries::record_attempt(c, &attempt, &outcome, &event).await },
-                )
+                Box::pin(async move {
+                    queries::record_attempt(c, &attempt, &outcome, leased_until, &event).await
+                })
             })
             .await
     }
