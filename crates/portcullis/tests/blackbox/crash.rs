@@ -47,16 +47,22 @@ async fn a_killed_server_delivers_every_event_after_a_restart() {
     assert_eq!(r.status().as_u16(), 201);
     const ORIGINS: usize = 20;
     const BURST: usize = 10;
-    for i in 0..ORIGINS {
-        let r = client
-            .post(api(&server.base, "/origins"))
-            .bearer_auth(&token)
-            .json(&json!({"origin": format!("https://app{i}.example.com")}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
-    }
+    let add_origins = |base: String, prefix: &'static str, n: usize| {
+        let (client, url, token) = (client.clone(), api(&base, "/origins"), token.clone());
+        async move {
+            for i in 0..n {
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({"origin": format!("https://{prefix}{i}.example.com")}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status().as_u16(), 201);
+            }
+        }
+    };
+    add_origins(server.base.clone(), "app", ORIGINS).await;
     // A change that fails is rolled back and never delivered.
     let r = client
         .post(api(&server.base, "/origins"))
@@ -124,16 +130,7 @@ async fn a_killed_server_delivers_every_event_after_a_restart() {
     // Killed again right after a burst of changes, before their events
     // are dispatched or delivered: they arrive all the same.
     let mut server = server;
-    for i in 0..BURST {
-        let r = client
-            .post(api(&server.base, "/origins"))
-            .bearer_auth(&token)
-            .json(&json!({"origin": format!("https://burst{i}.example.com")}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
-    }
+    add_origins(server.base.clone(), "burst", BURST).await;
     server.kill_hard();
     let server = serve(&storage).await;
     let received = eventually_within(Duration::from_secs(90), "the burst is delivered", || {
