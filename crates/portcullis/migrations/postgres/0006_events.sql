@@ -18,10 +18,15 @@ CREATE TABLE events (
     created_at       BIGINT NOT NULL,
     dispatch_lease   BIGINT,
     dispatched_at    BIGINT,
-    -- The order of insertion (SQLite's rowid): the audit log's cursor.
+    -- The recipients to mail, decided when the change was made.
+    notify           TEXT,
+    -- The order of insertion: the audit log's order and cursor.
     seq              BIGINT GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX events_by_environment ON events (environment_id, seq);
+-- The fan-out of an environment-wide revocation walks one epoch's sessions
+-- by id.
+CREATE INDEX sessions_by_environment_epoch ON sessions (environment_id, env_epoch, id);
 CREATE INDEX events_undispatched ON events (created_at) WHERE dispatched_at IS NULL;
 
 CREATE TABLE webhooks (

@@ -1,10 +1,14 @@
 -- Events: the audit log and the outbox (docs/events.md). An event is written
 -- in the transaction of the change it records; the dispatcher later turns it
--- into webhook deliveries (dispatched_at), and an event with a fan-out
--- (an environment- or user-wide revocation) first into one event per
--- session it revoked.
+-- into webhook deliveries and notification e-mails (dispatched_at), and an
+-- event with a fan-out (an environment- or user-wide revocation) first into
+-- one event per session it revoked.
+-- `seq` (the rowid itself, so stable under VACUUM) is the order of
+-- insertion: the audit log's order and cursor. `notify` holds the
+-- recipients to mail, decided when the change was made.
 CREATE TABLE events (
-    id               TEXT PRIMARY KEY,
+    seq              INTEGER PRIMARY KEY,
+    id               TEXT NOT NULL UNIQUE,
     organization_id  TEXT NOT NULL,
     environment_id   TEXT,
     type             TEXT NOT NULL,
@@ -17,10 +21,14 @@ CREATE TABLE events (
     fanout_cursor    TEXT,
     created_at       BIGINT NOT NULL,
     dispatch_lease   BIGINT,
-    dispatched_at    BIGINT
+    dispatched_at    BIGINT,
+    notify           TEXT
 );
-CREATE INDEX events_by_environment ON events (environment_id);
+CREATE INDEX events_by_environment ON events (environment_id, seq);
 CREATE INDEX events_undispatched ON events (created_at) WHERE dispatched_at IS NULL;
+-- The fan-out of an environment-wide revocation walks one epoch's sessions
+-- by id.
+CREATE INDEX sessions_by_environment_epoch ON sessions (environment_id, env_epoch, id);
 
 CREATE TABLE webhooks (
     id                         TEXT PRIMARY KEY,

@@ -33,6 +33,19 @@ pub struct EnvironmentRuntime {
     pub listed_origins: Vec<(OriginRecord, Option<AllowedOrigin>)>,
     /// The same origins, as the SDK API's CORS check asks them.
     pub origins: OriginList,
+    /// The `events` filters of the environment's enabled webhooks: which
+    /// events some endpoint wants.
+    pub webhook_filters: Vec<Vec<String>>,
+}
+
+impl EnvironmentRuntime {
+    /// Whether an enabled webhook of the environment takes `kind`: if none
+    /// does, a hot-path event can be written as dispatched already.
+    pub fn has_subscriber(&self, kind: &str) -> bool {
+        self.webhook_filters
+            .iter()
+            .any(|filter| crate::domain::events::subscribed(filter, kind))
+    }
 }
 
 impl EnvironmentRuntime {
@@ -162,6 +175,15 @@ impl Services {
             })
             .collect::<Vec<_>>();
         let origins = OriginList::new(listed_origins.iter().map(|(_, o)| o.clone()));
+        let webhook_filters = self
+            .store
+            .webhooks
+            .list(id)
+            .await?
+            .iter()
+            .filter(|w| w.enabled)
+            .map(super::webhooks::event_filter)
+            .collect();
         let runtime = Arc::new(EnvironmentRuntime {
             issuer: claims::issuer(&self.public_url, id),
             audience: claims::audience(id),
@@ -171,6 +193,7 @@ impl Services {
             verified: VerifiedTokens::default(),
             listed_origins,
             origins,
+            webhook_filters,
         });
         if trusted {
             self.environments.put(runtime.clone(), generation);

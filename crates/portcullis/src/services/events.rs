@@ -76,6 +76,9 @@ pub struct Event {
     pub timestamp: String,
     pub environment_id: Option<String>,
     pub actor: EventActor,
+    /// What it is about, when it names one thing: the session of session
+    /// events, the user of `user.*`, the webhook of `environment.webhook.*`.
+    pub subject: Option<String>,
     /// The payload's `data`; `null` for a session event not yet dispatched.
     #[schema(value_type = Object)]
     pub data: Option<serde_json::Value>,
@@ -101,6 +104,7 @@ impl Event {
                 id: r.actor_id.clone(),
                 ip_address: r.ip_address.clone(),
             },
+            subject: r.subject_id.clone(),
             data: r.data.as_deref().and_then(|d| serde_json::from_str(d).ok()),
         }
     }

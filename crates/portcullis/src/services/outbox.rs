@@ -6,6 +6,7 @@
 //! without losing or doubling an event (deliveries are at least once, with
 //! the same `webhook-id`).
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -20,7 +21,8 @@ use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::events::{self, max_attempts, retry_delay_ms, subscribed};
 use crate::store::{
-    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, FanoutScope, WebhookRecord,
+    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, FanoutScope, NotificationRecord,
+    WebhookRecord,
 };
 
 /// How long a leased event or delivery is left to its worker before
@@ -77,12 +79,38 @@ impl Services {
             .lease_undispatched(now, now + LEASE_MS, EVENT_BATCH)
             .await?;
         let mut delivered = false;
+        let mut endpoints: HashMap<String, Vec<WebhookRecord>> = HashMap::new();
+        let mut unwanted = vec![];
         for event in &leased {
             if event.fanout.is_some() && !self.fan_out(event).await? {
                 continue;
             }
-            delivered |= self.dispatch_one(event, now).await?;
+            let wanted: Vec<WebhookRecord> = match &event.environment_id {
+                Some(env) => {
+                    if !endpoints.contains_key(env) {
+                        endpoints.insert(env.clone(), self.store.webhooks.list(env).await?);
+                    }
+                    endpoints[env]
+                        .iter()
+                        .filter(|w| wants(w, event))
+                        .cloned()
+                        .collect()
+                }
+                None => vec![],
+            };
+            let notifications = self.notifications_for(event, now).await?;
+            // Sign-ins and session revocations nobody receives are marked
+            // together, without reading their session: the hot path's
+            // events cost one statement per batch.
+            if wanted.is_empty() && notifications.is_empty() && reads_for_payload(&event.kind) {
+                unwanted.push(event.id.clone());
+                continue;
+            }
+            delivered |= self
+                .dispatch_one(event, &wanted, &notifications, now)
+                .await?;
         }
+        self.store.events.mark_dispatched(&unwanted, now).await?;
         if delivered {
             self.outbox.wake();
         }
@@ -154,15 +182,16 @@ impl Services {
 
     /// Completes the event's payload and stores a delivery for each
     /// endpoint that wants it. Returns whether there was any.
-    async fn dispatch_one(&self, event: &EventRecord, now: i64) -> ServiceResult<bool> {
+    async fn dispatch_one(
+        &self,
+        event: &EventRecord,
+        wanted: &[WebhookRecord],
+        notifications: &[NotificationRecord],
+        now: i64,
+    ) -> ServiceResult<bool> {
         let data = self.final_data(event).await?;
-        let endpoints = match &event.environment_id {
-            Some(env) => self.store.webhooks.list(env).await?,
-            None => vec![],
-        };
-        let deliveries = endpoints
+        let deliveries = wanted
             .iter()
-            .filter(|w| wants(w, event))
             .map(|w| {
                 Ok(DeliveryRecord {
                     id: crypto::new_id("dlv")?,
@@ -178,11 +207,10 @@ impl Services {
                 })
             })
             .collect::<ServiceResult<Vec<_>>>()?;
-        let notifications = self.notifications_for(event, now).await?;
         let stored = self
             .store
             .events
-            .dispatch(&event.id, data.as_deref(), &deliveries, &notifications, now)
+            .dispatch(&event.id, data.as_deref(), &deliveries, notifications, now)
             .await?;
         Ok(stored && !(deliveries.is_empty() && notifications.is_empty()))
     }
@@ -191,12 +219,29 @@ impl Services {
     /// revocations of a whole scope carry what they revoked.
     async fn final_data(&self, event: &EventRecord) -> ServiceResult<Option<String>> {
         match event.kind.as_str() {
-            events::USER_SESSION_REVOKED | events::ADMIN_USER_SESSION_REVOKED => {
+            events::USER_SESSION_CREATED
+            | events::USER_SESSION_REVOKED
+            | events::ADMIN_USER_SESSION_REVOKED => {
                 let (Some(env), Some(sid)) = (&event.environment_id, &event.subject_id) else {
                     return Ok(None);
                 };
                 let view = self.store.sessions.get(env, sid).await?;
                 Ok(view.map(|v| session_payload(&SessionInfo::from_view(&v, None))))
+            }
+            events::USER_CREATED => {
+                let (Some(env), Some(uid)) = (&event.environment_id, &event.subject_id) else {
+                    return Ok(None);
+                };
+                let user = self.store.users.get(env, uid).await?;
+                Ok(user.map(|u| {
+                    json!({
+                        "id": u.id,
+                        "environment_id": u.environment_id,
+                        "email": u.email,
+                        "created_at": rfc3339(u.created_at),
+                    })
+                    .to_string()
+                }))
             }
             events::USER_SESSIONS_REVOKED | events::ENVIRONMENT_SESSIONS_REVOKED => {
                 let scope = event
@@ -316,6 +361,7 @@ impl Services {
             .await?
         {
             tracing::warn!(webhook_id = %webhook.id, "disabled a webhook endpoint that kept failing");
+            self.environments.invalidate(&webhook.environment_id);
             self.outbox.wake();
         }
         Ok(())
@@ -332,6 +378,17 @@ impl Services {
         }
         Ok(keys)
     }
+}
+
+/// Event kinds whose payload is read from the store at dispatch.
+fn reads_for_payload(kind: &str) -> bool {
+    matches!(
+        kind,
+        events::USER_CREATED
+            | events::USER_SESSION_CREATED
+            | events::USER_SESSION_REVOKED
+            | events::ADMIN_USER_SESSION_REVOKED
+    )
 }
 
 /// Whether the endpoint gets the event: `ping` only where it was sent.

@@ -16,7 +16,9 @@ use crate::crypto;
 use crate::domain::claims::{SCOPE_REQUIRES_ADDITIONAL_AUTH, SCOPE_USER_BASIC, SessionClaims};
 use crate::domain::mfa::{ELEVATED_TOKEN_TYP, SignInOutcome};
 pub use crate::store::SessionFilter;
-use crate::store::{Revocation, ScopeRevocation, SessionRecord, SessionView, UserRecord};
+use crate::store::{
+    Revocation, ScopeRevocation, SessionRecord, SessionView, SignInEventIds, UserRecord,
+};
 
 /// The `typ` of session tokens; elevated tokens carry their own.
 pub const SESSION_TOKEN_TYP: &str = "JWT";
@@ -219,7 +221,22 @@ impl Services {
         let (user, session, mfa_kinds) = self
             .store
             .sessions
-            .insert_for_email_user(candidate, &template)
+            .insert_for_email_user(
+                candidate,
+                &template,
+                // Written only when a webhook takes them (docs/events.md):
+                // sign-in is the hot write path.
+                &SignInEventIds {
+                    session_created: match env.has_subscriber(events::USER_SESSION_CREATED) {
+                        true => Some(crypto::new_id("evt")?),
+                        false => None,
+                    },
+                    user_created: match env.has_subscriber(events::USER_CREATED) {
+                        true => Some(crypto::new_id("evt")?),
+                        false => None,
+                    },
+                },
+            )
             .await?;
         let claims = SessionClaims {
             iss: env.issuer.clone(),

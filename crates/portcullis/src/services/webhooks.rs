@@ -250,6 +250,7 @@ impl Services {
                 format!("an environment has at most {MAX_WEBHOOKS} webhooks"),
             )));
         }
+        self.environments.invalidate(env.id());
         self.outbox.wake();
         Ok(WebhookWithSecret {
             webhook: Webhook::from_record(&record),
@@ -291,6 +292,7 @@ impl Services {
             .update(env.id(), &current.id, &changes, now, &event)
             .await?
             .ok_or(ServiceError::NotFound)?;
+        self.environments.invalidate(env.id());
         self.outbox.wake();
         Ok(Webhook::from_record(&updated))
     }
@@ -317,6 +319,7 @@ impl Services {
         {
             return Err(ServiceError::NotFound);
         }
+        self.environments.invalidate(env.id());
         self.outbox.wake();
         Ok(())
     }

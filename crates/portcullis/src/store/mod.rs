@@ -163,6 +163,9 @@ pub trait EventStore: Send + Sync {
         notifications: &[NotificationRecord],
         now: i64,
     ) -> StoreResult<bool>;
+    /// Marks events dispatched that have nothing to deliver (their `data`
+    /// stays as written).
+    async fn mark_dispatched(&self, event_ids: &[String], now: i64) -> StoreResult<()>;
     /// Up to `limit` notification e-mails due at `now`, leased to
     /// `lease_until`.
     async fn lease_due_notifications(
@@ -351,10 +354,12 @@ pub trait SessionStore: Send + Sync {
     /// the larger of the given one and the environment's stored epoch, so
     /// the session is born under the newest revocation the store knows.
     /// Also returns the kinds of the user's confirmed MFA devices.
+    /// Writes the sign-in's events in the same round trip.
     async fn insert_for_email_user(
         &self,
         user: &UserRecord,
         session: &SessionRecord,
+        events: &SignInEventIds,
     ) -> StoreResult<(UserRecord, SessionRecord, Vec<String>)>;
     async fn get(&self, environment_id: &str, session_id: &str)
     -> StoreResult<Option<SessionView>>;

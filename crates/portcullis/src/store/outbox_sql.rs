@@ -1,12 +1,12 @@
 //! Store code for the audit log, the outbox and webhooks that both backends
 //! run as it is (like `shared.rs`, expanded per backend by a macro).
 //! `$skip_locked` is appended to the reads that lease work (`FOR UPDATE
-//! SKIP LOCKED` on PostgreSQL); `$order` is the insertion order (`rowid`,
-//! `seq`). It expands next to `shared_queries!`, whose imports
+//! SKIP LOCKED` on PostgreSQL). Events carry their insertion order in
+//! `seq` on both backends. It expands next to `shared_queries!`, whose imports
 //! (`StoreResult`, `db`, …) it uses.
 
 macro_rules! outbox_queries {
-    ($conn:ty, $pool:ty, $skip_locked:literal, $order:literal) => {
+    ($conn:ty, $pool:ty, $skip_locked:literal) => {
         use $crate::store::{
             AttemptRecord, DeliveryOutcome, DeliveryRecord, EventQuery, EventRecord, FanoutScope,
             NotificationRecord, WebhookChanges, WebhookRecord,
@@ -181,8 +181,7 @@ macro_rules! outbox_queries {
                    SELECT id FROM events WHERE dispatched_at IS NULL \
                    AND (dispatch_lease IS NULL OR dispatch_lease <= $2) \
                    ORDER BY created_at LIMIT $3{skip}) \
-                 RETURNING {order} AS position, {EVENT_COLUMNS}",
-                order = $order,
+                 RETURNING seq AS position, {EVENT_COLUMNS}",
                 skip = $skip_locked
             )))
             .bind(lease_until)
@@ -318,6 +317,29 @@ macro_rules! outbox_queries {
                 .map_err(db)?;
             }
             Ok(true)
+        }
+
+        pub(super) async fn mark_dispatched(
+            conn: &mut $conn,
+            event_ids: &[String],
+            now: i64,
+        ) -> StoreResult<()> {
+            if event_ids.is_empty() {
+                return Ok(());
+            }
+            let placeholders: Vec<String> =
+                (0..event_ids.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "UPDATE events SET dispatched_at = $1 \
+                 WHERE dispatched_at IS NULL AND id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = ::sqlx::query(::sqlx::AssertSqlSafe(sql)).bind(now);
+            for id in event_ids {
+                query = query.bind(id);
+            }
+            query.execute(conn).await.map_err(db)?;
+            Ok(())
         }
 
         pub(super) async fn lease_due_notifications(

@@ -384,3 +384,12 @@ pub struct NotificationRecord {
     pub created_at: i64,
     pub sent_at: Option<i64>,
 }
+
+/// The ids of the events a sign-in writes with its session:
+/// `user.session.created`, and `user.created` when it creates the user.
+/// `None`: not written (no webhook of the environment takes it).
+#[derive(Debug, Clone)]
+pub struct SignInEventIds {
+    pub session_created: Option<String>,
+    pub user_created: Option<String>,
+}

@@ -99,3 +99,16 @@ impl From<ViewRow> for SessionView {
         }
     }
 }
+
+/// The events of a sign-in, as `INSERT … SELECT` bodies over a user `u`
+/// joined with its environment `e`; parameters: `$1` the id a new user
+/// gets, `$5` the session id, `$8` its creation time, `$10` the client's
+/// address, `$14` and `$15` the events' ids (NULL: not written). The user
+/// is created by this sign-in exactly when its id is `$1`. The callers add
+/// `AND $14 IS NOT NULL` (`$15`) to their conditions.
+pub const SIGN_IN_EVENT_COLUMNS: &str = "INSERT INTO events (id, organization_id, \
+     environment_id, type, actor_kind, actor_id, ip_address, subject_id, created_at)";
+pub const SESSION_CREATED_SELECT: &str = "SELECT $14, e.organization_id, e.id, \
+     'user.session.created', 'user', u.id, $10, $5, $8";
+pub const USER_CREATED_SELECT: &str = "SELECT $15, e.organization_id, e.id, 'user.created', \
+     'user', u.id, $10, u.id, $8";

@@ -246,6 +246,21 @@ async fn session_revocations_are_delivered_signed_with_the_session() {
     assert_eq!(got[0].body["data"]["id"], sid2);
     assert_eq!(got[0].body["data"]["revoked_by"]["kind"], "api_token");
     assert!(got[0].signed_with(&secret));
+    // Each sign-in wrote user.session.created; the first also user.created.
+    let created = receiver.wait_for("user.session.created", 2).await;
+    assert_eq!(created[0].body["data"]["id"], sid.as_str());
+    assert_eq!(created[1].body["data"]["id"], sid2);
+    let users = receiver.wait_for("user.created", 1).await;
+    assert_eq!(users[0].body["data"]["id"], uid.as_str());
+    assert_eq!(users[0].body["data"]["email"], "ada@example.com");
+    assert_eq!(
+        receiver
+            .received()
+            .iter()
+            .filter(|r| r.kind() == "user.created")
+            .count(),
+        1
+    );
     // Revoking it again changes nothing and emits nothing.
     app.revoke_session(&env, sid2).await.assert_status(200);
     app.revoke_session(&env, &sid).await.assert_status(200);
@@ -258,7 +273,7 @@ async fn session_revocations_are_delivered_signed_with_the_session() {
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| e["type"].as_str().unwrap())
-        .filter(|k| k.contains("session"))
+        .filter(|k| k.contains("revoked"))
         .collect();
     assert_eq!(
         kinds,
@@ -273,7 +288,7 @@ async fn session_revocations_are_delivered_signed_with_the_session() {
         receiver
             .received()
             .iter()
-            .filter(|r| r.kind().contains("session"))
+            .filter(|r| r.kind().contains("revoked"))
             .count(),
         2
     );
@@ -341,7 +356,7 @@ async fn wide_revocations_fan_out_into_one_event_per_session() {
         receiver
             .received()
             .iter()
-            .filter(|r| r.kind().contains("session"))
+            .filter(|r| r.kind().contains("revoked"))
             .count(),
         7
     );

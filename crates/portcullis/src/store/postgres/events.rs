@@ -81,6 +81,11 @@ impl EventStore for PgDb {
         Ok(true)
     }
 
+    async fn mark_dispatched(&self, event_ids: &[String], now: i64) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::mark_dispatched(&mut conn, event_ids, now).await
+    }
+
     async fn lease_due_notifications(
         &self,
         now: i64,

@@ -12,6 +12,5 @@ crate::store::shared::shared_queries!(
 crate::store::outbox_sql::outbox_queries!(
     sqlx::PgConnection,
     sqlx::PgPool,
-    " FOR UPDATE SKIP LOCKED",
-    "seq"
+    " FOR UPDATE SKIP LOCKED"
 );

@@ -1,13 +1,16 @@
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, FromRow, Row};
 
-use crate::store::sql::{confirmed_device_counts, device_kinds};
+use crate::store::sql::{
+    SESSION_CREATED_SELECT, SIGN_IN_EVENT_COLUMNS, USER_CREATED_SELECT, confirmed_device_counts,
+    device_kinds,
+};
 
 use super::changes::notify;
 use super::{PgDb, db, queries};
 use crate::store::{
     Change, EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView,
-    StoreError, StoreResult, UserRecord,
+    SignInEventIds, StoreError, StoreResult, UserRecord,
 };
 
 #[async_trait]
@@ -16,6 +19,7 @@ impl SessionStore for PgDb {
         &self,
         user: &UserRecord,
         session: &SessionRecord,
+        events: &SignInEventIds,
     ) -> StoreResult<(UserRecord, SessionRecord, Vec<String>)> {
         // One statement: the upsert and the insert are data-modifying CTEs.
         // The no-op update makes RETURNING yield an existing user too.
@@ -29,7 +33,13 @@ impl SessionStore for PgDb {
                  SELECT $5, u.environment_id, u.id, $6, GREATEST($7, e.sessions_epoch), u.sessions_epoch, \
                      $8, $9, $10, $11, $12, $13 \
                  FROM u JOIN environments e ON e.id = u.environment_id \
-                 RETURNING env_epoch, user_epoch) \
+                 RETURNING env_epoch, user_epoch), \
+             ev_s AS ({SIGN_IN_EVENT_COLUMNS} {SESSION_CREATED_SELECT} \
+                 FROM u JOIN environments e ON e.id = u.environment_id \
+                 WHERE $14::text IS NOT NULL), \
+             ev_u AS ({SIGN_IN_EVENT_COLUMNS} {USER_CREATED_SELECT} \
+                 FROM u JOIN environments e ON e.id = u.environment_id \
+                 WHERE u.id = $1 AND $15::text IS NOT NULL) \
              SELECT u.*, s.env_epoch AS session_env_epoch, s.user_epoch AS session_user_epoch, {} \
              FROM u, s",
             confirmed_device_counts("u.id")
@@ -47,6 +57,8 @@ impl SessionStore for PgDb {
         .bind(&session.user_agent)
         .bind(&session.amr)
         .bind(&session.scope)
+        .bind(&events.session_created)
+        .bind(&events.user_created)
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?

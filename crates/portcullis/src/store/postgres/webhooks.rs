@@ -2,10 +2,11 @@
 
 use async_trait::async_trait;
 
+use super::changes::notify;
 use super::{PgDb, db, queries};
 use crate::store::{
-    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, StoreResult, WebhookChanges,
-    WebhookRecord, WebhookStore,
+    AttemptRecord, Change, DeliveryOutcome, DeliveryRecord, EventRecord, StoreResult,
+    WebhookChanges, WebhookRecord, WebhookStore,
 };
 
 #[async_trait]
@@ -33,6 +34,7 @@ impl WebhookStore for PgDb {
             return Ok(false);
         }
         queries::insert_event(&mut tx, event).await?;
+        changed(&mut tx, &webhook.environment_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }
@@ -50,6 +52,7 @@ impl WebhookStore for PgDb {
             queries::update_webhook(&mut tx, environment_id, webhook_id, changes, now).await?;
         if updated.is_some() {
             queries::insert_event(&mut tx, event).await?;
+            changed(&mut tx, environment_id).await?;
             tx.commit().await.map_err(db)?;
         }
         Ok(updated)
@@ -92,6 +95,7 @@ impl WebhookStore for PgDb {
             return Ok(false);
         }
         queries::insert_event(&mut tx, event).await?;
+        changed(&mut tx, environment_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }
@@ -135,6 +139,9 @@ impl WebhookStore for PgDb {
         let disabled =
             queries::record_attempt(&mut tx, attempt, outcome, leased_until, disabled_event)
                 .await?;
+        if let (true, Some(environment_id)) = (disabled, &disabled_event.environment_id) {
+            changed(&mut tx, environment_id).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(disabled)
     }
@@ -143,4 +150,11 @@ impl WebhookStore for PgDb {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         queries::redeliver(&mut conn, webhook_id, delivery_id, now).await
     }
+}
+
+/// Tells the other nodes that the environment's webhooks changed (their
+/// cached subscriptions), when the transaction commits.
+async fn changed(conn: &mut sqlx::PgConnection, environment_id: &str) -> StoreResult<()> {
+    let environment_id = environment_id.to_string();
+    notify(conn, &Change::EnvironmentChanged { environment_id }).await
 }

@@ -115,6 +115,15 @@ impl EventStore for SqliteDb {
             .await
     }
 
+    async fn mark_dispatched(&self, event_ids: &[String], now: i64) -> StoreResult<()> {
+        let ids = event_ids.to_vec();
+        self.writer
+            .statement(move |c| {
+                Box::pin(async move { queries::mark_dispatched(c, &ids, now).await })
+            })
+            .await
+    }
+
     async fn lease_due_notifications(
         &self,
         now: i64,

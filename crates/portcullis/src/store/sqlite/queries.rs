@@ -9,4 +9,4 @@ crate::store::shared::shared_queries!(
     "rowid"
 );
 
-crate::store::outbox_sql::outbox_queries!(sqlx::SqliteConnection, sqlx::SqlitePool, "", "rowid");
+crate::store::outbox_sql::outbox_queries!(sqlx::SqliteConnection, sqlx::SqlitePool, "");

@@ -1,12 +1,15 @@
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, FromRow, Row};
 
-use crate::store::sql::{confirmed_device_counts, device_kinds};
+use crate::store::sql::{
+    SESSION_CREATED_SELECT, SIGN_IN_EVENT_COLUMNS, USER_CREATED_SELECT, confirmed_device_counts,
+    device_kinds,
+};
 
 use super::{SqliteDb, db, queries};
 use crate::store::{
-    EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView, StoreError,
-    StoreResult, UserRecord,
+    EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView,
+    SignInEventIds, StoreError, StoreResult, UserRecord,
 };
 
 #[async_trait]
@@ -15,8 +18,9 @@ impl SessionStore for SqliteDb {
         &self,
         user: &UserRecord,
         session: &SessionRecord,
+        events: &SignInEventIds,
     ) -> StoreResult<(UserRecord, SessionRecord, Vec<String>)> {
-        let (user, mut session) = (user.clone(), session.clone());
+        let (user, mut session, events) = (user.clone(), session.clone(), events.clone());
         // Two statements, one round trip (sqlx runs a multi-statement query
         // and numbers its parameters across all of it): the upsert returns
         // the user, the insert the epochs it read. The no-op update makes
@@ -35,7 +39,13 @@ impl SessionStore for SqliteDb {
                              $8, $9, $10, $11, $12, $13 \
                          FROM users u JOIN environments e ON e.id = u.environment_id \
                          WHERE u.environment_id = $2 AND u.email = $3 \
-                         RETURNING user_id, env_epoch, user_epoch, {}",
+                         RETURNING user_id, env_epoch, user_epoch, {}; \
+                         {SIGN_IN_EVENT_COLUMNS} {SESSION_CREATED_SELECT} \
+                         FROM users u JOIN environments e ON e.id = u.environment_id \
+                         WHERE u.environment_id = $2 AND u.email = $3 AND $14 IS NOT NULL; \
+                         {SIGN_IN_EVENT_COLUMNS} {USER_CREATED_SELECT} \
+                         FROM users u JOIN environments e ON e.id = u.environment_id \
+                         WHERE u.id = $1 AND $15 IS NOT NULL",
                         confirmed_device_counts("sessions.user_id")
                     )))
                     .bind(&user.id)
@@ -51,6 +61,8 @@ impl SessionStore for SqliteDb {
                     .bind(&session.user_agent)
                     .bind(&session.amr)
                     .bind(&session.scope)
+                    .bind(&events.session_created)
+                    .bind(&events.user_created)
                     .fetch_all(&mut *c)
                     .await
                     .map_err(db)?;
