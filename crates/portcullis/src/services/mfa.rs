@@ -325,20 +325,23 @@ impl Services {
             .seal(&format!("{TOTP_SEAL_PURPOSE}:{device_id}"), &secret)?;
         self.store
             .mfa
-            .insert_device(&MfaDeviceRecord {
-                id: device_id.clone(),
-                environment_id: env.id().to_string(),
-                user_id: claims.sub.clone(),
-                kind: "totp".into(),
-                name: "Authenticator app".into(),
-                secret_sealed: Some(sealed),
-                credential: None,
-                credential_id: None,
-                created_at: to_millis(self.clock.now()),
-                confirmed_at: None,
-                last_used_at: None,
-                last_used_step: None,
-            })
+            .insert_device(
+                &MfaDeviceRecord {
+                    id: device_id.clone(),
+                    environment_id: env.id().to_string(),
+                    user_id: claims.sub.clone(),
+                    kind: "totp".into(),
+                    name: "Authenticator app".into(),
+                    secret_sealed: Some(sealed),
+                    credential: None,
+                    credential_id: None,
+                    created_at: to_millis(self.clock.now()),
+                    confirmed_at: None,
+                    last_used_at: None,
+                    last_used_step: None,
+                },
+                None,
+            )
             .await?;
         Ok(TotpEnrollment {
             device_id,
@@ -358,6 +361,7 @@ impl Services {
         device_id: &str,
         code: &str,
         elevated_token: Option<&str>,
+        actor: &Actor,
     ) -> ServiceResult<ConfirmedDevice> {
         let code = mfa::normalize_totp_code(code)
             .ok_or_else(|| ValidationErrors::single("code", "must be 6 digits"))?;
@@ -383,10 +387,11 @@ impl Services {
         .map_err(|_| ServiceError::InvalidCode)?;
         self.require_link_elevation(env, claims, &devices, elevated_token)
             .await?;
+        let event = self.device_added_event(env, &claims.sub, device_id, "totp", actor)?;
         if !self
             .store
             .mfa
-            .confirm_device(device_id, to_millis(now), step)
+            .confirm_device(device_id, to_millis(now), step, &event)
             .await?
         {
             return Err(ServiceError::Conflict(
@@ -530,6 +535,23 @@ impl Services {
             return Err(ServiceError::NotFound);
         }
         Ok(())
+    }
+
+    pub(super) fn device_added_event(
+        &self,
+        env: &EnvironmentRuntime,
+        user_id: &str,
+        device_id: &str,
+        kind: &str,
+        actor: &Actor,
+    ) -> ServiceResult<EventRecord> {
+        self.new_event(
+            env,
+            events::USER_MFA_DEVICE_ADDED,
+            actor,
+            Some(device_id),
+            Some(serde_json::json!({ "user_id": user_id, "device_id": device_id, "kind": kind })),
+        )
     }
 
     fn device_removed_event(

@@ -4,6 +4,7 @@
 //! minutes and one use, so a ceremony may start on one node and finish on
 //! another.
 
+use super::events::Actor;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
     CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
@@ -74,6 +75,18 @@ fn state_json<T: Serialize>(state: &T) -> ServiceResult<String> {
 /// key; one bound to its device, a hardware key.
 fn passkey_amr(backup_eligible: bool) -> &'static str {
     if backup_eligible { "swk" } else { "hwk" }
+}
+
+/// What the browser sends to finish registering a passkey.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRegistrationFinish {
+    pub challenge_id: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.create()`.
+    #[schema(value_type = Object)]
+    pub credential: RegisterPublicKeyCredential,
+    /// A name for the device list; default "Passkey".
+    pub name: Option<String>,
 }
 
 impl Services {
@@ -184,11 +197,15 @@ impl Services {
         &self,
         env: &EnvironmentRuntime,
         claims: &SessionClaims,
-        challenge_id: &str,
-        credential: &RegisterPublicKeyCredential,
-        name: Option<&str>,
+        registration: &PasskeyRegistrationFinish,
         elevated_token: Option<&str>,
+        actor: &Actor,
     ) -> ServiceResult<ConfirmedDevice> {
+        let (challenge_id, credential, name) = (
+            registration.challenge_id.as_str(),
+            &registration.credential,
+            registration.name.as_deref(),
+        );
         let state = self
             .take_challenge(env, claims, challenge_id, REGISTER)
             .await?
@@ -230,7 +247,8 @@ impl Services {
             last_used_at: Some(now),
             last_used_step: None,
         };
-        self.store.mfa.insert_device(&device).await?;
+        let event = self.device_added_event(env, &claims.sub, &device.id, "passkey", actor)?;
+        self.store.mfa.insert_device(&device, Some(&event)).await?;
         let first = !devices.iter().any(|d| d.confirmed_at.is_some());
         let recovery_codes = if first && env.settings.mfa.recovery_codes {
             Some(self.new_recovery_codes(env.id(), &claims.sub).await?)

@@ -424,10 +424,22 @@ pub trait MfaStore: Send + Sync {
     ) -> StoreResult<Vec<MfaDeviceRecord>>;
     /// A new unconfirmed device; an unconfirmed device of the same kind that
     /// the user left behind is replaced.
-    async fn insert_device(&self, device: &MfaDeviceRecord) -> StoreResult<()>;
+    /// `event` is stored with it (a passkey, confirmed at once).
+    async fn insert_device(
+        &self,
+        device: &MfaDeviceRecord,
+        event: Option<&EventRecord>,
+    ) -> StoreResult<()>;
     /// Confirms a device at `step` (TOTP). False if it was not pending; a
     /// second confirmed TOTP device is a conflict.
-    async fn confirm_device(&self, device_id: &str, now_ms: i64, step: i64) -> StoreResult<bool>;
+    /// `event` is stored when this confirmed the device.
+    async fn confirm_device(
+        &self,
+        device_id: &str,
+        now_ms: i64,
+        step: i64,
+        event: &EventRecord,
+    ) -> StoreResult<bool>;
     /// Records that a code proved `step`, if no code proved that step or a
     /// later one before (replay): false otherwise.
     async fn use_step(&self, device_id: &str, step: i64, now_ms: i64) -> StoreResult<bool>;

@@ -610,6 +610,31 @@ async fn operators_list_delete_and_reset_a_users_devices() {
     app.api(Method::DELETE, &format!("{path}/{}", again.device_id), None)
         .await
         .assert_status(204);
+
+    // The audit log: each device added by the user, the reset and the
+    // removal by the operator's token, newest first.
+    let log = app
+        .api(Method::GET, &format!("/environments/{env}/events"), None)
+        .await;
+    let mfa: Vec<(String, String)> = log.assert_status(200)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"].as_str().unwrap().starts_with("user.mfa"))
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_string(),
+                e["actor"]["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("user.mfa.device.removed", "api_token"),
+        ("user.mfa.device.added", "user"),
+        ("user.mfa.reset", "api_token"),
+        ("user.mfa.device.added", "user"),
+    ];
+    assert_eq!(mfa, expected.map(|(k, a)| (k.to_string(), a.to_string())));
 }
 
 /// The SDK routes a partial session may call: the ones it needs to finish

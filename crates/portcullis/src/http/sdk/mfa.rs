@@ -20,7 +20,6 @@ use crate::services::mfa::{
     ConfirmedDevice, ElevatedToken, MfaDeviceList, RecoveryCodes, SecondFactor, TotpEnrollment,
 };
 use crate::services::passkeys::{PasskeyAssertion, PasskeyChallenge, PasskeyRegistrationOptions};
-use webauthn_rs::prelude::RegisterPublicKeyCredential;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -37,16 +36,7 @@ pub struct MfaVerify {
     pub assertion: Option<PasskeyAssertion>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasskeyRegistrationFinish {
-    pub challenge_id: String,
-    /// The `PublicKeyCredential` from `navigator.credentials.create()`.
-    #[schema(value_type = Object)]
-    pub credential: RegisterPublicKeyCredential,
-    /// A name for the device list; default "Passkey".
-    pub name: Option<String>,
-}
+pub use crate::services::passkeys::PasskeyRegistrationFinish;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -110,10 +100,12 @@ pub async fn begin_totp(
 pub async fn confirm_totp(
     State(services): State<Arc<Services>>,
     session: SdkAnySession,
+    Client(client): Client,
     Path((_environment_id, device_id)): Path<(String, String)>,
     ElevatedTokenHeader(elevated): ElevatedTokenHeader,
     ApiJson(body): ApiJson<TotpConfirm>,
 ) -> ApiResult<Json<ConfirmedDevice>> {
+    let actor = Actor::user(&session.claims.sub, client.ip_address);
     Ok(Json(
         services
             .confirm_totp(
@@ -122,6 +114,7 @@ pub async fn confirm_totp(
                 &device_id,
                 &body.code,
                 elevated.as_deref(),
+                &actor,
             )
             .await?,
     ))
@@ -264,18 +257,19 @@ pub async fn begin_passkey_registration(
 pub async fn finish_passkey_registration(
     State(services): State<Arc<Services>>,
     session: SdkAnySession,
+    Client(client): Client,
     ElevatedTokenHeader(elevated): ElevatedTokenHeader,
     ApiJson(body): ApiJson<PasskeyRegistrationFinish>,
 ) -> ApiResult<Json<ConfirmedDevice>> {
+    let actor = Actor::user(&session.claims.sub, client.ip_address);
     Ok(Json(
         services
             .finish_passkey_registration(
                 &session.env,
                 &session.claims,
-                &body.challenge_id,
-                &body.credential,
-                body.name.as_deref(),
+                &body,
                 elevated.as_deref(),
+                &actor,
             )
             .await?,
     ))

@@ -19,15 +19,33 @@ impl MfaStore for PgDb {
         queries::mfa_devices(&self.pool, environment_id, user_id).await
     }
 
-    async fn insert_device(&self, device: &MfaDeviceRecord) -> StoreResult<()> {
+    async fn insert_device(
+        &self,
+        device: &MfaDeviceRecord,
+        event: Option<&EventRecord>,
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         queries::insert_mfa_device(&mut tx, device).await?;
+        if let Some(event) = event {
+            queries::insert_event(&mut tx, event).await?;
+        }
         tx.commit().await.map_err(db)
     }
 
-    async fn confirm_device(&self, device_id: &str, now_ms: i64, step: i64) -> StoreResult<bool> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::confirm_mfa_device(&mut conn, device_id, now_ms, step).await
+    async fn confirm_device(
+        &self,
+        device_id: &str,
+        now_ms: i64,
+        step: i64,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let confirmed = queries::confirm_mfa_device(&mut tx, device_id, now_ms, step).await?;
+        if confirmed {
+            queries::insert_event(&mut tx, event).await?;
+            tx.commit().await.map_err(db)?;
+        }
+        Ok(confirmed)
     }
 
     async fn use_step(&self, device_id: &str, step: i64, now_ms: i64) -> StoreResult<bool> {

@@ -19,22 +19,43 @@ impl MfaStore for SqliteDb {
         queries::mfa_devices(&self.pool, environment_id, user_id).await
     }
 
-    async fn insert_device(&self, device: &MfaDeviceRecord) -> StoreResult<()> {
-        let device = device.clone();
+    async fn insert_device(
+        &self,
+        device: &MfaDeviceRecord,
+        event: Option<&EventRecord>,
+    ) -> StoreResult<()> {
+        let (device, event) = (device.clone(), event.cloned());
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::insert_mfa_device(c, &device).await })
+                Box::pin(async move {
+                    queries::insert_mfa_device(&mut *c, &device).await?;
+                    match &event {
+                        Some(event) => queries::insert_event(c, event).await,
+                        None => Ok(()),
+                    }
+                })
             })
             .await
     }
 
-    async fn confirm_device(&self, device_id: &str, now_ms: i64, step: i64) -> StoreResult<bool> {
-        let device_id = device_id.to_string();
+    async fn confirm_device(
+        &self,
+        device_id: &str,
+        now_ms: i64,
+        step: i64,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
+        let (device_id, event) = (device_id.to_string(), event.clone());
         self.writer
-            .statement(move |c| {
-                Box::pin(
-                    async move { queries::confirm_mfa_device(c, &device_id, now_ms, step).await },
-                )
+            .transaction(move |c| {
+                Box::pin(async move {
+                    let confirmed =
+                        queries::confirm_mfa_device(&mut *c, &device_id, now_ms, step).await?;
+                    if confirmed {
+                        queries::insert_event(c, &event).await?;
+                    }
+                    Ok(confirmed)
+                })
             })
             .await
     }
