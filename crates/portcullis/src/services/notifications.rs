@@ -9,10 +9,10 @@ use super::events::Event;
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::to_millis;
 use crate::crypto;
-use crate::domain::events::{self, max_attempts, retry_delay_ms};
+use crate::domain::events;
 use crate::store::{DeliveryOutcome, EventRecord, NotificationRecord};
 
-use super::outbox::LEASE_MS;
+use super::outbox::{LEASE_MS, after_failure};
 
 const MAIL_BATCH: i64 = 16;
 /// Each message gets this long; well inside the lease, so no other worker
@@ -90,12 +90,7 @@ impl Services {
             };
             let outcome = match &sent {
                 Ok(()) => DeliveryOutcome::Succeeded,
-                Err(_) => match retry_delay_ms(n.attempts + 1, crypto::random_fraction()) {
-                    Some(delay) if n.attempts + 1 < max_attempts() => {
-                        DeliveryOutcome::Retry(now + delay)
-                    }
-                    _ => DeliveryOutcome::Failed,
-                },
+                Err(_) => after_failure(now, n.attempts + 1, true),
             };
             if let Err(e) = &sent {
                 tracing::warn!(notification_id = %n.id, error = %e, "a notification e-mail failed");

@@ -19,7 +19,7 @@ use super::webhooks::event_filter;
 use super::{ServiceResult, Services};
 use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
-use crate::domain::events::{self, max_attempts, retry_delay_ms, subscribed};
+use crate::domain::events::{self, retry_delay_ms, subscribed};
 use crate::store::{
     AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, FanoutScope, NotificationRecord,
     WebhookRecord,
@@ -338,12 +338,9 @@ impl Services {
             Err(e) => (None, None, Some(e.clone())),
         };
         let ok = matches!(&sent, Ok((status, _)) if (200..300).contains(status));
-        let outcome = match (ok, retry_delay_ms(attempt_no, crypto::random_fraction())) {
-            (true, _) => DeliveryOutcome::Succeeded,
-            (false, Some(delay)) if attempt_no < max_attempts() && webhook.enabled => {
-                DeliveryOutcome::Retry(to_millis(now) + delay)
-            }
-            (false, _) => DeliveryOutcome::Failed,
+        let outcome = match ok {
+            true => DeliveryOutcome::Succeeded,
+            false => after_failure(to_millis(now), attempt_no, webhook.enabled),
         };
         let record = AttemptRecord {
             id: attempt_id,
@@ -377,6 +374,16 @@ impl Services {
             keys.push(self.master_key.open(&w.id, previous)?);
         }
         Ok(keys)
+    }
+}
+
+/// What a failed attempt (the `attempts_made`th) leads to: another on the
+/// retry schedule, with jitter, while any is left and `may_retry`; else the
+/// end. Webhook deliveries and notification e-mails share it.
+pub fn after_failure(now_ms: i64, attempts_made: i64, may_retry: bool) -> DeliveryOutcome {
+    match retry_delay_ms(attempts_made, crypto::random_fraction()) {
+        Some(delay) if may_retry => DeliveryOutcome::Retry(now_ms + delay),
+        _ => DeliveryOutcome::Failed,
     }
 }
 

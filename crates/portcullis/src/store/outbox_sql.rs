@@ -23,6 +23,18 @@ macro_rules! outbox_queries {
             event: EventRecord,
         }
 
+        /// Leases (moves `next_attempt_at` to `$1`) up to `$3` pending rows
+        /// of `table` (one of ours, never input) due at `$2`, and returns them.
+        fn lease_pending(table: &'static str) -> String {
+            format!(
+                "UPDATE {table} SET next_attempt_at = $1 WHERE id IN (\
+                   SELECT id FROM {table} WHERE status = 'pending' \
+                   AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) \
+                 RETURNING *",
+                $skip_locked
+            )
+        }
+
         pub(super) async fn insert_event(conn: &mut $conn, e: &EventRecord) -> StoreResult<()> {
             ::sqlx::query(
                 "INSERT INTO events (id, organization_id, environment_id, type, actor_kind, \
@@ -348,12 +360,8 @@ macro_rules! outbox_queries {
             lease_until: i64,
             limit: i64,
         ) -> StoreResult<Vec<NotificationRecord>> {
-            ::sqlx::query_as::<_, NotificationRecord>(::sqlx::AssertSqlSafe(format!(
-                "UPDATE notifications SET next_attempt_at = $1 WHERE id IN (\
-                   SELECT id FROM notifications WHERE status = 'pending' \
-                   AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) \
-                 RETURNING *",
-                $skip_locked
+            ::sqlx::query_as::<_, NotificationRecord>(::sqlx::AssertSqlSafe(lease_pending(
+                "notifications",
             )))
             .bind(lease_until)
             .bind(now)
@@ -566,12 +574,8 @@ macro_rules! outbox_queries {
             lease_until: i64,
             limit: i64,
         ) -> StoreResult<Vec<DeliveryRecord>> {
-            ::sqlx::query_as::<_, DeliveryRecord>(::sqlx::AssertSqlSafe(format!(
-                "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id IN (\
-                   SELECT id FROM webhook_deliveries WHERE status = 'pending' \
-                   AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) \
-                 RETURNING *",
-                $skip_locked
+            ::sqlx::query_as::<_, DeliveryRecord>(::sqlx::AssertSqlSafe(lease_pending(
+                "webhook_deliveries",
             )))
             .bind(lease_until)
             .bind(now)

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use crate::harness::eventually;
+use crate::harness::{TestApp, eventually};
 
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -126,6 +126,15 @@ impl Receiver {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Lets the delivery of one `kind` event go through all its 8 attempts
+    /// (about 28 hours of the test clock), waiting for each.
+    pub async fn wait_through_every_retry(&self, app: &TestApp, kind: &str) {
+        for attempt in 1..=8 {
+            self.wait_for(kind, attempt).await;
+            app.advance(time::Duration::hours(13));
+        }
     }
 
     /// Waits until `n` deliveries of `kind` have arrived; returns them.
