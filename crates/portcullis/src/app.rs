@@ -50,6 +50,48 @@ pub async fn open_store(
     Ok((store, master_key))
 }
 
+/// Every service, wired: what the server runs on, and what the operator's
+/// commands (`portcullis token …`, `env …`, `members …`) call directly.
+pub async fn build_services(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    store: Store,
+    master_key: crate::crypto::MasterKey,
+    public_url: String,
+) -> Result<Services, StartupError> {
+    let mail = mail::transport(config.smtp_url.as_deref(), &config.data_dir.join("mail"))
+        .map_err(|e| fail("mail")(e.to_string()))?;
+    let revocations = Revocations::load(&store, clock.now().unix_timestamp())
+        .await
+        .map_err(|e| fail("loading revocations")(e.to_string()))?;
+    Ok(Services {
+        rate_limits: RateLimits::new(
+            &config.rate_limits,
+            clock.clone(),
+            store.rate_limits.clone(),
+        ),
+        clock,
+        store,
+        master_key,
+        public_url,
+        mail,
+        mail_from: config.smtp_from.clone(),
+        environments: EnvironmentCache::default(),
+        revocations,
+        changes: ChangeState::new(
+            crate::crypto::node_id().map_err(|e| fail("node id")(e.to_string()))?,
+        ),
+        activity: ActivityTracker::default(),
+        metrics: Metrics::new().map_err(fail("metrics"))?,
+        outbox: Default::default(),
+        webhook_settings: WebhookSettings {
+            allow_private: config.allow_private_webhook_urls,
+            client: WebhookClient::new(config.allow_private_webhook_urls)
+                .map_err(fail("webhook client"))?,
+        },
+    })
+}
+
 pub struct Application {
     listener: TcpListener,
     services: Arc<Services>,
@@ -64,9 +106,14 @@ impl Application {
         let created = match store.organizations.first_tenant().await {
             Ok(Some(_)) => None,
             // None too when another node created it at the same moment.
-            Ok(None) => bootstrap::create_first_tenant(&store, &master_key, clock.as_ref())
-                .await
-                .map_err(|e| fail("initialization")(e.to_string()))?,
+            Ok(None) => bootstrap::create_first_tenant(
+                &store,
+                &master_key,
+                clock.as_ref(),
+                &config.owner_email,
+            )
+            .await
+            .map_err(|e| fail("initialization")(e.to_string()))?,
             Err(e) => return Err(fail("database")(e.to_string())),
         };
         let listener = TcpListener::bind(config.listen)
@@ -79,37 +126,8 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{local}"));
-        let mail = mail::transport(config.smtp_url.as_deref(), &config.data_dir.join("mail"))
-            .map_err(|e| fail("mail")(e.to_string()))?;
-        let revocations = Revocations::load(&store, clock.now().unix_timestamp())
-            .await
-            .map_err(|e| fail("loading revocations")(e.to_string()))?;
-        let services = Arc::new(Services {
-            rate_limits: RateLimits::new(
-                &config.rate_limits,
-                clock.clone(),
-                store.rate_limits.clone(),
-            ),
-            clock,
-            store,
-            master_key,
-            public_url,
-            mail,
-            mail_from: config.smtp_from.clone(),
-            environments: EnvironmentCache::default(),
-            revocations,
-            changes: ChangeState::new(
-                crate::crypto::node_id().map_err(|e| fail("node id")(e.to_string()))?,
-            ),
-            activity: ActivityTracker::default(),
-            metrics: Metrics::new().map_err(fail("metrics"))?,
-            outbox: Default::default(),
-            webhook_settings: WebhookSettings {
-                allow_private: config.allow_private_webhook_urls,
-                client: WebhookClient::new(config.allow_private_webhook_urls)
-                    .map_err(fail("webhook client"))?,
-            },
-        });
+        let services =
+            Arc::new(build_services(&config, clock, store, master_key, public_url).await?);
         Ok(Self {
             listener,
             services,
@@ -141,6 +159,7 @@ impl Application {
         ));
         let changes = tokio::spawn(workers::changes::supervise(self.services.clone()));
         let outbox = tokio::spawn(workers::outbox::run(self.services.clone()));
+        let locks = tokio::spawn(workers::locks::run(self.services.clone()));
         let result = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -150,6 +169,7 @@ impl Application {
         maintenance.abort();
         changes.abort();
         outbox.abort();
+        locks.abort();
         workers::maintenance::flush_activity(&self.services).await;
         result
     }

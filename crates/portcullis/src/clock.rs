@@ -72,6 +72,13 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// An RFC 3339 time as Unix milliseconds; `None` when it is not one.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(to_millis)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::domain::email::EmailAddress;
 use crate::services::rate_limit::RateLimitConfig;
+
+/// The owner's address when none is configured: a reserved domain that
+/// never receives mail, until the operator sets a real one.
+pub const DEFAULT_OWNER_EMAIL: &str = "owner@portcullis.invalid";
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./portcullis-data";
@@ -75,6 +80,10 @@ pub struct ConfigArgs {
     /// destinations (development only; off by default).
     #[arg(long, env = "PORTCULLIS_ALLOW_PRIVATE_WEBHOOK_URLS")]
     pub allow_private_webhook_urls: bool,
+    /// The e-mail address of the organization's owner, when the first
+    /// start creates it (default `owner@portcullis.invalid`).
+    #[arg(long, env = "PORTCULLIS_OWNER_EMAIL", value_name = "EMAIL")]
+    pub owner_email: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -90,6 +99,7 @@ struct FileConfig {
     log_format: Option<String>,
     rate_limits: Option<RateLimitConfig>,
     allow_private_webhook_urls: Option<bool>,
+    owner_email: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +124,8 @@ pub struct Config {
     pub activity_flush_interval: Duration,
     /// Webhooks may reach http and private destinations (development).
     pub allow_private_webhook_urls: bool,
+    /// The owner member a first start creates.
+    pub owner_email: EmailAddress,
 }
 
 impl std::fmt::Debug for Config {
@@ -210,6 +222,13 @@ impl Config {
                 ));
             }
         };
+        let owner_email = match args.owner_email.or(file.owner_email) {
+            None => EmailAddress::parse(DEFAULT_OWNER_EMAIL)
+                .map_err(|e| invalid("owner_email", e.to_string()))?,
+            Some(text) => {
+                EmailAddress::parse(&text).map_err(|e| invalid("owner_email", e.to_string()))?
+            }
+        };
         Ok(Config {
             data_dir,
             listen,
@@ -226,6 +245,7 @@ impl Config {
             activity_flush_interval: Duration::from_secs(10),
             allow_private_webhook_urls: args.allow_private_webhook_urls
                 || file.allow_private_webhook_urls.unwrap_or(false),
+            owner_email,
         })
     }
 

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod http;
 pub mod mail;
 pub mod metrics;
+pub mod operator;
 pub mod services;
 pub mod store;
 pub mod workers;

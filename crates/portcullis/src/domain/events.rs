@@ -25,6 +25,7 @@ pub const EVENT_TYPES: &[&str] = &[
     ENVIRONMENT_WEBHOOK_DELETED,
     USER_MFA_RESET,
     API_TOKEN_CREATED,
+    API_TOKEN_ROTATED,
     API_TOKEN_DELETED,
     PING,
 ];
@@ -45,6 +46,7 @@ pub const NOTIFIABLE: &[&str] = &[
     ENVIRONMENT_WEBHOOK_DELETED,
     USER_MFA_RESET,
     API_TOKEN_CREATED,
+    API_TOKEN_ROTATED,
     API_TOKEN_DELETED,
 ];
 
@@ -77,7 +79,10 @@ pub const ENVIRONMENT_WEBHOOK_SECRET_ROTATED: &str = "environment.webhook.secret
 pub const ENVIRONMENT_WEBHOOK_DELETED: &str = "environment.webhook.deleted";
 /// An operator deleted all of a user's MFA devices.
 pub const USER_MFA_RESET: &str = "user.mfa.reset";
+/// API token events are recorded in every environment the token reaches
+/// (one, or all of the organization's).
 pub const API_TOKEN_CREATED: &str = "api_token.created";
+pub const API_TOKEN_ROTATED: &str = "api_token.rotated";
 pub const API_TOKEN_DELETED: &str = "api_token.deleted";
 /// Sent on demand to test an endpoint (`…/webhooks/{id}/test`).
 pub const PING: &str = "ping";

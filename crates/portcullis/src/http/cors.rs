@@ -40,7 +40,7 @@ pub const MAX_AGE_SECONDS: u32 = 600;
 const SDK_PREFIX: &str = "/sdk/v1/";
 
 /// The environment id of an SDK path, as it appears in the path.
-fn sdk_environment(path: &str) -> Option<&str> {
+pub(super) fn sdk_environment(path: &str) -> Option<&str> {
     let rest = path.strip_prefix(SDK_PREFIX)?;
     Some(rest.split_once('/').map_or(rest, |(env, _)| env))
 }

@@ -1,6 +1,7 @@
 //! Request extractors that fail with problem+json, never with axum's
 //! plain-text rejections.
 
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use crate::domain::roles::Role;
 use crate::domain::validation::ValidationErrors;
 use crate::services::api_tokens::ApiCaller;
 use crate::services::sessions::ClientInfo;
@@ -122,10 +124,32 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     }
 }
 
-/// A management API caller, authenticated by API token.
-pub struct ApiAuth(pub ApiCaller);
+/// The least role a management route needs, as a type: the route's
+/// handler names it in its `ApiAuth<…>` argument, so the role is checked
+/// before anything else about the request (its body included), and the
+/// route × role table (docs/access.md) can be tested against it.
+pub trait NeedsRole {
+    const ROLE: Role;
+}
 
-impl FromRequestParts<Arc<Services>> for ApiAuth {
+macro_rules! role_marker {
+    ($name:ident, $role:expr) => {
+        pub struct $name;
+        impl NeedsRole for $name {
+            const ROLE: Role = $role;
+        }
+    };
+}
+role_marker!(Viewer, Role::Viewer);
+role_marker!(Developer, Role::Developer);
+role_marker!(Admin, Role::Admin);
+role_marker!(Owner, Role::Owner);
+
+/// A management API caller, authenticated by API token, whose role is at
+/// least `R`'s: otherwise 403 `forbidden`.
+pub struct ApiAuth<R: NeedsRole>(pub ApiCaller, PhantomData<R>);
+
+impl<R: NeedsRole> FromRequestParts<Arc<Services>> for ApiAuth<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -133,6 +157,10 @@ impl FromRequestParts<Arc<Services>> for ApiAuth {
         services: &Arc<Services>,
     ) -> Result<Self, Self::Rejection> {
         let secret = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
-        Ok(ApiAuth(services.authenticate_api_token(secret).await?))
+        let caller = services.authenticate_api_token(secret).await?;
+        if !caller.role.allows(R::ROLE) {
+            return Err(ServiceError::Forbidden.into());
+        }
+        Ok(ApiAuth(caller, PhantomData))
     }
 }

@@ -4,6 +4,7 @@ pub mod api;
 mod cors;
 pub mod error;
 pub mod extract;
+mod lock;
 mod ops;
 pub mod sdk;
 
@@ -87,6 +88,10 @@ pub fn router(services: Arc<Services>) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(ensure_problem))
+        .layer(middleware::from_fn_with_state(
+            services.clone(),
+            lock::sdk_lock,
+        ))
         .layer(middleware::from_fn_with_state(
             services.clone(),
             cors::sdk_cors,

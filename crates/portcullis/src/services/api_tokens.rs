@@ -1,13 +1,24 @@
-//! Authenticating management API callers by their API token, and deciding
-//! what they may do.
+//! API tokens: authenticating management API callers, deciding what they
+//! may do, and managing the tokens themselves (create, list, rotate with a
+//! grace period, delete).
+
+use serde_json::json;
 
 use super::environments::EnvironmentRuntime;
+use super::events::Actor;
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::to_millis;
 use crate::crypto;
-use crate::domain::roles::Role;
+use crate::domain::events;
+use crate::domain::roles::{self, Role, RoleRuleError};
+use crate::domain::validation::ValidationErrors;
+use crate::store::{ApiTokenRecord, EventRecord};
 
 pub const TOKEN_PREFIX: &str = "pcl_";
+pub const TOKEN_ID_PREFIX: &str = "tok";
+/// The longest grace period of a rotation: a week.
+pub const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
+pub const MAX_NOTE_CHARS: usize = 200;
 
 /// Who is calling the management API.
 #[derive(Debug, Clone)]
@@ -22,10 +33,34 @@ pub fn hash_token(secret: &str) -> Vec<u8> {
     crypto::sha256(secret.as_bytes())
 }
 
+impl From<RoleRuleError> for ServiceError {
+    fn from(e: RoleRuleError) -> Self {
+        match e {
+            RoleRuleError::Forbidden => ServiceError::Forbidden,
+            RoleRuleError::Conflict(why) => ServiceError::Conflict(why.into()),
+            RoleRuleError::OwnerNotGrantable => ServiceError::Validation(ValidationErrors::single(
+                "role",
+                "there is one owner; give ownership by changing an existing member's role to owner",
+            )),
+        }
+    }
+}
+
 impl ApiCaller {
-    /// May this caller act on this environment with this role? Another
-    /// organization's environment does not exist for the caller.
-    pub fn authorize(&self, env: &EnvironmentRuntime, needed: Role) -> ServiceResult<()> {
+    /// The operator at the command line: the organization's owner.
+    pub fn operator(organization_id: &str) -> ApiCaller {
+        ApiCaller {
+            token_id: "cli".into(),
+            organization_id: organization_id.to_string(),
+            environment_id: None,
+            role: Role::Owner,
+        }
+    }
+
+    /// May this caller act on this environment? Another organization's
+    /// environment does not exist for the caller; a token limited to
+    /// another environment is refused.
+    pub fn authorize(&self, env: &EnvironmentRuntime) -> ServiceResult<()> {
         if env.record.organization_id != self.organization_id {
             return Err(ServiceError::NotFound);
         }
@@ -36,11 +71,45 @@ impl ApiCaller {
         {
             return Err(ServiceError::Forbidden);
         }
-        if !self.role.allows(needed) {
-            return Err(ServiceError::Forbidden);
-        }
         Ok(())
     }
+
+    /// Organization-wide resources (members) are out of reach of a token
+    /// limited to one environment.
+    pub fn authorize_organization(&self) -> ServiceResult<()> {
+        match self.environment_id {
+            None => Ok(()),
+            Some(_) => Err(ServiceError::Forbidden),
+        }
+    }
+
+    /// Can the caller see this token? Another organization's token, or one
+    /// outside the caller's environment, does not exist for it.
+    fn sees(&self, token: &ApiTokenRecord) -> bool {
+        token.organization_id == self.organization_id
+            && (self.environment_id.is_none() || self.environment_id == token.environment_id)
+    }
+}
+
+/// A new token, as the caller asks for it.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub note: String,
+    pub role: String,
+    pub environment_id: Option<String>,
+    /// Unix milliseconds.
+    pub expires_at: Option<i64>,
+}
+
+/// What the token's events carry (never the secret or its hash).
+fn token_data(t: &ApiTokenRecord) -> serde_json::Value {
+    json!({
+        "id": t.id,
+        "note": t.note,
+        "role": t.role,
+        "environment_id": t.environment_id,
+        "expires_at": t.expires_at.map(crate::clock::rfc3339),
+    })
 }
 
 impl Services {
@@ -55,13 +124,19 @@ impl Services {
             .find_by_hash(&hash)
             .await?
             .ok_or(ServiceError::InvalidApiToken)?;
+        let now = to_millis(self.clock.now());
         // The lookup was by hash; compare again in constant time so the
         // decision never rests on a non-constant-time comparison.
-        if !crypto::constant_time_eq(&token.token_hash, &hash) {
-            return Err(ServiceError::InvalidApiToken);
-        }
-        let now = to_millis(self.clock.now());
-        if token.revoked_at.is_some() || token.expires_at.is_some_and(|exp| exp <= now) {
+        let current = crypto::constant_time_eq(&token.token_hash, &hash);
+        let previous = token
+            .previous_hash
+            .as_deref()
+            .is_some_and(|p| crypto::constant_time_eq(p, &hash))
+            && token.previous_expires_at.is_some_and(|until| until > now);
+        if !(current || previous)
+            || token.revoked_at.is_some()
+            || token.expires_at.is_some_and(|exp| exp <= now)
+        {
             return Err(ServiceError::InvalidApiToken);
         }
         let role = Role::parse(&token.role)
@@ -73,5 +148,204 @@ impl Services {
             environment_id: token.environment_id,
             role,
         })
+    }
+
+    /// One event of `kind` about `token` in each environment it reaches.
+    async fn token_events(
+        &self,
+        token: &ApiTokenRecord,
+        kind: &str,
+        actor: &Actor,
+    ) -> ServiceResult<Vec<EventRecord>> {
+        let ids = match &token.environment_id {
+            Some(id) => vec![id.clone()],
+            None => self
+                .store
+                .environments
+                .in_organization(&token.organization_id)
+                .await?
+                .into_iter()
+                .map(|e| e.id)
+                .collect(),
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let env = self.environment(&id).await?;
+            out.push(self.new_event(
+                &env,
+                kind,
+                actor,
+                Some(&token.id),
+                Some(token_data(token)),
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// Creates a token and returns it with its secret (shown once). Never
+    /// above the caller's role, never outside the caller's environment.
+    pub async fn create_api_token(
+        &self,
+        caller: &ApiCaller,
+        input: NewToken,
+        actor: &Actor,
+    ) -> ServiceResult<(ApiTokenRecord, String)> {
+        let now = to_millis(self.clock.now());
+        let mut errors = ValidationErrors::default();
+        let note = input.note.trim().to_string();
+        if note.is_empty() || note.chars().count() > MAX_NOTE_CHARS {
+            errors.push(
+                "note",
+                format!("must be 1 to {MAX_NOTE_CHARS} characters: what the token is for"),
+            );
+        }
+        let role = Role::parse(&input.role);
+        if role.is_none() {
+            errors.push("role", "must be owner, admin, developer or viewer");
+        }
+        if input.expires_at.is_some_and(|at| at <= now) {
+            errors.push("expires_at", "must be in the future");
+        }
+        let environment_id = input.environment_id.or(caller.environment_id.clone());
+        if let Some(id) = &environment_id {
+            let ours = crypto::is_id("env", id)
+                && self
+                    .store
+                    .environments
+                    .get(id)
+                    .await?
+                    .is_some_and(|e| e.organization_id == caller.organization_id);
+            if !ours {
+                errors.push(
+                    "environment_id",
+                    "is not an environment of the organization",
+                );
+            }
+        }
+        errors.into_result().map_err(ServiceError::Validation)?;
+        let role = role.ok_or_else(|| ServiceError::Internal("role".into()))?;
+        roles::check_grant(caller.role, role, true)?;
+        if caller.environment_id.is_some() && caller.environment_id != environment_id {
+            return Err(ServiceError::Forbidden);
+        }
+        let secret = crypto::new_secret(TOKEN_PREFIX)?;
+        let record = ApiTokenRecord {
+            id: crypto::new_id(TOKEN_ID_PREFIX)?,
+            organization_id: caller.organization_id.clone(),
+            environment_id,
+            role: role.as_str().to_string(),
+            note,
+            token_hash: hash_token(&secret),
+            created_at: now,
+            expires_at: input.expires_at,
+            revoked_at: None,
+            last_used_at: None,
+            previous_hash: None,
+            previous_expires_at: None,
+            rotated_at: None,
+        };
+        let events = self
+            .token_events(&record, events::API_TOKEN_CREATED, actor)
+            .await?;
+        self.store.api_tokens.insert(&record, &events).await?;
+        Ok((record, secret))
+    }
+
+    /// The tokens the caller can see that are not deleted, oldest first.
+    pub async fn list_api_tokens(&self, caller: &ApiCaller) -> ServiceResult<Vec<ApiTokenRecord>> {
+        Ok(self
+            .store
+            .api_tokens
+            .list(&caller.organization_id, caller.environment_id.as_deref())
+            .await?)
+    }
+
+    /// A token the caller can see and may manage (not above its role).
+    async fn manageable_token(
+        &self,
+        caller: &ApiCaller,
+        token_id: &str,
+    ) -> ServiceResult<ApiTokenRecord> {
+        if !crypto::is_id(TOKEN_ID_PREFIX, token_id) {
+            return Err(ServiceError::NotFound);
+        }
+        let token = self
+            .store
+            .api_tokens
+            .get(&caller.organization_id, token_id)
+            .await?
+            .filter(|t| caller.sees(t))
+            .ok_or(ServiceError::NotFound)?;
+        let role = Role::parse(&token.role)
+            .ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
+        roles::check_removal(caller.role, role, true)?;
+        Ok(token)
+    }
+
+    /// Deletes (revokes for good) a token; it stops working at once.
+    pub async fn delete_api_token(
+        &self,
+        caller: &ApiCaller,
+        token_id: &str,
+        actor: &Actor,
+    ) -> ServiceResult<()> {
+        let token = self.manageable_token(caller, token_id).await?;
+        let events = self
+            .token_events(&token, events::API_TOKEN_DELETED, actor)
+            .await?;
+        let now = to_millis(self.clock.now());
+        match self
+            .store
+            .api_tokens
+            .revoke(&caller.organization_id, &token.id, now, &events)
+            .await?
+        {
+            true => Ok(()),
+            false => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// Gives a token a new secret. The current one keeps working for
+    /// `grace_seconds` (0 to a week); one from an earlier rotation stops.
+    pub async fn rotate_api_token(
+        &self,
+        caller: &ApiCaller,
+        token_id: &str,
+        grace_seconds: i64,
+        actor: &Actor,
+    ) -> ServiceResult<(ApiTokenRecord, String)> {
+        if !(0..=MAX_GRACE_SECONDS).contains(&grace_seconds) {
+            return Err(ServiceError::Validation(ValidationErrors::single(
+                "grace_seconds",
+                format!("must be between 0 and {MAX_GRACE_SECONDS} (a week)"),
+            )));
+        }
+        let mut token = self.manageable_token(caller, token_id).await?;
+        let now = to_millis(self.clock.now());
+        let secret = crypto::new_secret(TOKEN_PREFIX)?;
+        let hash = hash_token(&secret);
+        let previous_until = now + grace_seconds * 1000;
+        let events = self
+            .token_events(&token, events::API_TOKEN_ROTATED, actor)
+            .await?;
+        let rotated = self
+            .store
+            .api_tokens
+            .rotate(
+                &caller.organization_id,
+                &token.id,
+                &hash,
+                previous_until,
+                now,
+                &events,
+            )
+            .await?;
+        if !rotated {
+            return Err(ServiceError::NotFound);
+        }
+        token.previous_hash = Some(std::mem::replace(&mut token.token_hash, hash));
+        token.previous_expires_at = Some(previous_until);
+        token.rotated_at = Some(now);
+        Ok((token, secret))
     }
 }

@@ -8,14 +8,16 @@ use serde::Serialize;
 
 use super::api_tokens::{TOKEN_PREFIX, hash_token};
 use super::keys::new_signing_key;
+use super::members::MEMBER_ID_PREFIX;
 use super::{ServiceError, ServiceResult};
 use crate::clock::{Clock, to_millis};
 use crate::crypto::{self, MasterKey};
+use crate::domain::email::EmailAddress;
 use crate::domain::roles::Role;
 use crate::domain::settings::SecuritySettings;
 use crate::store::{
-    ApiTokenRecord, EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord, Store,
-    StoreError,
+    ApiTokenRecord, EnvironmentRecord, MemberRecord, NewTenant, OrganizationRecord, ProjectRecord,
+    Store, StoreError,
 };
 
 const MASTER_KEY_CHECK: &str = "master_key_check";
@@ -111,6 +113,9 @@ fn new_owner_token(organization_id: &str, now: i64) -> ServiceResult<(ApiTokenRe
         expires_at: None,
         revoked_at: None,
         last_used_at: None,
+        previous_hash: None,
+        previous_expires_at: None,
+        rotated_at: None,
     };
     Ok((record, secret))
 }
@@ -120,9 +125,10 @@ pub async fn init(
     store: &Store,
     master: &MasterKey,
     clock: &dyn Clock,
+    owner_email: &EmailAddress,
 ) -> ServiceResult<InitOutcome> {
     if store.organizations.first_tenant().await?.is_none()
-        && let Some(created) = create_first_tenant(store, master, clock).await?
+        && let Some(created) = create_first_tenant(store, master, clock, owner_email).await?
     {
         return Ok(created);
     }
@@ -134,7 +140,7 @@ pub async fn init(
         .ok_or_else(|| ServiceError::Internal("the first tenant vanished".into()))?;
     let now = to_millis(clock.now());
     let (record, secret) = new_owner_token(&tenant.organization.id, now)?;
-    store.api_tokens.insert(&record).await?;
+    store.api_tokens.insert(&record, &[]).await?;
     let find = |kind: &str| {
         tenant
             .environments
@@ -161,6 +167,7 @@ pub async fn create_first_tenant(
     store: &Store,
     master: &MasterKey,
     clock: &dyn Clock,
+    owner_email: &EmailAddress,
 ) -> ServiceResult<Option<InitOutcome>> {
     let now = to_millis(clock.now());
     let organization = OrganizationRecord {
@@ -197,6 +204,15 @@ pub async fn create_first_tenant(
         });
     }
     let (owner_token, secret) = new_owner_token(&organization.id, now)?;
+    let owner = MemberRecord {
+        id: crypto::new_id(MEMBER_ID_PREFIX)?,
+        organization_id: organization.id.clone(),
+        email: owner_email.as_str().to_string(),
+        name: None,
+        role: Role::Owner.as_str().to_string(),
+        created_at: now,
+        updated_at: now,
+    };
     let outcome = InitOutcome {
         organization_id: organization.id.clone(),
         project_id: project.id.clone(),
@@ -215,6 +231,7 @@ pub async fn create_first_tenant(
             environments,
             signing_keys,
             owner_token,
+            owner,
         })
         .await
     {

@@ -68,6 +68,7 @@ impl Services {
         let email = EmailAddress::parse(email)
             .map_err(|e| ValidationErrors::single("email", e.to_string()))?;
         let env = self.environment(environment_id).await?;
+        env.refuse_if_locked()?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
         self.rate_limits
             .check(Bucket::EmailStartPerIp, &format!("{}|{ip}", env.id()))
@@ -130,6 +131,7 @@ impl Services {
             ValidationErrors::single("code", format!("must be {CODE_DIGITS} digits"))
         })?;
         let env = self.environment(environment_id).await?;
+        env.refuse_if_locked()?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
         self.rate_limits
             .check(Bucket::VerifyPerIp, &format!("{}|{ip}", env.id()))

@@ -93,7 +93,7 @@ pub struct EnvironmentCache {
 }
 
 impl EnvironmentCache {
-    fn cached(&self, id: &str) -> Option<Arc<EnvironmentRuntime>> {
+    pub fn cached(&self, id: &str) -> Option<Arc<EnvironmentRuntime>> {
         self.loaded
             .read()
             .unwrap_or_else(|e| e.into_inner())

@@ -28,6 +28,8 @@ pub enum ActorKind {
     ApiToken,
     /// Portcullis itself (a fan-out, a ping).
     System,
+    /// The operator, through the `portcullis` command on the database.
+    Cli,
 }
 
 impl ActorKind {
@@ -36,6 +38,7 @@ impl ActorKind {
             ActorKind::User => "user",
             ActorKind::ApiToken => "api_token",
             ActorKind::System => "system",
+            ActorKind::Cli => "cli",
         }
     }
 }
@@ -53,6 +56,15 @@ impl Actor {
         Actor {
             kind: ActorKind::System,
             id: "portcullis".into(),
+            ip_address: None,
+        }
+    }
+
+    /// The operator at the command line (the OS user, when known).
+    pub fn cli(who: Option<String>) -> Actor {
+        Actor {
+            kind: ActorKind::Cli,
+            id: who.unwrap_or_else(|| "operator".into()),
             ip_address: None,
         }
     }
@@ -86,7 +98,7 @@ pub struct Event {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventActor {
-    /// `user`, `api_token` or `system`
+    /// `user`, `api_token`, `system` or `cli`
     pub kind: String,
     pub id: Option<String>,
     pub ip_address: Option<String>,

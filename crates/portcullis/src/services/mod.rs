@@ -8,6 +8,8 @@ pub mod email_auth;
 pub mod environments;
 pub mod events;
 pub mod keys;
+pub mod lock;
+pub mod members;
 pub mod mfa;
 pub mod notifications;
 pub mod origins;

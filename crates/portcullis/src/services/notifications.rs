@@ -35,6 +35,7 @@ fn summary(kind: &str) -> &'static str {
         events::ENVIRONMENT_WEBHOOK_DELETED => "A webhook endpoint was removed",
         events::USER_MFA_RESET => "A user's MFA was reset",
         events::API_TOKEN_CREATED => "An API token was created",
+        events::API_TOKEN_ROTATED => "An API token was rotated",
         events::API_TOKEN_DELETED => "An API token was deleted",
         _ => "Security event",
     }

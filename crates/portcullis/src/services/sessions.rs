@@ -271,6 +271,9 @@ impl Services {
         env: &EnvironmentRuntime,
         token: &str,
     ) -> ServiceResult<Arc<SessionClaims>> {
+        // A locked environment's sessions are refused, not revoked: they
+        // live again on unlock unless they expired or were revoked meanwhile.
+        env.refuse_if_locked()?;
         let now = self.clock.now();
         let now_s = now.unix_timestamp();
         let fingerprint = verified_tokens::fingerprint(token);

@@ -3,6 +3,7 @@
 //! Instants are Unix milliseconds (`*_at`); JWT-facing instants (`iat`,
 //! watermarks) are Unix seconds.
 
+mod access_sql;
 mod outbox_sql;
 pub mod postgres;
 pub mod records;
@@ -108,6 +109,18 @@ pub trait EnvironmentStore: Send + Sync {
     ) -> StoreResult<(u64, i64)>;
     /// Environments whose epoch is above 0: `(id, epoch)`.
     async fn epochs(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// Locks or unlocks; `false` (and no event) when it was so already.
+    async fn set_locked(
+        &self,
+        environment_id: &str,
+        locked: bool,
+        event: &EventRecord,
+    ) -> StoreResult<bool>;
+    /// Every environment's id and whether it is locked: a cheap poll that
+    /// lets a node see a lock made by another process (the CLI).
+    async fn lock_states(&self) -> StoreResult<Vec<(String, bool)>>;
+    /// The organization's environments, oldest first.
+    async fn in_organization(&self, organization_id: &str) -> StoreResult<Vec<EnvironmentRecord>>;
 }
 
 /// The audit log and outbox. Changes write their events in their own
@@ -296,11 +309,89 @@ pub trait OriginStore: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// API tokens. A token's changes write their events (one per environment
+/// the token reaches) in their own transaction.
 #[async_trait]
 pub trait ApiTokenStore: Send + Sync {
+    /// The token whose current or previous secret has this hash, revoked or not.
     async fn find_by_hash(&self, token_hash: &[u8]) -> StoreResult<Option<ApiTokenRecord>>;
-    async fn insert(&self, token: &ApiTokenRecord) -> StoreResult<()>;
+    async fn insert(&self, token: &ApiTokenRecord, events: &[EventRecord]) -> StoreResult<()>;
     async fn touch(&self, token_id: &str, at: i64) -> StoreResult<()>;
+    /// The organization's tokens that are not revoked, oldest first; only
+    /// those limited to `environment_id` when it is given.
+    async fn list(
+        &self,
+        organization_id: &str,
+        environment_id: Option<&str>,
+    ) -> StoreResult<Vec<ApiTokenRecord>>;
+    /// A token that is not revoked.
+    async fn get(
+        &self,
+        organization_id: &str,
+        token_id: &str,
+    ) -> StoreResult<Option<ApiTokenRecord>>;
+    /// Revokes a token; `false` when there is no such token (or it was
+    /// revoked already).
+    async fn revoke(
+        &self,
+        organization_id: &str,
+        token_id: &str,
+        at: i64,
+        events: &[EventRecord],
+    ) -> StoreResult<bool>;
+    /// Replaces the secret; the current one becomes the previous one, good
+    /// until `previous_expires_at`, and the one before stops. `false` when
+    /// there is no such token.
+    async fn rotate(
+        &self,
+        organization_id: &str,
+        token_id: &str,
+        new_hash: &[u8],
+        previous_expires_at: i64,
+        at: i64,
+        events: &[EventRecord],
+    ) -> StoreResult<bool>;
+}
+
+/// Organization members. There is always exactly one owner (a unique
+/// index); ownership moves only by `transfer_ownership`.
+#[async_trait]
+pub trait MemberStore: Send + Sync {
+    /// Oldest first.
+    async fn list(&self, organization_id: &str) -> StoreResult<Vec<MemberRecord>>;
+    async fn get(
+        &self,
+        organization_id: &str,
+        member_id: &str,
+    ) -> StoreResult<Option<MemberRecord>>;
+    /// `Conflict` when the organization has a member with this e-mail.
+    async fn insert(&self, member: &MemberRecord) -> StoreResult<()>;
+    /// Applies `changes` if the member still has `expected_role`; `None`
+    /// when it does not (or there is no such member). `Conflict` on a
+    /// duplicate e-mail.
+    async fn update(
+        &self,
+        organization_id: &str,
+        member_id: &str,
+        expected_role: &str,
+        changes: &MemberChanges,
+        at: i64,
+    ) -> StoreResult<Option<MemberRecord>>;
+    /// In one transaction: the owner becomes `admin`, `member_id` becomes
+    /// the owner. `false` when there is no such member.
+    async fn transfer_ownership(
+        &self,
+        organization_id: &str,
+        member_id: &str,
+        at: i64,
+    ) -> StoreResult<bool>;
+    /// Removes a member that has `expected_role` (never the owner).
+    async fn delete(
+        &self,
+        organization_id: &str,
+        member_id: &str,
+        expected_role: &str,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -576,6 +667,7 @@ pub struct Store {
     pub organizations: Arc<dyn OrganizationStore>,
     pub environments: Arc<dyn EnvironmentStore>,
     pub api_tokens: Arc<dyn ApiTokenStore>,
+    pub members: Arc<dyn MemberStore>,
     pub users: Arc<dyn UserStore>,
     pub verifications: Arc<dyn VerificationStore>,
     pub sessions: Arc<dyn SessionStore>,
@@ -596,6 +688,7 @@ impl Store {
         B: OrganizationStore
             + EnvironmentStore
             + ApiTokenStore
+            + MemberStore
             + UserStore
             + VerificationStore
             + SessionStore
@@ -613,6 +706,7 @@ impl Store {
             organizations: db.clone(),
             environments: db.clone(),
             api_tokens: db.clone(),
+            members: db.clone(),
             users: db.clone(),
             verifications: db.clone(),
             sessions: db.clone(),

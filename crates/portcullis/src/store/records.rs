@@ -63,6 +63,32 @@ pub struct ApiTokenRecord {
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    /// After a rotation: the hash of the secret before, which works until
+    /// `previous_expires_at`.
+    pub previous_hash: Option<Vec<u8>>,
+    pub previous_expires_at: Option<i64>,
+    pub rotated_at: Option<i64>,
+}
+
+/// A person who administers an organization.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberRecord {
+    pub id: String,
+    pub organization_id: String,
+    /// Lower case.
+    pub email: String,
+    pub name: Option<String>,
+    pub role: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What a member update sets; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct MemberChanges {
+    pub email: Option<String>,
+    pub name: Option<Option<String>>,
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -174,6 +200,7 @@ pub struct NewTenant {
     pub environments: Vec<EnvironmentRecord>,
     pub signing_keys: Vec<SigningKeyRecord>,
     pub owner_token: ApiTokenRecord,
+    pub owner: MemberRecord,
 }
 
 #[derive(Debug, Clone)]

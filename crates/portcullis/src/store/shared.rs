@@ -18,44 +18,11 @@ macro_rules! shared_queries {
             ADD_TO_COUNT, FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive,
         };
         use $crate::store::{
-            ApiTokenRecord, EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord,
+            EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord,
             Revocation, SessionFilter, SessionView, SigningKeyRecord, StoreError, StoreResult,
             TenantRecord, UserQuery, UserRecord, VerificationRecord, db, Attempt,
             CodeAttempt, MfaDeviceRecord, RecoveryCodeRecord, ChallengeRecord, OriginRecord,
         };
-
-        pub(super) async fn insert_token(conn: &mut $conn, t: &ApiTokenRecord) -> StoreResult<()> {
-            ::sqlx::query(
-                "INSERT INTO api_tokens (id, organization_id, environment_id, role, note, token_hash, \
-                 created_at, expires_at, revoked_at, last_used_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(&t.id)
-            .bind(&t.organization_id)
-            .bind(&t.environment_id)
-            .bind(&t.role)
-            .bind(&t.note)
-            .bind(&t.token_hash)
-            .bind(t.created_at)
-            .bind(t.expires_at)
-            .bind(t.revoked_at)
-            .bind(t.last_used_at)
-            .execute(conn)
-            .await
-            .map_err(db)?;
-            Ok(())
-        }
-
-        pub(super) async fn find_token_by_hash(
-            pool: &$pool,
-            token_hash: &[u8],
-        ) -> StoreResult<Option<ApiTokenRecord>> {
-            ::sqlx::query_as::<_, ApiTokenRecord>("SELECT * FROM api_tokens WHERE token_hash = $1")
-                .bind(token_hash)
-                .fetch_optional(pool)
-                .await
-                .map_err(db)
-        }
 
         pub(super) async fn insert_key(conn: &mut $conn, k: &SigningKeyRecord) -> StoreResult<()> {
             ::sqlx::query(
@@ -122,6 +89,7 @@ macro_rules! shared_queries {
             for k in &t.signing_keys {
                 insert_key(&mut *conn, k).await?;
             }
+            insert_member(&mut *conn, &t.owner).await?;
             insert_token(conn, &t.owner_token).await
         }
 

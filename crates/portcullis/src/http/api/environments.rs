@@ -4,15 +4,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
 
-use super::authorized_environment;
+use super::{authorized_environment, authorized_environment_even_locked};
 use crate::clock::rfc3339;
 use crate::domain::origin_list::OriginWarning;
-use crate::domain::roles::Role;
 use crate::domain::settings::SecuritySettings;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiAuth, ApiJson, Client};
+use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Owner, Viewer};
 use crate::services::Services;
+use crate::services::environments::EnvironmentRuntime;
 use crate::services::events::Actor;
+use crate::services::sessions::ClientInfo;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EnvironmentInfo {
@@ -37,20 +38,81 @@ pub struct EnvironmentInfo {
     ))]
 pub async fn get_environment(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<EnvironmentInfo>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
-    let r = &env.record;
-    Ok(Json(EnvironmentInfo {
-        id: r.id.clone(),
-        project_id: r.project_id.clone(),
-        organization_id: r.organization_id.clone(),
-        kind: r.kind.clone(),
-        locked: r.locked,
-        created_at: rfc3339(r.created_at),
-        issuer: env.issuer.clone(),
-    }))
+    let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
+    Ok(Json(EnvironmentInfo::of(&env)))
+}
+
+impl EnvironmentInfo {
+    pub fn of(env: &EnvironmentRuntime) -> EnvironmentInfo {
+        let r = &env.record;
+        EnvironmentInfo {
+            id: r.id.clone(),
+            project_id: r.project_id.clone(),
+            organization_id: r.organization_id.clone(),
+            kind: r.kind.clone(),
+            locked: r.locked,
+            created_at: rfc3339(r.created_at),
+            issuer: env.issuer.clone(),
+        }
+    }
+}
+
+/// Locks the environment (owner only): every SDK request and every
+/// management request for it gets 423 `environment_locked`, except reading
+/// the environment, unlocking and introspection (which says every token is
+/// inactive). Sessions are refused, not revoked. Idempotent: locking a
+/// locked environment answers 200 and changes nothing.
+#[utoipa::path(post, path = "/api/v1/environments/{environment_id}/lock", tag = "management",
+    params(("environment_id" = String, Path)),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, body = EnvironmentInfo),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn lock_environment(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth<Owner>,
+    Client(client): Client,
+    Path(environment_id): Path<String>,
+) -> ApiResult<Json<EnvironmentInfo>> {
+    set_locked(&services, &auth, client, &environment_id, true).await
+}
+
+/// Unlocks the environment (owner only). Sessions that did not expire and
+/// were not revoked meanwhile work again. Idempotent.
+#[utoipa::path(post, path = "/api/v1/environments/{environment_id}/unlock", tag = "management",
+    params(("environment_id" = String, Path)),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, body = EnvironmentInfo),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn unlock_environment(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth<Owner>,
+    Client(client): Client,
+    Path(environment_id): Path<String>,
+) -> ApiResult<Json<EnvironmentInfo>> {
+    set_locked(&services, &auth, client, &environment_id, false).await
+}
+
+async fn set_locked(
+    services: &Arc<Services>,
+    auth: &ApiAuth<Owner>,
+    client: ClientInfo,
+    environment_id: &str,
+    locked: bool,
+) -> ApiResult<Json<EnvironmentInfo>> {
+    let env = authorized_environment_even_locked(services, &auth.0, environment_id).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
+    services.set_locked(&env, locked, &actor).await?;
+    let env = services.environment(environment_id).await?;
+    Ok(Json(EnvironmentInfo::of(&env)))
 }
 
 /// The security settings, with advice about them. `warnings` is not a
@@ -71,10 +133,10 @@ pub struct SettingsView {
     responses((status = 200, body = SettingsView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_security_settings(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<SettingsView>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(SettingsView {
         settings: env.settings.clone(),
         warnings: env.origin_warnings(),
@@ -94,12 +156,12 @@ pub async fn get_security_settings(
     ))]
 pub async fn patch_security_settings(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path(environment_id): Path<String>,
     ApiJson(mut patch): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<SettingsView>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     if let Some(fields) = patch.as_object_mut() {
         fields.remove("warnings");
     }

@@ -5,15 +5,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::{authorized_environment, query};
-use crate::clock::to_millis;
-use crate::domain::roles::Role;
+use crate::clock::parse_rfc3339;
 use crate::domain::validation::ValidationErrors;
 use crate::http::error::{ApiError, ApiResult, Problem};
-use crate::http::extract::ApiAuth;
+use crate::http::extract::{ApiAuth, Viewer};
 use crate::services::Services;
 use crate::services::events::{EventFilter, EventPage};
 
@@ -35,14 +32,12 @@ pub struct EventQuery {
 
 fn instant(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
     text.map(|t| {
-        OffsetDateTime::parse(t, &Rfc3339)
-            .map(to_millis)
-            .map_err(|_| {
-                ApiError::validation(ValidationErrors::single(
-                    field,
-                    "must be an RFC 3339 time, e.g. 2026-11-22T10:00:00Z",
-                ))
-            })
+        parse_rfc3339(t).ok_or_else(|| {
+            ApiError::validation(ValidationErrors::single(
+                field,
+                "must be an RFC 3339 time, e.g. 2026-11-22T10:00:00Z",
+            ))
+        })
     })
     .transpose()
 }
@@ -59,11 +54,11 @@ fn instant(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
     ))]
 pub async fn list_events(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path(environment_id): Path<String>,
     q: Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<EventPage>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let q = query(q)?;
     let filter = EventFilter {
         kind: q.kind,

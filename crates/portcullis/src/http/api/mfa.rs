@@ -8,9 +8,8 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::authorized_environment;
-use crate::domain::roles::Role;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiAuth, Client};
+use crate::http::extract::{ApiAuth, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::events::Actor;
 use crate::services::mfa::MfaDeviceList;
@@ -26,10 +25,10 @@ pub struct RemovedCount {
     responses((status = 200, body = MfaDeviceList), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn user_devices(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path((environment_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<MfaDeviceList>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     services.user(env.id(), &user_id).await?;
     Ok(Json(services.mfa_devices(env.id(), &user_id).await?))
 }
@@ -41,11 +40,11 @@ pub async fn user_devices(
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_user_device(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path((environment_id, user_id, device_id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     services
         .delete_user_device(env.id(), &user_id, &device_id, &actor)
@@ -62,11 +61,11 @@ pub async fn delete_user_device(
     responses((status = 200, body = RemovedCount), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn reset_user_mfa(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path((environment_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<RemovedCount>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     let removed_count = services.reset_user_mfa(env.id(), &user_id, &actor).await?;
     Ok(Json(RemovedCount { removed_count }))

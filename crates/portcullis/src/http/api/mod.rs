@@ -1,11 +1,15 @@
 //! The management API, `/api/v1/…`, called by customers' backends with an
-//! API token. Reads need `viewer`, writes `developer` (API.md).
+//! API token. Reads need `viewer`, writes `developer`, tokens and members
+//! `admin`, lock and unlock `owner`: each handler names its least role in
+//! its `ApiAuth<…>` argument (docs/access.md has the whole table).
 
-mod environments;
+pub mod environments;
 mod events;
+pub mod members;
 mod mfa;
 mod origins;
 mod sessions;
+pub mod tokens;
 mod users;
 mod webhooks;
 
@@ -15,14 +19,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::extract::ApiAuth;
-use crate::domain::roles::Role;
 use crate::services::Services;
+use crate::services::api_tokens::ApiCaller;
 use crate::services::environments::EnvironmentRuntime;
 
 pub fn router() -> OpenApiRouter<Arc<Services>> {
     OpenApiRouter::new()
         .routes(routes!(environments::get_environment))
+        .routes(routes!(environments::lock_environment))
+        .routes(routes!(environments::unlock_environment))
         .routes(routes!(
             environments::get_security_settings,
             environments::patch_security_settings
@@ -49,6 +54,15 @@ pub fn router() -> OpenApiRouter<Arc<Services>> {
         .routes(routes!(sessions::introspect))
         .routes(routes!(mfa::user_devices, mfa::reset_user_mfa))
         .routes(routes!(mfa::delete_user_device))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::delete_token))
+        .routes(routes!(tokens::rotate_token))
+        .routes(routes!(members::list_members, members::add_member))
+        .routes(routes!(
+            members::get_member,
+            members::update_member,
+            members::remove_member
+        ))
 }
 
 /// A query string, or 400 `validation_failed` naming what is wrong.
@@ -63,14 +77,27 @@ pub(super) fn query<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// The environment, if the caller may act on it with `needed`.
+/// The environment, if the caller may act on it, and it is not locked
+/// (423 `environment_locked`).
 pub async fn authorized_environment(
     services: &Services,
-    auth: &ApiAuth,
+    caller: &ApiCaller,
     environment_id: &str,
-    needed: Role,
+) -> Result<Arc<EnvironmentRuntime>, ApiError> {
+    let env = authorized_environment_even_locked(services, caller, environment_id).await?;
+    env.refuse_if_locked()?;
+    Ok(env)
+}
+
+/// The environment, if the caller may act on it, locked or not: for the
+/// routes a lock leaves open (reading the environment, lock, unlock,
+/// introspection).
+pub async fn authorized_environment_even_locked(
+    services: &Services,
+    caller: &ApiCaller,
+    environment_id: &str,
 ) -> Result<Arc<EnvironmentRuntime>, ApiError> {
     let env = services.environment(environment_id).await?;
-    auth.0.authorize(&env, needed)?;
+    caller.authorize(&env)?;
     Ok(env)
 }

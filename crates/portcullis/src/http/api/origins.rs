@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::authorized_environment;
 use crate::clock::rfc3339;
 use crate::domain::origin_list::OriginWarning;
-use crate::domain::roles::Role;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiAuth, ApiJson, Client};
+use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::events::Actor;
 use crate::store::OriginRecord;
@@ -69,10 +68,10 @@ pub struct NewOrigin {
     ))]
 pub async fn list_origins(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<OriginList>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(OriginList {
         origins: env.listed_origins.iter().map(|(r, _)| r.into()).collect(),
         warnings: env.origin_warnings(),
@@ -93,12 +92,12 @@ pub async fn list_origins(
     ))]
 pub async fn add_origin(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path(environment_id): Path<String>,
     ApiJson(body): ApiJson<NewOrigin>,
 ) -> ApiResult<(StatusCode, Json<AddedOrigin>)> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     let record = services.add_origin(&env, &body.origin, &actor).await?;
     let env = services.environment(env.id()).await?;
@@ -122,11 +121,11 @@ pub async fn add_origin(
     ))]
 pub async fn delete_origin(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path((environment_id, origin_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     services.delete_origin(&env, &origin_id, &actor).await?;
     Ok(StatusCode::NO_CONTENT)

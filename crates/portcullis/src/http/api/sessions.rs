@@ -4,11 +4,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 
-use super::authorized_environment;
 use super::users::RevokedCount;
-use crate::domain::roles::Role;
+use super::{authorized_environment, authorized_environment_even_locked};
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiAuth, ApiJson, Client};
+use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::sessions::{Actor, Introspection, SessionInfo};
 
@@ -25,11 +24,11 @@ pub struct IntrospectRequest {
     responses((status = 200, body = SessionInfo), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_session(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path((environment_id, session_id)): Path<(String, String)>,
 ) -> ApiResult<Json<SessionInfo>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
         services
@@ -45,11 +44,11 @@ pub async fn revoke_session(
     responses((status = 200, body = RevokedCount), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_environment_sessions(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<RevokedCount>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(RevokedCount {
         revoked_count: services
@@ -66,10 +65,11 @@ pub async fn revoke_environment_sessions(
     responses((status = 200, body = Introspection), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn introspect(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path(environment_id): Path<String>,
     ApiJson(body): ApiJson<IntrospectRequest>,
 ) -> ApiResult<Json<Introspection>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    // A locked environment still answers: every token is inactive.
+    let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
     Ok(Json(services.introspect(&env, &body.token).await?))
 }

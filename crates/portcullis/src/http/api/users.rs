@@ -5,9 +5,8 @@ use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
 use super::{authorized_environment, query};
-use crate::domain::roles::Role;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiAuth, Client};
+use crate::http::extract::{ApiAuth, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::sessions::{Actor, SessionFilter, SessionInfo};
 use crate::services::users::{UserInfo, UserPage};
@@ -46,11 +45,11 @@ pub struct RevokedCount {
     responses((status = 200, body = UserPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_users(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path(environment_id): Path<String>,
     q: Result<Query<UserListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<UserPage>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let q = query(q)?;
     Ok(Json(
         services
@@ -65,10 +64,10 @@ pub async fn list_users(
     responses((status = 200, body = UserInfo), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_user(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path((environment_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserInfo>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(UserInfo::from_record(
         &services.user(env.id(), &user_id).await?,
     )))
@@ -80,11 +79,11 @@ pub async fn get_user(
     responses((status = 200, body = UserSessions), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn user_sessions(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path((environment_id, user_id)): Path<(String, String)>,
     q: Result<Query<SessionListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<UserSessions>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let filter = match query(q)?.revoked {
         None => SessionFilter::All,
         Some(true) => SessionFilter::Revoked,
@@ -105,11 +104,11 @@ pub async fn user_sessions(
     responses((status = 200, body = RevokedCount), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_user_sessions(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path((environment_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<RevokedCount>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let revoked_count = services
         .revoke_user_sessions(
             env.id(),

@@ -8,9 +8,8 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::authorized_environment;
-use crate::domain::roles::Role;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiAuth, ApiJson, Client};
+use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::events::{Actor, Event};
 use crate::services::webhooks::{Delivery, Webhook, WebhookInput, WebhookWithSecret};
@@ -32,10 +31,10 @@ pub struct DeliveryList {
     responses((status = 200, body = WebhookList), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_webhooks(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<WebhookList>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(WebhookList {
         data: services.webhooks(&env).await?,
     }))
@@ -54,12 +53,12 @@ pub async fn list_webhooks(
     ))]
 pub async fn create_webhook(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path(environment_id): Path<String>,
     ApiJson(input): ApiJson<WebhookInput>,
 ) -> ApiResult<(StatusCode, Json<WebhookWithSecret>)> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok((
         StatusCode::CREATED,
@@ -73,10 +72,10 @@ pub async fn create_webhook(
     responses((status = 200, body = Webhook), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_webhook(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path((environment_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Webhook>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(services.webhook(&env, &webhook_id).await?))
 }
 
@@ -93,12 +92,12 @@ pub async fn get_webhook(
     ))]
 pub async fn update_webhook(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path((environment_id, webhook_id)): Path<(String, String)>,
     ApiJson(input): ApiJson<WebhookInput>,
 ) -> ApiResult<Json<Webhook>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
         services
@@ -113,11 +112,11 @@ pub async fn update_webhook(
     responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_webhook(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path((environment_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     services.delete_webhook(&env, &webhook_id, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -131,11 +130,11 @@ pub async fn delete_webhook(
     responses((status = 200, body = WebhookWithSecret), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn rotate_secret(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path((environment_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<Json<WebhookWithSecret>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
         services
@@ -151,11 +150,11 @@ pub async fn rotate_secret(
     responses((status = 202, body = Event), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn test_webhook(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Client(client): Client,
     Path((environment_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<Event>)> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok((
         StatusCode::ACCEPTED,
@@ -169,10 +168,10 @@ pub async fn test_webhook(
     responses((status = 200, body = DeliveryList), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn deliveries(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Viewer>,
     Path((environment_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<Json<DeliveryList>> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Viewer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(DeliveryList {
         data: services.deliveries(&env, &webhook_id).await?,
     }))
@@ -185,10 +184,10 @@ pub async fn deliveries(
     responses((status = 202, body = Delivery), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn redeliver(
     State(services): State<Arc<Services>>,
-    auth: ApiAuth,
+    auth: ApiAuth<Developer>,
     Path((environment_id, webhook_id, delivery_id)): Path<(String, String, String)>,
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
-    let env = authorized_environment(&services, &auth, &environment_id, Role::Developer).await?;
+    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(services.redeliver(&env, &webhook_id, &delivery_id).await?),

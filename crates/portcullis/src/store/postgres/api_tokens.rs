@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::{PgDb, db, queries};
-use crate::store::{ApiTokenRecord, ApiTokenStore, StoreResult};
+use crate::store::{ApiTokenRecord, ApiTokenStore, EventRecord, StoreResult};
 
 #[async_trait]
 impl ApiTokenStore for PgDb {
@@ -9,9 +9,10 @@ impl ApiTokenStore for PgDb {
         queries::find_token_by_hash(&self.pool, token_hash).await
     }
 
-    async fn insert(&self, token: &ApiTokenRecord) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::insert_token(&mut conn, token).await
+    async fn insert(&self, token: &ApiTokenRecord, events: &[EventRecord]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        queries::insert_token_recorded(&mut tx, token, events).await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn touch(&self, token_id: &str, at: i64) -> StoreResult<()> {
@@ -24,5 +25,58 @@ impl ApiTokenStore for PgDb {
         .await
         .map_err(db)?;
         Ok(())
+    }
+
+    async fn list(
+        &self,
+        organization_id: &str,
+        environment_id: Option<&str>,
+    ) -> StoreResult<Vec<ApiTokenRecord>> {
+        queries::tokens(&self.pool, organization_id, environment_id).await
+    }
+
+    async fn get(
+        &self,
+        organization_id: &str,
+        token_id: &str,
+    ) -> StoreResult<Option<ApiTokenRecord>> {
+        queries::token(&self.pool, organization_id, token_id).await
+    }
+
+    async fn revoke(
+        &self,
+        organization_id: &str,
+        token_id: &str,
+        at: i64,
+        events: &[EventRecord],
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let revoked = queries::revoke_token(&mut tx, organization_id, token_id, at, events).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(revoked)
+    }
+
+    async fn rotate(
+        &self,
+        organization_id: &str,
+        token_id: &str,
+        new_hash: &[u8],
+        previous_expires_at: i64,
+        at: i64,
+        events: &[EventRecord],
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let rotated = queries::rotate_token(
+            &mut tx,
+            organization_id,
+            token_id,
+            new_hash,
+            previous_expires_at,
+            at,
+            events,
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(rotated)
     }
 }

@@ -58,4 +58,28 @@ impl EnvironmentStore for PgDb {
     async fn epochs(&self) -> StoreResult<Vec<(String, i64)>> {
         queries::environment_epochs(&self.pool).await
     }
+
+    async fn set_locked(
+        &self,
+        environment_id: &str,
+        locked: bool,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if !queries::set_locked(&mut tx, environment_id, locked, event).await? {
+            return Ok(false);
+        }
+        let environment_id = environment_id.to_string();
+        notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn lock_states(&self) -> StoreResult<Vec<(String, bool)>> {
+        queries::lock_states(&self.pool).await
+    }
+
+    async fn in_organization(&self, organization_id: &str) -> StoreResult<Vec<EnvironmentRecord>> {
+        queries::environments_of(&self.pool, organization_id).await
+    }
 }

@@ -14,3 +14,5 @@ crate::store::outbox_sql::outbox_queries!(
     sqlx::PgPool,
     " FOR UPDATE SKIP LOCKED"
 );
+
+crate::store::access_sql::access_queries!(sqlx::PgConnection, sqlx::PgPool);

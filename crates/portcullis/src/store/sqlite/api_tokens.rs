@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::{SqliteDb, db, queries};
-use crate::store::{ApiTokenRecord, ApiTokenStore, StoreResult};
+use crate::store::{ApiTokenRecord, ApiTokenStore, EventRecord, StoreResult};
 
 #[async_trait]
 impl ApiTokenStore for SqliteDb {
@@ -9,10 +9,12 @@ impl ApiTokenStore for SqliteDb {
         queries::find_token_by_hash(&self.pool, token_hash).await
     }
 
-    async fn insert(&self, token: &ApiTokenRecord) -> StoreResult<()> {
-        let token = token.clone();
+    async fn insert(&self, token: &ApiTokenRecord, events: &[EventRecord]) -> StoreResult<()> {
+        let (token, events) = (token.clone(), events.to_vec());
         self.writer
-            .statement(move |c| Box::pin(async move { queries::insert_token(c, &token).await }))
+            .transaction(move |c| {
+                Box::pin(async move { queries::insert_token_recorded(c, &token, &events).await })
+            })
             .await
     }
 
@@ -30,6 +32,76 @@ impl ApiTokenStore for SqliteDb {
                     .await
                     .map_err(db)?;
                     Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn list(
+        &self,
+        organization_id: &str,
+        environment_id: Option<&str>,
+    ) -> StoreResult<Vec<ApiTokenRecord>> {
+        queries::tokens(&self.pool, organization_id, environment_id).await
+    }
+
+    async fn get(
+        &self,
+        organization_id: &str,
+        token_id: &str,
+    ) -> StoreResult<Option<ApiTokenRecord>> {
+        queries::token(&self.pool, organization_id, token_id).await
+    }
+
+    async fn revoke(
+        &self,
+        organization_id: &str,
+        token_id: &str,
+        at: i64,
+        events: &[EventRecord],
+    ) -> StoreResult<bool> {
+        let (organization_id, token_id, events) = (
+            organization_id.to_string(),
+            token_id.to_string(),
+            events.to_vec(),
+        );
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    queries::revoke_token(c, &organization_id, &token_id, at, &events).await
+                })
+            })
+            .await
+    }
+
+    async fn rotate(
+        &self,
+        organization_id: &str,
+        token_id: &str,
+        new_hash: &[u8],
+        previous_expires_at: i64,
+        at: i64,
+        events: &[EventRecord],
+    ) -> StoreResult<bool> {
+        let (organization_id, token_id, new_hash, events) = (
+            organization_id.to_string(),
+            token_id.to_string(),
+            new_hash.to_vec(),
+            events.to_vec(),
+        );
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    queries::rotate_token(
+                        c,
+                        &organization_id,
+                        &token_id,
+                        &new_hash,
+                        previous_expires_at,
+                        at,
+                        &events,
+                    )
+                    .await
                 })
             })
             .await

@@ -62,4 +62,28 @@ impl EnvironmentStore for SqliteDb {
     async fn epochs(&self) -> StoreResult<Vec<(String, i64)>> {
         queries::environment_epochs(&self.pool).await
     }
+
+    async fn set_locked(
+        &self,
+        environment_id: &str,
+        locked: bool,
+        event: &EventRecord,
+    ) -> StoreResult<bool> {
+        let (environment_id, event) = (environment_id.to_string(), event.clone());
+        self.writer
+            .transaction(move |c| {
+                Box::pin(
+                    async move { queries::set_locked(c, &environment_id, locked, &event).await },
+                )
+            })
+            .await
+    }
+
+    async fn lock_states(&self) -> StoreResult<Vec<(String, bool)>> {
+        queries::lock_states(&self.pool).await
+    }
+
+    async fn in_organization(&self, organization_id: &str) -> StoreResult<Vec<EnvironmentRecord>> {
+        queries::environments_of(&self.pool, organization_id).await
+    }
 }

@@ -10,3 +10,5 @@ crate::store::shared::shared_queries!(
 );
 
 crate::store::outbox_sql::outbox_queries!(sqlx::SqliteConnection, sqlx::SqlitePool, "");
+
+crate::store::access_sql::access_queries!(sqlx::SqliteConnection, sqlx::SqlitePool);

@@ -1,0 +1,178 @@
+//! Organization members and their roles (docs/access.md). Exactly one
+//! owner; making a member `owner` transfers ownership.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::clock::rfc3339;
+use crate::http::error::ApiResult;
+use crate::http::error::Problem;
+use crate::http::extract::{Admin, ApiAuth, ApiJson};
+use crate::services::Services;
+use crate::services::members::MemberUpdate;
+use crate::store::MemberRecord;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Member {
+    /// `mem_…`
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    /// `owner`, `admin`, `developer` or `viewer`
+    pub role: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&MemberRecord> for Member {
+    fn from(m: &MemberRecord) -> Self {
+        Member {
+            id: m.id.clone(),
+            email: m.email.clone(),
+            name: m.name.clone(),
+            role: m.role.clone(),
+            created_at: rfc3339(m.created_at),
+            updated_at: rfc3339(m.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MemberList {
+    /// Oldest first.
+    pub members: Vec<Member>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    pub email: String,
+    pub name: Option<String>,
+    /// `admin`, `developer` or `viewer`, at most the caller's role.
+    pub role: String,
+}
+
+/// `null` is a value here (it clears the name); absence leaves it.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberPatch {
+    pub email: Option<String>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    /// `owner` transfers ownership (owner only): the old owner becomes
+    /// `admin`.
+    pub role: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/members", tag = "management",
+    security(("api_token" = [])),
+    responses(
+        (status = 200, body = MemberList),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_members(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth<Admin>,
+) -> ApiResult<Json<MemberList>> {
+    let members = services.list_members(&auth.0).await?;
+    Ok(Json(MemberList {
+        members: members.iter().map(Member::from).collect(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/members", tag = "management",
+    request_body = NewMember,
+    security(("api_token" = [])),
+    responses(
+        (status = 201, body = Member),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn add_member(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth<Admin>,
+    ApiJson(body): ApiJson<NewMember>,
+) -> ApiResult<(StatusCode, Json<Member>)> {
+    let member = services
+        .add_member(&auth.0, &body.email, body.name, &body.role)
+        .await?;
+    Ok((StatusCode::CREATED, Json((&member).into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{member_id}", tag = "management",
+    params(("member_id" = String, Path)),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, body = Member),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_member(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth<Admin>,
+    Path(member_id): Path<String>,
+) -> ApiResult<Json<Member>> {
+    let member = services.get_member(&auth.0, &member_id).await?;
+    Ok(Json((&member).into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/members/{member_id}", tag = "management",
+    params(("member_id" = String, Path)),
+    request_body = MemberPatch,
+    security(("api_token" = [])),
+    responses(
+        (status = 200, body = Member),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_member(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth<Admin>,
+    Path(member_id): Path<String>,
+    ApiJson(body): ApiJson<MemberPatch>,
+) -> ApiResult<Json<Member>> {
+    let member = services
+        .update_member(
+            &auth.0,
+            &member_id,
+            MemberUpdate {
+                email: body.email,
+                name: body.name,
+                role: body.role,
+            },
+        )
+        .await?;
+    Ok(Json((&member).into()))
+}
+
+/// Removes a member (never the owner: 409).
+#[utoipa::path(delete, path = "/api/v1/members/{member_id}", tag = "management",
+    params(("member_id" = String, Path)),
+    security(("api_token" = [])),
+    responses(
+        (status = 204),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn remove_member(
+    State(services): State<Arc<Services>>,
+    auth: ApiAuth<Admin>,
+    Path(member_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    services.remove_member(&auth.0, &member_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,215 @@
+//! The operator's commands (`portcullis token|env|members …`): the same
+//! services the API calls, run on the database directly, for when the API
+//! is locked out or no token is at hand. They act as the organization's
+//! owner and are audited with the actor `cli`. Answers have the API's
+//! shapes.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::app::{build_services, open_store};
+use crate::clock::{Clock, parse_rfc3339};
+use crate::config::Config;
+use crate::http::api::environments::EnvironmentInfo;
+use crate::http::api::members::Member;
+use crate::http::api::tokens::{ApiToken, ApiTokenWithSecret};
+use crate::services::api_tokens::{ApiCaller, NewToken};
+use crate::services::events::Actor;
+use crate::services::members::MemberUpdate;
+use crate::services::{ServiceError, Services};
+
+pub struct Operator {
+    services: Services,
+    caller: ApiCaller,
+    actor: Actor,
+}
+
+/// A service's refusal as one line for the terminal (field errors named).
+fn explain(e: ServiceError) -> String {
+    match e {
+        ServiceError::Validation(errors) => errors
+            .0
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        ServiceError::NotFound => "not found".into(),
+        other => other.to_string(),
+    }
+}
+
+fn to_json(value: impl Serialize) -> Result<Value, String> {
+    serde_json::to_value(value).map_err(|e| e.to_string())
+}
+
+impl Operator {
+    /// Opens the database of `config` (its data directory or database URL).
+    pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<Operator, String> {
+        let (store, master_key) = open_store(config).await.map_err(|e| e.0)?;
+        let tenant = store
+            .organizations
+            .first_tenant()
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("this database has no organization yet; run `portcullis init` first")?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen));
+        let services = build_services(config, clock, store, master_key, public_url)
+            .await
+            .map_err(|e| e.0)?;
+        // This process hears no one: it reads environments from the store.
+        services.changes.set_single_node();
+        let who = std::env::var("USER").ok().filter(|u| !u.is_empty());
+        Ok(Operator {
+            services,
+            caller: ApiCaller::operator(&tenant.organization.id),
+            actor: Actor::cli(who),
+        })
+    }
+
+    pub async fn create_token(
+        &self,
+        note: String,
+        role: String,
+        environment_id: Option<String>,
+        expires_at: Option<String>,
+    ) -> Result<Value, String> {
+        let expires_at = match expires_at {
+            None => None,
+            Some(text) => Some(
+                parse_rfc3339(&text)
+                    .ok_or("expires_at: must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z")?,
+            ),
+        };
+        let (record, secret) = self
+            .services
+            .create_api_token(
+                &self.caller,
+                NewToken {
+                    note,
+                    role,
+                    environment_id,
+                    expires_at,
+                },
+                &self.actor,
+            )
+            .await
+            .map_err(explain)?;
+        to_json(ApiTokenWithSecret {
+            token: (&record).into(),
+            secret,
+        })
+    }
+
+    pub async fn list_tokens(&self) -> Result<Value, String> {
+        let tokens = self
+            .services
+            .list_api_tokens(&self.caller)
+            .await
+            .map_err(explain)?;
+        to_json(json!({ "tokens": tokens.iter().map(ApiToken::from).collect::<Vec<_>>() }))
+    }
+
+    pub async fn revoke_token(&self, token_id: &str) -> Result<Value, String> {
+        self.services
+            .delete_api_token(&self.caller, token_id, &self.actor)
+            .await
+            .map_err(explain)?;
+        Ok(json!({ "revoked": token_id }))
+    }
+
+    pub async fn rotate_token(&self, token_id: &str, grace_seconds: i64) -> Result<Value, String> {
+        let (record, secret) = self
+            .services
+            .rotate_api_token(&self.caller, token_id, grace_seconds, &self.actor)
+            .await
+            .map_err(explain)?;
+        to_json(ApiTokenWithSecret {
+            token: (&record).into(),
+            secret,
+        })
+    }
+
+    pub async fn set_locked(&self, environment_id: &str, locked: bool) -> Result<Value, String> {
+        let env = self
+            .services
+            .environment(environment_id)
+            .await
+            .map_err(explain)?;
+        self.caller.authorize(&env).map_err(explain)?;
+        self.services
+            .set_locked(&env, locked, &self.actor)
+            .await
+            .map_err(explain)?;
+        let env = self
+            .services
+            .environment(environment_id)
+            .await
+            .map_err(explain)?;
+        to_json(EnvironmentInfo::of(&env))
+    }
+
+    pub async fn list_environments(&self) -> Result<Value, String> {
+        let records = self
+            .services
+            .store
+            .environments
+            .in_organization(&self.caller.organization_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for r in records {
+            let env = self.services.environment(&r.id).await.map_err(explain)?;
+            out.push(EnvironmentInfo::of(&env));
+        }
+        to_json(json!({ "environments": out }))
+    }
+
+    pub async fn list_members(&self) -> Result<Value, String> {
+        let members = self
+            .services
+            .list_members(&self.caller)
+            .await
+            .map_err(explain)?;
+        to_json(json!({ "members": members.iter().map(Member::from).collect::<Vec<_>>() }))
+    }
+
+    pub async fn add_member(
+        &self,
+        email: &str,
+        name: Option<String>,
+        role: &str,
+    ) -> Result<Value, String> {
+        let member = self
+            .services
+            .add_member(&self.caller, email, name, role)
+            .await
+            .map_err(explain)?;
+        to_json(Member::from(&member))
+    }
+
+    pub async fn update_member(
+        &self,
+        member_id: &str,
+        update: MemberUpdate,
+    ) -> Result<Value, String> {
+        let member = self
+            .services
+            .update_member(&self.caller, member_id, update)
+            .await
+            .map_err(explain)?;
+        to_json(Member::from(&member))
+    }
+
+    pub async fn remove_member(&self, member_id: &str) -> Result<Value, String> {
+        self.services
+            .remove_member(&self.caller, member_id)
+            .await
+            .map_err(explain)?;
+        Ok(json!({ "removed": member_id }))
+    }
+}
