@@ -291,6 +291,40 @@ impl TestApp {
         .await
     }
 
+    /// A management API call with another token.
+    pub async fn api_as(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        self.request(method, &format!("/api/v1{path}"), Some(token), body)
+            .await
+    }
+
+    /// A new API token (created with the owner token) with `role`, limited
+    /// to `env` when given: `(id, secret)`.
+    pub async fn create_token(&self, role: &str, env: Option<&str>) -> (String, String) {
+        let mut body = json!({ "note": format!("a {role} token for a test"), "role": role });
+        if let Some(env) = env {
+            body["environment_id"] = json!(env);
+        }
+        let reply = self.api(Method::POST, "/tokens", Some(body)).await;
+        let created = reply.assert_status(201);
+        (
+            created["id"].as_str().unwrap().to_string(),
+            created["secret"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Locks (`true`) or unlocks an environment with the owner token.
+    pub async fn set_locked(&self, env: &str, locked: bool) -> Reply {
+        let action = if locked { "lock" } else { "unlock" };
+        self.api(Method::POST, &format!("/environments/{env}/{action}"), None)
+            .await
+    }
+
     pub async fn start_email(&self, env: &str, email: &str) -> Reply {
         self.post(
             &format!("/sdk/v1/{env}/auth/email/start"),

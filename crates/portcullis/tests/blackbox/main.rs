@@ -5,11 +5,15 @@ mod harness;
 mod postgres;
 mod receiver;
 
+mod access;
+mod api_tokens;
 mod bad_input;
 mod cli;
 mod crash;
 mod email_sign_in;
+mod lock;
 mod management;
+mod members;
 mod mfa;
 mod nodes;
 mod notifications;

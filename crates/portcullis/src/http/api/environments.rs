@@ -8,7 +8,7 @@ use super::{authorized_environment, authorized_environment_even_locked};
 use crate::clock::rfc3339;
 use crate::domain::origin_list::OriginWarning;
 use crate::domain::settings::SecuritySettings;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Owner, Viewer};
 use crate::services::Services;
 use crate::services::environments::EnvironmentRuntime;
@@ -159,9 +159,11 @@ pub async fn patch_security_settings(
     auth: ApiAuth<Developer>,
     Client(client): Client,
     Path(environment_id): Path<String>,
-    ApiJson(mut patch): ApiJson<serde_json::Value>,
+    body: Result<ApiJson<serde_json::Value>, ApiError>,
 ) -> ApiResult<Json<SettingsView>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
+    // A locked environment answers 423 whatever the body.
+    let ApiJson(mut patch) = body?;
     if let Some(fields) = patch.as_object_mut() {
         fields.remove("warnings");
     }

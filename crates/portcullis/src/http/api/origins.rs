@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::authorized_environment;
 use crate::clock::rfc3339;
 use crate::domain::origin_list::OriginWarning;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::events::Actor;
@@ -95,9 +95,11 @@ pub async fn add_origin(
     auth: ApiAuth<Developer>,
     Client(client): Client,
     Path(environment_id): Path<String>,
-    ApiJson(body): ApiJson<NewOrigin>,
+    body: Result<ApiJson<NewOrigin>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<AddedOrigin>)> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
+    // A locked environment answers 423 whatever the body.
+    let ApiJson(body) = body?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     let record = services.add_origin(&env, &body.origin, &actor).await?;
     let env = services.environment(env.id()).await?;

@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 
+use super::authorized_environment_even_locked;
 use super::users::RevokedCount;
-use super::{authorized_environment, authorized_environment_even_locked};
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
@@ -28,7 +28,9 @@ pub async fn revoke_session(
     Client(client): Client,
     Path((environment_id, session_id)): Path<(String, String)>,
 ) -> ApiResult<Json<SessionInfo>> {
-    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
+    // Revocation only takes access away: an owner who locked the
+    // environment during an incident may revoke before unlocking.
+    let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
         services
@@ -48,7 +50,9 @@ pub async fn revoke_environment_sessions(
     Client(client): Client,
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<RevokedCount>> {
-    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
+    // Revocation only takes access away: an owner who locked the
+    // environment during an incident may revoke before unlocking.
+    let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(RevokedCount {
         revoked_count: services

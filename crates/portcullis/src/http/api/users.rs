@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
-use super::{authorized_environment, query};
+use super::{authorized_environment, authorized_environment_even_locked, query};
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiAuth, Client, Developer, Viewer};
 use crate::services::Services;
@@ -108,7 +108,9 @@ pub async fn revoke_user_sessions(
     Client(client): Client,
     Path((environment_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<RevokedCount>> {
-    let env = authorized_environment(&services, &auth.0, &environment_id).await?;
+    // Revocation only takes access away: an owner who locked the
+    // environment during an incident may revoke before unlocking.
+    let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
     let revoked_count = services
         .revoke_user_sessions(
             env.id(),

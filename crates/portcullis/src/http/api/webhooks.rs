@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::authorized_environment;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::events::{Actor, Event};
@@ -56,9 +56,11 @@ pub async fn create_webhook(
     auth: ApiAuth<Developer>,
     Client(client): Client,
     Path(environment_id): Path<String>,
-    ApiJson(input): ApiJson<WebhookInput>,
+    body: Result<ApiJson<WebhookInput>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<WebhookWithSecret>)> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
+    // A locked environment answers 423 whatever the body.
+    let ApiJson(input) = body?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok((
         StatusCode::CREATED,
@@ -95,9 +97,11 @@ pub async fn update_webhook(
     auth: ApiAuth<Developer>,
     Client(client): Client,
     Path((environment_id, webhook_id)): Path<(String, String)>,
-    ApiJson(input): ApiJson<WebhookInput>,
+    body: Result<ApiJson<WebhookInput>, ApiError>,
 ) -> ApiResult<Json<Webhook>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
+    // A locked environment answers 423 whatever the body.
+    let ApiJson(input) = body?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
         services
