@@ -141,14 +141,14 @@ async fn ownership_moves_only_by_transfer_and_only_by_the_owner() {
     app.api(Method::DELETE, &member_path(&founder), None)
         .await
         .assert_problem(409, "conflict");
-    assert_eq!(owners(&app).await, [founder.clone()]);
+    assert_eq!(owners(&app).await, vec![founder.clone()]);
 
     // The owner transfers: the old owner becomes admin, in one step.
     let reply = app
         .api(Method::PATCH, &member_path(&ada), Some(to_owner))
         .await;
     assert_eq!(reply.assert_status(200)["role"], "owner");
-    assert_eq!(owners(&app).await, [ada.clone()]);
+    assert_eq!(owners(&app).await, vec![ada.clone()]);
     let old = app.api(Method::GET, &member_path(&founder), None).await;
     assert_eq!(old.assert_status(200)["role"], "admin");
     // Now the old owner can be removed, and the new one cannot.
