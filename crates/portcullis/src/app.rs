@@ -96,6 +96,7 @@ pub struct Application {
     listener: TcpListener,
     services: Arc<Services>,
     flush_every: std::time::Duration,
+    lock_watch_every: std::time::Duration,
     /// Set when this start created the first tenant.
     pub created: Option<InitOutcome>,
 }
@@ -132,6 +133,7 @@ impl Application {
             listener,
             services,
             flush_every: config.activity_flush_interval,
+            lock_watch_every: config.lock_watch_interval,
             created,
         })
     }
@@ -159,7 +161,10 @@ impl Application {
         ));
         let changes = tokio::spawn(workers::changes::supervise(self.services.clone()));
         let outbox = tokio::spawn(workers::outbox::run(self.services.clone()));
-        let locks = tokio::spawn(workers::locks::run(self.services.clone()));
+        let locks = tokio::spawn(workers::locks::run(
+            self.services.clone(),
+            self.lock_watch_every,
+        ));
         let result = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -122,6 +122,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How often coalesced `last_active_at` updates are written.
     pub activity_flush_interval: Duration,
+    /// How often the environments' lock is read back from the database
+    /// (`workers/locks.rs`).
+    pub lock_watch_interval: Duration,
     /// Webhooks may reach http and private destinations (development).
     pub allow_private_webhook_urls: bool,
     /// The owner member a first start creates.
@@ -243,6 +246,7 @@ impl Config {
             rate_limits,
             log_format,
             activity_flush_interval: Duration::from_secs(10),
+            lock_watch_interval: Duration::from_secs(1),
             allow_private_webhook_urls: args.allow_private_webhook_urls
                 || file.allow_private_webhook_urls.unwrap_or(false),
             owner_email,

@@ -1,4 +1,4 @@
-//! Every second, compares the cached environments' lock with the
+//! Every second (`Config::lock_watch_interval`), compares the cached environments' lock with the
 //! database's, so a lock made by another process (the `portcullis env
 //! lock` command on a running server's data directory) takes effect here
 //! within a second. With PostgreSQL the lock's own notification is faster;
@@ -9,10 +9,8 @@ use std::time::Duration;
 
 use crate::services::Services;
 
-const EVERY: Duration = Duration::from_secs(1);
-
-pub async fn run(services: Arc<Services>) {
-    let mut ticker = tokio::time::interval(EVERY);
+pub async fn run(services: Arc<Services>, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;

@@ -355,3 +355,152 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
             .contains("initialized a new data directory")
     );
 }
+
+/// `portcullis <args> --json` on the storage: its answer, or its refusal.
+fn operate(storage: &Storage, args: &[&str]) -> Result<Value, String> {
+    let out = portcullis_on(storage)
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    match out.status.success() {
+        true => Ok(serde_json::from_slice(&out.stdout).expect("JSON on stdout")),
+        false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+    }
+}
+
+/// Issue 7, point 5: the operator's commands on a running server's
+/// database take effect on the server.
+#[tokio::test]
+async fn the_operators_commands_work_on_a_running_servers_database() {
+    let storage = Storage::new();
+    let ids = init_json(&storage);
+    let owner = ids["api_token"].as_str().unwrap().to_string();
+    let sandbox = ids["environments"]["sandbox"].as_str().unwrap().to_string();
+    let live = ids["environments"]["live"].as_str().unwrap().to_string();
+    let mut cmd = portcullis_on(&storage);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+    let server = Server::start(&mut cmd).await;
+    let client = reqwest::Client::new();
+    let status = |path: String, token: String| {
+        let (client, base) = (client.clone(), server.base.clone());
+        async move {
+            client
+                .get(format!("{base}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+
+    // A token made at the command line works on the server at once.
+    let created = operate(
+        &storage,
+        &[
+            "token",
+            "create",
+            "--role",
+            "viewer",
+            "--environment",
+            &sandbox,
+        ],
+    )
+    .unwrap();
+    let (id, secret) = (
+        created["id"].as_str().unwrap().to_string(),
+        created["secret"].as_str().unwrap().to_string(),
+    );
+    assert!(secret.starts_with("pcl_"));
+    assert_eq!(
+        status(format!("/api/v1/environments/{sandbox}"), secret.clone()).await,
+        200
+    );
+    assert_eq!(
+        status(format!("/api/v1/environments/{live}"), secret.clone()).await,
+        403
+    );
+    let list = operate(&storage, &["token", "list"]).unwrap();
+    let tokens = list["tokens"].as_array().unwrap();
+    assert!(tokens.iter().any(|t| t["id"] == id.as_str()));
+    assert!(!list.to_string().contains(&secret));
+    operate(&storage, &["token", "revoke", &id]).unwrap();
+    assert_eq!(
+        status(format!("/api/v1/environments/{sandbox}"), secret.clone()).await,
+        401
+    );
+
+    // A lock made at the command line reaches the running server.
+    let jwks = format!("/sdk/v1/{sandbox}/.well-known/jwks.json");
+    assert_eq!(status(jwks.clone(), String::new()).await, 200);
+    let locked = operate(&storage, &["env", "lock", &sandbox]).unwrap();
+    assert_eq!(locked["locked"], true);
+    crate::harness::eventually_async("the server refuses the locked environment", || async {
+        (status(jwks.clone(), String::new()).await == 423).then_some(())
+    })
+    .await;
+    operate(&storage, &["env", "unlock", &sandbox]).unwrap();
+    crate::harness::eventually_async("the server serves it again", || async {
+        (status(jwks.clone(), String::new()).await == 200).then_some(())
+    })
+    .await;
+    let events: Value = client
+        .get(format!(
+            "{}/api/v1/environments/{sandbox}/events?type=environment.locked",
+            server.base
+        ))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(events["events"][0]["actor"]["kind"], "cli");
+
+    // Members.
+    let members = operate(&storage, &["members", "list"]).unwrap();
+    let owner_id = members["members"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(members["members"][0]["role"], "owner");
+    let ada = operate(
+        &storage,
+        &["members", "add", "ada@example.com", "--role", "admin"],
+    )
+    .unwrap();
+    assert_eq!(ada["role"], "admin");
+    let refused = operate(
+        &storage,
+        &["members", "update", &owner_id, "--role", "viewer"],
+    )
+    .unwrap_err();
+    assert!(refused.contains("transferring ownership"), "{refused}");
+    let moved = operate(
+        &storage,
+        &[
+            "members",
+            "update",
+            ada["id"].as_str().unwrap(),
+            "--role",
+            "owner",
+        ],
+    )
+    .unwrap();
+    assert_eq!(moved["role"], "owner");
+
+    // Bad input: a clear refusal, a non-zero exit, nothing changed.
+    let refused = operate(&storage, &["token", "create", "--role", "root"]).unwrap_err();
+    assert!(refused.contains("role"), "{refused}");
+    let refused = operate(&storage, &["env", "lock", "env_nope"]).unwrap_err();
+    assert!(refused.contains("not found"), "{refused}");
+    assert_eq!(status(jwks.clone(), String::new()).await, 200);
+    assert_eq!(
+        operate(&storage, &["token", "list"]).unwrap()["tokens"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(!server.log_text().contains(&secret));
+}

@@ -439,3 +439,43 @@ async fn an_origin_list_change_reaches_every_node() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_reaches_every_node_at_once() {
+    // The once-a-second read-back is slowed to an hour: only the lock's own
+    // notification can reach B.
+    let nodes = crate::harness::spawn_nodes_with(2, |c| {
+        c.lock_watch_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let env = a.sandbox.clone();
+    let (token, _) = a.sign_in(&env, "locked@example.com").await;
+    b.session(&env, &token).await.assert_status(200);
+
+    a.set_locked(&env, true).await.assert_status(200);
+    until_session_status(b, &env, &token, 423).await;
+    b.session(&env, &token)
+        .await
+        .assert_problem(423, "environment_locked");
+    let introspection = b
+        .api(
+            Method::POST,
+            &format!("/environments/{env}/sessions/introspect"),
+            Some(json!({ "token": token })),
+        )
+        .await;
+    assert_eq!(introspection.assert_status(200)["active"], false);
+    b.api(
+        Method::GET,
+        &format!("/environments/{env}/settings/security"),
+        None,
+    )
+    .await
+    .assert_problem(423, "environment_locked");
+
+    // B unlocks; A, which locked, follows.
+    b.set_locked(&env, false).await.assert_status(200);
+    until_session_status(a, &env, &token, 200).await;
+    b.session(&env, &token).await.assert_status(200);
+}
