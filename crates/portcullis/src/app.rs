@@ -89,6 +89,7 @@ pub async fn build_services(
             client: WebhookClient::new(config.allow_private_webhook_urls)
                 .map_err(fail("webhook client"))?,
         },
+        event_retention_days: config.event_retention_days,
     })
 }
 

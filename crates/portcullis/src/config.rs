@@ -16,6 +16,9 @@ use crate::services::rate_limit::RateLimitConfig;
 /// never receives mail, until the operator sets a real one.
 pub const DEFAULT_OWNER_EMAIL: &str = "owner@portcullis.invalid";
 
+/// How long the audit log keeps events, by default: a year.
+pub const DEFAULT_EVENT_RETENTION_DAYS: i64 = 365;
+
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./portcullis-data";
 pub const DEFAULT_MAIL_FROM: &str = "Portcullis <no-reply@portcullis.localhost>";
@@ -84,6 +87,9 @@ pub struct ConfigArgs {
     /// start creates it (default `owner@portcullis.invalid`).
     #[arg(long, env = "PORTCULLIS_OWNER_EMAIL", value_name = "EMAIL")]
     pub owner_email: Option<String>,
+    /// Days the audit log keeps events (1 to 3650, default 365).
+    #[arg(long, env = "PORTCULLIS_EVENT_RETENTION_DAYS", value_name = "DAYS")]
+    pub event_retention_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,6 +106,7 @@ struct FileConfig {
     rate_limits: Option<RateLimitConfig>,
     allow_private_webhook_urls: Option<bool>,
     owner_email: Option<String>,
+    event_retention_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +136,8 @@ pub struct Config {
     pub allow_private_webhook_urls: bool,
     /// The owner member a first start creates.
     pub owner_email: EmailAddress,
+    /// Days events are kept (docs/events.md, "Retention").
+    pub event_retention_days: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -225,6 +234,16 @@ impl Config {
                 ));
             }
         };
+        let event_retention_days = args
+            .event_retention_days
+            .or(file.event_retention_days)
+            .unwrap_or(DEFAULT_EVENT_RETENTION_DAYS);
+        if !(1..=3650).contains(&event_retention_days) {
+            return Err(invalid(
+                "event_retention_days",
+                format!("{event_retention_days} is not between 1 and 3650"),
+            ));
+        }
         let owner_email = match args.owner_email.or(file.owner_email) {
             None => EmailAddress::parse(DEFAULT_OWNER_EMAIL)
                 .map_err(|e| invalid("owner_email", e.to_string()))?,
@@ -250,6 +269,7 @@ impl Config {
             allow_private_webhook_urls: args.allow_private_webhook_urls
                 || file.allow_private_webhook_urls.unwrap_or(false),
             owner_email,
+            event_retention_days,
         })
     }
 

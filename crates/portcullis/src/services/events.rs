@@ -227,6 +227,38 @@ impl Services {
     }
 }
 
+/// Finished webhook deliveries (with their attempts) and mails are kept
+/// this long (or the events' retention, if shorter).
+pub const RECORD_RETENTION_DAYS: i64 = 30;
+const DAY_MS: i64 = 86_400_000;
+const PRUNE_BATCH: i64 = 1000;
+/// Batches per run at most, so one run stays short; the next run goes on.
+const PRUNE_BATCHES: usize = 20;
+
+impl Services {
+    /// Deletes what the retention lets go (docs/events.md, "Retention"):
+    /// finished deliveries, attempts and mails after 30 days, dispatched
+    /// events after `event_retention_days` once nothing refers to them.
+    /// Returns how many rows went.
+    pub async fn prune_events(&self, now_ms: i64) -> ServiceResult<u64> {
+        let events_before = now_ms - self.event_retention_days * DAY_MS;
+        let records_before = now_ms - self.event_retention_days.min(RECORD_RETENTION_DAYS) * DAY_MS;
+        let mut total = 0;
+        for _ in 0..PRUNE_BATCHES {
+            let deleted = self
+                .store
+                .events
+                .prune(events_before, records_before, PRUNE_BATCH)
+                .await?;
+            total += deleted;
+            if deleted == 0 {
+                break;
+            }
+        }
+        Ok(total)
+    }
+}
+
 /// The recipients to mail about an event of `kind` under these settings,
 /// as stored with the event (`None`: nobody).
 pub fn recipients_json(settings: &NotificationSettings, kind: &str) -> Option<String> {
@@ -234,8 +266,14 @@ pub fn recipients_json(settings: &NotificationSettings, kind: &str) -> Option<St
     (!recipients.is_empty()).then(|| serde_json::to_string(&recipients).unwrap_or_default())
 }
 
+/// Stands, among an event's recipients, for the organization's owner and
+/// admins, looked up when the mails are made: whom security e-mails go to
+/// while the settings name no recipients. Never an e-mail address.
+pub const ADMIN_MEMBERS: &str = "@admins";
+
 pub fn recipients(settings: &NotificationSettings, kind: &str) -> Vec<String> {
     match notifies(&settings.events, kind) {
+        true if settings.recipients.is_empty() => vec![ADMIN_MEMBERS.to_string()],
         true => settings.recipients.clone(),
         false => vec![],
     }

@@ -130,4 +130,6 @@ pub struct Services {
     pub metrics: Metrics,
     pub outbox: outbox::Outbox,
     pub webhook_settings: outbox::WebhookSettings,
+    /// Days the audit log keeps events.
+    pub event_retention_days: i64,
 }

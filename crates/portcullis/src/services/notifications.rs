@@ -12,7 +12,9 @@ use crate::crypto;
 use crate::domain::events;
 use crate::store::{DeliveryOutcome, EventRecord, NotificationRecord};
 
+use super::events::ADMIN_MEMBERS;
 use super::outbox::{LEASE_MS, after_failure};
+use crate::domain::roles::Role;
 
 const MAIL_BATCH: i64 = 16;
 /// Each message gets this long; well inside the lease, so no other worker
@@ -52,11 +54,23 @@ impl Services {
         let Some(environment_id) = &event.environment_id else {
             return Ok(vec![]);
         };
-        let recipients: Vec<String> = event
+        let listed: Vec<String> = event
             .notify
             .as_deref()
             .and_then(|n| serde_json::from_str(n).ok())
             .unwrap_or_default();
+        let mut recipients = Vec::new();
+        for r in listed {
+            let expanded = match r.as_str() {
+                ADMIN_MEMBERS => self.admin_addresses(&event.organization_id).await?,
+                _ => vec![r],
+            };
+            for address in expanded {
+                if !recipients.contains(&address) {
+                    recipients.push(address);
+                }
+            }
+        }
         recipients
             .iter()
             .map(|recipient| {
@@ -74,6 +88,23 @@ impl Services {
                 })
             })
             .collect()
+    }
+
+    /// The owner's and admins' addresses, but for the placeholder a first
+    /// start gives an owner nobody named (`*.invalid` receives no mail).
+    async fn admin_addresses(&self, organization_id: &str) -> ServiceResult<Vec<String>> {
+        Ok(self
+            .store
+            .members
+            .list(organization_id)
+            .await?
+            .into_iter()
+            .filter(|m| {
+                Role::parse(&m.role).is_some_and(|r| r.allows(Role::Admin))
+                    && !m.email.ends_with(".invalid")
+            })
+            .map(|m| m.email)
+            .collect())
     }
 
     /// Sends the notification e-mails that are due. Returns how many.

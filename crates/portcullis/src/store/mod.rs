@@ -198,6 +198,11 @@ pub trait EventStore: Send + Sync {
         leased_until: Option<i64>,
         now: i64,
     ) -> StoreResult<()>;
+    /// Deletes up to `limit` finished webhook deliveries (with their
+    /// attempts) and mails made before `records_before`, and up to `limit`
+    /// dispatched events made before `events_before` that nothing refers to
+    /// any more. Returns how many rows it deleted.
+    async fn prune(&self, events_before: i64, records_before: i64, limit: i64) -> StoreResult<u64>;
 }
 
 /// Webhook endpoints, their deliveries and every attempt.

@@ -35,6 +35,42 @@ macro_rules! outbox_queries {
             )
         }
 
+        /// `EventStore::prune`, one batch of each kind.
+        pub(super) async fn prune_outbox(
+            conn: &mut $conn,
+            events_before: i64,
+            records_before: i64,
+            limit: i64,
+        ) -> StoreResult<u64> {
+            let mut deleted = 0;
+            for table in ["webhook_deliveries", "notifications"] {
+                deleted += ::sqlx::query(AssertSqlSafe(format!(
+                    "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} \
+                     WHERE status <> 'pending' AND created_at < $1 LIMIT $2)"
+                )))
+                .bind(records_before)
+                .bind(limit)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            }
+            deleted += ::sqlx::query(
+                "DELETE FROM events WHERE id IN (SELECT e.id FROM events e \
+                 WHERE e.created_at < $1 AND e.dispatched_at IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id) \
+                 AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = e.id) \
+                 LIMIT $2)",
+            )
+            .bind(events_before)
+            .bind(limit)
+            .execute(conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            Ok(deleted)
+        }
+
         pub(super) async fn insert_event(conn: &mut $conn, e: &EventRecord) -> StoreResult<()> {
             ::sqlx::query(
                 "INSERT INTO events (id, organization_id, environment_id, type, actor_kind, \

@@ -1,7 +1,7 @@
 //! On a fixed interval, this node's own upkeep: flushes coalesced
 //! `last_active_at` updates, merges the store's revocations into the index
 //! and prunes it. And the shared database's upkeep (expired verifications
-//! and session counters, idle rate-limit keys, spent elevated tokens, WebAuthn challenges), which one node at a time
+//! and session counters, idle rate-limit keys, spent elevated tokens, WebAuthn challenges, events and their deliveries past retention), which one node at a time
 //! claims (`store::JobStore`), so N nodes do not do it N times.
 
 use std::sync::Arc;
@@ -73,5 +73,13 @@ async fn prune(services: &Services, now_ms: i64) {
         .await
     {
         tracing::warn!(error = %e, "could not prune elevated tokens and WebAuthn challenges");
+    }
+    match services.prune_events(now_ms).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            rows = n,
+            "pruned events, deliveries and mails past retention"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not prune events, deliveries and mails"),
     }
 }

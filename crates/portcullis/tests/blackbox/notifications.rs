@@ -171,3 +171,50 @@ async fn a_disabled_webhook_is_announced_by_mail() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["actor"]["kind"], "system");
 }
+
+/// With no recipients in the settings, security e-mails go to the
+/// organization's owner and admins (issue 7: members receive them); the
+/// lock and API token events among them (issue 6, point 5).
+#[tokio::test]
+async fn without_recipients_the_owner_and_admins_are_mailed_about_locks_and_tokens() {
+    let (sink, url) = SmtpSink::start();
+    let app = spawn_app_with(|c| {
+        c.smtp_url = Some(url);
+        c.owner_email =
+            portcullis::domain::email::EmailAddress::parse("owner@example.com").unwrap();
+    })
+    .await;
+    let env = app.sandbox.clone();
+    for (email, role) in [
+        ("admin@example.com", "admin"),
+        ("viewer@example.com", "viewer"),
+    ] {
+        app.api(
+            Method::POST,
+            "/members",
+            Some(json!({ "email": email, "role": role })),
+        )
+        .await
+        .assert_status(201);
+    }
+    app.set_locked(&env, true).await.assert_status(200);
+    app.set_locked(&env, false).await.assert_status(200);
+    let (id, _) = app.create_token("viewer", Some(&env)).await;
+    app.api(Method::DELETE, &format!("/tokens/{id}"), None)
+        .await
+        .assert_status(204);
+    for address in ["owner@example.com", "admin@example.com"] {
+        let mail = mails_with(&sink, address, "The environment was locked", 1).await;
+        assert!(mail[0].data.contains("environment.locked"));
+        mails_with(&sink, address, "The environment was unlocked", 1).await;
+        mails_with(&sink, address, "An API token was created", 1).await;
+        let mail = mails_with(&sink, address, "An API token was deleted", 1).await;
+        assert!(mail[0].data.contains(&id));
+    }
+    // Everything above was sent; the viewer got none of it.
+    assert!(
+        sink.messages()
+            .iter()
+            .all(|m| !m.to.iter().any(|t| t == "viewer@example.com"))
+    );
+}

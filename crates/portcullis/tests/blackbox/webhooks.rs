@@ -540,3 +540,73 @@ async fn a_ping_reaches_only_its_endpoint_and_filters_apply() {
     let pings = a.wait_for("ping", 3).await;
     assert!(pings[2].signed_with(&new_secret) && !pings[2].signed_with(&secret_a));
 }
+
+/// Retention (issue 6, docs/events.md): finished deliveries and mails go
+/// after 30 days, events after `event_retention_days` (default 365), and
+/// nothing newer goes with them.
+#[tokio::test]
+async fn deliveries_mails_and_events_are_pruned_past_their_retention() {
+    let app = spawn_app_with(|c| {
+        c.allow_private_webhook_urls = true;
+        c.activity_flush_interval = std::time::Duration::from_millis(50);
+    })
+    .await;
+    let env = app.sandbox.clone();
+    let receiver = Receiver::start().await;
+    let (webhook, _) = app
+        .create_webhook(&env, &receiver.url, &["environment.origin.added"])
+        .await;
+    app.api(
+        Method::PATCH,
+        &format!("/environments/{env}/settings/security"),
+        Some(json!({ "notifications": { "recipients": ["sec@example.com"] } })),
+    )
+    .await
+    .assert_status(200);
+    app.add_origin(&env, "https://old.example.com")
+        .await
+        .assert_status(201);
+    receiver.wait_for("environment.origin.added", 1).await;
+    let deliveries = format!("/environments/{env}/webhooks/{webhook}/deliveries");
+    let count = |path: String, key: &'static str| {
+        let app = &app;
+        async move {
+            app.api(Method::GET, &path, None).await.assert_status(200)[key]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    eventually_async("the delivery is recorded as done", || async {
+        let reply = app.api(Method::GET, &deliveries, None).await;
+        (reply.body["data"][0]["status"] == "succeeded").then_some(())
+    })
+    .await;
+    let audit = format!("/environments/{env}/events");
+    let events_before = count(audit.clone(), "events").await;
+    assert!(events_before >= 3, "settings, webhook and origin events");
+
+    // A month later the delivery is gone; the events stay.
+    app.advance(time::Duration::days(31));
+    app.add_origin(&env, "https://new.example.com")
+        .await
+        .assert_status(201);
+    receiver.wait_for("environment.origin.added", 2).await;
+    eventually_async("the old delivery is pruned", || async {
+        (count(deliveries.clone(), "data").await == 1).then_some(())
+    })
+    .await;
+    assert_eq!(count(audit.clone(), "events").await, events_before + 1);
+
+    // A year later the old events are gone, the newer one is not.
+    app.advance(time::Duration::days(340));
+    eventually_async("the old events are pruned", || async {
+        (count(audit.clone(), "events").await == 1).then_some(())
+    })
+    .await;
+    let reply = app.api(Method::GET, &audit, None).await;
+    assert_eq!(
+        reply.body["events"][0]["data"]["origin"],
+        "https://new.example.com"
+    );
+}

@@ -117,4 +117,9 @@ impl EventStore for PgDb {
         )
         .await
     }
+
+    async fn prune(&self, events_before: i64, records_before: i64, limit: i64) -> StoreResult<u64> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        queries::prune_outbox(&mut conn, events_before, records_before, limit).await
+    }
 }

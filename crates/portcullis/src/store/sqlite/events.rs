@@ -168,4 +168,14 @@ impl EventStore for SqliteDb {
             })
             .await
     }
+
+    async fn prune(&self, events_before: i64, records_before: i64, limit: i64) -> StoreResult<u64> {
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move {
+                    queries::prune_outbox(c, events_before, records_before, limit).await
+                })
+            })
+            .await
+    }
 }
