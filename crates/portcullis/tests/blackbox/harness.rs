@@ -661,6 +661,10 @@ impl TestApp {
 pub struct SmtpSink {
     received: Arc<std::sync::Mutex<Vec<ReceivedMail>>>,
     current: Option<ReceivedMail>,
+    /// While set, every message is refused with 451 (a temporary failure).
+    refusing: Arc<std::sync::atomic::AtomicBool>,
+    /// Messages refused so far.
+    refused: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -678,6 +682,11 @@ impl mailin_embedded::Handler for SmtpSink {
         _is8bit: bool,
         to: &[String],
     ) -> mailin_embedded::Response {
+        use std::sync::atomic::Ordering;
+        if self.refusing.load(Ordering::SeqCst) {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            return mailin_embedded::response::INTERNAL_ERROR;
+        }
         self.current = Some(ReceivedMail {
             from: from.to_string(),
             to: to.to_vec(),
@@ -719,6 +728,17 @@ impl SmtpSink {
             let _ = server.serve();
         });
         (sink, url)
+    }
+
+    /// Refuses (`true`) or accepts every message from now on.
+    pub fn refuse(&self, refusing: bool) {
+        self.refusing
+            .store(refusing, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many messages were refused so far.
+    pub fn refused(&self) -> usize {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn messages(&self) -> Vec<ReceivedMail> {

@@ -218,3 +218,45 @@ async fn without_recipients_the_owner_and_admins_are_mailed_about_locks_and_toke
             .all(|m| !m.to.iter().any(|t| t == "viewer@example.com"))
     );
 }
+
+/// A mail server that refuses: the mail is retried on the webhooks'
+/// schedule (on the test clock) until it is accepted, and sent once.
+#[tokio::test]
+async fn a_refused_mail_is_retried_until_the_server_takes_it() {
+    let (sink, url) = SmtpSink::start();
+    let app = spawn_app_with(|c| c.smtp_url = Some(url)).await;
+    let env = app.sandbox.clone();
+    sink.refuse(true);
+    app.api(
+        Method::PATCH,
+        &format!("/environments/{env}/settings/security"),
+        Some(json!({"notifications": {"recipients": ["sec@example.com"]}})),
+    )
+    .await
+    .assert_status(200);
+    eventually("the server refuses the first attempt", || {
+        (sink.refused() == 1).then_some(())
+    })
+    .await;
+    // The next attempt comes when the clock says so (5 s, +20 % jitter).
+    app.advance(time::Duration::seconds(7));
+    eventually("the server refuses the second attempt", || {
+        (sink.refused() == 2).then_some(())
+    })
+    .await;
+    sink.refuse(false);
+    app.advance(time::Duration::minutes(7));
+    let mail = mails_with(&sink, "sec@example.com", "Security settings changed", 1).await;
+    assert!(mail[0].data.contains("environment.settings.updated"));
+    // Sent once, and tried no more after that.
+    app.advance(time::Duration::hours(12));
+    app.set_locked(&env, true).await.assert_status(200);
+    mails_with(&sink, "sec@example.com", "The environment was locked", 1).await;
+    let settings_mails = sink
+        .messages()
+        .iter()
+        .filter(|m| m.data.contains("Security settings changed"))
+        .count();
+    assert_eq!(settings_mails, 1);
+    assert_eq!(sink.refused(), 2);
+}
