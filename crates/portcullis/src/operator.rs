@@ -186,7 +186,7 @@ impl Operator {
     ) -> Result<Value, String> {
         let member = self
             .services
-            .add_member(&self.caller, email, name, role)
+            .add_member(&self.caller, email, name, role, &self.actor)
             .await
             .map_err(explain)?;
         to_json(Member::from(&member))
@@ -199,7 +199,7 @@ impl Operator {
     ) -> Result<Value, String> {
         let member = self
             .services
-            .update_member(&self.caller, member_id, update)
+            .update_member(&self.caller, member_id, update, &self.actor)
             .await
             .map_err(explain)?;
         to_json(Member::from(&member))
@@ -207,7 +207,7 @@ impl Operator {
 
     pub async fn remove_member(&self, member_id: &str) -> Result<Value, String> {
         self.services
-            .remove_member(&self.caller, member_id)
+            .remove_member(&self.caller, member_id, &self.actor)
             .await
             .map_err(explain)?;
         Ok(json!({ "removed": member_id }))

@@ -27,6 +27,10 @@ pub const EVENT_TYPES: &[&str] = &[
     API_TOKEN_CREATED,
     API_TOKEN_ROTATED,
     API_TOKEN_DELETED,
+    MEMBER_ADDED,
+    MEMBER_UPDATED,
+    MEMBER_REMOVED,
+    ORGANIZATION_OWNERSHIP_TRANSFERRED,
     PING,
 ];
 
@@ -48,6 +52,10 @@ pub const NOTIFIABLE: &[&str] = &[
     API_TOKEN_CREATED,
     API_TOKEN_ROTATED,
     API_TOKEN_DELETED,
+    MEMBER_ADDED,
+    MEMBER_UPDATED,
+    MEMBER_REMOVED,
+    ORGANIZATION_OWNERSHIP_TRANSFERRED,
 ];
 
 pub const USER_CREATED: &str = "user.created";
@@ -84,6 +92,12 @@ pub const USER_MFA_RESET: &str = "user.mfa.reset";
 pub const API_TOKEN_CREATED: &str = "api_token.created";
 pub const API_TOKEN_ROTATED: &str = "api_token.rotated";
 pub const API_TOKEN_DELETED: &str = "api_token.deleted";
+/// Organization members: like organization-wide tokens, recorded in every
+/// environment of the organization.
+pub const MEMBER_ADDED: &str = "member.added";
+pub const MEMBER_UPDATED: &str = "member.updated";
+pub const MEMBER_REMOVED: &str = "member.removed";
+pub const ORGANIZATION_OWNERSHIP_TRANSFERRED: &str = "organization.ownership_transferred";
 /// Sent on demand to test an endpoint (`…/webhooks/{id}/test`).
 pub const PING: &str = "ping";
 

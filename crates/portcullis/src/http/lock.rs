@@ -22,6 +22,11 @@ pub async fn sdk_lock(
     let Some(environment_id) = sdk_environment(req.uri().path()) else {
         return next.run(req).await;
     };
+    // No environment id has a `%`; an encoded one would be decoded for
+    // the handler but not here, and so pass the lock unseen.
+    if environment_id.contains('%') {
+        return ApiError::not_found().into_response();
+    }
     let env = match req.extensions().get::<Arc<EnvironmentRuntime>>() {
         Some(env) => Ok(env.clone()),
         None => services.environment(environment_id).await,
@@ -35,7 +40,9 @@ pub async fn sdk_lock(
             req.extensions_mut().insert(env);
             next.run(req).await
         }
-        // Unknown environments are the handler's to answer.
-        Err(_) => next.run(req).await,
+        // Unknown environments (and paths with no handler) are the
+        // router's to answer.
+        Err(ServiceError::NotFound) => next.run(req).await,
+        Err(e) => ApiError::from(e).into_response(),
     }
 }

@@ -19,6 +19,8 @@ pub const TOKEN_ID_PREFIX: &str = "tok";
 /// The longest grace period of a rotation: a week.
 pub const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
 pub const MAX_NOTE_CHARS: usize = 200;
+/// `last_used_at` is written at most once a minute per token.
+pub const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
 /// Who is calling the management API.
 #[derive(Debug, Clone)]
@@ -27,6 +29,12 @@ pub struct ApiCaller {
     pub organization_id: String,
     pub environment_id: Option<String>,
     pub role: Role,
+    /// When the caller's own token stops working (Unix ms).
+    pub expires_at: Option<i64>,
+    /// Authenticated by the secret a rotation replaced (in its grace
+    /// period): good for the API's work, not for managing tokens or
+    /// members, so a leaked old secret cannot rotate itself back in.
+    pub via_previous_secret: bool,
 }
 
 pub fn hash_token(secret: &str) -> Vec<u8> {
@@ -54,6 +62,16 @@ impl ApiCaller {
             organization_id: organization_id.to_string(),
             environment_id: None,
             role: Role::Owner,
+            expires_at: None,
+            via_previous_secret: false,
+        }
+    }
+
+    /// Managing tokens and members needs the token's current secret.
+    pub fn require_current_secret(&self) -> ServiceResult<()> {
+        match self.via_previous_secret {
+            false => Ok(()),
+            true => Err(ServiceError::Forbidden),
         }
     }
 
@@ -141,12 +159,21 @@ impl Services {
         }
         let role = Role::parse(&token.role)
             .ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
-        self.store.api_tokens.touch(&token.id, now).await?;
+        // `last_used_at` to the minute: not a write per request.
+        if token
+            .last_used_at
+            .is_none_or(|last| now - last >= LAST_USED_RESOLUTION_MS)
+            && let Err(e) = self.store.api_tokens.touch(&token.id, now).await
+        {
+            tracing::warn!(error = %e, "could not record an API token's use");
+        }
         Ok(ApiCaller {
             token_id: token.id,
             organization_id: token.organization_id,
             environment_id: token.environment_id,
             role,
+            expires_at: token.expires_at,
+            via_previous_secret: !current,
         })
     }
 
@@ -157,29 +184,24 @@ impl Services {
         kind: &str,
         actor: &Actor,
     ) -> ServiceResult<Vec<EventRecord>> {
-        let ids = match &token.environment_id {
-            Some(id) => vec![id.clone()],
-            None => self
-                .store
-                .environments
-                .in_organization(&token.organization_id)
-                .await?
-                .into_iter()
-                .map(|e| e.id)
-                .collect(),
-        };
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let env = self.environment(&id).await?;
-            out.push(self.new_event(
-                &env,
-                kind,
-                actor,
-                Some(&token.id),
-                Some(token_data(token)),
-            )?);
+        self.events_in_reach(
+            &token.organization_id,
+            token.environment_id.as_deref(),
+            kind,
+            actor,
+            &token.id,
+            token_data(token),
+        )
+        .await
+    }
+
+    /// 423 when the environment a token is limited to is locked: during an
+    /// incident nobody mints, rotates or removes that environment's tokens.
+    async fn refuse_if_reach_locked(&self, environment_id: Option<&str>) -> ServiceResult<()> {
+        match environment_id {
+            Some(id) => self.environment(id).await?.refuse_if_locked(),
+            None => Ok(()),
         }
-        Ok(out)
     }
 
     /// Creates a token and returns it with its secret (shown once). Never
@@ -190,13 +212,27 @@ impl Services {
         input: NewToken,
         actor: &Actor,
     ) -> ServiceResult<(ApiTokenRecord, String)> {
+        caller.require_current_secret()?;
+        // A limited caller learns nothing about other environments.
+        if caller.environment_id.is_some()
+            && input.environment_id.is_some()
+            && caller.environment_id != input.environment_id
+        {
+            return Err(ServiceError::Forbidden);
+        }
         let now = to_millis(self.clock.now());
         let mut errors = ValidationErrors::default();
         let note = input.note.trim().to_string();
-        if note.is_empty() || note.chars().count() > MAX_NOTE_CHARS {
+        if note.is_empty()
+            || note.chars().count() > MAX_NOTE_CHARS
+            || note.chars().any(char::is_control)
+        {
             errors.push(
                 "note",
-                format!("must be 1 to {MAX_NOTE_CHARS} characters: what the token is for"),
+                format!(
+                    "must be 1 to {MAX_NOTE_CHARS} characters without control characters: \
+                     what the token is for"
+                ),
             );
         }
         let role = Role::parse(&input.role);
@@ -206,6 +242,18 @@ impl Services {
         if input.expires_at.is_some_and(|at| at <= now) {
             errors.push("expires_at", "must be in the future");
         }
+        // A token that expires makes none that outlives it.
+        let expires_at = match (input.expires_at, caller.expires_at) {
+            (None, limit) => limit,
+            (Some(at), Some(limit)) if at > limit => {
+                errors.push(
+                    "expires_at",
+                    "must not be later than the expiry of the token that creates it",
+                );
+                None
+            }
+            (at, _) => at,
+        };
         let environment_id = input.environment_id.or(caller.environment_id.clone());
         if let Some(id) = &environment_id {
             let ours = crypto::is_id("env", id)
@@ -225,9 +273,8 @@ impl Services {
         errors.into_result().map_err(ServiceError::Validation)?;
         let role = role.ok_or_else(|| ServiceError::Internal("role".into()))?;
         roles::check_grant(caller.role, role, true)?;
-        if caller.environment_id.is_some() && caller.environment_id != environment_id {
-            return Err(ServiceError::Forbidden);
-        }
+        self.refuse_if_reach_locked(environment_id.as_deref())
+            .await?;
         let secret = crypto::new_secret(TOKEN_PREFIX)?;
         let record = ApiTokenRecord {
             id: crypto::new_id(TOKEN_ID_PREFIX)?,
@@ -237,7 +284,7 @@ impl Services {
             note,
             token_hash: hash_token(&secret),
             created_at: now,
-            expires_at: input.expires_at,
+            expires_at,
             revoked_at: None,
             last_used_at: None,
             previous_hash: None,
@@ -266,6 +313,7 @@ impl Services {
         caller: &ApiCaller,
         token_id: &str,
     ) -> ServiceResult<ApiTokenRecord> {
+        caller.require_current_secret()?;
         if !crypto::is_id(TOKEN_ID_PREFIX, token_id) {
             return Err(ServiceError::NotFound);
         }
@@ -279,6 +327,8 @@ impl Services {
         let role = Role::parse(&token.role)
             .ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
         roles::check_removal(caller.role, role, true)?;
+        self.refuse_if_reach_locked(token.environment_id.as_deref())
+            .await?;
         Ok(token)
     }
 

@@ -67,8 +67,7 @@ impl Services {
     ) -> ServiceResult<VerificationStarted> {
         let email = EmailAddress::parse(email)
             .map_err(|e| ValidationErrors::single("email", e.to_string()))?;
-        let env = self.environment(environment_id).await?;
-        env.refuse_if_locked()?;
+        let env = self.open_environment(environment_id).await?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
         self.rate_limits
             .check(Bucket::EmailStartPerIp, &format!("{}|{ip}", env.id()))
@@ -130,8 +129,7 @@ impl Services {
         let code = normalize_code(code).ok_or_else(|| {
             ValidationErrors::single("code", format!("must be {CODE_DIGITS} digits"))
         })?;
-        let env = self.environment(environment_id).await?;
-        env.refuse_if_locked()?;
+        let env = self.open_environment(environment_id).await?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
         self.rate_limits
             .check(Bucket::VerifyPerIp, &format!("{}|{ip}", env.id()))

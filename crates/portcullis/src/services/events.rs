@@ -175,6 +175,37 @@ impl Services {
         })
     }
 
+    /// One event of `kind` in each environment something reaches: the one
+    /// it is limited to, or every environment of the organization (tokens
+    /// without a limit, members).
+    pub async fn events_in_reach(
+        &self,
+        organization_id: &str,
+        environment_id: Option<&str>,
+        kind: &str,
+        actor: &Actor,
+        subject: &str,
+        data: serde_json::Value,
+    ) -> ServiceResult<Vec<EventRecord>> {
+        let ids = match environment_id {
+            Some(id) => vec![id.to_string()],
+            None => self
+                .store
+                .environments
+                .in_organization(organization_id)
+                .await?
+                .into_iter()
+                .map(|e| e.id)
+                .collect(),
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let env = self.environment(&id).await?;
+            out.push(self.new_event(&env, kind, actor, Some(subject), Some(data.clone()))?);
+        }
+        Ok(out)
+    }
+
     /// The environment's audit log.
     pub async fn events(
         &self,

@@ -5,6 +5,8 @@
 //! travels with the cached runtime and its invalidation (PostgreSQL:
 //! `EnvironmentChanged` in the lock's own transaction).
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 use super::environments::EnvironmentRuntime;
@@ -27,6 +29,14 @@ impl EnvironmentRuntime {
 }
 
 impl Services {
+    /// The environment, for SDK traffic: 423 when it is locked. Every SDK
+    /// path reaches its environment through here (or `http/lock.rs` first).
+    pub async fn open_environment(&self, id: &str) -> ServiceResult<Arc<EnvironmentRuntime>> {
+        let env = self.environment(id).await?;
+        env.refuse_if_locked()?;
+        Ok(env)
+    }
+
     /// Locks or unlocks. Idempotent: `false` (and no event) when the
     /// environment was so already.
     pub async fn set_locked(

@@ -2,14 +2,18 @@
 //! by transfer (the old owner becomes `admin`), nobody acts above their own
 //! role (`domain::roles`).
 
+use serde_json::json;
+
 use super::api_tokens::ApiCaller;
+use super::events::Actor;
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::to_millis;
 use crate::crypto;
 use crate::domain::email::EmailAddress;
+use crate::domain::events;
 use crate::domain::roles::{self, Role, RoleChange};
 use crate::domain::validation::ValidationErrors;
-use crate::store::{MemberChanges, MemberRecord, StoreError};
+use crate::store::{EventRecord, MemberChanges, MemberRecord, StoreError};
 
 /// Ids of members: `mem_` + 32 hex digits.
 pub const MEMBER_ID_PREFIX: &str = "mem";
@@ -46,11 +50,11 @@ fn parse_name(name: Option<String>, errors: &mut ValidationErrors) -> Option<Str
     let name = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
     if name
         .as_deref()
-        .is_some_and(|n| n.chars().count() > MAX_NAME_CHARS)
+        .is_some_and(|n| n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control))
     {
         errors.push(
             "name",
-            format!("must be at most {MAX_NAME_CHARS} characters"),
+            format!("must be at most {MAX_NAME_CHARS} characters, without control characters"),
         );
     }
     name
@@ -65,7 +69,39 @@ fn duplicate(e: StoreError) -> ServiceError {
     }
 }
 
+/// What member events carry.
+fn member_data(m: &MemberRecord) -> serde_json::Value {
+    json!({ "id": m.id, "email": m.email, "name": m.name, "role": m.role })
+}
+
+/// The fields a member update sets, for its event.
+fn changes_data(c: &MemberChanges) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    if let Some(email) = &c.email {
+        out.insert("email".into(), json!(email));
+    }
+    if let Some(name) = &c.name {
+        out.insert("name".into(), json!(name));
+    }
+    if let Some(role) = &c.role {
+        out.insert("role".into(), json!(role));
+    }
+    serde_json::Value::Object(out)
+}
+
 impl Services {
+    /// Member events go to every environment of the organization.
+    async fn member_events(
+        &self,
+        member: &MemberRecord,
+        kind: &str,
+        actor: &Actor,
+        data: serde_json::Value,
+    ) -> ServiceResult<Vec<EventRecord>> {
+        self.events_in_reach(&member.organization_id, None, kind, actor, &member.id, data)
+            .await
+    }
+
     pub async fn list_members(&self, caller: &ApiCaller) -> ServiceResult<Vec<MemberRecord>> {
         caller.authorize_organization()?;
         Ok(self.store.members.list(&caller.organization_id).await?)
@@ -93,8 +129,10 @@ impl Services {
         email: &str,
         name: Option<String>,
         role: &str,
+        actor: &Actor,
     ) -> ServiceResult<MemberRecord> {
         caller.authorize_organization()?;
+        caller.require_current_secret()?;
         let mut errors = ValidationErrors::default();
         let email = parse_email(email, &mut errors);
         let name = parse_name(name, &mut errors);
@@ -114,24 +152,29 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
+        let events = self
+            .member_events(&member, events::MEMBER_ADDED, actor, member_data(&member))
+            .await?;
         self.store
             .members
-            .insert(&member)
+            .insert(&member, &events)
             .await
             .map_err(duplicate)?;
         Ok(member)
     }
 
     /// Changes a member's e-mail, name or role. Making a member `owner`
-    /// transfers ownership (only the owner may): the old owner becomes
-    /// `admin`.
+    /// transfers ownership (only the owner may): in one transaction, with
+    /// the other changes, the old owner becomes `admin`.
     pub async fn update_member(
         &self,
         caller: &ApiCaller,
         member_id: &str,
         update: MemberUpdate,
+        actor: &Actor,
     ) -> ServiceResult<MemberRecord> {
         let current = self.get_member(caller, member_id).await?;
+        caller.require_current_secret()?;
         let current_role = Role::parse(&current.role)
             .ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
         let mut errors = ValidationErrors::default();
@@ -143,46 +186,68 @@ impl Services {
         // Even a change of address needs the right to manage this member.
         let change = roles::check_role_change(caller.role, current_role, new_role)?;
         let now = to_millis(self.clock.now());
+        let transfer = change == RoleChange::TransferOwnership;
         let changes = MemberChanges {
             email,
             name,
-            role: match change {
-                RoleChange::Plain => role.map(|r| r.as_str().to_string()),
-                RoleChange::TransferOwnership => None,
+            role: match transfer {
+                false => role.map(|r| r.as_str().to_string()),
+                true => None,
             },
         };
-        let updated = self
-            .store
-            .members
-            .update(
-                &caller.organization_id,
-                member_id,
-                &current.role,
-                &changes,
-                now,
-            )
-            .await
+        let (kind, data) = match transfer {
+            true => (
+                events::ORGANIZATION_OWNERSHIP_TRANSFERRED,
+                json!({ "to": member_data(&current), "changes": changes_data(&changes) }),
+            ),
+            false => (
+                events::MEMBER_UPDATED,
+                json!({ "member": member_data(&current), "changes": changes_data(&changes) }),
+            ),
+        };
+        let events = self.member_events(&current, kind, actor, data).await?;
+        let store = &self.store.members;
+        let org = &caller.organization_id;
+        let updated = match transfer {
+            true => {
+                store
+                    .transfer_ownership(org, member_id, &current.role, &changes, now, &events)
+                    .await
+            }
+            false => {
+                store
+                    .update(org, member_id, &current.role, &changes, now, &events)
+                    .await
+            }
+        };
+        updated
             .map_err(duplicate)?
-            .ok_or_else(|| ServiceError::Conflict("the member changed meanwhile; retry".into()))?;
-        if change == RoleChange::TransferOwnership {
-            self.store
-                .members
-                .transfer_ownership(&caller.organization_id, member_id, now)
-                .await?;
-            return self.get_member(caller, member_id).await;
-        }
-        Ok(updated)
+            .ok_or_else(|| ServiceError::Conflict("the member changed meanwhile; retry".into()))
     }
 
-    pub async fn remove_member(&self, caller: &ApiCaller, member_id: &str) -> ServiceResult<()> {
+    pub async fn remove_member(
+        &self,
+        caller: &ApiCaller,
+        member_id: &str,
+        actor: &Actor,
+    ) -> ServiceResult<()> {
         let current = self.get_member(caller, member_id).await?;
+        caller.require_current_secret()?;
         let role = Role::parse(&current.role)
             .ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
         roles::check_removal(caller.role, role, false)?;
+        let events = self
+            .member_events(
+                &current,
+                events::MEMBER_REMOVED,
+                actor,
+                member_data(&current),
+            )
+            .await?;
         match self
             .store
             .members
-            .delete(&caller.organization_id, member_id, &current.role)
+            .delete(&caller.organization_id, member_id, &current.role, &events)
             .await?
         {
             true => Ok(()),

@@ -602,7 +602,7 @@ impl Services {
         device_id: &str,
         actor: &Actor,
     ) -> ServiceResult<()> {
-        let env = self.environment(environment_id).await?;
+        let env = self.open_environment(environment_id).await?;
         let event = self.device_removed_event(&env, user_id, device_id, actor)?;
         if self
             .store
@@ -625,7 +625,7 @@ impl Services {
         actor: &Actor,
     ) -> ServiceResult<u64> {
         self.user(environment_id, user_id).await?;
-        let env = self.environment(environment_id).await?;
+        let env = self.open_environment(environment_id).await?;
         let event = self.new_event(
             &env,
             events::USER_MFA_RESET,

@@ -39,6 +39,12 @@ fn summary(kind: &str) -> &'static str {
         events::API_TOKEN_CREATED => "An API token was created",
         events::API_TOKEN_ROTATED => "An API token was rotated",
         events::API_TOKEN_DELETED => "An API token was deleted",
+        events::MEMBER_ADDED => "A member was added",
+        events::MEMBER_UPDATED => "A member was changed",
+        events::MEMBER_REMOVED => "A member was removed",
+        events::ORGANIZATION_OWNERSHIP_TRANSFERRED => {
+            "Ownership of the organization was transferred"
+        }
         _ => "Security event",
     }
 }

@@ -220,47 +220,78 @@ macro_rules! access_queries {
             .map_err(db)
         }
 
+        pub(super) async fn insert_member_recorded(
+            conn: &mut $conn,
+            m: &MemberRecord,
+            events: &[EventRecord],
+        ) -> StoreResult<()> {
+            insert_member(&mut *conn, m).await?;
+            insert_events(conn, events).await
+        }
+
+        pub(super) async fn update_member_recorded(
+            conn: &mut $conn,
+            organization_id: &str,
+            member_id: &str,
+            expected_role: &str,
+            c: &MemberChanges,
+            at: i64,
+            events: &[EventRecord],
+        ) -> StoreResult<Option<MemberRecord>> {
+            let updated =
+                update_member(&mut *conn, organization_id, member_id, expected_role, c, at).await?;
+            if updated.is_some() {
+                insert_events(conn, events).await?;
+            }
+            Ok(updated)
+        }
+
+        /// `MemberStore::transfer_ownership`. The guarded update of the
+        /// member comes first: on PostgreSQL it locks the member's row, so
+        /// it cannot be removed or changed until this commits.
         pub(super) async fn transfer_ownership(
             conn: &mut $conn,
             organization_id: &str,
             member_id: &str,
+            expected_role: &str,
+            c: &MemberChanges,
             at: i64,
-        ) -> StoreResult<bool> {
-            let exists = ::sqlx::query_scalar::<_, String>(
-                "SELECT role FROM members WHERE organization_id = $1 AND id = $2",
-            )
-            .bind(organization_id)
-            .bind(member_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
-            match exists.as_deref() {
-                None => return Ok(false),
-                Some("owner") => return Ok(true),
-                Some(_) => {}
+            events: &[EventRecord],
+        ) -> StoreResult<Option<MemberRecord>> {
+            if update_member(&mut *conn, organization_id, member_id, expected_role, c, at)
+                .await?
+                .is_none()
+            {
+                return Ok(None);
             }
             // The owner steps down first: one owner at any moment (the
             // unique index checks each statement).
             ::sqlx::query(
                 "UPDATE members SET role = 'admin', updated_at = $1 \
-                 WHERE organization_id = $2 AND role = 'owner'",
-            )
-            .bind(at)
-            .bind(organization_id)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-            ::sqlx::query(
-                "UPDATE members SET role = 'owner', updated_at = $1 \
-                 WHERE organization_id = $2 AND id = $3",
+                 WHERE organization_id = $2 AND role = 'owner' AND id <> $3",
             )
             .bind(at)
             .bind(organization_id)
             .bind(member_id)
-            .execute(conn)
+            .execute(&mut *conn)
             .await
             .map_err(db)?;
-            Ok(true)
+            let promoted = ::sqlx::query_as::<_, MemberRecord>(
+                "UPDATE members SET role = 'owner', updated_at = $1 \
+                 WHERE organization_id = $2 AND id = $3 RETURNING *",
+            )
+            .bind(at)
+            .bind(organization_id)
+            .bind(member_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db)?;
+            // Without its new owner the transaction must not commit.
+            let promoted = promoted.ok_or_else(|| {
+                StoreError::Conflict("the new owner vanished during the transfer".into())
+            })?;
+            insert_events(conn, events).await?;
+            Ok(Some(promoted))
         }
 
         pub(super) async fn delete_member(
@@ -268,19 +299,20 @@ macro_rules! access_queries {
             organization_id: &str,
             member_id: &str,
             expected_role: &str,
+            events: &[EventRecord],
         ) -> StoreResult<bool> {
-            Ok(::sqlx::query(
+            let deleted = ::sqlx::query(
                 "DELETE FROM members WHERE organization_id = $1 AND id = $2 AND role = $3 \
                  AND role <> 'owner'",
             )
             .bind(organization_id)
             .bind(member_id)
             .bind(expected_role)
-            .execute(conn)
+            .execute(&mut *conn)
             .await
             .map_err(db)?
-            .rows_affected()
-                == 1)
+            .rows_affected();
+            recorded_if(conn, deleted == 1, events).await
         }
 
         pub(super) async fn set_locked(

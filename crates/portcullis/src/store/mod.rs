@@ -359,7 +359,8 @@ pub trait ApiTokenStore: Send + Sync {
 }
 
 /// Organization members. There is always exactly one owner (a unique
-/// index); ownership moves only by `transfer_ownership`.
+/// index); ownership moves only by `transfer_ownership`. Each change
+/// writes its events in its own transaction.
 #[async_trait]
 pub trait MemberStore: Send + Sync {
     /// Oldest first.
@@ -370,7 +371,7 @@ pub trait MemberStore: Send + Sync {
         member_id: &str,
     ) -> StoreResult<Option<MemberRecord>>;
     /// `Conflict` when the organization has a member with this e-mail.
-    async fn insert(&self, member: &MemberRecord) -> StoreResult<()>;
+    async fn insert(&self, member: &MemberRecord, events: &[EventRecord]) -> StoreResult<()>;
     /// Applies `changes` if the member still has `expected_role`; `None`
     /// when it does not (or there is no such member). `Conflict` on a
     /// duplicate e-mail.
@@ -381,21 +382,28 @@ pub trait MemberStore: Send + Sync {
         expected_role: &str,
         changes: &MemberChanges,
         at: i64,
+        events: &[EventRecord],
     ) -> StoreResult<Option<MemberRecord>>;
-    /// In one transaction: the owner becomes `admin`, `member_id` becomes
-    /// the owner. `false` when there is no such member.
+    /// In one transaction: applies `changes` (not the role) to the member
+    /// if it still has `expected_role`, the owner becomes `admin`, the
+    /// member becomes the owner. `None` (nothing changed) when the member
+    /// is gone or changed meanwhile.
     async fn transfer_ownership(
         &self,
         organization_id: &str,
         member_id: &str,
+        expected_role: &str,
+        changes: &MemberChanges,
         at: i64,
-    ) -> StoreResult<bool>;
+        events: &[EventRecord],
+    ) -> StoreResult<Option<MemberRecord>>;
     /// Removes a member that has `expected_role` (never the owner).
     async fn delete(
         &self,
         organization_id: &str,
         member_id: &str,
         expected_role: &str,
+        events: &[EventRecord],
     ) -> StoreResult<bool>;
 }
 

@@ -364,3 +364,123 @@ async fn token_changes_are_audited_in_every_environment_the_token_reaches() {
         assert!(!reply.text.contains(&secret));
     }
 }
+
+#[tokio::test]
+async fn a_rotated_out_secret_in_its_grace_period_cannot_manage_tokens() {
+    let app = spawn_app().await;
+    let (id, old) = app.create_token("admin", None).await;
+    let reply = app
+        .api_as(
+            &old,
+            Method::POST,
+            &format!("/tokens/{id}/rotate"),
+            Some(json!({ "grace_seconds": 3600 })),
+        )
+        .await;
+    let new = reply.assert_status(200)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The old secret still reads, but it cannot rotate itself back in,
+    // mint tokens, or touch members.
+    env_info(&app, &old, &app.sandbox).await.assert_status(200);
+    for (method, path, body) in [
+        (
+            Method::POST,
+            format!("/tokens/{id}/rotate"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/tokens".to_string(),
+            Some(json!({ "note": "x", "role": "viewer" })),
+        ),
+        (Method::DELETE, format!("/tokens/{id}"), None),
+        (
+            Method::POST,
+            "/members".to_string(),
+            Some(json!({ "email": "x@example.com", "role": "viewer" })),
+        ),
+    ] {
+        app.api_as(&old, method, &path, body)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    env_info(&app, &new, &app.sandbox).await.assert_status(200);
+}
+
+#[tokio::test]
+async fn an_expiring_token_makes_no_token_that_outlives_it() {
+    let app = spawn_app().await;
+    let at = |hours: i64| {
+        time::OffsetDateTime::from_unix_timestamp(app.clock_now_s() + hours * 3600)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let reply = app
+        .api(
+            Method::POST,
+            "/tokens",
+            Some(json!({ "note": "temp admin", "role": "admin", "expires_at": at(2) })),
+        )
+        .await;
+    let temp = reply.assert_status(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let create = |body: Value| app.api_as(&temp, Method::POST, "/tokens", Some(body));
+    let reply = create(json!({ "note": "x", "role": "viewer", "expires_at": at(3) })).await;
+    reply.assert_problem(400, "validation_failed");
+    assert_eq!(reply.body["errors"][0]["field"], "expires_at");
+    // Without an expiry, the new token inherits its creator's.
+    let reply = create(json!({ "note": "x", "role": "viewer" })).await;
+    assert_eq!(reply.assert_status(201)["expires_at"], at(2));
+    let reply = create(json!({ "note": "bell\u{7}", "role": "viewer" })).await;
+    reply.assert_problem(400, "validation_failed");
+    assert_eq!(reply.body["errors"][0]["field"], "note");
+}
+
+#[tokio::test]
+async fn a_locked_environment_s_tokens_are_not_minted_rotated_or_removed() {
+    let app = spawn_app().await;
+    let (id, sandbox_admin) = app.create_token("admin", Some(&app.sandbox)).await;
+    app.set_locked(&app.sandbox, true).await.assert_status(200);
+    let cases = [
+        (
+            &sandbox_admin,
+            Method::POST,
+            "/tokens".to_string(),
+            Some(json!({ "note": "x", "role": "viewer" })),
+        ),
+        (
+            &app.api_token,
+            Method::POST,
+            "/tokens".to_string(),
+            Some(json!({ "note": "x", "role": "viewer", "environment_id": app.sandbox })),
+        ),
+        (
+            &app.api_token,
+            Method::POST,
+            format!("/tokens/{id}/rotate"),
+            Some(json!({})),
+        ),
+        (
+            &app.api_token,
+            Method::DELETE,
+            format!("/tokens/{id}"),
+            None,
+        ),
+    ];
+    for (token, method, path, body) in cases {
+        app.api_as(token, method, &path, body)
+            .await
+            .assert_problem(423, "environment_locked");
+    }
+    // Organization-wide tokens and the other environment's are not locked.
+    let (_, _) = app.create_token("viewer", Some(&app.live)).await;
+    app.set_locked(&app.sandbox, false).await.assert_status(200);
+    app.api(Method::DELETE, &format!("/tokens/{id}"), None)
+        .await
+        .assert_status(204);
+}

@@ -174,3 +174,20 @@ async fn an_allowed_origin_reads_the_423_and_a_foreign_one_still_gets_403() {
     .await
     .assert_problem(403, "origin_not_allowed");
 }
+
+#[tokio::test]
+async fn an_encoded_environment_id_does_not_slip_past_the_lock() {
+    let app = spawn_app().await;
+    let env = app.sandbox.clone();
+    app.set_locked(&env, true).await.assert_status(200);
+    let encoded = format!("%65{}", &env[1..]);
+    for path in [
+        format!("/sdk/v1/{encoded}/.well-known/jwks.json"),
+        format!("/sdk/v1/{encoded}/.well-known/openid-configuration"),
+    ] {
+        app.get(&path, None).await.assert_problem(404, "not_found");
+    }
+    app.get(&format!("/sdk/v1/{env}/.well-known/jwks.json"), None)
+        .await
+        .assert_problem(423, "environment_locked");
+}

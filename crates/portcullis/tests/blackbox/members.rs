@@ -197,3 +197,60 @@ async fn nobody_manages_a_member_above_their_own_role() {
         .await
         .assert_problem(404, "not_found");
 }
+
+#[tokio::test]
+async fn member_changes_are_audited_in_every_environment() {
+    let app = spawn_app().await;
+    let ada = add(&app, &app.api_token, "ada@example.com", "developer").await;
+    let ada = ada.assert_status(201)["id"].as_str().unwrap().to_string();
+    app.api(
+        Method::PATCH,
+        &member_path(&ada),
+        Some(json!({ "role": "admin" })),
+    )
+    .await
+    .assert_status(200);
+    app.api(
+        Method::PATCH,
+        &member_path(&ada),
+        Some(json!({ "role": "owner" })),
+    )
+    .await
+    .assert_status(200);
+    let bob = add(&app, &app.api_token, "bob@example.com", "viewer").await;
+    let bob = bob.assert_status(201)["id"].as_str().unwrap().to_string();
+    app.api(Method::DELETE, &member_path(&bob), None)
+        .await
+        .assert_status(204);
+    for env in [&app.sandbox, &app.live] {
+        let reply = app
+            .api(Method::GET, &format!("/environments/{env}/events"), None)
+            .await;
+        let kinds: Vec<&str> = reply.assert_status(200)["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .filter(|k| k.starts_with("member.") || k.starts_with("organization."))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "member.removed",
+                "member.added",
+                "organization.ownership_transferred",
+                "member.updated",
+                "member.added"
+            ]
+        );
+        let transfer = reply.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["type"] == "organization.ownership_transferred")
+            .unwrap()
+            .clone();
+        assert_eq!(transfer["subject"], ada.as_str());
+        assert_eq!(transfer["actor"]["kind"], "api_token");
+    }
+}

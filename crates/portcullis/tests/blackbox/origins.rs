@@ -595,11 +595,13 @@ async fn the_environment_in_the_path_decides_and_cannot_be_disguised() {
         )
         .await;
     r.assert_problem(404, "not_found");
-    // Without an Origin the same path is the environment (not subject).
+    // Without an Origin too: an escaped id is no id (so it cannot slip
+    // past the lock either, docs/access.md), while the plain one works.
     let r = app
         .get(&format!("/sdk/v1/{disguised}/session"), Some(&token))
         .await;
-    r.assert_status(200);
+    r.assert_problem(404, "not_found");
+    app.session(&env, &token).await.assert_status(200);
     // Unknown environments are not found.
     let r = app
         .preflight(

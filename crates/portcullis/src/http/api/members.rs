@@ -9,10 +9,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::clock::rfc3339;
-use crate::http::error::ApiResult;
-use crate::http::error::Problem;
-use crate::http::extract::{Admin, ApiAuth, ApiJson};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::{Admin, ApiAuth, ApiJson, Client};
 use crate::services::Services;
+use crate::services::events::Actor;
 use crate::services::members::MemberUpdate;
 use crate::store::MemberRecord;
 
@@ -102,10 +102,15 @@ pub async fn list_members(
 pub async fn add_member(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Admin>,
-    ApiJson(body): ApiJson<NewMember>,
+    Client(client): Client,
+    body: Result<ApiJson<NewMember>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<Member>)> {
+    // A token limited to an environment is refused whatever the body.
+    auth.0.authorize_organization()?;
+    let ApiJson(body) = body?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     let member = services
-        .add_member(&auth.0, &body.email, body.name, &body.role)
+        .add_member(&auth.0, &body.email, body.name, &body.role, &actor)
         .await?;
     Ok((StatusCode::CREATED, Json((&member).into())))
 }
@@ -141,9 +146,13 @@ pub async fn get_member(
 pub async fn update_member(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Admin>,
+    Client(client): Client,
     Path(member_id): Path<String>,
-    ApiJson(body): ApiJson<MemberPatch>,
+    body: Result<ApiJson<MemberPatch>, ApiError>,
 ) -> ApiResult<Json<Member>> {
+    auth.0.authorize_organization()?;
+    let ApiJson(body) = body?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     let member = services
         .update_member(
             &auth.0,
@@ -153,6 +162,7 @@ pub async fn update_member(
                 name: body.name,
                 role: body.role,
             },
+            &actor,
         )
         .await?;
     Ok(Json((&member).into()))
@@ -171,8 +181,10 @@ pub async fn update_member(
 pub async fn remove_member(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Admin>,
+    Client(client): Client,
     Path(member_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    services.remove_member(&auth.0, &member_id).await?;
+    let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
+    services.remove_member(&auth.0, &member_id, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::authorized_environment_even_locked;
 use super::users::RevokedCount;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::sessions::{Actor, Introspection, SessionInfo};
@@ -71,9 +71,10 @@ pub async fn introspect(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Viewer>,
     Path(environment_id): Path<String>,
-    ApiJson(body): ApiJson<IntrospectRequest>,
+    body: Result<ApiJson<IntrospectRequest>, ApiError>,
 ) -> ApiResult<Json<Introspection>> {
     // A locked environment still answers: every token is inactive.
     let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
+    let ApiJson(body) = body?;
     Ok(Json(services.introspect(&env, &body.token).await?))
 }

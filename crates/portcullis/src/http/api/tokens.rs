@@ -51,12 +51,22 @@ impl From<&ApiTokenRecord> for ApiToken {
 }
 
 /// A token with its secret: shown this once.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ApiTokenWithSecret {
     #[serde(flatten)]
     pub token: ApiToken,
     /// `pcl_…`; store it now, it is never shown again.
     pub secret: String,
+}
+
+/// Never the secret, should one ever be logged.
+impl std::fmt::Debug for ApiTokenWithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiTokenWithSecret")
+            .field("token", &self.token)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

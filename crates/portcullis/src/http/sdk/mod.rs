@@ -61,8 +61,9 @@ pub async fn environment_from_path(
     parts: &mut Parts,
     services: &Services,
 ) -> Result<Arc<EnvironmentRuntime>, ApiError> {
-    // Found already by the CORS check (http/cors.rs).
+    // Found already by the CORS check or the lock (http/cors.rs, lock.rs).
     if let Some(env) = parts.extensions.get::<Arc<EnvironmentRuntime>>() {
+        env.refuse_if_locked()?;
         return Ok(env.clone());
     }
     let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, &())
@@ -71,7 +72,7 @@ pub async fn environment_from_path(
     let id = params
         .get("environment_id")
         .ok_or_else(ApiError::not_found)?;
-    Ok(services.environment(id).await?)
+    Ok(services.open_environment(id).await?)
 }
 
 impl FromRequestParts<Arc<Services>> for SdkAnySession {

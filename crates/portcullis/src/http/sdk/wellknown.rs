@@ -36,7 +36,7 @@ pub async fn jwks(
     State(services): State<Arc<Services>>,
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<JwkSet>> {
-    let env = services.environment(&environment_id).await?;
+    let env = services.open_environment(&environment_id).await?;
     let now = to_millis(services.clock.now());
     Ok(Json(JwkSet {
         keys: env.published_keys(now).into_iter().cloned().collect(),
@@ -50,7 +50,7 @@ pub async fn openid_configuration(
     State(services): State<Arc<Services>>,
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<OpenIdConfiguration>> {
-    let env = services.environment(&environment_id).await?;
+    let env = services.open_environment(&environment_id).await?;
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     Ok(Json(OpenIdConfiguration {
         jwks_uri: format!("{}/.well-known/jwks.json", env.issuer),

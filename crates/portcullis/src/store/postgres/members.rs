@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::{PgDb, db, queries};
-use crate::store::{MemberChanges, MemberRecord, MemberStore, StoreResult};
+use crate::store::{EventRecord, MemberChanges, MemberRecord, MemberStore, StoreResult};
 
 #[async_trait]
 impl MemberStore for PgDb {
@@ -20,9 +20,10 @@ impl MemberStore for PgDb {
         queries::member(&self.pool, organization_id, member_id).await
     }
 
-    async fn insert(&self, member: &MemberRecord) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::insert_member(&mut conn, member).await
+    async fn insert(&self, member: &MemberRecord, events: &[EventRecord]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        queries::insert_member_recorded(&mut tx, member, events).await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn update(
@@ -32,25 +33,32 @@ impl MemberStore for PgDb {
         expected_role: &str,
         changes: &MemberChanges,
         at: i64,
+        events: &[EventRecord],
     ) -> StoreResult<Option<MemberRecord>> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::update_member(
-            &mut conn,
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let updated = queries::update_member_recorded(
+            &mut tx,
             organization_id,
             member_id,
             expected_role,
             changes,
             at,
+            events,
         )
-        .await
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(updated)
     }
 
     async fn transfer_ownership(
         &self,
         organization_id: &str,
         member_id: &str,
+        expected_role: &str,
+        changes: &MemberChanges,
         at: i64,
-    ) -> StoreResult<bool> {
+        events: &[EventRecord],
+    ) -> StoreResult<Option<MemberRecord>> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query(
             "SELECT id FROM members WHERE organization_id = $1 AND role = 'owner' FOR UPDATE",
@@ -59,7 +67,16 @@ impl MemberStore for PgDb {
         .fetch_optional(&mut *tx)
         .await
         .map_err(db)?;
-        let moved = queries::transfer_ownership(&mut tx, organization_id, member_id, at).await?;
+        let moved = queries::transfer_ownership(
+            &mut tx,
+            organization_id,
+            member_id,
+            expected_role,
+            changes,
+            at,
+            events,
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(moved)
     }
@@ -69,8 +86,13 @@ impl MemberStore for PgDb {
         organization_id: &str,
         member_id: &str,
         expected_role: &str,
+        events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::delete_member(&mut conn, organization_id, member_id, expected_role).await
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let deleted =
+            queries::delete_member(&mut tx, organization_id, member_id, expected_role, events)
+                .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(deleted)
     }
 }

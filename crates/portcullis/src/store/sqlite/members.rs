@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::{SqliteDb, queries};
-use crate::store::{MemberChanges, MemberRecord, MemberStore, StoreResult};
+use crate::store::{EventRecord, MemberChanges, MemberRecord, MemberStore, StoreResult};
 
 #[async_trait]
 impl MemberStore for SqliteDb {
@@ -19,10 +19,12 @@ impl MemberStore for SqliteDb {
         queries::member(&self.pool, organization_id, member_id).await
     }
 
-    async fn insert(&self, member: &MemberRecord) -> StoreResult<()> {
-        let member = member.clone();
+    async fn insert(&self, member: &MemberRecord, events: &[EventRecord]) -> StoreResult<()> {
+        let (member, events) = (member.clone(), events.to_vec());
         self.writer
-            .transaction(move |c| Box::pin(async move { queries::insert_member(c, &member).await }))
+            .transaction(move |c| {
+                Box::pin(async move { queries::insert_member_recorded(c, &member, &events).await })
+            })
             .await
     }
 
@@ -33,25 +35,15 @@ impl MemberStore for SqliteDb {
         expected_role: &str,
         changes: &MemberChanges,
         at: i64,
+        events: &[EventRecord],
     ) -> StoreResult<Option<MemberRecord>> {
-        let (organization_id, member_id, expected_role, changes) = (
-            organization_id.to_string(),
-            member_id.to_string(),
-            expected_role.to_string(),
-            changes.clone(),
-        );
+        let (org, id, role) = owned(organization_id, member_id, expected_role);
+        let (changes, events) = (changes.clone(), events.to_vec());
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::update_member(
-                        c,
-                        &organization_id,
-                        &member_id,
-                        &expected_role,
-                        &changes,
-                        at,
-                    )
-                    .await
+                    queries::update_member_recorded(c, &org, &id, &role, &changes, at, &events)
+                        .await
                 })
             })
             .await
@@ -61,13 +53,17 @@ impl MemberStore for SqliteDb {
         &self,
         organization_id: &str,
         member_id: &str,
+        expected_role: &str,
+        changes: &MemberChanges,
         at: i64,
-    ) -> StoreResult<bool> {
-        let (organization_id, member_id) = (organization_id.to_string(), member_id.to_string());
+        events: &[EventRecord],
+    ) -> StoreResult<Option<MemberRecord>> {
+        let (org, id, role) = owned(organization_id, member_id, expected_role);
+        let (changes, events) = (changes.clone(), events.to_vec());
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::transfer_ownership(c, &organization_id, &member_id, at).await
+                    queries::transfer_ownership(c, &org, &id, &role, &changes, at, &events).await
                 })
             })
             .await
@@ -78,18 +74,23 @@ impl MemberStore for SqliteDb {
         organization_id: &str,
         member_id: &str,
         expected_role: &str,
+        events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let (organization_id, member_id, expected_role) = (
-            organization_id.to_string(),
-            member_id.to_string(),
-            expected_role.to_string(),
-        );
+        let (org, id, role) = owned(organization_id, member_id, expected_role);
+        let events = events.to_vec();
         self.writer
             .transaction(move |c| {
-                Box::pin(async move {
-                    queries::delete_member(c, &organization_id, &member_id, &expected_role).await
-                })
+                Box::pin(async move { queries::delete_member(c, &org, &id, &role, &events).await })
             })
             .await
     }
+}
+
+/// What the writer's jobs take: owned copies.
+fn owned(organization_id: &str, member_id: &str, role: &str) -> (String, String, String) {
+    (
+        organization_id.to_string(),
+        member_id.to_string(),
+        role.to_string(),
+    )
 }
