@@ -101,4 +101,9 @@ impl Metrics {
             1,
         );
     }
+
+    /// An SDK request refused at the door by the environment lock.
+    pub fn locked(&self) {
+        self.counter("portcullis_locked_requests_total", vec![], 1);
+    }
 }

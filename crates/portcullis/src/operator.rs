@@ -12,12 +12,9 @@ use serde_json::{Value, json};
 use crate::app::{build_services, open_store};
 use crate::clock::{Clock, parse_rfc3339};
 use crate::config::Config;
-use crate::http::api::environments::EnvironmentInfo;
-use crate::http::api::members::Member;
-use crate::http::api::tokens::{ApiToken, ApiTokenWithSecret};
-use crate::services::api_tokens::{ApiCaller, NewToken};
+use crate::services::api_tokens::{ApiCaller, ApiToken, ApiTokenWithSecret, NewToken};
 use crate::services::events::Actor;
-use crate::services::members::MemberUpdate;
+use crate::services::members::{Member, MemberUpdate};
 use crate::services::{ServiceError, Services};
 
 pub struct Operator {
@@ -137,36 +134,19 @@ impl Operator {
     pub async fn set_locked(&self, environment_id: &str, locked: bool) -> Result<Value, String> {
         let env = self
             .services
-            .environment(environment_id)
+            .lock_environment(&self.caller, environment_id, locked, &self.actor)
             .await
             .map_err(explain)?;
-        self.caller.authorize(&env).map_err(explain)?;
-        self.services
-            .set_locked(&env, locked, &self.actor)
-            .await
-            .map_err(explain)?;
-        let env = self
-            .services
-            .environment(environment_id)
-            .await
-            .map_err(explain)?;
-        to_json(EnvironmentInfo::of(&env))
+        to_json(env)
     }
 
     pub async fn list_environments(&self) -> Result<Value, String> {
-        let records = self
+        let environments = self
             .services
-            .store
-            .environments
-            .in_organization(&self.caller.organization_id)
+            .environments_of(&self.caller)
             .await
-            .map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        for r in records {
-            let env = self.services.environment(&r.id).await.map_err(explain)?;
-            out.push(EnvironmentInfo::of(&env));
-        }
-        to_json(json!({ "environments": out }))
+            .map_err(explain)?;
+        to_json(json!({ "environments": environments }))
     }
 
     pub async fn list_members(&self) -> Result<Value, String> {

@@ -33,6 +33,7 @@ pub async fn sdk_lock(
     };
     match env {
         Ok(env) if env.is_locked() => {
+            services.metrics.locked();
             ApiError::from(ServiceError::EnvironmentLocked).into_response()
         }
         // The handler takes the environment from here.

@@ -2,12 +2,13 @@
 //! may do, and managing the tokens themselves (create, list, rotate with a
 //! grace period, delete).
 
+use serde::Serialize;
 use serde_json::json;
 
 use super::environments::EnvironmentRuntime;
 use super::events::Actor;
 use super::{ServiceError, ServiceResult, Services};
-use crate::clock::to_millis;
+use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::events;
 use crate::domain::roles::{self, Role, RoleRuleError};
@@ -119,6 +120,58 @@ pub struct NewToken {
     pub expires_at: Option<i64>,
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApiToken {
+    /// `tok_…`
+    pub id: String,
+    pub note: String,
+    /// `owner`, `admin`, `developer` or `viewer`
+    pub role: String,
+    /// The one environment it may act on; absent: every environment.
+    pub environment_id: Option<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub rotated_at: Option<String>,
+    /// After a rotation: until when the previous secret still works.
+    pub previous_secret_expires_at: Option<String>,
+}
+
+impl From<&ApiTokenRecord> for ApiToken {
+    fn from(t: &ApiTokenRecord) -> Self {
+        ApiToken {
+            id: t.id.clone(),
+            note: t.note.clone(),
+            role: t.role.clone(),
+            environment_id: t.environment_id.clone(),
+            created_at: rfc3339(t.created_at),
+            expires_at: t.expires_at.map(rfc3339),
+            last_used_at: t.last_used_at.map(rfc3339),
+            rotated_at: t.rotated_at.map(rfc3339),
+            previous_secret_expires_at: t.previous_expires_at.map(rfc3339),
+        }
+    }
+}
+
+/// A token with its secret: shown this once.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ApiTokenWithSecret {
+    #[serde(flatten)]
+    pub token: ApiToken,
+    /// `pcl_…`; store it now, it is never shown again.
+    pub secret: String,
+}
+
+/// Never the secret, should one ever be logged.
+impl std::fmt::Debug for ApiTokenWithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiTokenWithSecret")
+            .field("token", &self.token)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
 /// What the token's events carry (never the secret or its hash).
 fn token_data(t: &ApiTokenRecord) -> serde_json::Value {
     json!({
@@ -196,7 +249,8 @@ impl Services {
     }
 
     /// 423 when the environment a token is limited to is locked: during an
-    /// incident nobody mints, rotates or removes that environment's tokens.
+    /// incident nobody mints or rotates that environment's tokens (deleting
+    /// one stays open).
     async fn refuse_if_reach_locked(&self, environment_id: Option<&str>) -> ServiceResult<()> {
         match environment_id {
             Some(id) => self.environment(id).await?.refuse_if_locked(),
@@ -327,8 +381,6 @@ impl Services {
         let role = Role::parse(&token.role)
             .ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
         roles::check_removal(caller.role, role, true)?;
-        self.refuse_if_reach_locked(token.environment_id.as_deref())
-            .await?;
         Ok(token)
     }
 
@@ -371,6 +423,9 @@ impl Services {
             )));
         }
         let mut token = self.manageable_token(caller, token_id).await?;
+        // Deleting stays open: it only takes access away.
+        self.refuse_if_reach_locked(token.environment_id.as_deref())
+            .await?;
         let now = to_millis(self.clock.now());
         let secret = crypto::new_secret(TOKEN_PREFIX)?;
         let hash = hash_token(&secret);

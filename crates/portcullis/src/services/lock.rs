@@ -9,10 +9,42 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use serde::Serialize;
+
+use super::api_tokens::ApiCaller;
 use super::environments::EnvironmentRuntime;
 use super::events::Actor;
 use super::{ServiceError, ServiceResult, Services};
+use crate::clock::rfc3339;
 use crate::domain::events;
+
+/// An environment as operators see it (the API's and the command's answer).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EnvironmentInfo {
+    pub id: String,
+    pub project_id: String,
+    pub organization_id: String,
+    /// `sandbox` or `live`
+    pub kind: String,
+    pub locked: bool,
+    pub created_at: String,
+    pub issuer: String,
+}
+
+impl EnvironmentInfo {
+    pub fn of(env: &EnvironmentRuntime) -> EnvironmentInfo {
+        let r = &env.record;
+        EnvironmentInfo {
+            id: r.id.clone(),
+            project_id: r.project_id.clone(),
+            organization_id: r.organization_id.clone(),
+            kind: r.kind.clone(),
+            locked: r.locked,
+            created_at: rfc3339(r.created_at),
+            issuer: env.issuer.clone(),
+        }
+    }
+}
 
 impl EnvironmentRuntime {
     pub fn is_locked(&self) -> bool {
@@ -37,29 +69,53 @@ impl Services {
         Ok(env)
     }
 
-    /// Locks or unlocks. Idempotent: `false` (and no event) when the
-    /// environment was so already.
-    pub async fn set_locked(
+    /// Locks or unlocks, for a caller that may act on the environment (the
+    /// owner's role is the route's to check). Idempotent: nothing happens,
+    /// and no event is written, when it was so already.
+    pub async fn lock_environment(
         &self,
-        env: &EnvironmentRuntime,
+        caller: &ApiCaller,
+        environment_id: &str,
         locked: bool,
         actor: &Actor,
-    ) -> ServiceResult<bool> {
+    ) -> ServiceResult<EnvironmentInfo> {
+        let env = self.environment(environment_id).await?;
+        caller.authorize(&env)?;
         let kind = match locked {
             true => events::ENVIRONMENT_LOCKED,
             false => events::ENVIRONMENT_UNLOCKED,
         };
-        let event = self.new_event(env, kind, actor, None, Some(json!({ "locked": locked })))?;
+        let event = self.new_event(&env, kind, actor, None, Some(json!({ "locked": locked })))?;
         let changed = self
             .store
             .environments
             .set_locked(env.id(), locked, &event)
             .await?;
-        self.environments.invalidate(env.id());
         if changed {
+            self.environments.invalidate(env.id());
             self.outbox.wake();
         }
-        Ok(changed)
+        Ok(EnvironmentInfo {
+            locked,
+            ..EnvironmentInfo::of(&env)
+        })
+    }
+
+    /// The caller's organization's environments, oldest first.
+    pub async fn environments_of(&self, caller: &ApiCaller) -> ServiceResult<Vec<EnvironmentInfo>> {
+        let records = self
+            .store
+            .environments
+            .in_organization(&caller.organization_id)
+            .await?;
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let env = self.environment(&r.id).await?;
+            if caller.authorize(&env).is_ok() {
+                out.push(EnvironmentInfo::of(&env));
+            }
+        }
+        Ok(out)
     }
 
     /// Drops cached environments whose lock changed in the database behind

@@ -2,12 +2,13 @@
 //! by transfer (the old owner becomes `admin`), nobody acts above their own
 //! role (`domain::roles`).
 
+use serde::Serialize;
 use serde_json::json;
 
 use super::api_tokens::ApiCaller;
 use super::events::Actor;
 use super::{ServiceError, ServiceResult, Services};
-use crate::clock::to_millis;
+use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::email::EmailAddress;
 use crate::domain::events;
@@ -18,6 +19,31 @@ use crate::store::{EventRecord, MemberChanges, MemberRecord, StoreError};
 /// Ids of members: `mem_` + 32 hex digits.
 pub const MEMBER_ID_PREFIX: &str = "mem";
 pub const MAX_NAME_CHARS: usize = 200;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Member {
+    /// `mem_…`
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    /// `owner`, `admin`, `developer` or `viewer`
+    pub role: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&MemberRecord> for Member {
+    fn from(m: &MemberRecord) -> Self {
+        Member {
+            id: m.id.clone(),
+            email: m.email.clone(),
+            name: m.name.clone(),
+            role: m.role.clone(),
+            created_at: rfc3339(m.created_at),
+            updated_at: rfc3339(m.updated_at),
+        }
+    }
+}
 
 /// A member update as the caller asks for it; `None` leaves a field.
 #[derive(Debug, Clone, Default)]

@@ -286,10 +286,9 @@ macro_rules! access_queries {
             .fetch_optional(&mut *conn)
             .await
             .map_err(db)?;
-            // Without its new owner the transaction must not commit.
-            let promoted = promoted.ok_or_else(|| {
-                StoreError::Conflict("the new owner vanished during the transfer".into())
-            })?;
+            // Without its new owner (removed meanwhile) the transaction
+            // must not commit.
+            let promoted = promoted.ok_or(StoreError::NotFound)?;
             insert_events(conn, events).await?;
             Ok(Some(promoted))
         }

@@ -465,12 +465,6 @@ async fn a_locked_environment_s_tokens_are_not_minted_rotated_or_removed() {
             format!("/tokens/{id}/rotate"),
             Some(json!({})),
         ),
-        (
-            &app.api_token,
-            Method::DELETE,
-            format!("/tokens/{id}"),
-            None,
-        ),
     ];
     for (token, method, path, body) in cases {
         app.api_as(token, method, &path, body)
@@ -478,9 +472,45 @@ async fn a_locked_environment_s_tokens_are_not_minted_rotated_or_removed() {
             .assert_problem(423, "environment_locked");
     }
     // Organization-wide tokens and the other environment's are not locked.
-    let (_, _) = app.create_token("viewer", Some(&app.live)).await;
-    app.set_locked(&app.sandbox, false).await.assert_status(200);
+    let (wide, _) = app.create_token("viewer", None).await;
+    app.api(
+        Method::POST,
+        &format!("/tokens/{wide}/rotate"),
+        Some(json!({})),
+    )
+    .await
+    .assert_status(200);
+    app.create_token("viewer", Some(&app.live)).await;
+    // Deleting only takes access away: it stays open.
     app.api(Method::DELETE, &format!("/tokens/{id}"), None)
         .await
         .assert_status(204);
+    env_info(&app, &sandbox_admin, &app.sandbox)
+        .await
+        .assert_problem(401, "invalid_api_token");
+}
+
+#[tokio::test]
+async fn last_used_at_is_written_at_most_once_a_minute() {
+    let app = spawn_app().await;
+    let (id, secret) = app.create_token("viewer", None).await;
+    let last_used = || async {
+        let list = app.api(Method::GET, "/tokens", None).await;
+        listed(list.assert_status(200), &id).unwrap()["last_used_at"].clone()
+    };
+    env_info(&app, &secret, &app.sandbox)
+        .await
+        .assert_status(200);
+    let first = last_used().await;
+    assert_eq!(first, app.clock_rfc3339());
+    app.advance(Duration::seconds(59));
+    env_info(&app, &secret, &app.sandbox)
+        .await
+        .assert_status(200);
+    assert_eq!(last_used().await, first);
+    app.advance(Duration::seconds(1));
+    env_info(&app, &secret, &app.sandbox)
+        .await
+        .assert_status(200);
+    assert_eq!(last_used().await, app.clock_rfc3339());
 }

@@ -491,7 +491,10 @@ async fn the_operators_commands_work_on_a_running_servers_database() {
 
     // Bad input: a clear refusal, a non-zero exit, nothing changed.
     let refused = operate(&storage, &["token", "create", "--role", "root"]).unwrap_err();
-    assert!(refused.contains("role"), "{refused}");
+    assert!(
+        refused.contains("role: must be owner, admin, developer or viewer"),
+        "{refused}"
+    );
     let refused = operate(&storage, &["env", "lock", "env_nope"]).unwrap_err();
     assert!(refused.contains("not found"), "{refused}");
     assert_eq!(status(jwks.clone(), String::new()).await, 200);

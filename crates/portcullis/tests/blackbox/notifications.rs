@@ -260,3 +260,29 @@ async fn a_refused_mail_is_retried_until_the_server_takes_it() {
     assert_eq!(settings_mails, 1);
     assert_eq!(sink.refused(), 2);
 }
+
+/// The placeholder owner a first start makes when no address is configured
+/// (`owner@portcullis.invalid`) is never mailed; the admins are.
+#[tokio::test]
+async fn the_placeholder_owner_is_not_mailed() {
+    let (sink, url) = SmtpSink::start();
+    let app = spawn_app_with(|c| c.smtp_url = Some(url)).await;
+    app.api(
+        Method::POST,
+        "/members",
+        Some(json!({ "email": "admin@example.com", "role": "admin" })),
+    )
+    .await
+    .assert_status(201);
+    app.set_locked(&app.sandbox, true).await.assert_status(200);
+    mails_with(&sink, "admin@example.com", "The environment was locked", 1).await;
+    // Mails go out in the order they fell due: once the unlock's has come,
+    // a lock mail to anyone else would have come before it.
+    app.set_locked(&app.sandbox, false).await.assert_status(200);
+    mails_with(&sink, "admin@example.com", "The environment was unlocked", 1).await;
+    assert!(
+        sink.messages()
+            .iter()
+            .all(|m| m.to.iter().all(|t| !t.ends_with(".invalid")))
+    );
+}

@@ -5,27 +5,14 @@ use axum::extract::{Path, State};
 use serde::Serialize;
 
 use super::{authorized_environment, authorized_environment_even_locked};
-use crate::clock::rfc3339;
 use crate::domain::origin_list::OriginWarning;
 use crate::domain::settings::SecuritySettings;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Owner, Viewer};
 use crate::services::Services;
-use crate::services::environments::EnvironmentRuntime;
 use crate::services::events::Actor;
+use crate::services::lock::EnvironmentInfo;
 use crate::services::sessions::ClientInfo;
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EnvironmentInfo {
-    pub id: String,
-    pub project_id: String,
-    pub organization_id: String,
-    /// `sandbox` or `live`
-    pub kind: String,
-    pub locked: bool,
-    pub created_at: String,
-    pub issuer: String,
-}
 
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}", tag = "management",
     params(("environment_id" = String, Path)),
@@ -43,21 +30,6 @@ pub async fn get_environment(
 ) -> ApiResult<Json<EnvironmentInfo>> {
     let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
     Ok(Json(EnvironmentInfo::of(&env)))
-}
-
-impl EnvironmentInfo {
-    pub fn of(env: &EnvironmentRuntime) -> EnvironmentInfo {
-        let r = &env.record;
-        EnvironmentInfo {
-            id: r.id.clone(),
-            project_id: r.project_id.clone(),
-            organization_id: r.organization_id.clone(),
-            kind: r.kind.clone(),
-            locked: r.locked,
-            created_at: rfc3339(r.created_at),
-            issuer: env.issuer.clone(),
-        }
-    }
 }
 
 /// Locks the environment (owner only): every SDK request and every
@@ -108,11 +80,12 @@ async fn set_locked(
     environment_id: &str,
     locked: bool,
 ) -> ApiResult<Json<EnvironmentInfo>> {
-    let env = authorized_environment_even_locked(services, &auth.0, environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
-    services.set_locked(&env, locked, &actor).await?;
-    let env = services.environment(environment_id).await?;
-    Ok(Json(EnvironmentInfo::of(&env)))
+    Ok(Json(
+        services
+            .lock_environment(&auth.0, environment_id, locked, &actor)
+            .await?,
+    ))
 }
 
 /// The security settings, with advice about them. `warnings` is not a

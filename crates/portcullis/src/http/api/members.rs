@@ -8,38 +8,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::clock::rfc3339;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Admin, ApiAuth, ApiJson, Client};
 use crate::services::Services;
 use crate::services::events::Actor;
-use crate::services::members::MemberUpdate;
-use crate::store::MemberRecord;
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Member {
-    /// `mem_…`
-    pub id: String,
-    pub email: String,
-    pub name: Option<String>,
-    /// `owner`, `admin`, `developer` or `viewer`
-    pub role: String,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl From<&MemberRecord> for Member {
-    fn from(m: &MemberRecord) -> Self {
-        Member {
-            id: m.id.clone(),
-            email: m.email.clone(),
-            name: m.name.clone(),
-            role: m.role.clone(),
-            created_at: rfc3339(m.created_at),
-            updated_at: rfc3339(m.updated_at),
-        }
-    }
-}
+use crate::services::members::{Member, MemberUpdate};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberList {

@@ -3,13 +3,13 @@
 //! `admin`, lock and unlock `owner`: each handler names its least role in
 //! its `ApiAuth<…>` argument (docs/access.md has the whole table).
 
-pub mod environments;
+mod environments;
 mod events;
-pub mod members;
+mod members;
 mod mfa;
 mod origins;
 mod sessions;
-pub mod tokens;
+mod tokens;
 mod users;
 mod webhooks;
 

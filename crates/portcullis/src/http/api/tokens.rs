@@ -8,66 +8,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::clock::{parse_rfc3339, rfc3339};
+use crate::clock::parse_rfc3339;
 use crate::domain::validation::ValidationErrors;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Admin, ApiAuth, ApiJson, Client};
 use crate::services::Services;
-use crate::services::api_tokens::NewToken;
+use crate::services::api_tokens::{ApiToken, ApiTokenWithSecret, NewToken};
 use crate::services::events::Actor;
-use crate::store::ApiTokenRecord;
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ApiToken {
-    /// `tok_…`
-    pub id: String,
-    pub note: String,
-    /// `owner`, `admin`, `developer` or `viewer`
-    pub role: String,
-    /// The one environment it may act on; absent: every environment.
-    pub environment_id: Option<String>,
-    pub created_at: String,
-    pub expires_at: Option<String>,
-    pub last_used_at: Option<String>,
-    pub rotated_at: Option<String>,
-    /// After a rotation: until when the previous secret still works.
-    pub previous_secret_expires_at: Option<String>,
-}
-
-impl From<&ApiTokenRecord> for ApiToken {
-    fn from(t: &ApiTokenRecord) -> Self {
-        ApiToken {
-            id: t.id.clone(),
-            note: t.note.clone(),
-            role: t.role.clone(),
-            environment_id: t.environment_id.clone(),
-            created_at: rfc3339(t.created_at),
-            expires_at: t.expires_at.map(rfc3339),
-            last_used_at: t.last_used_at.map(rfc3339),
-            rotated_at: t.rotated_at.map(rfc3339),
-            previous_secret_expires_at: t.previous_expires_at.map(rfc3339),
-        }
-    }
-}
-
-/// A token with its secret: shown this once.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ApiTokenWithSecret {
-    #[serde(flatten)]
-    pub token: ApiToken,
-    /// `pcl_…`; store it now, it is never shown again.
-    pub secret: String,
-}
-
-/// Never the secret, should one ever be logged.
-impl std::fmt::Debug for ApiTokenWithSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiTokenWithSecret")
-            .field("token", &self.token)
-            .field("secret", &"<redacted>")
-            .finish()
-    }
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiTokenList {
