@@ -279,7 +279,13 @@ async fn the_placeholder_owner_is_not_mailed() {
     // Mails go out in the order they fell due: once the unlock's has come,
     // a lock mail to anyone else would have come before it.
     app.set_locked(&app.sandbox, false).await.assert_status(200);
-    mails_with(&sink, "admin@example.com", "The environment was unlocked", 1).await;
+    mails_with(
+        &sink,
+        "admin@example.com",
+        "The environment was unlocked",
+        1,
+    )
+    .await;
     assert!(
         sink.messages()
             .iter()
