@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::app::{build_services, open_store};
-use crate::clock::{Clock, parse_rfc3339};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::services::api_tokens::{ApiCaller, ApiToken, ApiTokenWithSecret, NewToken};
 use crate::services::events::Actor;
@@ -75,13 +75,6 @@ impl Operator {
         environment_id: Option<String>,
         expires_at: Option<String>,
     ) -> Result<Value, String> {
-        let expires_at = match expires_at {
-            None => None,
-            Some(text) => Some(
-                parse_rfc3339(&text)
-                    .ok_or("expires_at: must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z")?,
-            ),
-        };
         let (record, secret) = self
             .services
             .create_api_token(

@@ -7,11 +7,11 @@ use serde_json::json;
 
 use super::environments::EnvironmentRuntime;
 use super::events::Actor;
-use super::{ServiceError, ServiceResult, Services};
-use crate::clock::{rfc3339, to_millis};
+use super::{ServiceError, ServiceResult, Services, stored_role};
+use crate::clock::{parse_rfc3339, rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::events;
-use crate::domain::roles::{self, Role, RoleRuleError};
+use crate::domain::roles::{self, Role};
 use crate::domain::validation::ValidationErrors;
 use crate::store::{ApiTokenRecord, EventRecord};
 
@@ -40,19 +40,6 @@ pub struct ApiCaller {
 
 pub fn hash_token(secret: &str) -> Vec<u8> {
     crypto::sha256(secret.as_bytes())
-}
-
-impl From<RoleRuleError> for ServiceError {
-    fn from(e: RoleRuleError) -> Self {
-        match e {
-            RoleRuleError::Forbidden => ServiceError::Forbidden,
-            RoleRuleError::Conflict(why) => ServiceError::Conflict(why.into()),
-            RoleRuleError::OwnerNotGrantable => ServiceError::Validation(ValidationErrors::single(
-                "role",
-                "there is one owner; give ownership by changing an existing member's role to owner",
-            )),
-        }
-    }
 }
 
 impl ApiCaller {
@@ -116,8 +103,8 @@ pub struct NewToken {
     pub note: String,
     pub role: String,
     pub environment_id: Option<String>,
-    /// Unix milliseconds.
-    pub expires_at: Option<i64>,
+    /// RFC 3339, as the caller wrote it.
+    pub expires_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -210,8 +197,7 @@ impl Services {
         {
             return Err(ServiceError::InvalidApiToken);
         }
-        let role = Role::parse(&token.role)
-            .ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
+        let role = stored_role(&token.role)?;
         // `last_used_at` to the minute: not a write per request.
         if token
             .last_used_at
@@ -293,11 +279,23 @@ impl Services {
         if role.is_none() {
             errors.push("role", "must be owner, admin, developer or viewer");
         }
-        if input.expires_at.is_some_and(|at| at <= now) {
-            errors.push("expires_at", "must be in the future");
-        }
+        let requested = match input.expires_at.as_deref() {
+            None => None,
+            Some(text) => {
+                let at = parse_rfc3339(text);
+                match at {
+                    None => errors.push(
+                        "expires_at",
+                        "must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z",
+                    ),
+                    Some(at) if at <= now => errors.push("expires_at", "must be in the future"),
+                    Some(_) => {}
+                }
+                at
+            }
+        };
         // A token that expires makes none that outlives it.
-        let expires_at = match (input.expires_at, caller.expires_at) {
+        let expires_at = match (requested, caller.expires_at) {
             (None, limit) => limit,
             (Some(at), Some(limit)) if at > limit => {
                 errors.push(
@@ -378,8 +376,7 @@ impl Services {
             .await?
             .filter(|t| caller.sees(t))
             .ok_or(ServiceError::NotFound)?;
-        let role = Role::parse(&token.role)
-            .ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
+        let role = stored_role(&token.role)?;
         roles::check_removal(caller.role, role, true)?;
         Ok(token)
     }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::api_tokens::ApiCaller;
 use super::events::Actor;
-use super::{ServiceError, ServiceResult, Services};
+use super::{ServiceError, ServiceResult, Services, stored_role};
 use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::email::EmailAddress;
@@ -201,8 +201,7 @@ impl Services {
     ) -> ServiceResult<MemberRecord> {
         let current = self.get_member(caller, member_id).await?;
         caller.require_current_secret()?;
-        let current_role = Role::parse(&current.role)
-            .ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
+        let current_role = stored_role(&current.role)?;
         let mut errors = ValidationErrors::default();
         let email = update.email.and_then(|e| parse_email(&e, &mut errors));
         let name = update.name.map(|n| parse_name(n, &mut errors));
@@ -259,8 +258,7 @@ impl Services {
     ) -> ServiceResult<()> {
         let current = self.get_member(caller, member_id).await?;
         caller.require_current_secret()?;
-        let role = Role::parse(&current.role)
-            .ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
+        let role = stored_role(&current.role)?;
         roles::check_removal(caller.role, role, false)?;
         let events = self
             .member_events(

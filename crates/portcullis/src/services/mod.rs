@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::crypto::{CryptoError, MasterKey};
+use crate::domain::roles::{Role, RoleRuleError};
 use crate::domain::validation::ValidationErrors;
 use crate::mail::{MailError, MailTransport};
 use crate::metrics::Metrics;
@@ -113,6 +114,25 @@ impl From<MailError> for ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl From<RoleRuleError> for ServiceError {
+    fn from(e: RoleRuleError) -> Self {
+        match e {
+            RoleRuleError::Forbidden => ServiceError::Forbidden,
+            RoleRuleError::Conflict(why) => ServiceError::Conflict(why.into()),
+            RoleRuleError::OwnerNotGrantable => ServiceError::Validation(ValidationErrors::single(
+                "role",
+                "there is one owner; give ownership by changing an existing member's role to owner",
+            )),
+        }
+    }
+}
+
+/// A role as the store keeps it (tokens, members); anything else is ours
+/// to fix, not the caller's.
+pub fn stored_role(text: &str) -> ServiceResult<Role> {
+    Role::parse(text).ok_or_else(|| ServiceError::Internal(format!("unknown stored role {text:?}")))
+}
 
 /// Everything a request handler may call, wired once at start-up.
 pub struct Services {

@@ -8,9 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::clock::parse_rfc3339;
-use crate::domain::validation::ValidationErrors;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{Admin, ApiAuth, ApiJson, Client};
 use crate::services::Services;
 use crate::services::api_tokens::{ApiToken, ApiTokenWithSecret, NewToken};
@@ -76,15 +74,6 @@ pub async fn create_token(
     Client(client): Client,
     ApiJson(body): ApiJson<CreateApiToken>,
 ) -> ApiResult<(StatusCode, Json<ApiTokenWithSecret>)> {
-    let expires_at = match body.expires_at.as_deref() {
-        None => None,
-        Some(text) => Some(parse_rfc3339(text).ok_or_else(|| {
-            ApiError::validation(ValidationErrors::single(
-                "expires_at",
-                "must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z",
-            ))
-        })?),
-    };
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     let (record, secret) = services
         .create_api_token(
@@ -93,7 +82,7 @@ pub async fn create_token(
                 note: body.note,
                 role: body.role,
                 environment_id: body.environment_id,
-                expires_at,
+                expires_at: body.expires_at,
             },
             &actor,
         )
