@@ -19,7 +19,7 @@ use crate::domain::mfa::SignInOutcome;
 use crate::domain::settings::MfaEnrollment;
 use crate::domain::validation::ValidationErrors;
 use crate::domain::verification::{CODE_DIGITS, CODE_LIFETIME, MAX_ATTEMPTS, normalize_code};
-use crate::store::{Attempt, UserQuery, UserRecord, VerificationRecord};
+use crate::store::{Attempt, UsedCode, UserQuery, UserRecord, VerificationRecord};
 
 const CODE_MAC_PURPOSE: &str = "portcullis/otp-code/v1";
 
@@ -145,12 +145,13 @@ impl Services {
         let (verification, accepted) = match attempt {
             Attempt::Refused => (None, false),
             Attempt::Wrong(v) => (Some(v), false),
-            Attempt::Accepted(v) => (Some(v), true),
+            Attempt::Matched(v) => (Some(v), true),
         };
         if let Some(v) = &verification {
             // Checked after the attempt, as the address is only known from
-            // the verification. A right code past this limit is used up and
-            // refused: the address must ask for a new one.
+            // the verification. A right code past this limit is refused but
+            // not used up: its attempt is spent, and it works again, while
+            // it lives, once the limit allows.
             self.rate_limits
                 .check(
                     Bucket::VerifyPerAddress,
@@ -195,9 +196,18 @@ impl Services {
             sessions_revoked_by_kind: None,
             sessions_revoked_by_id: None,
         };
-        let issued = self
-            .issue_session_for_email(&env, &candidate, vec!["otp".into()], outcome, client)
-            .await?;
+        let used = UsedCode {
+            verification_id: verification.id.clone(),
+            used_at: now,
+        };
+        let Some(issued) = self
+            .issue_session_for_email(&env, &used, &candidate, vec!["otp".into()], outcome, client)
+            .await?
+        else {
+            // Another request with the same code signed in first.
+            self.metrics.sign_in("email", "invalid_code");
+            return Err(ServiceError::InvalidCode);
+        };
         self.metrics.sign_in("email", "success");
         Ok(AuthResult {
             token: Some(issued.token),

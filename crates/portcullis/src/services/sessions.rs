@@ -17,7 +17,7 @@ use crate::domain::claims::{SCOPE_REQUIRES_ADDITIONAL_AUTH, SCOPE_USER_BASIC, Se
 use crate::domain::mfa::{ELEVATED_TOKEN_TYP, SignInOutcome};
 pub use crate::store::SessionFilter;
 use crate::store::{
-    Revocation, ScopeRevocation, SessionRecord, SessionView, SignInEventIds, UserRecord,
+    Revocation, ScopeRevocation, SessionRecord, SessionView, SignInEventIds, UsedCode, UserRecord,
 };
 
 /// The `typ` of session tokens; elevated tokens carry their own.
@@ -181,15 +181,18 @@ impl Services {
     /// Signs `candidate.email` in: finds or creates the user, stores a new
     /// session for them and signs its JWT. The session's epochs come from
     /// the store, in the same statement that inserts it, so it is born
-    /// under the newest revocation of its user and environment.
+    /// under the newest revocation of its user and environment. Uses up the
+    /// verification whose code matched, in the same statement; `None` if
+    /// another sign-in used it first.
     pub async fn issue_session_for_email(
         &self,
         env: &EnvironmentRuntime,
+        code: &UsedCode,
         candidate: &UserRecord,
         amr: Vec<String>,
         outcome: SignInOutcome,
         client: &ClientInfo,
-    ) -> ServiceResult<IssuedSession> {
+    ) -> ServiceResult<Option<IssuedSession>> {
         // A partial session carries only `requiresAdditionalAuth` until its
         // second factor (`Services::verify_mfa`) completes it.
         let scope = if outcome.is_partial() {
@@ -218,10 +221,11 @@ impl Services {
             amr: serde_json::to_string(&amr).map_err(|e| ServiceError::Internal(e.to_string()))?,
             scope: scope.to_string(),
         };
-        let (user, session, mfa_kinds) = self
+        let Some((user, session, mfa_kinds)) = self
             .store
             .sessions
             .insert_for_email_user(
+                code,
                 candidate,
                 &template,
                 // Written only when a webhook takes them (docs/events.md):
@@ -237,7 +241,10 @@ impl Services {
                     },
                 },
             )
-            .await?;
+            .await?
+        else {
+            return Ok(None);
+        };
         let claims = SessionClaims {
             iss: env.issuer.clone(),
             sub: user.id.clone(),
@@ -255,12 +262,12 @@ impl Services {
             user_epoch: session.user_epoch,
         };
         let token = env.active_key()?.sign_jwt(&claims)?;
-        Ok(IssuedSession {
+        Ok(Some(IssuedSession {
             token,
             session,
             user,
             mfa_kinds,
-        })
+        }))
     }
 
     /// Verifies a session JWT for this environment: signature with a key of

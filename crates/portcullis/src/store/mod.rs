@@ -433,10 +433,11 @@ pub trait VerificationStore: Send + Sync {
     async fn insert(&self, verification: &VerificationRecord) -> StoreResult<()>;
     /// One attempt at a code, given as its MAC. Spends an attempt if the
     /// verification still allows one at `now` and is the newest for its
-    /// destination; then compares the stored MAC in constant time and, when
-    /// it matches, marks the verification used. The attempt is spent before
-    /// the comparison, so concurrent guesses cannot exceed the limit, and
-    /// of two concurrent right answers only one is `Accepted`.
+    /// destination, then compares the stored MAC in constant time. The
+    /// attempt is spent before the comparison, so concurrent guesses cannot
+    /// exceed the limit. A match does not use the verification up: the
+    /// sign-in that stores its session does, so of two concurrent right
+    /// answers only one gets a session.
     async fn attempt(
         &self,
         environment_id: &str,
@@ -459,12 +460,17 @@ pub trait SessionStore: Send + Sync {
     /// the session is born under the newest revocation the store knows.
     /// Also returns the kinds of the user's confirmed MFA devices.
     /// Writes the sign-in's events in the same round trip.
+    ///
+    /// First marks the verification `code.verification_id` used at
+    /// `code.used_at` (the code matched, `VerificationStore::attempt`), and
+    /// does nothing else, returning `None`, if it already was.
     async fn insert_for_email_user(
         &self,
+        code: &UsedCode,
         user: &UserRecord,
         session: &SessionRecord,
         events: &SignInEventIds,
-    ) -> StoreResult<(UserRecord, SessionRecord, Vec<String>)>;
+    ) -> StoreResult<Option<(UserRecord, SessionRecord, Vec<String>)>>;
     async fn get(&self, environment_id: &str, session_id: &str)
     -> StoreResult<Option<SessionView>>;
     async fn list_for_user(

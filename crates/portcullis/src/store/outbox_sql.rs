@@ -202,7 +202,7 @@ macro_rules! outbox_queries {
                  AND ($2 IS NULL OR type = $2) \
                  AND ($3 IS NULL OR created_at >= $3) \
                  AND ($4 IS NULL OR created_at < $4) \
-                 AND ($5 IS NULL OR seq < $5) \
+                 AND seq < COALESCE($5, 9223372036854775807) \
                  AND fanout IS NULL \
                  ORDER BY seq DESC LIMIT $6"
             )))

@@ -120,8 +120,9 @@ pub enum Attempt {
     /// An attempt was spent and the code did not match (or another request
     /// used the verification first).
     Wrong(VerificationRecord),
-    /// The code matched, and the verification is now used.
-    Accepted(VerificationRecord),
+    /// The code matched. The verification is used only by the sign-in
+    /// that stores a session with it (`SessionStore::insert_for_email_user`).
+    Matched(VerificationRecord),
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -410,6 +411,13 @@ pub struct NotificationRecord {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub sent_at: Option<i64>,
+}
+
+/// The verification a sign-in uses up (`SessionStore::insert_for_email_user`).
+#[derive(Debug, Clone)]
+pub struct UsedCode {
+    pub verification_id: String,
+    pub used_at: i64,
 }
 
 /// The ids of the events a sign-in writes with its session:

@@ -15,7 +15,7 @@ macro_rules! shared_queries {
     ($conn:ty, $pool:ty, $lock:literal, $lock_session:literal, $skip_locked:literal, $order:literal) => {
         use ::sqlx::AssertSqlSafe;
         use $crate::store::sql::{
-            ADD_TO_COUNT, FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive,
+            ADD_TO_COUNT, FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive, alive_of_one_user,
         };
         use $crate::store::{
             EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord,
@@ -283,18 +283,27 @@ macro_rules! shared_queries {
             environment_id: &str,
             q: &UserQuery,
         ) -> StoreResult<Vec<UserRecord>> {
-            ::sqlx::query_as::<_, UserRecord>(
-                "SELECT * FROM users WHERE environment_id = $1 \
-                 AND (CAST($2 AS TEXT) IS NULL OR email = $2) \
-                 AND (CAST($3 AS TEXT) IS NULL OR id > $3) ORDER BY id LIMIT $4",
-            )
-            .bind(environment_id)
-            .bind(&q.email)
-            .bind(&q.after)
-            .bind(i64::from(q.limit))
-            .fetch_all(pool)
-            .await
-            .map_err(db)
+            // Two statements, so that each has its index (`users_by_email`,
+            // `users_by_environment`); the cursor is a bound of the index.
+            let query = match &q.email {
+                Some(email) => ::sqlx::query_as::<_, UserRecord>(
+                    "SELECT * FROM users WHERE environment_id = $1 AND email = $2 \
+                     AND id > COALESCE($3, '') ORDER BY id LIMIT $4",
+                )
+                .bind(environment_id)
+                .bind(email),
+                None => ::sqlx::query_as::<_, UserRecord>(
+                    "SELECT * FROM users WHERE environment_id = $1 \
+                     AND id > COALESCE($2, '') ORDER BY id LIMIT $3",
+                )
+                .bind(environment_id),
+            };
+            query
+                .bind(&q.after)
+                .bind(i64::from(q.limit))
+                .fetch_all(pool)
+                .await
+                .map_err(db)
         }
 
         pub(super) async fn user_epochs(pool: &$pool) -> StoreResult<Vec<(String, i64, i64)>> {
@@ -328,7 +337,7 @@ macro_rules! shared_queries {
                 "SELECT s.expires_at / {MINUTE_MS}, COUNT(*) {FROM_JOINED} \
                  WHERE s.environment_id = $1 AND s.user_id = $2 AND s.user_epoch < $3 AND {} \
                  GROUP BY s.expires_at / {MINUTE_MS} ORDER BY 1",
-                alive("$4")
+                alive_of_one_user("$4")
             )))
             .bind(environment_id)
             .bind(user_id)
@@ -384,9 +393,8 @@ macro_rules! shared_queries {
 
         /// One attempt at a code (`VerificationStore::attempt`): spends it
         /// if the verification is live and the newest for its destination
-        /// (by `$order`, the insertion order), compares the MAC in constant
-        /// time, and marks the verification used on a match. The attempt
-        /// stays spent whatever happens after it.
+        /// (by `$order`, the insertion order), then compares the MAC in
+        /// constant time.
         pub(super) async fn attempt(
             conn: &mut $conn,
             environment_id: &str,
@@ -417,31 +425,12 @@ macro_rules! shared_queries {
             else {
                 return Ok(Attempt::Refused);
             };
-            if !$crate::crypto::constant_time_eq(code_mac, &verification.code_mac) {
-                return Ok(Attempt::Wrong(verification));
-            }
-            Ok(if consume_verification(conn, verification_id, now).await? {
-                Attempt::Accepted(verification)
-            } else {
-                Attempt::Wrong(verification)
-            })
-        }
-
-        /// Marks a verification used; false if another request did first.
-        pub(super) async fn consume_verification(
-            conn: &mut $conn,
-            verification_id: &str,
-            now: i64,
-        ) -> StoreResult<bool> {
-            let used = ::sqlx::query(
-                "UPDATE verifications SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL",
+            Ok(
+                match $crate::crypto::constant_time_eq(code_mac, &verification.code_mac) {
+                    true => Attempt::Matched(verification),
+                    false => Attempt::Wrong(verification),
+                },
             )
-            .bind(now)
-            .bind(verification_id)
-            .execute(conn)
-            .await
-            .map_err(db)?;
-            Ok(used.rows_affected() == 1)
         }
 
         pub(super) async fn prune_verifications(conn: &mut $conn, now_ms: i64) -> StoreResult<()> {
@@ -518,10 +507,12 @@ macro_rules! shared_queries {
             d: &MfaDeviceRecord,
         ) -> StoreResult<()> {
             ::sqlx::query(
-                "DELETE FROM mfa_devices WHERE user_id = $1 AND kind = $2 AND confirmed_at IS NULL",
+                "DELETE FROM mfa_devices WHERE environment_id = $3 AND user_id = $1 AND kind = $2 \
+                 AND confirmed_at IS NULL",
             )
             .bind(&d.user_id)
             .bind(&d.kind)
+            .bind(&d.environment_id)
             .execute(&mut *conn)
             .await
             .map_err(db)?;
@@ -924,7 +915,7 @@ macro_rules! shared_queries {
             };
             // `condition` is one of the constant fragments above, never input.
             let rows = ::sqlx::query_as::<_, ViewRow>(AssertSqlSafe(format!(
-                "{SELECT_VIEW} WHERE s.environment_id = $1 AND s.user_id = $2 AND s.expires_at > $3 \
+                "{SELECT_VIEW} WHERE s.environment_id = $1 AND s.user_id = $2 AND +s.expires_at > $3 \
                  AND {condition} ORDER BY s.created_at DESC, s.id"
             )))
             .bind(environment_id)

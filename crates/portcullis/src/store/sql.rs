@@ -8,13 +8,15 @@ use super::{Revocation, ScopeRevocation, SessionRecord, SessionView};
 pub(super) const MINUTE_MS: i64 = 60_000;
 
 /// The user's confirmed MFA devices by kind, as columns `totp_devices` and
-/// `passkey_devices`, for the user whose id is the SQL expression `user`:
-/// a sign-in learns them in the statement that stores it.
-pub(super) fn confirmed_device_counts(user: &str) -> String {
+/// `passkey_devices`, for the user whose id is the SQL expression `user`
+/// in the environment `environment` (so that `mfa_devices_by_user` finds
+/// them: without it the passkey count scanned every device): a sign-in
+/// learns them in the statement that stores it.
+pub(super) fn confirmed_device_counts(environment: &str, user: &str) -> String {
     let count = |kind: &str| {
         format!(
-            "(SELECT COUNT(*) FROM mfa_devices d WHERE d.user_id = {user} \
-             AND d.confirmed_at IS NOT NULL AND d.kind = '{kind}')"
+            "(SELECT COUNT(*) FROM mfa_devices d WHERE d.environment_id = {environment} \
+             AND d.user_id = {user} AND d.confirmed_at IS NOT NULL AND d.kind = '{kind}')"
         )
     };
     format!(
@@ -36,9 +38,20 @@ pub(super) fn device_kinds(totp: i64, passkey: i64) -> Vec<String> {
 /// "Alive and not revoked in any scope" over `sessions s`, `users u`,
 /// `environments e`, at the instant (ms) bound to placeholder `now`.
 pub(super) fn alive(now: &str) -> String {
+    alive_with(now, "")
+}
+
+/// `alive`, for a query that names the user (`s.user_id = …`): the unary
+/// `+` keeps SQLite from reading the environment's sessions by expiry or
+/// epoch (nearly all of them) instead of the user's by `sessions_by_user`.
+pub(super) fn alive_of_one_user(now: &str) -> String {
+    alive_with(now, "+")
+}
+
+fn alive_with(now: &str, unindexed: &str) -> String {
     format!(
-        "s.expires_at > {now} AND s.revoked_at IS NULL \
-         AND s.user_epoch >= u.sessions_epoch AND s.env_epoch >= e.sessions_epoch"
+        "{unindexed}s.expires_at > {now} AND s.revoked_at IS NULL \
+         AND s.user_epoch >= u.sessions_epoch AND {unindexed}s.env_epoch >= e.sessions_epoch"
     )
 }
 

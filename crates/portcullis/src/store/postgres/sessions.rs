@@ -10,22 +10,29 @@ use super::changes::notify;
 use super::{PgDb, db, queries};
 use crate::store::{
     Change, EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView,
-    SignInEventIds, StoreError, StoreResult, UserRecord,
+    SignInEventIds, StoreResult, UsedCode, UserRecord,
 };
 
 #[async_trait]
 impl SessionStore for PgDb {
     async fn insert_for_email_user(
         &self,
+        code: &UsedCode,
         user: &UserRecord,
         session: &SessionRecord,
         events: &SignInEventIds,
-    ) -> StoreResult<(UserRecord, SessionRecord, Vec<String>)> {
-        // One statement: the upsert and the insert are data-modifying CTEs.
-        // The no-op update makes RETURNING yield an existing user too.
+    ) -> StoreResult<Option<(UserRecord, SessionRecord, Vec<String>)>> {
+        // One statement: using the code up, the upsert and the insert are
+        // data-modifying CTEs, each fed by the one before, so a code used
+        // meanwhile (its row lock makes a concurrent use wait, then see it
+        // used) leaves every one empty. The no-op update makes RETURNING
+        // yield an existing user too.
         let row = sqlx::query(AssertSqlSafe(format!(
-            "WITH u AS ( \
-                 INSERT INTO users (id, environment_id, email, created_at) VALUES ($1, $2, $3, $4) \
+            "WITH c AS ( \
+                 UPDATE verifications SET consumed_at = $16 WHERE id = $17 AND consumed_at IS NULL \
+                 RETURNING id), \
+             u AS ( \
+                 INSERT INTO users (id, environment_id, email, created_at) SELECT $1, $2, $3, $4 FROM c \
                  ON CONFLICT (environment_id, email) DO UPDATE SET email = excluded.email RETURNING *), \
              s AS ( \
                  INSERT INTO sessions (id, environment_id, user_id, iat, env_epoch, user_epoch, \
@@ -42,7 +49,7 @@ impl SessionStore for PgDb {
                  WHERE u.id = $1 AND $15::text IS NOT NULL) \
              SELECT u.*, s.env_epoch AS session_env_epoch, s.user_epoch AS session_user_epoch, {} \
              FROM u, s",
-            confirmed_device_counts("u.id")
+            confirmed_device_counts("u.environment_id", "u.id")
         )))
         .bind(&user.id)
         .bind(&user.environment_id)
@@ -59,10 +66,14 @@ impl SessionStore for PgDb {
         .bind(&session.scope)
         .bind(&events.session_created)
         .bind(&events.user_created)
+        .bind(code.used_at)
+        .bind(&code.verification_id)
         .fetch_optional(&self.pool)
         .await
-        .map_err(db)?
-        .ok_or_else(|| StoreError::Database("sign-in inserted no session".into()))?;
+        .map_err(db)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
         let user = UserRecord::from_row(&row).map_err(db)?;
         let mut session = session.clone();
         session.user_id = user.id.clone();
@@ -72,7 +83,7 @@ impl SessionStore for PgDb {
             row.try_get("totp_devices").map_err(db)?,
             row.try_get("passkey_devices").map_err(db)?,
         );
-        Ok((user, session, kinds))
+        Ok(Some((user, session, kinds)))
     }
 
     async fn get(

@@ -9,44 +9,52 @@ use crate::store::sql::{
 use super::{SqliteDb, db, queries};
 use crate::store::{
     EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView,
-    SignInEventIds, StoreError, StoreResult, UserRecord,
+    SignInEventIds, StoreError, StoreResult, UsedCode, UserRecord,
 };
 
 #[async_trait]
 impl SessionStore for SqliteDb {
     async fn insert_for_email_user(
         &self,
+        code: &UsedCode,
         user: &UserRecord,
         session: &SessionRecord,
         events: &SignInEventIds,
-    ) -> StoreResult<(UserRecord, SessionRecord, Vec<String>)> {
-        let (user, mut session, events) = (user.clone(), session.clone(), events.clone());
-        // Two statements, one round trip (sqlx runs a multi-statement query
-        // and numbers its parameters across all of it): the upsert returns
-        // the user, the insert the epochs it read. The no-op update makes
-        // RETURNING yield an existing user too. Without a savepoint, a
-        // failed second statement leaves a user without a session, which
-        // is harmless.
+    ) -> StoreResult<Option<(UserRecord, SessionRecord, Vec<String>)>> {
+        let (code, user, mut session, events) =
+            (code.clone(), user.clone(), session.clone(), events.clone());
+        // One round trip (sqlx runs a multi-statement query and numbers its
+        // parameters across all of it), each statement guarded by the one
+        // before it having changed a row (`changes()`): the verification
+        // is used up, then the upsert returns the user (the no-op update
+        // makes RETURNING yield an existing user too), then the insert
+        // returns the epochs it read, then the events. A verification used
+        // meanwhile stops it at the first. Without a savepoint, a failed
+        // later statement leaves a used code or a user without a session,
+        // which is harmless.
         self.writer
             .statement(move |c| {
                 Box::pin(async move {
                     let rows = sqlx::query(AssertSqlSafe(format!(
-                        "INSERT INTO users (id, environment_id, email, created_at) VALUES ($1, $2, $3, $4) \
+                        "UPDATE verifications SET consumed_at = $16 WHERE id = $17 AND consumed_at IS NULL; \
+                         INSERT INTO users (id, environment_id, email, created_at) \
+                         SELECT $1, $2, $3, $4 WHERE changes() = 1 \
                          ON CONFLICT (environment_id, email) DO UPDATE SET email = excluded.email RETURNING *; \
                          INSERT INTO sessions (id, environment_id, user_id, iat, env_epoch, user_epoch, \
                              created_at, expires_at, ip_address, user_agent, amr, scope) \
                          SELECT $5, u.environment_id, u.id, $6, MAX($7, e.sessions_epoch), u.sessions_epoch, \
                              $8, $9, $10, $11, $12, $13 \
                          FROM users u JOIN environments e ON e.id = u.environment_id \
-                         WHERE u.environment_id = $2 AND u.email = $3 \
+                         WHERE u.environment_id = $2 AND u.email = $3 AND changes() = 1 \
                          RETURNING user_id, env_epoch, user_epoch, {}; \
                          {SIGN_IN_EVENT_COLUMNS} {SESSION_CREATED_SELECT} \
                          FROM users u JOIN environments e ON e.id = u.environment_id \
-                         WHERE u.environment_id = $2 AND u.email = $3 AND $14 IS NOT NULL; \
+                         WHERE u.environment_id = $2 AND u.email = $3 AND $14 IS NOT NULL \
+                         AND changes() = 1; \
                          {SIGN_IN_EVENT_COLUMNS} {USER_CREATED_SELECT} \
                          FROM users u JOIN environments e ON e.id = u.environment_id \
                          WHERE u.id = $1 AND $15 IS NOT NULL",
-                        confirmed_device_counts("sessions.user_id")
+                        confirmed_device_counts("sessions.environment_id", "sessions.user_id")
                     )))
                     .bind(&user.id)
                     .bind(&user.environment_id)
@@ -63,9 +71,14 @@ impl SessionStore for SqliteDb {
                     .bind(&session.scope)
                     .bind(&events.session_created)
                     .bind(&events.user_created)
+                    .bind(code.used_at)
+                    .bind(&code.verification_id)
                     .fetch_all(&mut *c)
                     .await
                     .map_err(db)?;
+                    if rows.is_empty() {
+                        return Ok(None);
+                    }
                     let [user_row, session_row] = rows.as_slice() else {
                         return Err(StoreError::Database(format!(
                             "sign-in returned {} rows, not 2",
@@ -80,7 +93,7 @@ impl SessionStore for SqliteDb {
                         session_row.try_get(3).map_err(db)?,
                         session_row.try_get(4).map_err(db)?,
                     );
-                    Ok((user, session, kinds))
+                    Ok(Some((user, session, kinds)))
                 })
             })
             .await

@@ -23,8 +23,6 @@ impl VerificationStore for SqliteDb {
         let (environment_id, verification_id) =
             (environment_id.to_string(), verification_id.to_string());
         let code_mac = code_mac.to_vec();
-        // Two statements, no savepoint: the attempt stays spent whatever
-        // happens to the second, as it should.
         self.writer
             .statement(move |c| {
                 Box::pin(async move {
