@@ -28,14 +28,14 @@ impl SessionStore for SqliteDb {
         // before it having changed a row (`changes()`): the verification
         // is used up, then the upsert returns the user (the no-op update
         // makes RETURNING yield an existing user too), then the insert
-        // returns the epochs it read, then the events. A verification used
+        // returns the epochs it read, then the events wanted. A verification used
         // meanwhile stops it at the first. Without a savepoint, a failed
         // later statement leaves a used code or a user without a session,
         // which is harmless.
         self.writer
             .statement(move |c| {
                 Box::pin(async move {
-                    let rows = sqlx::query(AssertSqlSafe(format!(
+                    let mut sql = format!(
                         "UPDATE verifications SET consumed_at = $16 WHERE id = $17 AND consumed_at IS NULL; \
                          INSERT INTO users (id, environment_id, email, created_at) \
                          SELECT $1, $2, $3, $4 WHERE changes() = 1 \
@@ -46,16 +46,26 @@ impl SessionStore for SqliteDb {
                              $8, $9, $10, $11, $12, $13 \
                          FROM users u JOIN environments e ON e.id = u.environment_id \
                          WHERE u.environment_id = $2 AND u.email = $3 AND changes() = 1 \
-                         RETURNING user_id, env_epoch, user_epoch, {}; \
-                         {SIGN_IN_EVENT_COLUMNS} {SESSION_CREATED_SELECT} \
-                         FROM users u JOIN environments e ON e.id = u.environment_id \
-                         WHERE u.environment_id = $2 AND u.email = $3 AND $14 IS NOT NULL \
-                         AND changes() = 1; \
-                         {SIGN_IN_EVENT_COLUMNS} {USER_CREATED_SELECT} \
-                         FROM users u JOIN environments e ON e.id = u.environment_id \
-                         WHERE u.id = $1 AND $15 IS NOT NULL",
+                         RETURNING user_id, env_epoch, user_epoch, {}",
                         confirmed_device_counts("sessions.environment_id", "sessions.user_id")
-                    )))
+                    );
+                    // The events' statements only when a webhook takes them:
+                    // each statement is one more message from sqlx's thread.
+                    if events.session_created.is_some() {
+                        sql.push_str(&format!(
+                            "; {SIGN_IN_EVENT_COLUMNS} {SESSION_CREATED_SELECT} \
+                             FROM users u JOIN environments e ON e.id = u.environment_id \
+                             WHERE u.environment_id = $2 AND u.email = $3 AND changes() = 1"
+                        ));
+                    }
+                    if events.user_created.is_some() {
+                        sql.push_str(&format!(
+                            "; {SIGN_IN_EVENT_COLUMNS} {USER_CREATED_SELECT} \
+                             FROM users u JOIN environments e ON e.id = u.environment_id \
+                             WHERE u.id = $1"
+                        ));
+                    }
+                    let rows = sqlx::query(AssertSqlSafe(sql))
                     .bind(&user.id)
                     .bind(&user.environment_id)
                     .bind(&user.email)
