@@ -61,10 +61,32 @@ pub fn node_id() -> Result<String, CryptoError> {
     Ok(format!("node_{}", hex::encode(bytes)))
 }
 
-/// A fresh opaque id such as `ses_3f0c…`: the type prefix and 128 random bits.
-pub fn new_id(prefix: &str) -> Result<String, CryptoError> {
-    let bytes = random_bytes::<16>()?;
-    Ok(format!("{prefix}_{}", hex::encode(bytes)))
+/// A fresh opaque id such as `ses_019a…`: the type prefix and 32 hex
+/// digits, of which the first 12 are the wall clock in milliseconds and the
+/// other 20 are random (80 bits, as in a UUIDv7). Ids made later sort
+/// later, so a new row's id lands at the end of its indexes instead of on a
+/// random page of each: a sign-in dirties a few pages instead of one per
+/// index (docs/benchmarks.md). Nothing reads the time back; ids stay opaque
+/// and unguessable.
+/// `now_ms` is the injected clock's time (`Services::new_id`).
+pub fn new_id(prefix: &str, now_ms: i64) -> Result<String, CryptoError> {
+    Ok(id_from(prefix, now_ms, random_bytes::<10>()?))
+}
+
+/// An id that is never stored (an error's correlation id): the prefix and
+/// 128 random bits, in the shape of `new_id`.
+pub fn random_id(prefix: &str) -> Result<String, CryptoError> {
+    Ok(format!("{prefix}_{}", hex::encode(random_bytes::<16>()?)))
+}
+
+fn id_from(prefix: &str, millis: i64, random: [u8; 10]) -> String {
+    // 48 bits of milliseconds last until the year 10889; before 1970, 0.
+    let time = (millis.max(0) & 0xffff_ffff_ffff).to_be_bytes();
+    format!(
+        "{prefix}_{}{}",
+        hex::encode(&time[time.len() - 6..]),
+        hex::encode(random)
+    )
 }
 
 /// Whether `id` has the shape `new_id(prefix)` gives: the prefix, `_` and
@@ -317,6 +339,38 @@ mod tests {
                 .is_err()
         );
         assert!(key.open("kid_1", &sealed[..10]).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ids_sort_by_time_and_keep_their_shape(
+            a in 0i64..(1 << 48),
+            b in 0i64..(1 << 48),
+            ra in proptest::array::uniform10(proptest::num::u8::ANY),
+            rb in proptest::array::uniform10(proptest::num::u8::ANY),
+        ) {
+            let (x, y) = (id_from("ses", a, ra), id_from("ses", b, rb));
+            proptest::prop_assert!(is_id("ses", &x) && is_id("ses", &y));
+            if a < b {
+                proptest::prop_assert!(x < y);
+            }
+        }
+    }
+
+    #[test]
+    fn new_ids_are_distinct_and_carry_the_time_first() {
+        let t = 20_000 * 86_400_000;
+        let first = new_id("usr", t).unwrap();
+        let ids: Vec<String> = (0..1000)
+            .map(|i| new_id("usr", t + i % 3).unwrap())
+            .collect();
+        assert!(ids.iter().all(|id| is_id("usr", id)));
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        // The time part (after `usr_`, 12 hex digits) is the clock's.
+        assert!(ids.iter().all(|id| id[4..16] >= first[4..16]));
+        assert_eq!(&first[4..16], format!("{t:012x}"));
+        assert!(is_id("err", &random_id("err").unwrap()));
     }
 
     #[test]

@@ -139,7 +139,7 @@ impl From<ServiceError> for ApiError {
             },
             ServiceError::Internal(message) => {
                 let correlation_id =
-                    crate::crypto::new_id("err").unwrap_or_else(|_| "err_unavailable".into());
+                    crate::crypto::random_id("err").unwrap_or_else(|_| "err_unavailable".into());
                 tracing::error!(%correlation_id, error = %message, "internal error");
                 Self::new(
                     S::INTERNAL_SERVER_ERROR,

@@ -329,7 +329,7 @@ impl Services {
             .await?;
         let secret = crypto::new_secret(TOKEN_PREFIX)?;
         let record = ApiTokenRecord {
-            id: crypto::new_id(TOKEN_ID_PREFIX)?,
+            id: self.new_id(TOKEN_ID_PREFIX)?,
             organization_id: caller.organization_id.clone(),
             environment_id,
             role: role.as_str().to_string(),

@@ -103,7 +103,7 @@ pub async fn check_master_key(store: &Store, key: &MasterKey) -> Result<(), Stri
 fn new_owner_token(organization_id: &str, now: i64) -> ServiceResult<(ApiTokenRecord, String)> {
     let secret = crypto::new_secret(TOKEN_PREFIX)?;
     let record = ApiTokenRecord {
-        id: crypto::new_id("tok")?,
+        id: crypto::new_id("tok", now)?,
         organization_id: organization_id.to_string(),
         environment_id: None,
         role: Role::Owner.as_str().to_string(),
@@ -171,12 +171,12 @@ pub async fn create_first_tenant(
 ) -> ServiceResult<Option<InitOutcome>> {
     let now = to_millis(clock.now());
     let organization = OrganizationRecord {
-        id: crypto::new_id("org")?,
+        id: crypto::new_id("org", now)?,
         name: "Default organization".into(),
         created_at: now,
     };
     let project = ProjectRecord {
-        id: crypto::new_id("prj")?,
+        id: crypto::new_id("prj", now)?,
         organization_id: organization.id.clone(),
         name: "Default project".into(),
         created_at: now,
@@ -187,7 +187,7 @@ pub async fn create_first_tenant(
     let mut environments = Vec::new();
     let mut signing_keys = Vec::new();
     for kind in ["sandbox", "live"] {
-        let id = crypto::new_id("env")?;
+        let id = crypto::new_id("env", now)?;
         signing_keys.push(new_signing_key(master, &id, settings.token_algorithm, now)?);
         environments.push(EnvironmentRecord {
             id,
@@ -205,7 +205,7 @@ pub async fn create_first_tenant(
     }
     let (owner_token, secret) = new_owner_token(&organization.id, now)?;
     let owner = MemberRecord {
-        id: crypto::new_id(MEMBER_ID_PREFIX)?,
+        id: crypto::new_id(MEMBER_ID_PREFIX, now)?,
         organization_id: organization.id.clone(),
         email: owner_email.as_str().to_string(),
         name: None,

@@ -80,7 +80,7 @@ impl Services {
             .await?;
 
         let now = self.clock.now();
-        let id = crypto::new_id("vrf")?;
+        let id = self.new_id("vrf")?;
         let code = crypto::random_digits(CODE_DIGITS)?;
         let expires_at = to_millis(now + CODE_LIFETIME);
         let to = email
@@ -187,7 +187,7 @@ impl Services {
                 SignInOutcome::Complete
             };
         let candidate = UserRecord {
-            id: crypto::new_id("usr")?,
+            id: self.new_id("usr")?,
             environment_id: env.id().to_string(),
             email: Some(verification.destination.clone()),
             created_at: now,

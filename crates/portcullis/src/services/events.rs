@@ -6,7 +6,6 @@ use serde::Serialize;
 use super::environments::EnvironmentRuntime;
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::{rfc3339, to_millis};
-use crate::crypto;
 use crate::domain::events::{is_event_type, notifies};
 use crate::domain::settings::NotificationSettings;
 use crate::domain::validation::ValidationErrors;
@@ -158,7 +157,7 @@ impl Services {
         data: Option<serde_json::Value>,
     ) -> ServiceResult<EventRecord> {
         Ok(EventRecord {
-            id: crypto::new_id("evt")?,
+            id: self.new_id("evt")?,
             organization_id: env.record.organization_id.clone(),
             environment_id: Some(env.id().to_string()),
             kind: kind.to_string(),

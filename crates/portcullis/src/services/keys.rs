@@ -76,7 +76,7 @@ pub fn new_signing_key(
     alg: TokenAlgorithm,
     now_ms: i64,
 ) -> ServiceResult<SigningKeyRecord> {
-    let kid = crypto::new_id("key")?;
+    let kid = crypto::new_id("key", now_ms)?;
     let der = crypto::generate_signing_key(alg)?;
     let jwk = public_jwk(&kid, alg, &encoding_key(alg, &der)?)?;
     Ok(SigningKeyRecord {

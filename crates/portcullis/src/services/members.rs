@@ -170,7 +170,7 @@ impl Services {
         roles::check_grant(caller.role, role, false)?;
         let now = to_millis(self.clock.now());
         let member = MemberRecord {
-            id: crypto::new_id(MEMBER_ID_PREFIX)?,
+            id: self.new_id(MEMBER_ID_PREFIX)?,
             organization_id: caller.organization_id.clone(),
             email,
             name,

@@ -314,7 +314,7 @@ impl Services {
         {
             return Err(ServiceError::Conflict("one TOTP device per user".into()));
         }
-        let device_id = crypto::new_id("mfa")?;
+        let device_id = self.new_id("mfa")?;
         let secret = crypto::random_bytes::<TOTP_SECRET_BYTES>()?.to_vec();
         let totp = totp_for(secret.clone(), account_name(claims))?;
         let otpauth_uri = totp
@@ -454,7 +454,7 @@ impl Services {
             iat: now_s,
             nbf: now_s,
             exp,
-            jti: crypto::new_id("jti")?,
+            jti: self.new_id("jti")?,
             scope: scope.to_string(),
             amr: vec!["mfa".into(), amr.into()],
             ..claims.clone()
@@ -778,10 +778,7 @@ impl Services {
             let code = mfa::recovery_code_from(&crypto::random_bytes::<20>()?);
             let normalized = mfa::normalize_recovery_code(&code)
                 .ok_or_else(|| ServiceError::Internal("a malformed recovery code".into()))?;
-            stored.push((
-                crypto::new_id("rc")?,
-                self.recovery_mac(user_id, &normalized),
-            ));
+            stored.push((self.new_id("rc")?, self.recovery_mac(user_id, &normalized)));
             shown.push(code);
         }
         let now = to_millis(self.clock.now());
@@ -820,7 +817,7 @@ impl Services {
         let completed = SessionClaims {
             iat: now_s,
             nbf: now_s,
-            jti: crypto::new_id("jti")?,
+            jti: self.new_id("jti")?,
             scope: SCOPE_USER_BASIC.to_string(),
             amr,
             ..claims.clone()

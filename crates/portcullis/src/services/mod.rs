@@ -153,3 +153,10 @@ pub struct Services {
     /// Days the audit log keeps events.
     pub event_retention_days: i64,
 }
+
+impl Services {
+    /// A new id (`crypto::new_id`) at the injected clock's time.
+    pub(crate) fn new_id(&self, prefix: &str) -> Result<String, CryptoError> {
+        crate::crypto::new_id(prefix, crate::clock::to_millis(self.clock.now()))
+    }
+}

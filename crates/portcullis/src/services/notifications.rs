@@ -8,7 +8,6 @@ use lettre::message::header::ContentType;
 use super::events::Event;
 use super::{ServiceError, ServiceResult, Services};
 use crate::clock::to_millis;
-use crate::crypto;
 use crate::domain::events;
 use crate::store::{DeliveryOutcome, EventRecord, NotificationRecord};
 
@@ -81,7 +80,7 @@ impl Services {
             .iter()
             .map(|recipient| {
                 Ok(NotificationRecord {
-                    id: crypto::new_id("ntf")?,
+                    id: self.new_id("ntf")?,
                     event_id: event.id.clone(),
                     environment_id: environment_id.clone(),
                     recipient: recipient.clone(),

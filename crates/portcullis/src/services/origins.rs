@@ -41,7 +41,7 @@ impl Services {
             ServiceError::Validation(ValidationErrors::single("origin", e.to_string()))
         })?;
         let record = OriginRecord {
-            id: crypto::new_id(ORIGIN_ID_PREFIX)?,
+            id: self.new_id(ORIGIN_ID_PREFIX)?,
             environment_id: env.id().to_string(),
             origin: origin.to_string(),
             created_at: to_millis(self.clock.now()),

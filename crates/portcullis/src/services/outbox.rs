@@ -146,7 +146,7 @@ impl Services {
                 .iter()
                 .map(|session_id| {
                     Ok(EventRecord {
-                        id: crypto::new_id("evt")?,
+                        id: self.new_id("evt")?,
                         kind: events::ADMIN_USER_SESSION_REVOKED.into(),
                         subject_id: Some(session_id.clone()),
                         data: None,
@@ -194,7 +194,7 @@ impl Services {
             .iter()
             .map(|w| {
                 Ok(DeliveryRecord {
-                    id: crypto::new_id("dlv")?,
+                    id: self.new_id("dlv")?,
                     webhook_id: w.id.clone(),
                     event_id: event.id.clone(),
                     environment_id: w.environment_id.clone(),
@@ -306,7 +306,7 @@ impl Services {
                 "reason": "every delivery attempt failed for as long as retries last",
             })),
         )?;
-        let attempt_id = crypto::new_id("att")?;
+        let attempt_id = self.new_id("att")?;
         let started = Instant::now();
         let sent = match (
             webhook.enabled || event.kind == events::PING,

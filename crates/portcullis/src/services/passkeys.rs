@@ -127,7 +127,7 @@ impl Services {
         purpose: &str,
         state: String,
     ) -> ServiceResult<String> {
-        let id = crypto::new_id("chl")?;
+        let id = self.new_id("chl")?;
         let now = to_millis(self.clock.now());
         self.store
             .mfa
@@ -234,7 +234,7 @@ impl Services {
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "Passkey".into());
         let device = MfaDeviceRecord {
-            id: crypto::new_id("mfa")?,
+            id: self.new_id("mfa")?,
             environment_id: env.id().to_string(),
             user_id: claims.sub.clone(),
             kind: "passkey".into(),

@@ -12,7 +12,6 @@ use serde::Serialize;
 use super::environments::EnvironmentRuntime;
 use super::{ServiceError, ServiceResult, Services, verified_tokens};
 use crate::clock::{rfc3339, to_millis};
-use crate::crypto;
 use crate::domain::claims::{SCOPE_REQUIRES_ADDITIONAL_AUTH, SCOPE_USER_BASIC, SessionClaims};
 use crate::domain::mfa::{ELEVATED_TOKEN_TYP, SignInOutcome};
 pub use crate::store::SessionFilter;
@@ -204,7 +203,7 @@ impl Services {
         let now_s = now.unix_timestamp();
         let exp = now_s + i64::from(env.settings.jwt_expiration_seconds);
         let template = SessionRecord {
-            id: crypto::new_id("ses")?,
+            id: self.new_id("ses")?,
             environment_id: env.id().to_string(),
             user_id: String::new(),
             iat: now_s,
@@ -232,11 +231,11 @@ impl Services {
                 // sign-in is the hot write path.
                 &SignInEventIds {
                     session_created: match env.has_subscriber(events::USER_SESSION_CREATED) {
-                        true => Some(crypto::new_id("evt")?),
+                        true => Some(self.new_id("evt")?),
                         false => None,
                     },
                     user_created: match env.has_subscriber(events::USER_CREATED) {
-                        true => Some(crypto::new_id("evt")?),
+                        true => Some(self.new_id("evt")?),
                         false => None,
                     },
                 },
@@ -254,7 +253,7 @@ impl Services {
             iat: now_s,
             nbf: now_s,
             exp,
-            jti: crypto::new_id("jti")?,
+            jti: self.new_id("jti")?,
             scope: session.scope.clone(),
             amr,
             email: user.email.clone(),

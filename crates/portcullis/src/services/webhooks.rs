@@ -213,7 +213,7 @@ impl Services {
         actor: &Actor,
     ) -> ServiceResult<WebhookWithSecret> {
         let url = self.check_input(input, true)?.unwrap_or_default();
-        let id = crypto::new_id("whk")?;
+        let id = self.new_id("whk")?;
         let key = crypto::new_webhook_key()?;
         let now = to_millis(self.clock.now());
         let record = WebhookRecord {
