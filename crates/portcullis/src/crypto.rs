@@ -61,14 +61,14 @@ pub fn node_id() -> Result<String, CryptoError> {
     Ok(format!("node_{}", hex::encode(bytes)))
 }
 
-/// A fresh opaque id such as `ses_019a…`: the type prefix and 32 hex
-/// digits, of which the first 12 are the wall clock in milliseconds and the
-/// other 20 are random (80 bits, as in a UUIDv7). Ids made later sort
-/// later, so a new row's id lands at the end of its indexes instead of on a
-/// random page of each: a sign-in dirties a few pages instead of one per
-/// index (docs/benchmarks.md). Nothing reads the time back; ids stay opaque
-/// and unguessable.
-/// `now_ms` is the injected clock's time (`Services::new_id`).
+/// A fresh id such as `ses_019a…`: the type prefix and 32 hex digits, of
+/// which the first 12 are `now_ms`, the injected clock's time in
+/// milliseconds (`Services::new_id`), and the other 20 are random (80 bits,
+/// as in a UUIDv7). Ids made later sort later, so a new row's id lands at
+/// the end of its indexes instead of on a random page of each: a sign-in
+/// dirties a few pages instead of one per index (docs/benchmarks.md, "Ids
+/// in time order"). Ids show when they were made; nothing reads the time
+/// back, no id is a secret, and 80 random bits keep them unguessable.
 pub fn new_id(prefix: &str, now_ms: i64) -> Result<String, CryptoError> {
     Ok(id_from(prefix, now_ms, random_bytes::<10>()?))
 }

@@ -57,7 +57,8 @@ fn webauthn_error(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Internal(format!("webauthn: {e}"))
 }
 
-/// The user handle WebAuthn keeps: the 128 random bits of the user id.
+/// The user handle WebAuthn keeps: the 128 bits of the user id (its
+/// creation time in milliseconds and 80 random bits, `crypto::new_id`).
 fn user_handle(user_id: &str) -> ServiceResult<Uuid> {
     let hex = user_id.strip_prefix("usr_").unwrap_or(user_id);
     let bytes: [u8; 16] = hex::decode(hex)

@@ -117,8 +117,7 @@ pub enum Attempt {
     /// No verification that still takes attempts: unknown, in another
     /// environment, expired, used, out of attempts, or superseded.
     Refused,
-    /// An attempt was spent and the code did not match (or another request
-    /// used the verification first).
+    /// An attempt was spent and the code did not match.
     Wrong(VerificationRecord),
     /// The code matched. The verification is used only by the sign-in
     /// that stores a session with it (`SessionStore::insert_for_email_user`).

@@ -117,8 +117,9 @@ impl From<ViewRow> for SessionView {
 /// joined with its environment `e`; parameters: `$1` the id a new user
 /// gets, `$5` the session id, `$8` its creation time, `$10` the client's
 /// address, `$14` and `$15` the events' ids (NULL: not written). The user
-/// is created by this sign-in exactly when its id is `$1`. The callers add
-/// `AND $14 IS NOT NULL` (`$15`) to their conditions.
+/// is created by this sign-in exactly when its id is `$1`. PostgreSQL adds
+/// `AND $14 IS NOT NULL` (`$15`) to the conditions; SQLite leaves a
+/// statement out when its id is NULL.
 pub const SIGN_IN_EVENT_COLUMNS: &str = "INSERT INTO events (id, organization_id, \
      environment_id, type, actor_kind, actor_id, ip_address, subject_id, created_at)";
 pub const SESSION_CREATED_SELECT: &str = "SELECT $14, e.organization_id, e.id, \

@@ -90,3 +90,40 @@ async fn code_attempts_are_limited_per_address_across_codes() {
         .await
         .assert_status(200);
 }
+
+#[tokio::test]
+async fn a_right_code_refused_by_the_address_limit_works_after_the_wait() {
+    let app = spawn_app_with(|c| c.rate_limits.enabled = true).await;
+    // Ten wrong attempts in the hour, over two codes (five each).
+    for _ in 0..2 {
+        let (vid, code) = app
+            .start_and_read_code(&app.sandbox, "wait@example.com")
+            .await;
+        app.spend_wrong_attempts(&app.sandbox, &vid, &code, 5).await;
+    }
+    let (vid, code) = app
+        .start_and_read_code(&app.sandbox, "wait@example.com")
+        .await;
+    let refused = app.verify_email(&app.sandbox, &vid, &code).await;
+    refused.assert_problem(429, "rate_limited");
+    let retry: i64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..600).contains(&retry), "Retry-After {retry}");
+    // Just before the wait is over, still refused (and one more attempt
+    // of the code spent); then the same code signs in: it was not used up.
+    app.advance(time::Duration::seconds(retry - 1));
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_problem(429, "rate_limited");
+    app.advance(time::Duration::seconds(1));
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_status(200);
+    // And it is used up now.
+    app.verify_email(&app.sandbox, &vid, &code)
+        .await
+        .assert_problem(400, "invalid_code");
+}

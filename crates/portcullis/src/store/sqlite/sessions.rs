@@ -24,13 +24,19 @@ impl SessionStore for SqliteDb {
         let (code, user, mut session, events) =
             (code.clone(), user.clone(), session.clone(), events.clone());
         // One round trip (sqlx runs a multi-statement query and numbers its
-        // parameters across all of it), each statement guarded by the one
-        // before it having changed a row (`changes()`): the verification
-        // is used up, then the upsert returns the user (the no-op update
-        // makes RETURNING yield an existing user too), then the insert
-        // returns the epochs it read, then the events wanted. A verification used
-        // meanwhile stops it at the first. Without a savepoint, a failed
-        // later statement leaves a used code or a user without a session,
+        // parameters across all of it). The verification is used up; the
+        // upsert runs only if that changed a row (`changes() = 1`) and
+        // returns the user (the no-op update makes RETURNING yield an
+        // existing user too, and counts as a change); the session insert
+        // runs only if the upsert changed a row and returns the epochs it
+        // read; then the events wanted: `user.session.created` only if the
+        // session was inserted, `user.created` only for a user with the new
+        // id `$1`, which exists only if this query created it. A
+        // verification used meanwhile stops everything at the first
+        // statement. There is no savepoint (two more round trips on the
+        // hot path): should a later statement fail (an I/O error, an id
+        // collision), the code stays used, the sign-in answers 500 and the
+        // address asks for a new code; a user may stay without a session,
         // which is harmless.
         self.writer
             .statement(move |c| {
