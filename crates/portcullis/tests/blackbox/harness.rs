@@ -153,6 +153,16 @@ impl Reply {
         assert_eq!(self.body["status"], status);
     }
 
+    /// The `Retry-After` header, in seconds.
+    #[track_caller]
+    pub fn retry_after(&self) -> i64 {
+        self.headers["retry-after"]
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no Retry-After in seconds: {:?}", self.headers))
+    }
+
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Value {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
@@ -371,6 +381,15 @@ impl TestApp {
             self.verify_email(env, verification_id, wrong)
                 .await
                 .assert_problem(400, "invalid_code");
+        }
+    }
+
+    /// Spends the ten code attempts an hour the address limit allows, five
+    /// wrong ones on each of two codes (a code takes five).
+    pub async fn exhaust_address_attempts(&self, env: &str, email: &str) {
+        for _ in 0..2 {
+            let (vid, code) = self.start_and_read_code(env, email).await;
+            self.spend_wrong_attempts(env, &vid, &code, 5).await;
         }
     }
 

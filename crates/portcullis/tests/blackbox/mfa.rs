@@ -331,11 +331,7 @@ async fn five_wrong_codes_lock_code_verification_for_the_rest_of_the_window() {
     }
     let refused = verify(&app, &env, &token, json!({ "code": right })).await;
     refused.assert_problem(429, "rate_limited");
-    let retry: u64 = refused.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = refused.retry_after();
     assert!((1..=300).contains(&retry), "{retry}");
     // Recovery codes share the counter.
     verify(
@@ -366,11 +362,7 @@ async fn five_wrong_codes_lock_code_verification_for_the_rest_of_the_window() {
     let right = totp_code(&device.secret, now_s(&app));
     let refused = verify(&app, &env, &token, json!({ "code": right })).await;
     refused.assert_problem(429, "rate_limited");
-    let retry: u64 = refused.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = refused.retry_after();
     assert!((301..=600).contains(&retry), "{retry}");
     app.advance(time::Duration::minutes(5));
     let right = totp_code(&device.secret, now_s(&app));
@@ -390,11 +382,7 @@ async fn five_wrong_codes_lock_code_verification_for_the_rest_of_the_window() {
             .assert_problem(400, "invalid_code");
     }
     let refused = verify(&app, &env, &token, json!({ "code": right })).await;
-    let retry: u64 = refused.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = refused.retry_after();
     assert!((1..=300).contains(&retry), "{retry}");
 }
 

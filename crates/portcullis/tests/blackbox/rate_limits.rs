@@ -12,13 +12,13 @@ async fn starts_are_limited_per_address_with_retry_after() {
     }
     let r = app.start_email(&app.sandbox, "ada@example.com").await;
     r.assert_problem(429, "rate_limited");
-    let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry = r.retry_after();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
     // Another address from the same client is still fine.
     app.start_email(&app.sandbox, "bob@example.com")
         .await
         .assert_status(202);
-    app.advance(time::Duration::seconds(retry as i64));
+    app.advance(time::Duration::seconds(retry));
     app.start_email(&app.sandbox, "ada@example.com")
         .await
         .assert_status(202);
@@ -67,14 +67,8 @@ async fn limits_can_be_turned_off() {
 #[tokio::test]
 async fn code_attempts_are_limited_per_address_across_codes() {
     let app = spawn_app_with(|c| c.rate_limits.enabled = true).await;
-    // Two codes, five wrong attempts each: ten attempts in the hour.
-    for _ in 0..2 {
-        let (vid, code) = app
-            .start_and_read_code(&app.sandbox, "target@example.com")
-            .await;
-        app.spend_wrong_attempts(&app.sandbox, &vid, &code, 5).await;
-        app.advance(time::Duration::minutes(1));
-    }
+    app.exhaust_address_attempts(&app.sandbox, "target@example.com")
+        .await;
     // Even the right code of a fresh verification is refused now.
     let (vid, code) = app
         .start_and_read_code(&app.sandbox, "target@example.com")
@@ -94,23 +88,14 @@ async fn code_attempts_are_limited_per_address_across_codes() {
 #[tokio::test]
 async fn a_right_code_refused_by_the_address_limit_works_after_the_wait() {
     let app = spawn_app_with(|c| c.rate_limits.enabled = true).await;
-    // Ten wrong attempts in the hour, over two codes (five each).
-    for _ in 0..2 {
-        let (vid, code) = app
-            .start_and_read_code(&app.sandbox, "wait@example.com")
-            .await;
-        app.spend_wrong_attempts(&app.sandbox, &vid, &code, 5).await;
-    }
+    app.exhaust_address_attempts(&app.sandbox, "wait@example.com")
+        .await;
     let (vid, code) = app
         .start_and_read_code(&app.sandbox, "wait@example.com")
         .await;
     let refused = app.verify_email(&app.sandbox, &vid, &code).await;
     refused.assert_problem(429, "rate_limited");
-    let retry: i64 = refused.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = refused.retry_after();
     assert!((1..600).contains(&retry), "Retry-After {retry}");
     // Just before the wait is over, still refused (and one more attempt
     // of the code spent); then the same code signs in: it was not used up.
