@@ -150,8 +150,8 @@ impl Services {
         if let Some(v) = &verification {
             // Checked after the attempt, as the address is only known from
             // the verification. A right code past this limit is refused but
-            // not used up: its attempt is spent, and it works again, while
-            // it lives, once the limit allows.
+            // not used up: its attempt is spent, and it works once the limit
+            // allows, while it lives, is the newest and has attempts left.
             self.rate_limits
                 .check(
                     Bucket::VerifyPerAddress,

@@ -15,7 +15,8 @@ macro_rules! shared_queries {
     ($conn:ty, $pool:ty, $lock:literal, $lock_session:literal, $skip_locked:literal, $order:literal) => {
         use ::sqlx::AssertSqlSafe;
         use $crate::store::sql::{
-            ADD_TO_COUNT, FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive, alive_of_one_user,
+            ADD_TO_COUNT, FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive,
+            alive_of_one_user,
         };
         use $crate::store::{
             EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord,
@@ -425,12 +426,11 @@ macro_rules! shared_queries {
             else {
                 return Ok(Attempt::Refused);
             };
-            Ok(
-                match $crate::crypto::constant_time_eq(code_mac, &verification.code_mac) {
-                    true => Attempt::Matched(verification),
-                    false => Attempt::Wrong(verification),
-                },
-            )
+            Ok(if $crate::crypto::constant_time_eq(code_mac, &verification.code_mac) {
+                Attempt::Matched(verification)
+            } else {
+                Attempt::Wrong(verification)
+            })
         }
 
         pub(super) async fn prune_verifications(conn: &mut $conn, now_ms: i64) -> StoreResult<()> {

@@ -67,15 +67,8 @@ async fn limits_can_be_turned_off() {
 #[tokio::test]
 async fn code_attempts_are_limited_per_address_across_codes() {
     let app = spawn_app_with(|c| c.rate_limits.enabled = true).await;
-    app.exhaust_address_attempts(&app.sandbox, "target@example.com")
-        .await;
     // Even the right code of a fresh verification is refused now.
-    let (vid, code) = app
-        .start_and_read_code(&app.sandbox, "target@example.com")
-        .await;
-    app.verify_email(&app.sandbox, &vid, &code)
-        .await
-        .assert_problem(429, "rate_limited");
+    refused_right_code(&app, "target@example.com").await;
     app.advance(time::Duration::minutes(10));
     let (vid, code) = app
         .start_and_read_code(&app.sandbox, "target@example.com")
@@ -88,13 +81,7 @@ async fn code_attempts_are_limited_per_address_across_codes() {
 #[tokio::test]
 async fn a_right_code_refused_by_the_address_limit_works_after_the_wait() {
     let app = spawn_app_with(|c| c.rate_limits.enabled = true).await;
-    app.exhaust_address_attempts(&app.sandbox, "wait@example.com")
-        .await;
-    let (vid, code) = app
-        .start_and_read_code(&app.sandbox, "wait@example.com")
-        .await;
-    let refused = app.verify_email(&app.sandbox, &vid, &code).await;
-    refused.assert_problem(429, "rate_limited");
+    let (vid, code, refused) = refused_right_code(&app, "wait@example.com").await;
     let retry = refused.retry_after();
     assert!((1..600).contains(&retry), "Retry-After {retry}");
     // Just before the wait is over, still refused (and one more attempt
@@ -111,4 +98,15 @@ async fn a_right_code_refused_by_the_address_limit_works_after_the_wait() {
     app.verify_email(&app.sandbox, &vid, &code)
         .await
         .assert_problem(400, "invalid_code");
+}
+
+/// Spends the address's attempts of the hour, then tries the right code of
+/// a fresh verification: refused with 429. The verification, its code and
+/// the refusal.
+async fn refused_right_code(app: &TestApp, email: &str) -> (String, String, Reply) {
+    app.exhaust_address_attempts(&app.sandbox, email).await;
+    let (vid, code) = app.start_and_read_code(&app.sandbox, email).await;
+    let refused = app.verify_email(&app.sandbox, &vid, &code).await;
+    refused.assert_problem(429, "rate_limited");
+    (vid, code, refused)
 }
