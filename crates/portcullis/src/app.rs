@@ -32,7 +32,7 @@ fn fail(context: &str) -> impl Fn(String) -> StartupError + '_ {
 pub async fn open_store(
     config: &Config,
 ) -> Result<(Store, crate::crypto::MasterKey), StartupError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+    crate::private_files::create_dir(&config.data_dir).map_err(|e| {
         fail("cannot create the data directory")(format!("{}: {e}", config.data_dir.display()))
     })?;
     let master_key = bootstrap::load_master_key(

@@ -11,6 +11,7 @@ pub mod http;
 pub mod mail;
 pub mod metrics;
 pub mod operator;
+pub mod private_files;
 pub mod services;
 pub mod store;
 pub mod workers;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -24,16 +24,29 @@ pub trait MailTransport: Send + Sync {
     async fn send(&self, message: Message) -> Result<(), MailError>;
 }
 
-struct FileMail(AsyncFileTransport<Tokio1Executor>);
+/// Development mail: each message an `.eml` file, created 0600 (it holds
+/// a live code) and renamed into place whole, so a reader never sees half
+/// a message.
+struct FileMail {
+    dir: std::path::PathBuf,
+}
 
 #[async_trait]
 impl MailTransport for FileMail {
     async fn send(&self, message: Message) -> Result<(), MailError> {
-        self.0
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| MailError::Delivery(e.to_string()))
+        let name = crate::crypto::random_bytes::<16>()
+            .map(hex::encode)
+            .map_err(|e| MailError::Delivery(e.to_string()))?;
+        let partial = self.dir.join(format!("{name}.partial"));
+        let done = self.dir.join(format!("{name}.eml"));
+        let bytes = message.formatted();
+        tokio::task::spawn_blocking(move || {
+            crate::private_files::write_new(&partial, &bytes)?;
+            std::fs::rename(&partial, &done)
+        })
+        .await
+        .map_err(|e| MailError::Delivery(e.to_string()))?
+        .map_err(|e| MailError::Delivery(e.to_string()))
     }
 }
 
@@ -61,9 +74,11 @@ pub fn transport(
             Ok(Arc::new(SmtpMail(smtp.build())))
         }
         None => {
-            std::fs::create_dir_all(mail_dir)
+            crate::private_files::create_dir(mail_dir)
                 .map_err(|_| MailError::Directory(mail_dir.display().to_string()))?;
-            Ok(Arc::new(FileMail(AsyncFileTransport::new(mail_dir))))
+            Ok(Arc::new(FileMail {
+                dir: mail_dir.to_path_buf(),
+            }))
         }
     }
 }

@@ -5,7 +5,8 @@
 //! the list. A preflight from an allowed origin is answered here, 204 with
 //! what the SDK needs; a request from an allowed origin goes on and its
 //! answer, errors included, carries `Access-Control-Allow-Origin` (the
-//! origin itself, never `*`, since credentials are allowed). A preflight or
+//! origin itself, never `*`), and `Access-Control-Allow-Credentials` only
+//! when the origin is on a non-empty list. A preflight or
 //! request from any other origin gets 403 `origin_not_allowed` with no
 //! allow headers, and never reaches a handler.
 
@@ -96,6 +97,11 @@ pub async fn sdk_cors(
     // and `file:` pages) and malformed values pass, but get no allow
     // headers, so such a page cannot read the answer.
     let echo = request.is_some();
+    // Credentials only for an origin the environment lists: "an empty list
+    // allows every origin" is for bearer tokens, which a page must hold to
+    // send; with credentials it would let any site act with a user's
+    // cookies.
+    let credentials = !env.origins.allows_all();
     let mut response = if preflight {
         services.metrics.cors("preflight");
         let mut response = StatusCode::NO_CONTENT.into_response();
@@ -126,10 +132,12 @@ pub async fn sdk_cors(
     if echo {
         let headers = response.headers_mut();
         headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(
-            ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
+        if credentials {
+            headers.insert(
+                ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+        }
     }
     vary(&mut response, "origin");
     response

@@ -107,7 +107,7 @@ async fn track(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = req.method().clone();
     let route = path
         .as_ref()
         .map(MatchedPath::as_str)
@@ -126,7 +126,7 @@ async fn track(
 async fn not_found(State(services): State<Arc<Services>>, req: Request) -> Response {
     services
         .metrics
-        .http_request(req.method().as_str(), "unmatched", 404, 0.0);
+        .http_request(req.method(), "unmatched", 404, 0.0);
     ApiError::not_found().into_response()
 }
 

@@ -13,7 +13,7 @@ use crate::crypto;
 use crate::domain::events;
 use crate::domain::roles::{self, Role};
 use crate::domain::validation::ValidationErrors;
-use crate::store::{ApiTokenRecord, EventRecord};
+use crate::store::{ApiTokenRecord, EventRecord, TokenRotation};
 
 pub const TOKEN_PREFIX: &str = "pcl_";
 pub const TOKEN_ID_PREFIX: &str = "tok";
@@ -156,6 +156,15 @@ impl std::fmt::Debug for ApiTokenWithSecret {
             .field("token", &self.token)
             .field("secret", &"<redacted>")
             .finish()
+    }
+}
+
+/// The earlier of two optional expiries (`None`: never).
+fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }
 
@@ -420,6 +429,13 @@ impl Services {
             )));
         }
         let mut token = self.manageable_token(caller, token_id).await?;
+        // A rotation yields a secret, so it follows the rules of creation:
+        // only a token the caller could have created (role and reach are
+        // checked above), and a secret that outlives neither the token nor
+        // the caller's own token. A short-lived credential that rotates a
+        // longer-lived token shortens it rather than minting a lasting one.
+        roles::check_grant(caller.role, stored_role(&token.role)?, true)?;
+        let expires_at = earliest(token.expires_at, caller.expires_at);
         // Deleting stays open: it only takes access away.
         self.refuse_if_reach_locked(token.environment_id.as_deref())
             .await?;
@@ -430,21 +446,21 @@ impl Services {
         let events = self
             .token_events(&token, events::API_TOKEN_ROTATED, actor)
             .await?;
+        let rotation = TokenRotation {
+            new_hash: hash.clone(),
+            previous_expires_at: previous_until,
+            expires_at,
+            at: now,
+        };
         let rotated = self
             .store
             .api_tokens
-            .rotate(
-                &caller.organization_id,
-                &token.id,
-                &hash,
-                previous_until,
-                now,
-                &events,
-            )
+            .rotate(&caller.organization_id, &token.id, &rotation, &events)
             .await?;
         if !rotated {
             return Err(ServiceError::NotFound);
         }
+        token.expires_at = expires_at;
         token.previous_hash = Some(std::mem::replace(&mut token.token_hash, hash));
         token.previous_expires_at = Some(previous_until);
         token.rotated_at = Some(now);

@@ -1,7 +1,6 @@
 //! First start: the master key, and the first tenant (organization,
 //! project with `sandbox` and `live`, an owner API token).
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
@@ -57,7 +56,7 @@ pub fn load_master_key(
         Ok(text) => MasterKey::from_base64(&text).map_err(|e| format!("{}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.is_none() => {
             let key = MasterKey::generate().map_err(|e| e.to_string())?;
-            write_private_file(&path, key.to_base64().as_bytes())
+            crate::private_files::write_new(&path, key.to_base64().as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             Ok(key)
         }
@@ -66,19 +65,6 @@ pub fn load_master_key(
             path.display()
         )),
     }
-}
-
-fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
 }
 
 /// Refuses a master key other than the one the database was first used with.
@@ -244,5 +230,5 @@ pub async fn create_first_tenant(
 /// Writes the owner token created by `serve` on an empty data directory to a
 /// file only its owner can read, instead of printing a secret into the log.
 pub fn write_owner_token_file(path: &Path, token: &str) -> std::io::Result<()> {
-    write_private_file(path, format!("{token}\n").as_bytes())
+    crate::private_files::write_new(path, format!("{token}\n").as_bytes())
 }

@@ -582,5 +582,13 @@ fn verify_signature_and_claims(
     if claims.environment_id != env.id() {
         return Err(ServiceError::InvalidToken);
     }
+    // A retired key verifies what it signed while active, nothing newer:
+    // whoever holds it cannot mint sessions while it stays published.
+    if key
+        .retired_at
+        .is_some_and(|retired_ms| claims.iat > retired_ms.div_euclid(1000))
+    {
+        return Err(ServiceError::InvalidToken);
+    }
     Ok(claims)
 }

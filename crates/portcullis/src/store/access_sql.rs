@@ -125,21 +125,20 @@ macro_rules! access_queries {
             conn: &mut $conn,
             organization_id: &str,
             token_id: &str,
-            new_hash: &[u8],
-            previous_expires_at: i64,
-            at: i64,
+            rotation: &$crate::store::TokenRotation,
             events: &[EventRecord],
         ) -> StoreResult<bool> {
             let rotated = ::sqlx::query(
                 "UPDATE api_tokens SET previous_hash = token_hash, token_hash = $1, \
-                 previous_expires_at = $2, rotated_at = $3 \
+                 previous_expires_at = $2, rotated_at = $3, expires_at = $6 \
                  WHERE organization_id = $4 AND id = $5 AND revoked_at IS NULL",
             )
-            .bind(new_hash)
-            .bind(previous_expires_at)
-            .bind(at)
+            .bind(&rotation.new_hash)
+            .bind(rotation.previous_expires_at)
+            .bind(rotation.at)
             .bind(organization_id)
             .bind(token_id)
+            .bind(rotation.expires_at)
             .execute(&mut *conn)
             .await
             .map_err(db)?

@@ -345,17 +345,26 @@ pub trait ApiTokenStore: Send + Sync {
         events: &[EventRecord],
     ) -> StoreResult<bool>;
     /// Replaces the secret; the current one becomes the previous one, good
-    /// until `previous_expires_at`, and the one before stops. `false` when
-    /// there is no such token.
+    /// until `previous_expires_at`, and the one before stops. The token's
+    /// expiry becomes `expires_at`. `false` when there is no such token.
     async fn rotate(
         &self,
         organization_id: &str,
         token_id: &str,
-        new_hash: &[u8],
-        previous_expires_at: i64,
-        at: i64,
+        rotation: &TokenRotation,
         events: &[EventRecord],
     ) -> StoreResult<bool>;
+}
+
+/// A token's new secret and what changes with it.
+#[derive(Debug, Clone)]
+pub struct TokenRotation {
+    pub new_hash: Vec<u8>,
+    /// Until when the replaced secret keeps working (Unix ms).
+    pub previous_expires_at: i64,
+    /// The token's expiry from now on (`None`: never).
+    pub expires_at: Option<i64>,
+    pub at: i64,
 }
 
 /// Organization members. There is always exactly one owner (a unique

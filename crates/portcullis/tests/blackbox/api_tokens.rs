@@ -280,21 +280,9 @@ async fn a_token_limited_to_sandbox_stays_in_sandbox() {
 #[tokio::test]
 async fn expired_malformed_and_foreign_tokens_are_refused_alike() {
     let app = spawn_app().await;
-    let expires = time::OffsetDateTime::from_unix_timestamp(app.clock_now_s() + 3600)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let reply = app
-        .api(
-            Method::POST,
-            "/tokens",
-            Some(json!({ "note": "short-lived", "role": "viewer", "expires_at": expires })),
-        )
+    let (_, secret) = app
+        .create_expiring_token("viewer", &app.rfc3339_in(Duration::hours(1)))
         .await;
-    let secret = reply.assert_status(201)["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
     env_info(&app, &secret, &app.sandbox)
         .await
         .assert_status(200);
@@ -439,6 +427,83 @@ async fn an_expiring_token_makes_no_token_that_outlives_it() {
     let reply = create(json!({ "note": "bell\u{7}", "role": "viewer" })).await;
     reply.assert_problem(400, "validation_failed");
     assert_eq!(reply.body["errors"][0]["field"], "note");
+}
+
+/// Issue 14, item 3: a rotation yields a secret, so it obeys the rules of
+/// creation. A temporary admin credential that rotates a lasting token
+/// gets a secret that expires with it, not a lasting one.
+#[tokio::test]
+async fn an_expiring_token_rotates_no_secret_that_outlives_it() {
+    let app = spawn_app().await;
+    let in_minutes = |minutes: i64| app.rfc3339_in(Duration::minutes(minutes));
+    let temp_expiry = in_minutes(10);
+    let (_, temp) = app.create_expiring_token("admin", &temp_expiry).await;
+    let (lasting_id, _) = app.create_token("admin", None).await;
+    let reply = app
+        .api_as(
+            &temp,
+            Method::POST,
+            &format!("/tokens/{lasting_id}/rotate"),
+            Some(json!({ "grace_seconds": 0 })),
+        )
+        .await;
+    let rotated = reply.assert_status(200).clone();
+    assert_eq!(rotated["expires_at"], temp_expiry, "{rotated}");
+    let new_secret = rotated["secret"].as_str().unwrap().to_string();
+    env_info(&app, &new_secret, &app.sandbox)
+        .await
+        .assert_status(200);
+    let list = app.api(Method::GET, "/tokens", None).await;
+    let listed = listed(list.assert_status(200), &lasting_id).unwrap();
+    assert_eq!(listed["expires_at"], temp_expiry);
+    // When the temporary credential ends, so does what it rotated.
+    app.advance(Duration::minutes(10));
+    env_info(&app, &temp, &app.sandbox)
+        .await
+        .assert_problem(401, "invalid_api_token");
+    env_info(&app, &new_secret, &app.sandbox)
+        .await
+        .assert_problem(401, "invalid_api_token");
+    // An earlier expiry than the caller's own is kept.
+    let (soon_id, _) = app.create_expiring_token("viewer", &in_minutes(5)).await;
+    let reply = app
+        .api(
+            Method::POST,
+            &format!("/tokens/{soon_id}/rotate"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(reply.assert_status(200)["expires_at"], in_minutes(5));
+}
+
+/// Issue 14, item 3: a caller rotates only the tokens it could have
+/// created: none above its role, none outside its environment.
+#[tokio::test]
+async fn a_token_rotates_only_tokens_it_could_have_created() {
+    let app = spawn_app().await;
+    let (admin_id, admin) = app.create_token("admin", None).await;
+    let (_, developer) = app.create_token("developer", None).await;
+    let (_, sandbox_admin) = app.create_token("admin", Some(&app.sandbox)).await;
+    let rotate = |token: &str, id: &str| {
+        let (app, token, path) = (&app, token.to_string(), format!("/tokens/{id}/rotate"));
+        async move {
+            app.api_as(&token, Method::POST, &path, Some(json!({})))
+                .await
+        }
+    };
+    rotate(&developer, &admin_id)
+        .await
+        .assert_problem(403, "forbidden");
+    // An organization-wide token does not exist for a limited one.
+    rotate(&sandbox_admin, &admin_id)
+        .await
+        .assert_problem(404, "not_found");
+    // The refused rotations changed nothing: the admin's secret still works.
+    env_info(&app, &admin, &app.live).await.assert_status(200);
+    let (sandbox_dev_id, _) = app.create_token("developer", Some(&app.sandbox)).await;
+    rotate(&sandbox_admin, &sandbox_dev_id)
+        .await
+        .assert_status(200);
 }
 
 #[tokio::test]

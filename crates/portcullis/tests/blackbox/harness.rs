@@ -328,6 +328,19 @@ impl TestApp {
         )
     }
 
+    /// A new API token (created with the owner token) with `role` that
+    /// expires at `expires_at` (RFC 3339): `(id, secret)`.
+    pub async fn create_expiring_token(&self, role: &str, expires_at: &str) -> (String, String) {
+        let body = json!({ "note": format!("an expiring {role} token"), "role": role,
+                           "expires_at": expires_at });
+        let reply = self.api(Method::POST, "/tokens", Some(body)).await;
+        let created = reply.assert_status(201);
+        (
+            created["id"].as_str().unwrap().to_string(),
+            created["secret"].as_str().unwrap().to_string(),
+        )
+    }
+
     /// Locks (`true`) or unlocks an environment with the owner token.
     pub async fn set_locked(&self, env: &str, locked: bool) -> Reply {
         let action = if locked { "lock" } else { "unlock" };
@@ -637,6 +650,15 @@ impl TestApp {
     pub fn clock_rfc3339(&self) -> String {
         use portcullis::clock::Clock;
         portcullis::clock::rfc3339(portcullis::clock::to_millis(self.clock.now()))
+    }
+
+    /// The controlled clock's "now" moved by `by`, as RFC 3339 in whole
+    /// seconds (how a caller writes an expiry).
+    pub fn rfc3339_in(&self, by: time::Duration) -> String {
+        time::OffsetDateTime::from_unix_timestamp(self.clock_now_s() + by.whole_seconds())
+            .expect("a time")
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("formats")
     }
 
     /// The test clock, in Unix seconds.

@@ -20,6 +20,7 @@ mod notifications;
 mod operations;
 mod origins;
 mod passkeys;
+mod private_files;
 mod rate_limits;
 mod sessions;
 mod tokens;

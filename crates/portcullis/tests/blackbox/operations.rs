@@ -122,3 +122,50 @@ async fn the_openapi_document_lists_every_route() {
         json!("bearer")
     );
 }
+
+/// The series in a Prometheus text rendering: each sample line without its
+/// value, so counts going up do not count as growth.
+fn series_of(metrics: &str) -> BTreeSet<String> {
+    metrics
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| l.rsplit_once(' ').map(|(series, _)| series.to_string()))
+        .collect()
+}
+
+/// Issue 14, item 1: a client that invents methods must not create a
+/// series per method (memory that is never given back).
+#[tokio::test]
+async fn odd_methods_do_not_grow_the_metrics() {
+    let app = spawn_app().await;
+    let odd = |i: usize| reqwest::Method::from_bytes(format!("X{i:0>40}").as_bytes()).unwrap();
+    let send_odd = |i: usize| {
+        let (a, b) = (
+            app.client
+                .request(odd(i), format!("{}/nope", app.base))
+                .send(),
+            app.client
+                .request(odd(i), format!("{}/healthz", app.base))
+                .send(),
+        );
+        async move {
+            assert_eq!(a.await.expect("sent").status(), 404);
+            assert_eq!(b.await.expect("sent").status(), 405);
+        }
+    };
+    let metrics = || async { app.get("/metrics", None).await.text };
+    // Every series the test can create exists once.
+    send_odd(0).await;
+    metrics().await;
+    let before = metrics().await;
+    for i in 1..=300 {
+        send_odd(i).await;
+    }
+    let after = metrics().await;
+    assert_eq!(series_of(&before), series_of(&after));
+    assert!(
+        after.contains("method=\"other\",route=\"unmatched\",status=\"404\"} 301"),
+        "{after}"
+    );
+    assert!(!after.contains("X0000"), "a raw method became a label");
+}

@@ -284,8 +284,26 @@ fn assert_no_allow_headers(r: &Reply) {
 
 #[track_caller]
 fn assert_allowed_for(r: &Reply, origin: &str) {
-    assert_eq!(r.header("access-control-allow-origin"), Some(origin));
     assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    assert_readable_by(r, origin);
+}
+
+/// The origin may read the answer, without credentials: what an empty
+/// list gives every origin (issue 14, item 9).
+#[track_caller]
+fn assert_allowed_without_credentials(r: &Reply, origin: &str) {
+    assert_eq!(
+        r.header("access-control-allow-credentials"),
+        None,
+        "credentials for {origin}: {:?}",
+        r.headers
+    );
+    assert_readable_by(r, origin);
+}
+
+#[track_caller]
+fn assert_readable_by(r: &Reply, origin: &str) {
+    assert_eq!(r.header("access-control-allow-origin"), Some(origin));
     let vary: Vec<&str> = r
         .headers
         .get_all("vary")
@@ -529,7 +547,8 @@ async fn requests_without_an_origin_and_empty_lists_are_not_restricted() {
     r.assert_status(200);
     assert_eq!(r.header("access-control-allow-origin"), None);
     // The live environment lists nothing: every origin may call it, and is
-    // answered with its own origin, never `*`.
+    // answered with its own origin, never `*`, and never with credentials
+    // (that needs the origin on the list).
     let (live_token, _) = app.sign_in(&app.live, "ada@example.com").await;
     for origin in [
         "https://anything.example",
@@ -540,7 +559,7 @@ async fn requests_without_an_origin_and_empty_lists_are_not_restricted() {
             .preflight(&format!("/sdk/v1/{}/session", app.live), origin, "GET")
             .await;
         assert_eq!(r.status.as_u16(), 204);
-        assert_allowed_for(&r, origin);
+        assert_allowed_without_credentials(&r, origin);
         let r = app
             .browser_request(
                 Method::GET,
@@ -551,7 +570,7 @@ async fn requests_without_an_origin_and_empty_lists_are_not_restricted() {
             )
             .await;
         r.assert_status(200);
-        assert_allowed_for(&r, origin);
+        assert_allowed_without_credentials(&r, origin);
     }
     // `null` (sandboxed and file: pages) passes an empty list, but is never
     // echoed: such a page cannot read the answer.

@@ -157,6 +157,54 @@ async fn es256_and_eddsa_are_selectable_and_old_tokens_keep_verifying() {
     }
 }
 
+/// Issue 14, item 6: a retired key verifies the tokens it signed while it
+/// was active, and none that it signed after (a leaked key cannot mint
+/// sessions for the 30 days it stays published).
+#[tokio::test]
+async fn a_retired_key_verifies_no_token_issued_after_its_retirement() {
+    let app = spawn_app().await;
+    let (rs_token, _) = app.sign_in(&app.sandbox, "ada@example.com").await;
+    let old_kid = header_of(&rs_token)["kid"].as_str().unwrap().to_string();
+    app.api(
+        Method::PATCH,
+        &format!("/environments/{}/settings/security", app.sandbox),
+        Some(json!({"token_algorithm": "ES256"})),
+    )
+    .await
+    .assert_status(200);
+    app.advance(time::Duration::minutes(1));
+
+    // Whoever holds the retired private key signs a token now, with the
+    // claims of a live session.
+    let (store, master) = portcullis::app::open_store(&app.storage.config())
+        .await
+        .expect("the store opens");
+    let records = store
+        .environments
+        .signing_keys(&app.sandbox)
+        .await
+        .expect("keys");
+    let record = records.iter().find(|k| k.kid == old_kid).expect("old key");
+    assert!(record.retired_at.is_some());
+    let old_key = portcullis::services::keys::load(&master, record).expect("key loads");
+    let now = app.clock_now_s();
+    let mut claims = claims_of(&rs_token);
+    claims["iat"] = json!(now);
+    claims["nbf"] = json!(now);
+    claims["exp"] = json!(now + 600);
+    claims["jti"] = json!("forged-after-retirement");
+    let forged = old_key.sign_jwt(&claims).expect("signs");
+    // A well-formed token under a published key: only the rule refuses it.
+    verify_with_jwks(&app, &app.sandbox, &forged).await;
+    app.session(&app.sandbox, &forged)
+        .await
+        .assert_problem(401, "invalid_token");
+    // The token the key signed while active still works.
+    app.session(&app.sandbox, &rs_token)
+        .await
+        .assert_status(200);
+}
+
 #[tokio::test]
 async fn the_token_lifetime_follows_the_setting() {
     let app = spawn_app().await;

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::{PgDb, db, queries};
-use crate::store::{ApiTokenRecord, ApiTokenStore, EventRecord, StoreResult};
+use crate::store::{ApiTokenRecord, ApiTokenStore, EventRecord, StoreResult, TokenRotation};
 
 #[async_trait]
 impl ApiTokenStore for PgDb {
@@ -60,22 +60,12 @@ impl ApiTokenStore for PgDb {
         &self,
         organization_id: &str,
         token_id: &str,
-        new_hash: &[u8],
-        previous_expires_at: i64,
-        at: i64,
+        rotation: &TokenRotation,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let rotated = queries::rotate_token(
-            &mut tx,
-            organization_id,
-            token_id,
-            new_hash,
-            previous_expires_at,
-            at,
-            events,
-        )
-        .await?;
+        let rotated =
+            queries::rotate_token(&mut tx, organization_id, token_id, rotation, events).await?;
         tx.commit().await.map_err(db)?;
         Ok(rotated)
     }

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::{SqliteDb, db, queries};
-use crate::store::{ApiTokenRecord, ApiTokenStore, EventRecord, StoreResult};
+use crate::store::{ApiTokenRecord, ApiTokenStore, EventRecord, StoreResult, TokenRotation};
 
 #[async_trait]
 impl ApiTokenStore for SqliteDb {
@@ -78,30 +78,19 @@ impl ApiTokenStore for SqliteDb {
         &self,
         organization_id: &str,
         token_id: &str,
-        new_hash: &[u8],
-        previous_expires_at: i64,
-        at: i64,
+        rotation: &TokenRotation,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let (organization_id, token_id, new_hash, events) = (
+        let (organization_id, token_id, rotation, events) = (
             organization_id.to_string(),
             token_id.to_string(),
-            new_hash.to_vec(),
+            rotation.clone(),
             events.to_vec(),
         );
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::rotate_token(
-                        c,
-                        &organization_id,
-                        &token_id,
-                        &new_hash,
-                        previous_expires_at,
-                        at,
-                        &events,
-                    )
-                    .await
+                    queries::rotate_token(c, &organization_id, &token_id, &rotation, &events).await
                 })
             })
             .await

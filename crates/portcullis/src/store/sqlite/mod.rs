@@ -51,6 +51,12 @@ pub async fn open(database_url: &str) -> StoreResult<Store> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
+    crate::private_files::prepare_sqlite_file(options.get_filename()).map_err(|e| {
+        StoreError::Database(format!(
+            "cannot create {}: {e}",
+            options.get_filename().display()
+        ))
+    })?;
     let mut writer = options.connect().await.map_err(db)?;
     sqlx::migrate!("./migrations/sqlite")
         .run(&mut writer)
