@@ -10,6 +10,7 @@ mod api_tokens;
 mod bad_input;
 mod cli;
 mod crash;
+mod database_down;
 mod email_sign_in;
 mod lock;
 mod management;
