@@ -553,6 +553,8 @@ pub trait MfaStore: Send + Sync {
     async fn clear_code_attempts(&self, user_id: &str) -> StoreResult<()>;
     /// Spends an elevated token; false if it was spent before.
     async fn spend_elevated_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<bool>;
+    /// Whether an elevated token was spent; reads only (introspection).
+    async fn elevated_token_spent(&self, jti: &str) -> StoreResult<bool>;
     /// Forgets spent elevated tokens, and WebAuthn challenges, that have
     /// expired anyway.
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()>;

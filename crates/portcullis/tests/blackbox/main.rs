@@ -12,6 +12,7 @@ mod cli;
 mod crash;
 mod database_down;
 mod email_sign_in;
+mod introspection;
 mod lock;
 mod management;
 mod members;
