@@ -166,12 +166,28 @@ pub struct IssuedSession {
 }
 
 /// What `/sessions/introspect` answers (RFC 7662): `active`, and the claims
-/// when it is.
+/// when it is. Introspection only reads: it spends and completes nothing.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "active": true, "token_type": "Bearer", "scope": "requiresAdditionalAuth",
+    "sub": "usr_…", "sid": "ses_…", "aud": "env_…", "environment_id": "env_…",
+    "iss": "https://auth.example.com/sdk/v1/env_…", "iat": 1764680000, "nbf": 1764680000,
+    "exp": 1764683600, "jti": "…", "amr": ["otp"], "env_epoch": 0, "user_epoch": 0
+}))]
 pub struct Introspection {
+    /// Whether the token would be accepted now. `false` alone for any token
+    /// that would be refused (bad, expired, revoked, of another environment,
+    /// an elevated token already spent, the environment locked).
     pub active: bool,
+    /// The token's claims, when active. `scope` says what it is good for:
+    /// `user:basic` for a full session, `requiresAdditionalAuth` for a
+    /// partial one that still needs its second factor (accepted only by the
+    /// routes that finish the sign-in), or, for an elevated token, its one
+    /// action (e.g. `credential:link`).
     #[serde(flatten)]
     pub claims: Option<SessionClaims>,
+    /// When active: `Bearer` for a session token (full or partial),
+    /// `elevated` for an elevated token (header `typ: elevated+jwt`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
 }
@@ -337,11 +353,14 @@ impl Services {
         Ok(())
     }
 
-    /// Inactive for any token that fails the check, except when this node
-    /// cannot check at all (`Unavailable`): then the caller should retry,
-    /// not conclude that the session is over. An elevated token is
-    /// answered too (`token_type: elevated`), and introspecting it spends
-    /// it: the backend that asks is about to perform the action.
+    /// Reads only, whatever the caller's role: it never spends or
+    /// completes anything. Inactive for any token that fails the check,
+    /// except when this node cannot check at all (`Unavailable`): then the
+    /// caller should retry, not conclude that the session is over. A
+    /// partial session is active, and its `scope` (`requiresAdditionalAuth`)
+    /// says so. An elevated token is answered too (`token_type: elevated`,
+    /// `scope` its one action), active while it is unspent; asking does not
+    /// spend it (docs/mfa.md, "Elevated tokens").
     pub async fn introspect(
         &self,
         env: &EnvironmentRuntime,
@@ -357,11 +376,12 @@ impl Services {
             Ok(claims) => (SessionClaims::clone(&claims), "Bearer"),
             Err(ServiceError::Unavailable) => return Err(ServiceError::Unavailable),
             Err(ServiceError::InvalidToken) => match self.check_elevated_token(env, token) {
-                Ok(elevated) => match self.spend_elevated(&elevated).await {
-                    Ok(()) => (elevated, "elevated"),
-                    Err(ServiceError::ElevatedTokenRequired) => return Ok(inactive),
-                    Err(e) => return Err(e),
-                },
+                Ok(elevated) => {
+                    if self.store.mfa.elevated_token_spent(&elevated.jti).await? {
+                        return Ok(inactive);
+                    }
+                    (elevated, "elevated")
+                }
                 Err(ServiceError::Unavailable) => return Err(ServiceError::Unavailable),
                 Err(_) => return Ok(inactive),
             },

@@ -4,6 +4,7 @@
 //! watermarks) are Unix seconds.
 
 mod access_sql;
+mod error;
 mod outbox_sql;
 pub mod postgres;
 pub mod records;
@@ -17,58 +18,9 @@ use async_trait::async_trait;
 
 use crate::domain::rate_limit::Quota;
 
+pub(crate) use error::db;
+pub use error::{StoreError, StoreResult};
 pub use records::*;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("database error: {0}")]
-    Database(String),
-    /// The database cannot be reached right now (connection refused or
-    /// lost, pool exhausted, server shutting down, a deadlock victim):
-    /// worth a retry, not a bug.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    /// The database refused a value given to it (PostgreSQL SQLSTATE class
-    /// 22, e.g. a NUL character in text): the caller's input, not a fault.
-    #[error("the database refused a value")]
-    InvalidValue,
-    #[error("stored data is unreadable: {0}")]
-    Corrupt(String),
-    #[error("unsupported database URL: {0}")]
-    UnsupportedUrl(String),
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// Maps a driver error; unique violations become conflicts.
-pub(crate) fn db(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(d.message().to_string())
-        }
-        sqlx::Error::Database(d) => match d.code().as_deref().unwrap_or_default() {
-            code if code.starts_with("22") => StoreError::InvalidValue,
-            // Deadlock victim, serialization failure, server shutting down,
-            // connection failure, too many connections.
-            "40P01" | "40001" | "57P01" | "57P02" | "57P03" | "53300" => {
-                StoreError::Unavailable(e.to_string())
-            }
-            code if code.starts_with("08") => StoreError::Unavailable(e.to_string()),
-            _ => StoreError::Database(e.to_string()),
-        },
-        sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
-        _ => StoreError::Database(e.to_string()),
-    }
-}
 
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
@@ -610,6 +562,8 @@ pub trait MfaStore: Send + Sync {
     async fn clear_code_attempts(&self, user_id: &str) -> StoreResult<()>;
     /// Spends an elevated token; false if it was spent before.
     async fn spend_elevated_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<bool>;
+    /// Whether an elevated token was spent; reads only (introspection).
+    async fn elevated_token_spent(&self, jti: &str) -> StoreResult<bool>;
     /// Forgets spent elevated tokens, and WebAuthn challenges, that have
     /// expired anyway.
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()>;

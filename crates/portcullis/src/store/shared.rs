@@ -776,6 +776,16 @@ macro_rules! shared_queries {
             Ok(done.rows_affected() == 1)
         }
 
+        pub(super) async fn elevated_token_spent(pool: &$pool, jti: &str) -> StoreResult<bool> {
+            let spent: Option<i64> =
+                ::sqlx::query_scalar("SELECT 1 FROM elevated_token_uses WHERE jti = $1")
+                    .bind(jti)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db)?;
+            Ok(spent.is_some())
+        }
+
         pub(super) async fn prune_mfa(conn: &mut $conn, now_ms: i64) -> StoreResult<()> {
             ::sqlx::query("DELETE FROM elevated_token_uses WHERE expires_at < $1")
                 .bind(now_ms)

@@ -2,21 +2,11 @@
 //! walked in `access.rs`; here, what it does to users and sessions.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::Duration;
 
 use crate::harness::*;
-
-async fn introspect(app: &TestApp, env: &str, token: &str) -> Value {
-    app.api(
-        Method::POST,
-        &format!("/environments/{env}/sessions/introspect"),
-        Some(json!({ "token": token })),
-    )
-    .await
-    .assert_status(200)
-    .clone()
-}
+use crate::introspection::introspect;
 
 async fn events_of(app: &TestApp, env: &str, kind: &str) -> Vec<Value> {
     let reply = app
@@ -55,7 +45,10 @@ async fn a_locked_environment_refuses_its_sessions_without_revoking_them() {
     app.get(&format!("/sdk/v1/{env}/.well-known/jwks.json"), None)
         .await
         .assert_problem(423, "environment_locked");
-    assert_eq!(introspect(&app, &env, &kept).await["active"], false);
+    assert_eq!(
+        introspect(&app, &app.api_token, &env, &kept).await["active"],
+        false
+    );
     let info = app
         .api(Method::GET, &format!("/environments/{env}"), None)
         .await;
@@ -73,7 +66,10 @@ async fn a_locked_environment_refuses_its_sessions_without_revoking_them() {
     let reply = app.set_locked(&env, false).await;
     assert_eq!(reply.assert_status(200)["locked"], false);
     app.session(&env, &kept).await.assert_status(200);
-    assert_eq!(introspect(&app, &env, &kept).await["active"], true);
+    assert_eq!(
+        introspect(&app, &app.api_token, &env, &kept).await["active"],
+        true
+    );
     app.session(&env, &revoked)
         .await
         .assert_problem(401, "session_revoked");

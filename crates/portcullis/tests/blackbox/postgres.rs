@@ -233,6 +233,43 @@ impl PgServer {
         done.rows_affected()
     }
 
+    /// Refuses the nodes' login (`ALTER ROLE postgres NOLOGIN`, as an
+    /// operator locking the role out would) and cuts the connections they
+    /// hold, so that their next ones are refused with SQLSTATE 28000; or,
+    /// with `false`, lets them log in again. A second superuser does it,
+    /// since the nodes' own role cannot log in to undo it.
+    pub async fn refuse_logins(&self, refuse: bool) {
+        use sqlx::Connection;
+        const WARDEN: &str = "portcullis_test_warden";
+        if refuse {
+            self.execute(&format!(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{WARDEN}') \
+                 THEN CREATE ROLE {WARDEN} SUPERUSER LOGIN; END IF; END $$"
+            ))
+            .await;
+        }
+        let url = self
+            .url()
+            .replacen("postgres://postgres@", &format!("postgres://{WARDEN}@"), 1);
+        let mut conn = sqlx::PgConnection::connect(&url)
+            .await
+            .expect("connect to the test PostgreSQL as the warden");
+        let login = if refuse { "NOLOGIN" } else { "LOGIN" };
+        sqlx::query(sqlx::AssertSqlSafe(format!("ALTER ROLE postgres {login}")))
+            .execute(&mut conn)
+            .await
+            .expect("ALTER ROLE runs");
+        if refuse {
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE usename = 'postgres' AND pid <> pg_backend_pid()",
+            )
+            .execute(&mut conn)
+            .await
+            .expect("terminate the nodes' connections");
+        }
+    }
+
     /// Cuts every connection that is waiting on `LISTEN`, as a network
     /// fault would; returns how many.
     pub async fn terminate_listeners(&self) -> u64 {

@@ -61,7 +61,11 @@ pub async fn revoke_environment_sessions(
     }))
 }
 
-/// RFC 7662-shaped: `{active: false}` for any token that would be refused.
+/// RFC 7662-shaped: `{active: false}` for any token that would be refused;
+/// when active, the claims and `token_type`. `scope` tells a full session
+/// (`user:basic`) from a partial one (`requiresAdditionalAuth`) and names
+/// an elevated token's action. Reads only: an elevated token is not spent
+/// by asking about it, so any role, `viewer` included, may ask.
 #[utoipa::path(post, path = "/api/v1/environments/{environment_id}/sessions/introspect", tag = "management",
     params(("environment_id" = String, Path)),
     request_body = IntrospectRequest,

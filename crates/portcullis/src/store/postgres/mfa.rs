@@ -136,6 +136,10 @@ impl MfaStore for PgDb {
         queries::spend_elevated_token(&mut conn, jti, expires_at_ms).await
     }
 
+    async fn elevated_token_spent(&self, jti: &str) -> StoreResult<bool> {
+        queries::elevated_token_spent(&self.pool, jti).await
+    }
+
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         queries::prune_mfa(&mut conn, now_ms).await

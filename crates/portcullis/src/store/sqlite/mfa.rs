@@ -194,6 +194,10 @@ impl MfaStore for SqliteDb {
             .await
     }
 
+    async fn elevated_token_spent(&self, jti: &str) -> StoreResult<bool> {
+        queries::elevated_token_spent(&self.pool, jti).await
+    }
+
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         self.writer
             .statement(move |c| Box::pin(async move { queries::prune_mfa(c, now_ms).await }))

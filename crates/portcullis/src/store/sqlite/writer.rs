@@ -99,7 +99,7 @@ impl Writer {
             Box::pin(async move {
                 let Some(conn) = conn else {
                     let reply: Reply = Box::new(move |e: Option<&StoreError>| {
-                        let e = e.map_or_else(stopped, |e| StoreError::Database(e.to_string()));
+                        let e = e.map_or_else(stopped, |e| e.passed_on("cannot begin"));
                         let _ = answer.send(Err(e));
                     });
                     return (false, reply);
@@ -108,7 +108,7 @@ impl Writer {
                 let ok = result.is_ok();
                 let reply: Reply = Box::new(move |commit: Option<&StoreError>| {
                     let outcome = match commit {
-                        Some(e) => Err(StoreError::Database(format!("commit failed: {e}"))),
+                        Some(e) => Err(e.passed_on("commit failed")),
                         None => result,
                     };
                     let _ = answer.send(outcome);
