@@ -398,7 +398,8 @@ mod tests {
         let path = dir.path().join("c.toml");
         std::fs::write(
             &path,
-            "listen = \"127.0.0.1:9\"\n[rate_limits]\nverify_per_ip_per_minute = 7\n",
+            "listen = \"127.0.0.1:9\"\n[rate_limits]\nverify_per_ip_per_minute = 7\n\
+             email_start_per_address_per_day = 4\n",
         )
         .unwrap();
         let c = Config::resolve(ConfigArgs {
@@ -408,6 +409,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen.port(), 9);
         assert_eq!(c.rate_limits.verify_per_ip_per_minute, 7);
+        assert_eq!(c.rate_limits.email_start_per_address_per_day, 4);
         let c = Config::resolve(ConfigArgs {
             config: Some(path),
             listen: Some("127.0.0.1:10".into()),

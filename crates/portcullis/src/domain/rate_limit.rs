@@ -26,6 +26,13 @@ impl Quota {
         }
     }
 
+    pub fn per_day(count: u32) -> Quota {
+        Quota {
+            count,
+            period_ms: 86_400_000,
+        }
+    }
+
     /// Time one event uses up (at least 1 ms).
     pub fn interval_ms(&self) -> i64 {
         (self.period_ms / i64::from(self.count.max(1))).max(1)

@@ -32,6 +32,19 @@ pub fn state(
     }
 }
 
+/// Whether an attempt at a code needs the address's attempt limit (and is
+/// counted against it): every attempt but a right first one. `attempts`
+/// counts this one (it is spent before the comparison).
+///
+/// The first try of each code is answered whatever the limit, so others'
+/// wrong guesses cannot keep the person who reads the mail out. It is
+/// answered right or wrong even past the limit, so each code gives one
+/// guess beyond it: the mails an address can get bound those (README,
+/// "Rate limits").
+pub fn counts_against_address_limit(matched: bool, attempts: i64) -> bool {
+    !(matched && attempts == 1)
+}
+
 /// A code as typed: digits only after removing spaces and dashes people add.
 pub fn normalize_code(input: &str) -> Option<String> {
     let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
@@ -42,6 +55,16 @@ pub fn normalize_code(input: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_right_first_try_is_free_of_the_address_limit() {
+        assert!(!counts_against_address_limit(true, 1));
+        assert!(counts_against_address_limit(false, 1));
+        for attempts in 2..=MAX_ATTEMPTS {
+            assert!(counts_against_address_limit(true, attempts));
+            assert!(counts_against_address_limit(false, attempts));
+        }
+    }
 
     #[test]
     fn a_code_dies_by_use_by_tries_and_by_time() {

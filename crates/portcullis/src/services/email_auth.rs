@@ -18,7 +18,9 @@ use crate::domain::email::EmailAddress;
 use crate::domain::mfa::SignInOutcome;
 use crate::domain::settings::MfaEnrollment;
 use crate::domain::validation::ValidationErrors;
-use crate::domain::verification::{CODE_DIGITS, CODE_LIFETIME, MAX_ATTEMPTS, normalize_code};
+use crate::domain::verification::{
+    CODE_DIGITS, CODE_LIFETIME, MAX_ATTEMPTS, counts_against_address_limit, normalize_code,
+};
 use crate::store::{Attempt, UsedCode, UserQuery, UserRecord, VerificationRecord};
 
 const CODE_MAC_PURPOSE: &str = "portcullis/otp-code/v1";
@@ -69,14 +71,16 @@ impl Services {
             .map_err(|e| ValidationErrors::single("email", e.to_string()))?;
         let env = self.open_environment(environment_id).await?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
+        let address = format!("{}|{}", env.id(), email.as_str());
+        // The client's own limits first: a client they refuse does not even
+        // touch the address's, which its owner needs.
         self.rate_limits
-            .check(Bucket::EmailStartPerIp, &format!("{}|{ip}", env.id()))
-            .await?;
-        self.rate_limits
-            .check(
-                Bucket::EmailStartPerAddress,
-                &format!("{}|{}", env.id(), email.as_str()),
-            )
+            .check_all(&[
+                (Bucket::EmailStartPerIp, format!("{}|{ip}", env.id())),
+                (Bucket::EmailStartPerAddressAndIp, format!("{address}|{ip}")),
+                (Bucket::EmailStartPerAddress, address.clone()),
+                (Bucket::EmailStartPerAddressPerDay, address),
+            ])
             .await?;
 
         let now = self.clock.now();
@@ -147,11 +151,16 @@ impl Services {
             Attempt::Wrong(v) => (Some(v), false),
             Attempt::Matched(v) => (Some(v), true),
         };
-        if let Some(v) = &verification {
+        if let Some(v) = verification
+            .as_ref()
+            .filter(|v| counts_against_address_limit(accepted, v.attempts))
+        {
             // Checked after the attempt, as the address is only known from
-            // the verification. A right code past this limit is refused but
-            // not used up: its attempt is spent, and it works once the limit
-            // allows, while it lives, is the newest and has attempts left.
+            // the verification, and for every attempt but a right first
+            // one. Past this limit a right code (on a later try) is refused
+            // but not used up: its attempt is spent, and it works once the
+            // limit allows, while it lives, is the newest and has attempts
+            // left.
             self.rate_limits
                 .check(
                     Bucket::VerifyPerAddress,

@@ -16,10 +16,17 @@ use crate::store::RateLimitStore;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Bucket {
     EmailStartPerIp,
+    /// Codes mailed to one address at one client's request, a day: one
+    /// client cannot use up the address's mails of the day.
+    EmailStartPerAddressAndIp,
     EmailStartPerAddress,
+    /// Codes mailed to one address a day, whoever asks: bounds the mail an
+    /// inbox gets, and with it the guesses past `VerifyPerAddress` (each
+    /// code's first try is answered whatever that limit).
+    EmailStartPerAddressPerDay,
     VerifyPerIp,
-    /// Code attempts against one address, whatever the client: bounds slow,
-    /// distributed guessing.
+    /// Code attempts against one address, whatever the client, but a right
+    /// first try: bounds slow, distributed guessing.
     VerifyPerAddress,
 }
 
@@ -29,6 +36,8 @@ pub struct RateLimitConfig {
     pub enabled: bool,
     pub email_start_per_ip_per_minute: u32,
     pub email_start_per_address_per_minute: u32,
+    pub email_start_per_address_per_day: u32,
+    pub email_start_per_address_and_ip_per_day: u32,
     pub verify_per_ip_per_minute: u32,
     pub verify_per_address_per_hour: u32,
 }
@@ -39,8 +48,10 @@ impl Default for RateLimitConfig {
             enabled: true,
             email_start_per_ip_per_minute: 10,
             email_start_per_address_per_minute: 3,
+            email_start_per_address_per_day: 10,
+            email_start_per_address_and_ip_per_day: 5,
             verify_per_ip_per_minute: 30,
-            verify_per_address_per_hour: 10,
+            verify_per_address_per_hour: 5,
         }
     }
 }
@@ -49,7 +60,9 @@ impl Bucket {
     fn name(self) -> &'static str {
         match self {
             Bucket::EmailStartPerIp => "email_start_ip",
+            Bucket::EmailStartPerAddressAndIp => "email_start_address_ip_day",
             Bucket::EmailStartPerAddress => "email_start_address",
+            Bucket::EmailStartPerAddressPerDay => "email_start_address_day",
             Bucket::VerifyPerIp => "verify_ip",
             Bucket::VerifyPerAddress => "verify_address",
         }
@@ -78,8 +91,16 @@ impl RateLimits {
                     Quota::per_minute(config.email_start_per_ip_per_minute),
                 ),
                 (
+                    Bucket::EmailStartPerAddressAndIp,
+                    Quota::per_day(config.email_start_per_address_and_ip_per_day),
+                ),
+                (
                     Bucket::EmailStartPerAddress,
                     Quota::per_minute(config.email_start_per_address_per_minute),
+                ),
+                (
+                    Bucket::EmailStartPerAddressPerDay,
+                    Quota::per_day(config.email_start_per_address_per_day),
                 ),
                 (
                     Bucket::VerifyPerIp,
@@ -104,17 +125,32 @@ impl RateLimits {
     }
 
     pub async fn check(&self, bucket: Bucket, key: &str) -> ServiceResult<()> {
-        let Some(quota) = self.quotas.get(&bucket) else {
-            return Ok(());
-        };
+        self.check_all(&[(bucket, key.to_string())]).await
+    }
+
+    /// One event in each bucket, in order, all or none: when one refuses,
+    /// the turns the ones before it gave are handed back, so a refused
+    /// request uses up no limit (an honest client that retries too early
+    /// loses nothing, and a refused one takes no turn others need).
+    pub async fn check_all(&self, checks: &[(Bucket, String)]) -> ServiceResult<()> {
         let now = to_millis(self.clock.now());
-        let key = format!("{}|{key}", bucket.name());
-        match self.store.hit(&key, *quota, now).await? {
-            None => Ok(()),
-            Some(wait_ms) => Err(ServiceError::RateLimited {
-                retry_after_secs: u64::try_from(wait_ms).map_or(1, |ms| ms.div_ceil(1000)),
-            }),
+        let mut taken: Vec<(String, Quota)> = Vec::new();
+        for (bucket, key) in checks {
+            let Some(quota) = self.quotas.get(bucket) else {
+                continue;
+            };
+            let key = format!("{}|{key}", bucket.name());
+            if let Some(wait_ms) = self.store.hit(&key, *quota, now).await? {
+                for (key, quota) in taken {
+                    self.store.give_back(&key, quota).await?;
+                }
+                return Err(ServiceError::RateLimited {
+                    retry_after_secs: u64::try_from(wait_ms).map_or(1, |ms| ms.div_ceil(1000)),
+                });
+            }
+            taken.push((key, *quota));
         }
+        Ok(())
     }
 
     /// Drops keys whose limits have fully recovered, so memory stays bounded.

@@ -41,6 +41,16 @@ impl RateLimitStore for PgDb {
         ))
     }
 
+    async fn give_back(&self, key: &str, quota: Quota) -> StoreResult<()> {
+        sqlx::query("UPDATE rate_limits SET tat = tat - $2 WHERE key = $1")
+            .bind(key)
+            .bind(quota.interval_ms())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
     async fn forget_idle(&self, now_ms: i64) -> StoreResult<()> {
         sqlx::query("DELETE FROM rate_limits WHERE tat <= $1")
             .bind(now_ms)

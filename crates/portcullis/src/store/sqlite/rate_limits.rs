@@ -17,6 +17,14 @@ impl RateLimitStore for SqliteDb {
         }
     }
 
+    async fn give_back(&self, key: &str, quota: Quota) -> StoreResult<()> {
+        let mut tats = self.rate_limits.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tat) = tats.get_mut(key) {
+            *tat -= quota.interval_ms();
+        }
+        Ok(())
+    }
+
     async fn forget_idle(&self, now_ms: i64) -> StoreResult<()> {
         let mut tats = self.rate_limits.lock().unwrap_or_else(|e| e.into_inner());
         tats.retain(|_, tat| *tat > now_ms);
