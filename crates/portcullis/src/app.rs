@@ -98,12 +98,25 @@ pub struct Application {
     services: Arc<Services>,
     flush_every: std::time::Duration,
     lock_watch_every: std::time::Duration,
+    connections: crate::config::ConnectionLimits,
     /// Set when this start created the first tenant.
     pub created: Option<InitOutcome>,
 }
 
 impl Application {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let open_files = crate::http::server::raise_open_file_limit();
+        let mut connections = config.connections;
+        connections.max_connections =
+            crate::http::server::connection_cap(connections.max_connections, open_files);
+        if connections.max_connections < config.connections.max_connections {
+            tracing::warn!(
+                configured = config.connections.max_connections,
+                in_force = connections.max_connections,
+                open_file_limit = open_files,
+                "max_connections lowered to fit the open-file limit"
+            );
+        }
         let (store, master_key) = open_store(&config).await?;
         let created = match store.organizations.first_tenant().await {
             Ok(Some(_)) => None,
@@ -118,8 +131,7 @@ impl Application {
             .map_err(|e| fail("initialization")(e.to_string()))?,
             Err(e) => return Err(fail("database")(e.to_string())),
         };
-        let listener = TcpListener::bind(config.listen)
-            .await
+        let listener = crate::http::server::listen(config.listen)
             .map_err(|e| fail("cannot listen")(format!("{}: {e}", config.listen)))?;
         let local = listener
             .local_addr()
@@ -135,6 +147,7 @@ impl Application {
             services,
             flush_every: config.activity_flush_interval,
             lock_watch_every: config.lock_watch_interval,
+            connections,
             created,
         })
     }
@@ -166,12 +179,8 @@ impl Application {
             self.services.clone(),
             self.lock_watch_every,
         ));
-        let result = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let result =
+            crate::http::server::serve(self.listener, router, self.connections, shutdown).await;
         maintenance.abort();
         changes.abort();
         outbox.abort();

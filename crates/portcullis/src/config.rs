@@ -23,6 +23,13 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./portcullis-data";
 pub const DEFAULT_MAIL_FROM: &str = "Portcullis <no-reply@portcullis.localhost>";
 
+/// Connection limits by default (README, "Configuration"; docs/deployment.md,
+/// "Connections"): seconds, and connections.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 10_000;
+
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConfigArgs {
     /// A TOML configuration file.
@@ -90,6 +97,22 @@ pub struct ConfigArgs {
     /// Days the audit log keeps events (1 to 3650, default 365).
     #[arg(long, env = "PORTCULLIS_EVENT_RETENTION_DAYS", value_name = "DAYS")]
     pub event_retention_days: Option<i64>,
+    /// Seconds a client has to send a request's whole header, from its
+    /// first byte (1 to 300, default 10).
+    #[arg(long, env = "PORTCULLIS_HEADER_TIMEOUT_SECS", value_name = "SECS")]
+    pub header_timeout_secs: Option<u64>,
+    /// Seconds a client has to send a request's whole body (1 to 3600,
+    /// default 30).
+    #[arg(long, env = "PORTCULLIS_BODY_TIMEOUT_SECS", value_name = "SECS")]
+    pub body_timeout_secs: Option<u64>,
+    /// Seconds a kept-alive connection may wait for its next request
+    /// (1 to 3600, default 60).
+    #[arg(long, env = "PORTCULLIS_IDLE_TIMEOUT_SECS", value_name = "SECS")]
+    pub idle_timeout_secs: Option<u64>,
+    /// Connections served at once; more wait to be accepted (1 to
+    /// 1,000,000, default 10,000, lowered to fit the open-file limit).
+    #[arg(long, env = "PORTCULLIS_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,6 +130,36 @@ struct FileConfig {
     allow_private_webhook_urls: Option<bool>,
     owner_email: Option<String>,
     event_retention_days: Option<i64>,
+    header_timeout_secs: Option<u64>,
+    body_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    max_connections: Option<u64>,
+}
+
+/// What a client may hold of the server: how long it may take to send a
+/// request, how long a kept-alive connection may wait, how many
+/// connections are served at once (`http/server.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// From a request's first byte (or the connection's opening, for its
+    /// first request) to the end of its header.
+    pub header_timeout: Duration,
+    /// From the end of the header to the end of the body.
+    pub body_timeout: Duration,
+    /// From the end of an answer to the first byte of the next request.
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS as usize,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +191,7 @@ pub struct Config {
     pub owner_email: EmailAddress,
     /// Days events are kept (docs/events.md, "Retention").
     pub event_retention_days: i64,
+    pub connections: ConnectionLimits,
 }
 
 impl std::fmt::Debug for Config {
@@ -244,6 +298,32 @@ impl Config {
                 format!("{event_retention_days} is not between 1 and 3650"),
             ));
         }
+        let connections = ConnectionLimits {
+            header_timeout: seconds(
+                "header_timeout_secs",
+                args.header_timeout_secs.or(file.header_timeout_secs),
+                DEFAULT_HEADER_TIMEOUT_SECS,
+                300,
+            )?,
+            body_timeout: seconds(
+                "body_timeout_secs",
+                args.body_timeout_secs.or(file.body_timeout_secs),
+                DEFAULT_BODY_TIMEOUT_SECS,
+                3600,
+            )?,
+            idle_timeout: seconds(
+                "idle_timeout_secs",
+                args.idle_timeout_secs.or(file.idle_timeout_secs),
+                DEFAULT_IDLE_TIMEOUT_SECS,
+                3600,
+            )?,
+            max_connections: within(
+                "max_connections",
+                args.max_connections.or(file.max_connections),
+                DEFAULT_MAX_CONNECTIONS,
+                1_000_000,
+            )? as usize,
+        };
         let owner_email = match args.owner_email.or(file.owner_email) {
             None => EmailAddress::parse(DEFAULT_OWNER_EMAIL)
                 .map_err(|e| invalid("owner_email", e.to_string()))?,
@@ -270,6 +350,7 @@ impl Config {
                 || file.allow_private_webhook_urls.unwrap_or(false),
             owner_email,
             event_retention_days,
+            connections,
         })
     }
 
@@ -284,6 +365,34 @@ impl Config {
         config.master_key = None;
         config
     }
+}
+
+/// `value` (or `default`) if it is between 1 and `max`; else the field is
+/// refused.
+fn within(
+    field: &'static str,
+    value: Option<u64>,
+    default: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let value = value.unwrap_or(default);
+    if (1..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(
+            field,
+            format!("{value} is not between 1 and {max}"),
+        ))
+    }
+}
+
+fn seconds(
+    field: &'static str,
+    value: Option<u64>,
+    default: u64,
+    max: u64,
+) -> Result<Duration, ConfigError> {
+    within(field, value, default, max).map(Duration::from_secs)
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -358,6 +467,62 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("smtp_url"));
+        for (field, args) in [
+            (
+                "header_timeout_secs",
+                ConfigArgs {
+                    header_timeout_secs: Some(0),
+                    ..args()
+                },
+            ),
+            (
+                "body_timeout_secs",
+                ConfigArgs {
+                    body_timeout_secs: Some(3601),
+                    ..args()
+                },
+            ),
+            (
+                "idle_timeout_secs",
+                ConfigArgs {
+                    idle_timeout_secs: Some(0),
+                    ..args()
+                },
+            ),
+            (
+                "max_connections",
+                ConfigArgs {
+                    max_connections: Some(0),
+                    ..args()
+                },
+            ),
+        ] {
+            let e = Config::resolve(args).unwrap_err();
+            assert!(e.to_string().contains(field), "{e}");
+        }
+    }
+
+    #[test]
+    fn connection_limits_come_from_flags_or_the_file() {
+        let c = Config::resolve(args()).unwrap();
+        assert_eq!(c.connections, ConnectionLimits::default());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "header_timeout_secs = 5\nbody_timeout_secs = 20\nidle_timeout_secs = 15\nmax_connections = 300\n",
+        )
+        .unwrap();
+        let c = Config::resolve(ConfigArgs {
+            config: Some(path),
+            max_connections: Some(400),
+            ..args()
+        })
+        .unwrap();
+        assert_eq!(c.connections.header_timeout, Duration::from_secs(5));
+        assert_eq!(c.connections.body_timeout, Duration::from_secs(20));
+        assert_eq!(c.connections.idle_timeout, Duration::from_secs(15));
+        assert_eq!(c.connections.max_connections, 400);
     }
 
     #[test]

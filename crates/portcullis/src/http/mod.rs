@@ -7,6 +7,7 @@ pub mod extract;
 mod lock;
 mod ops;
 pub mod sdk;
+pub mod server;
 
 use std::sync::Arc;
 use std::time::Instant;

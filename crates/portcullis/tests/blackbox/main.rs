@@ -9,6 +9,7 @@ mod access;
 mod api_tokens;
 mod bad_input;
 mod cli;
+mod connections;
 mod crash;
 mod database_down;
 mod email_sign_in;
