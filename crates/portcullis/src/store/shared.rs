@@ -778,7 +778,7 @@ macro_rules! shared_queries {
 
         pub(super) async fn elevated_token_spent(pool: &$pool, jti: &str) -> StoreResult<bool> {
             let spent: Option<i64> =
-                ::sqlx::query_scalar("SELECT 1 FROM elevated_token_uses WHERE jti = $1")
+                ::sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM elevated_token_uses WHERE jti = $1")
                     .bind(jti)
                     .fetch_optional(pool)
                     .await
