@@ -47,11 +47,18 @@ pub fn open_options() -> std::fs::OpenOptions {
     options
 }
 
-/// Writes a new file as 0600; fails if it exists.
-pub fn write_new(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// Writes a new file as 0600; fails if it exists. Not synced to disk:
+/// for what a crash may lose (development mail).
+pub fn write_new(path: &Path, contents: &[u8]) -> std::io::Result<std::fs::File> {
     let mut file = open_options().write(true).create_new(true).open(path)?;
     file.write_all(contents)?;
-    file.sync_all()
+    Ok(file)
+}
+
+/// `write_new`, synced to disk before it returns: for what a crash must
+/// not lose (the master key).
+pub fn write_new_synced(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_new(path, contents)?.sync_all()
 }
 
 /// Makes sure a SQLite database file exists as 0600 before SQLite opens

@@ -56,7 +56,7 @@ pub fn load_master_key(
         Ok(text) => MasterKey::from_base64(&text).map_err(|e| format!("{}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.is_none() => {
             let key = MasterKey::generate().map_err(|e| e.to_string())?;
-            crate::private_files::write_new(&path, key.to_base64().as_bytes())
+            crate::private_files::write_new_synced(&path, key.to_base64().as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             Ok(key)
         }
@@ -230,5 +230,5 @@ pub async fn create_first_tenant(
 /// Writes the owner token created by `serve` on an empty data directory to a
 /// file only its owner can read, instead of printing a secret into the log.
 pub fn write_owner_token_file(path: &Path, token: &str) -> std::io::Result<()> {
-    crate::private_files::write_new(path, format!("{token}\n").as_bytes())
+    crate::private_files::write_new_synced(path, format!("{token}\n").as_bytes())
 }
