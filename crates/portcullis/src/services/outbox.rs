@@ -21,8 +21,8 @@ use crate::clock::{rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::events::{self, retry_delay_ms, subscribed};
 use crate::store::{
-    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, FanoutScope, NotificationRecord,
-    WebhookRecord,
+    AttemptRecord, AttemptRecorded, DeliveryOutcome, DeliveryRecord, EventRecord, FanoutScope,
+    NotificationRecord, WebhookRecord,
 };
 
 /// How long a leased event or delivery is left to its worker before
@@ -292,7 +292,9 @@ impl Services {
         };
         let now = self.clock.now();
         // Everything that could fail is prepared before the request goes
-        // out, so that a sent attempt is always recorded.
+        // out, so that a sent attempt is always recorded, with its outcome
+        // (unless the delivery was taken over meanwhile: `record_attempt`
+        // stores both or neither).
         let env = self.environment(&webhook.environment_id).await?;
         let disabled_event = self.new_event(
             &env,
@@ -351,15 +353,25 @@ impl Services {
             response_body,
             error,
         };
-        if self
+        let recorded = self
             .store
             .webhooks
             .record_attempt(&record, &outcome, delivery.next_attempt_at, &disabled_event)
-            .await?
-        {
-            tracing::warn!(webhook_id = %webhook.id, "disabled a webhook endpoint that kept failing");
-            self.environments.invalidate(&webhook.environment_id);
-            self.outbox.wake();
+            .await?;
+        match recorded {
+            AttemptRecorded::Stored { disabled: false } => {}
+            AttemptRecorded::Stored { disabled: true } => {
+                tracing::warn!(webhook_id = %webhook.id, "disabled a webhook endpoint that kept failing");
+                self.environments.invalidate(&webhook.environment_id);
+                self.outbox.wake();
+            }
+            AttemptRecorded::LeaseLost => {
+                tracing::warn!(
+                    delivery_id = %delivery.id,
+                    "a webhook attempt ended after its delivery was taken over; \
+                     not recorded, the delivery is attempted again"
+                );
+            }
         }
         Ok(())
     }

@@ -12,7 +12,9 @@ use crate::crypto;
 use crate::domain::events::{self, is_event_type};
 use crate::domain::validation::ValidationErrors;
 use crate::domain::webhook_url;
-use crate::store::{AttemptRecord, DeliveryRecord, EventRecord, WebhookChanges, WebhookRecord};
+use crate::store::{
+    AttemptRecord, DeliveryHistory, DeliveryRecord, EventRecord, WebhookChanges, WebhookRecord,
+};
 
 /// At most this many endpoints per environment.
 pub const MAX_WEBHOOKS: i64 = 10;
@@ -397,9 +399,7 @@ impl Services {
             .await?;
         let mut out = Vec::with_capacity(deliveries.len());
         for d in deliveries {
-            let attempts = self.store.webhooks.attempts(&d.id).await?;
-            let event_type = self.store.events.get(&d.event_id).await?.map(|e| e.kind);
-            out.push(delivery_view(&d, event_type, &attempts));
+            out.push(self.describe_delivery(d).await?);
         }
         Ok(out)
     }
@@ -429,9 +429,22 @@ impl Services {
             .delivery(&record.id, delivery_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let attempts = self.store.webhooks.attempts(&d.id).await?;
-        let event_type = self.store.events.get(&d.event_id).await?.map(|e| e.kind);
-        Ok(delivery_view(&d, event_type, &attempts))
+        self.describe_delivery(d).await
+    }
+
+    /// A delivery as the API shows it, with its event's type.
+    async fn describe_delivery(&self, history: DeliveryHistory) -> ServiceResult<Delivery> {
+        let event_type = self
+            .store
+            .events
+            .get(&history.delivery.event_id)
+            .await?
+            .map(|e| e.kind);
+        Ok(delivery_view(
+            &history.delivery,
+            event_type,
+            &history.attempts,
+        ))
     }
 }
 

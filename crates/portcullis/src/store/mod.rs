@@ -204,15 +204,14 @@ pub trait WebhookStore: Send + Sync {
         webhook_id: &str,
         event: &EventRecord,
     ) -> StoreResult<bool>;
-    /// Newest first.
-    async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryRecord>>;
+    /// Newest first, each with its attempts, read at one instant.
+    async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryHistory>>;
+    /// One delivery with its attempts, read at one instant.
     async fn delivery(
         &self,
         webhook_id: &str,
         delivery_id: &str,
-    ) -> StoreResult<Option<DeliveryRecord>>;
-    /// The delivery's attempts, oldest first.
-    async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>>;
+    ) -> StoreResult<Option<DeliveryHistory>>;
     /// Up to `limit` pending deliveries due at `now`, leased (their next
     /// attempt moved) to `lease_until`, so no other worker takes them.
     async fn lease_due(
@@ -228,16 +227,19 @@ pub trait WebhookStore: Send + Sync {
     /// failed (the endpoint has answered nothing but failures for as long as
     /// its retries lasted) disables the endpoint. Returns whether this
     /// attempt disabled it.
-    /// `leased_until` is the lease the attempt was made under: a worker
-    /// whose lease ran out (another took the delivery) records its attempt
-    /// but changes nothing else.
+    /// `leased_until` is the lease the attempt was made under: the attempt
+    /// and its outcome are one unit, stored together in one transaction
+    /// only while the delivery is still under that lease. A worker whose
+    /// lease was lost (a redelivery, or another worker after the lease ran
+    /// out) stores neither (`LeaseLost`): the delivery is attempted again
+    /// and that attempt is the one recorded.
     async fn record_attempt(
         &self,
         attempt: &AttemptRecord,
         outcome: &DeliveryOutcome,
         leased_until: Option<i64>,
         disabled_event: &EventRecord,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<AttemptRecorded>;
     /// Makes a delivery pending again, due at `now`. False if there is no
     /// such delivery.
     async fn redeliver(&self, webhook_id: &str, delivery_id: &str, now: i64) -> StoreResult<bool>;

@@ -8,8 +8,9 @@
 macro_rules! outbox_queries {
     ($conn:ty, $pool:ty, $skip_locked:literal) => {
         use $crate::store::{
-            AttemptRecord, DeliveryOutcome, DeliveryRecord, EventQuery, EventRecord, FanoutScope,
-            NotificationRecord, WebhookChanges, WebhookRecord,
+            AttemptRecord, AttemptRecorded, DeliveryAttemptRow, DeliveryHistory, DeliveryOutcome,
+            DeliveryRecord, EventQuery, EventRecord, FanoutScope, NotificationRecord,
+            WebhookChanges, WebhookRecord,
         };
 
         const EVENT_COLUMNS: &str = "id, organization_id, environment_id, type, actor_kind, \
@@ -567,45 +568,33 @@ macro_rules! outbox_queries {
             Ok(deleted > 0)
         }
 
-        pub(super) async fn deliveries(
+        /// `webhook_id`'s deliveries (or its one `delivery_id`), newest
+        /// first, up to `limit`, each with its attempts. One statement, so
+        /// one snapshot on both backends: a delivery read before an
+        /// attempt's commit and its attempts read after it (two statements)
+        /// showed the attempt with the delivery still under its lease.
+        pub(super) async fn delivery_histories(
             pool: &$pool,
             webhook_id: &str,
+            delivery_id: Option<&str>,
             limit: i64,
-        ) -> StoreResult<Vec<DeliveryRecord>> {
-            ::sqlx::query_as::<_, DeliveryRecord>(
-                "SELECT * FROM webhook_deliveries WHERE webhook_id = $1 \
-                 ORDER BY created_at DESC, id DESC LIMIT $2",
+        ) -> StoreResult<Vec<DeliveryHistory>> {
+            let rows = ::sqlx::query_as::<_, DeliveryAttemptRow>(
+                "SELECT d.*, a.id AS attempt_id, a.attempted_at, a.duration_ms, \
+                 a.response_status, a.response_body, a.error \
+                 FROM (SELECT * FROM webhook_deliveries \
+                   WHERE webhook_id = $1 AND ($2 IS NULL OR id = $2) \
+                   ORDER BY created_at DESC, id DESC LIMIT $3) d \
+                 LEFT JOIN webhook_attempts a ON a.delivery_id = d.id \
+                 ORDER BY d.created_at DESC, d.id DESC, a.attempted_at, a.id",
             )
             .bind(webhook_id)
+            .bind(delivery_id)
             .bind(limit)
             .fetch_all(pool)
             .await
-            .map_err(db)
-        }
-
-        pub(super) async fn delivery(
-            pool: &$pool,
-            webhook_id: &str,
-            delivery_id: &str,
-        ) -> StoreResult<Option<DeliveryRecord>> {
-            ::sqlx::query_as::<_, DeliveryRecord>(
-                "SELECT * FROM webhook_deliveries WHERE webhook_id = $1 AND id = $2",
-            )
-            .bind(webhook_id)
-            .bind(delivery_id)
-            .fetch_optional(pool)
-            .await
-            .map_err(db)
-        }
-
-        pub(super) async fn attempts(pool: &$pool, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>> {
-            ::sqlx::query_as::<_, AttemptRecord>(
-                "SELECT * FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempted_at, id",
-            )
-            .bind(delivery_id)
-            .fetch_all(pool)
-            .await
-            .map_err(db)
+            .map_err(db)?;
+            Ok(DeliveryHistory::from_rows(rows))
         }
 
         pub(super) async fn lease_due(
@@ -625,27 +614,15 @@ macro_rules! outbox_queries {
             .map_err(db)
         }
 
+        /// The outcome's update first, under the lease; the attempt only if
+        /// it matched, so both are stored or neither.
         pub(super) async fn record_attempt(
             conn: &mut $conn,
             a: &AttemptRecord,
             outcome: &DeliveryOutcome,
             leased_until: Option<i64>,
             disabled_event: &EventRecord,
-        ) -> StoreResult<bool> {
-            ::sqlx::query(
-                "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, duration_ms, \
-                 response_status, response_body, error) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&a.id)
-            .bind(&a.delivery_id)
-            .bind(a.attempted_at)
-            .bind(a.duration_ms)
-            .bind(a.response_status)
-            .bind(&a.response_body)
-            .bind(&a.error)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        ) -> StoreResult<AttemptRecorded> {
             let (status, next, completed) = match outcome {
                 DeliveryOutcome::Succeeded => ("succeeded", None, Some(a.attempted_at)),
                 DeliveryOutcome::Retry(at) => ("pending", Some(*at), None),
@@ -667,8 +644,22 @@ macro_rules! outbox_queries {
             .await
             .map_err(db)?;
             let Some((webhook_id, attempts)) = updated else {
-                return Ok(false);
+                return Ok(AttemptRecorded::LeaseLost);
             };
+            ::sqlx::query(
+                "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, duration_ms, \
+                 response_status, response_body, error) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&a.id)
+            .bind(&a.delivery_id)
+            .bind(a.attempted_at)
+            .bind(a.duration_ms)
+            .bind(a.response_status)
+            .bind(&a.response_body)
+            .bind(&a.error)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
             let succeeded = *outcome == DeliveryOutcome::Succeeded;
             ::sqlx::query(
                 "UPDATE webhooks SET consecutive_failures = \
@@ -680,7 +671,7 @@ macro_rules! outbox_queries {
             .await
             .map_err(db)?;
             if *outcome != DeliveryOutcome::Failed {
-                return Ok(false);
+                return Ok(AttemptRecorded::Stored { disabled: false });
             }
             let disabled = ::sqlx::query(
                 "UPDATE webhooks SET enabled = FALSE, \
@@ -697,7 +688,7 @@ macro_rules! outbox_queries {
             if disabled > 0 {
                 insert_event(conn, disabled_event).await?;
             }
-            Ok(disabled > 0)
+            Ok(AttemptRecorded::Stored { disabled: disabled > 0 })
         }
 
         pub(super) async fn redeliver(

@@ -356,6 +356,68 @@ pub struct AttemptRecord {
     pub error: Option<String>,
 }
 
+/// A delivery and its attempts, oldest first, as one statement read them
+/// (one snapshot): never an attempt whose outcome the delivery does not
+/// show yet, since `record_attempt` stores both in one transaction.
+#[derive(Debug, Clone)]
+pub struct DeliveryHistory {
+    pub delivery: DeliveryRecord,
+    pub attempts: Vec<AttemptRecord>,
+}
+
+/// A delivery joined with one of its attempts (all `None`: it has none).
+#[derive(sqlx::FromRow)]
+pub struct DeliveryAttemptRow {
+    #[sqlx(flatten)]
+    pub delivery: DeliveryRecord,
+    pub attempt_id: Option<String>,
+    pub attempted_at: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub response_status: Option<i64>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+impl DeliveryHistory {
+    /// Folds rows ordered by delivery, then by attempt, into histories in
+    /// the same order.
+    pub fn from_rows(rows: Vec<DeliveryAttemptRow>) -> Vec<DeliveryHistory> {
+        let mut out: Vec<DeliveryHistory> = vec![];
+        for row in rows {
+            let attempt = match (row.attempt_id, row.attempted_at, row.duration_ms) {
+                (Some(id), Some(attempted_at), Some(duration_ms)) => Some(AttemptRecord {
+                    id,
+                    delivery_id: row.delivery.id.clone(),
+                    attempted_at,
+                    duration_ms,
+                    response_status: row.response_status,
+                    response_body: row.response_body,
+                    error: row.error,
+                }),
+                _ => None,
+            };
+            match out.last_mut() {
+                Some(last) if last.delivery.id == row.delivery.id => last.attempts.extend(attempt),
+                _ => out.push(DeliveryHistory {
+                    delivery: row.delivery,
+                    attempts: attempt.into_iter().collect(),
+                }),
+            }
+        }
+        out
+    }
+}
+
+/// What `WebhookStore::record_attempt` stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptRecorded {
+    /// The attempt and its outcome, together; `disabled`: this attempt
+    /// disabled the endpoint.
+    Stored { disabled: bool },
+    /// Neither: the delivery was no longer under the attempt's lease.
+    LeaseLost,
+}
+
 /// What an attempt decided for its delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -426,4 +488,63 @@ pub struct UsedCode {
 pub struct SignInEventIds {
     pub session_created: Option<String>,
     pub user_created: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(delivery: &str, attempt: Option<(&str, i64)>) -> DeliveryAttemptRow {
+        DeliveryAttemptRow {
+            delivery: DeliveryRecord {
+                id: delivery.into(),
+                webhook_id: "whk".into(),
+                event_id: "evt".into(),
+                environment_id: "env".into(),
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_at: None,
+                last_response_status: None,
+                created_at: 0,
+                completed_at: None,
+            },
+            attempt_id: attempt.map(|(id, _)| id.into()),
+            attempted_at: attempt.map(|(_, at)| at),
+            duration_ms: attempt.map(|_| 3),
+            response_status: attempt.map(|_| 500),
+            response_body: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn rows_fold_into_one_history_per_delivery_in_order() {
+        let histories = DeliveryHistory::from_rows(vec![
+            row("dlv_b", Some(("att_1", 1))),
+            row("dlv_b", Some(("att_2", 2))),
+            row("dlv_a", None),
+            row("dlv_c", Some(("att_3", 3))),
+        ]);
+        let shape: Vec<(&str, Vec<&str>)> = histories
+            .iter()
+            .map(|h| {
+                let attempts = h.attempts.iter().map(|a| a.id.as_str()).collect();
+                (h.delivery.id.as_str(), attempts)
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("dlv_b", vec!["att_1", "att_2"]),
+                ("dlv_a", vec![]),
+                ("dlv_c", vec!["att_3"]),
+            ]
+        );
+        assert!(
+            histories[0]
+                .attempts
+                .iter()
+                .all(|a| a.delivery_id == "dlv_b")
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! A real HTTP receiver for webhook deliveries: it records every request,
-//! answers with the status the test sets, and checks signatures with the
-//! `standardwebhooks` crate (an implementation Portcullis did not write).
+//! answers with the status the test sets (or holds its answers until the
+//! test releases them), and checks signatures with the `standardwebhooks`
+//! crate (an implementation Portcullis did not write).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -59,10 +60,12 @@ impl Received {
     }
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    /// While true, requests are recorded but not answered.
+    held: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 pub struct Receiver {
@@ -80,6 +83,7 @@ impl Drop for Receiver {
 async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let parsed = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let answered = shared.status.load(Ordering::SeqCst);
+    let mut held = shared.held.subscribe();
     shared
         .received
         .lock()
@@ -90,14 +94,18 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
             raw: body.to_vec(),
             body: parsed,
         });
+    let _ = held.wait_for(|held| !held).await;
     StatusCode::from_u16(answered).unwrap_or(StatusCode::OK)
 }
 
 impl Receiver {
     /// Listens on 127.0.0.1, port 0; answers 204 until told otherwise.
     pub async fn start() -> Receiver {
-        let shared = Shared::default();
-        shared.status.store(204, Ordering::SeqCst);
+        let shared = Shared {
+            received: Arc::default(),
+            status: Arc::new(AtomicU16::new(204)),
+            held: Arc::new(tokio::sync::watch::Sender::new(false)),
+        };
         let app = axum::Router::new()
             .route("/hook", axum::routing::post(receive))
             .with_state(shared.clone());
@@ -118,6 +126,17 @@ impl Receiver {
     /// Answers every later delivery with `status`.
     pub fn answer(&self, status: u16) {
         self.shared.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Records later deliveries but answers none of them (each waits,
+    /// its status already chosen) until `release`.
+    pub fn hold(&self) {
+        self.shared.held.send_replace(true);
+    }
+
+    /// Sends the held answers, and answers at once from now on.
+    pub fn release(&self) {
+        self.shared.held.send_replace(false);
     }
 
     pub fn received(&self) -> Vec<Received> {

@@ -362,29 +362,45 @@ async fn wide_revocations_fan_out_into_one_event_per_session() {
     );
 }
 
+/// A receiver (its answers set by `prepare`), an endpoint of the sandbox
+/// to it for `environment.origin.added`, and an origin added: a delivery
+/// on its way. Returns the receiver, and the endpoint's id and secret.
+async fn deliver_origin_added(
+    app: &TestApp,
+    prepare: impl FnOnce(&Receiver),
+) -> (Receiver, String, String) {
+    let receiver = Receiver::start().await;
+    prepare(&receiver);
+    let (id, secret) = app
+        .create_webhook(&app.sandbox, &receiver.url, &["environment.origin.added"])
+        .await;
+    app.add_origin(&app.sandbox, "https://domain.com")
+        .await
+        .assert_status(201);
+    (receiver, id, secret)
+}
+
 #[tokio::test]
 async fn failed_deliveries_are_retried_with_backoff_and_every_attempt_recorded() {
     let app = spawn_app_for_webhooks().await;
     let env = app.sandbox.clone();
-    let receiver = Receiver::start().await;
-    receiver.answer(500);
-    let (id, secret) = app
-        .create_webhook(&env, &receiver.url, &["environment.origin.added"])
-        .await;
-    app.add_origin(&env, "https://domain.com")
-        .await
-        .assert_status(201);
+    let (receiver, id, secret) = deliver_origin_added(&app, |r| r.answer(500)).await;
     let first = receiver.wait_for("environment.origin.added", 1).await;
     assert_eq!(first[0].body["data"]["origin"], "https://domain.com");
     // Not again until the backoff (5 s, +20 % jitter at most) has passed.
+    // The wait is for the delivery's own state (its count moves with the
+    // outcome, in the attempt's transaction), and every listing seen on the
+    // way shows each delivery with exactly the attempts it counts.
     let deliveries = format!("{}/{id}/deliveries", hooks(&env));
-    let listed = eventually_async("the attempt is recorded", || async {
+    let listed = eventually_async("the attempt's outcome is recorded", || async {
         let r = app.api(Method::GET, &deliveries, None).await;
-        (r.body["data"][0]["attempts"].as_array().map(Vec::len) == Some(1)).then_some(r)
+        assert_attempts_agree(&r);
+        (r.body["data"][0]["attempt_count"] == 1).then_some(r)
     })
     .await;
     let delivery = &listed.body["data"][0];
     assert_eq!(delivery["status"], "pending");
+    assert_eq!(delivery["attempts"].as_array().map(Vec::len), Some(1));
     assert_eq!(delivery["attempts"][0]["response_status"], 500);
     assert!(delivery["next_attempt_at"].is_string());
     let at = |field: &serde_json::Value| {
@@ -411,6 +427,7 @@ async fn failed_deliveries_are_retried_with_backoff_and_every_attempt_recorded()
     receiver.wait_for("environment.origin.added", 3).await;
     let r = eventually_async("the delivery succeeds", || async {
         let r = app.api(Method::GET, &deliveries, None).await;
+        assert_attempts_agree(&r);
         (r.body["data"][0]["status"] == "succeeded").then_some(r)
     })
     .await;
@@ -441,18 +458,70 @@ async fn failed_deliveries_are_retried_with_backoff_and_every_attempt_recorded()
     .assert_problem(404, "not_found");
 }
 
+/// Each listed delivery shows as many attempts as it counts: the list is
+/// read at one instant, and an attempt is stored with its outcome or not
+/// at all.
+fn assert_attempts_agree(r: &Reply) {
+    for d in r.assert_status(200)["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let listed = d["attempts"].as_array().map_or(0, Vec::len);
+        assert_eq!(d["attempt_count"].as_u64(), Some(listed as u64), "{d}");
+    }
+}
+
+/// Issue 14, item 10: an attempt that ends after its delivery was taken
+/// over (here by a redelivery while the endpoint had not answered yet)
+/// stores neither itself nor its outcome; the attempt that holds the
+/// delivery is the one recorded.
+#[tokio::test]
+async fn an_attempt_whose_delivery_was_taken_over_is_not_recorded() {
+    let app = spawn_app_for_webhooks().await;
+    let env = app.sandbox.clone();
+    let (receiver, id, _) = deliver_origin_added(&app, |r| {
+        r.answer(500);
+        r.hold();
+    })
+    .await;
+    receiver.wait_for("environment.origin.added", 1).await;
+    // The first attempt waits for its 500; meanwhile the delivery is
+    // redelivered, which takes it from that attempt's lease.
+    let deliveries = format!("{}/{id}/deliveries", hooks(&env));
+    let listed = app.api(Method::GET, &deliveries, None).await;
+    assert_eq!(listed.assert_status(200)["data"][0]["attempt_count"], 0);
+    let did = listed.body["data"][0]["id"].as_str().unwrap().to_string();
+    app.api(Method::POST, &format!("{deliveries}/{did}/redeliver"), None)
+        .await
+        .assert_status(202);
+    receiver.answer(200);
+    receiver.release();
+    receiver.wait_for("environment.origin.added", 2).await;
+    let r = eventually_async("the redelivery succeeds", || async {
+        let r = app.api(Method::GET, &deliveries, None).await;
+        (r.body["data"][0]["status"] == "succeeded").then_some(r)
+    })
+    .await;
+    assert_attempts_agree(&r);
+    let delivery = &r.body["data"][0];
+    assert_eq!(delivery["attempt_count"], 1);
+    assert_eq!(delivery["attempts"][0]["response_status"], 200);
+    assert_eq!(delivery["last_response_status"], 200);
+    // Both requests went out; the first one's 500 changed nothing.
+    let answered: Vec<u16> = receiver.received().iter().map(|r| r.answered).collect();
+    assert_eq!(answered, [500, 200]);
+    let webhook = app
+        .api(Method::GET, &format!("{}/{id}", hooks(&env)), None)
+        .await;
+    assert_eq!(webhook.assert_status(200)["enabled"], true);
+}
+
 #[tokio::test]
 async fn an_endpoint_that_keeps_failing_is_disabled() {
     let app = spawn_app_for_webhooks().await;
     let env = app.sandbox.clone();
-    let receiver = Receiver::start().await;
-    receiver.answer(503);
-    let (id, _) = app
-        .create_webhook(&env, &receiver.url, &["environment.origin.added"])
-        .await;
-    app.add_origin(&env, "https://domain.com")
-        .await
-        .assert_status(201);
+    let (receiver, id, _) = deliver_origin_added(&app, |r| r.answer(503)).await;
     receiver
         .wait_through_every_retry(&app, "environment.origin.added")
         .await;
@@ -466,6 +535,7 @@ async fn an_endpoint_that_keeps_failing_is_disabled() {
     let deliveries = app
         .api(Method::GET, &format!("{webhook}/deliveries"), None)
         .await;
+    assert_attempts_agree(&deliveries);
     assert_eq!(deliveries.body["data"][0]["status"], "failed");
     assert_eq!(deliveries.body["data"][0]["attempt_count"], 8);
     // Nothing more goes to it: an endpoint still enabled gets the next
@@ -579,6 +649,7 @@ async fn deliveries_mails_and_events_are_pruned_past_their_retention() {
     };
     eventually_async("the delivery is recorded as done", || async {
         let reply = app.api(Method::GET, &deliveries, None).await;
+        assert_attempts_agree(&reply);
         (reply.body["data"][0]["status"] == "succeeded").then_some(())
     })
     .await;

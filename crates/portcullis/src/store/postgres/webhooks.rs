@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use super::changes::notify;
 use super::{PgDb, db, queries};
 use crate::store::{
-    AttemptRecord, Change, DeliveryOutcome, DeliveryRecord, EventRecord, StoreResult,
-    WebhookChanges, WebhookRecord, WebhookStore,
+    AttemptRecord, AttemptRecorded, Change, DeliveryHistory, DeliveryOutcome, DeliveryRecord,
+    EventRecord, StoreResult, WebhookChanges, WebhookRecord, WebhookStore,
 };
 
 #[async_trait]
@@ -100,20 +100,17 @@ impl WebhookStore for PgDb {
         Ok(true)
     }
 
-    async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryRecord>> {
-        queries::deliveries(&self.pool, webhook_id, limit).await
+    async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryHistory>> {
+        queries::delivery_histories(&self.pool, webhook_id, None, limit).await
     }
 
     async fn delivery(
         &self,
         webhook_id: &str,
         delivery_id: &str,
-    ) -> StoreResult<Option<DeliveryRecord>> {
-        queries::delivery(&self.pool, webhook_id, delivery_id).await
-    }
-
-    async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>> {
-        queries::attempts(&self.pool, delivery_id).await
+    ) -> StoreResult<Option<DeliveryHistory>> {
+        let found = queries::delivery_histories(&self.pool, webhook_id, Some(delivery_id), 1);
+        Ok(found.await?.into_iter().next())
     }
 
     async fn lease_due(
@@ -134,16 +131,17 @@ impl WebhookStore for PgDb {
         outcome: &DeliveryOutcome,
         leased_until: Option<i64>,
         disabled_event: &EventRecord,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<AttemptRecorded> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let disabled =
+        let recorded =
             queries::record_attempt(&mut tx, attempt, outcome, leased_until, disabled_event)
                 .await?;
+        let disabled = recorded == AttemptRecorded::Stored { disabled: true };
         if let (true, Some(environment_id)) = (disabled, &disabled_event.environment_id) {
             changed(&mut tx, environment_id).await?;
         }
         tx.commit().await.map_err(db)?;
-        Ok(disabled)
+        Ok(recorded)
     }
 
     async fn redeliver(&self, webhook_id: &str, delivery_id: &str, now: i64) -> StoreResult<bool> {

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 
 use super::{SqliteDb, queries};
 use crate::store::{
-    AttemptRecord, DeliveryOutcome, DeliveryRecord, EventRecord, StoreResult, WebhookChanges,
-    WebhookRecord, WebhookStore,
+    AttemptRecord, AttemptRecorded, DeliveryHistory, DeliveryOutcome, DeliveryRecord, EventRecord,
+    StoreResult, WebhookChanges, WebhookRecord, WebhookStore,
 };
 
 #[async_trait]
@@ -131,20 +131,17 @@ impl WebhookStore for SqliteDb {
             .await
     }
 
-    async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryRecord>> {
-        queries::deliveries(&self.pool, webhook_id, limit).await
+    async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryHistory>> {
+        queries::delivery_histories(&self.pool, webhook_id, None, limit).await
     }
 
     async fn delivery(
         &self,
         webhook_id: &str,
         delivery_id: &str,
-    ) -> StoreResult<Option<DeliveryRecord>> {
-        queries::delivery(&self.pool, webhook_id, delivery_id).await
-    }
-
-    async fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRecord>> {
-        queries::attempts(&self.pool, delivery_id).await
+    ) -> StoreResult<Option<DeliveryHistory>> {
+        let found = queries::delivery_histories(&self.pool, webhook_id, Some(delivery_id), 1);
+        Ok(found.await?.into_iter().next())
     }
 
     async fn lease_due(
@@ -166,7 +163,7 @@ impl WebhookStore for SqliteDb {
         outcome: &DeliveryOutcome,
         leased_until: Option<i64>,
         disabled_event: &EventRecord,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<AttemptRecorded> {
         let (attempt, outcome, event) = (attempt.clone(), outcome.clone(), disabled_event.clone());
         self.writer
             .transaction(move |c| {
