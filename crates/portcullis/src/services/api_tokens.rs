@@ -430,11 +430,11 @@ impl Services {
         }
         let mut token = self.manageable_token(caller, token_id).await?;
         // A rotation yields a secret, so it follows the rules of creation:
-        // only a token the caller could have created (role and reach are
-        // checked above), and a secret that outlives neither the token nor
+        // only a token the caller could have created (`manageable_token`
+        // checks reach and role; for tokens, removing and granting a role
+        // are one rule), and a secret that outlives neither the token nor
         // the caller's own token. A short-lived credential that rotates a
         // longer-lived token shortens it rather than minting a lasting one.
-        roles::check_grant(caller.role, stored_role(&token.role)?, true)?;
         let expires_at = earliest(token.expires_at, caller.expires_at);
         // Deleting stays open: it only takes access away.
         self.refuse_if_reach_locked(token.environment_id.as_deref())

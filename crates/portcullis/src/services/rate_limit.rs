@@ -141,8 +141,11 @@ impl RateLimits {
             };
             let key = format!("{}|{key}", bucket.name());
             if let Some(wait_ms) = self.store.hit(&key, *quota, now).await? {
+                // Best effort: the answer is 429 either way.
                 for (key, quota) in taken {
-                    self.store.give_back(&key, quota).await?;
+                    if let Err(e) = self.store.give_back(&key, quota).await {
+                        tracing::warn!(error = %e, "could not hand back a rate-limit turn");
+                    }
                 }
                 return Err(ServiceError::RateLimited {
                     retry_after_secs: u64::try_from(wait_ms).map_or(1, |ms| ms.div_ceil(1000)),
