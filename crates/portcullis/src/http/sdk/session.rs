@@ -7,10 +7,11 @@ use serde::Serialize;
 
 use super::SdkSession;
 use crate::clock::to_millis;
+use crate::domain::actor::Actor;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::Client;
 use crate::services::Services;
-use crate::services::sessions::{Actor, SessionFilter, SessionInfo};
+use crate::services::sessions::{SessionFilter, SessionInfo};
 use crate::services::users::UserInfo;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -59,7 +60,8 @@ pub async fn logout(
 ) -> ApiResult<StatusCode> {
     let c = &session.claims;
     services
-        .revoke_session(
+        .revocation
+        .session(
             session.env.id(),
             &c.sid,
             Some(&c.sub),
@@ -80,7 +82,8 @@ pub async fn own_sessions(
 ) -> ApiResult<Json<SessionList>> {
     let now = to_millis(services.clock.now());
     let data = services
-        .sessions_of_user(
+        .sessions
+        .of_user(
             session.env.id(),
             &session.claims.sub,
             SessionFilter::Live(now),
@@ -106,7 +109,8 @@ pub async fn revoke_own_session(
 ) -> ApiResult<StatusCode> {
     let c = &session.claims;
     services
-        .revoke_session(
+        .revocation
+        .session(
             session.env.id(),
             &session_id,
             Some(&c.sub),
