@@ -193,7 +193,6 @@ pub async fn build_services(
             master_key: master_key.clone(),
             verifications: store.verifications.clone(),
             users: store.users.clone(),
-            environments: environments.clone(),
             sessions: sessions.clone(),
             devices: mfa.devices.clone(),
             rate_limits: rate_limits.clone(),

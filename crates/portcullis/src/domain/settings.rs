@@ -89,6 +89,28 @@ pub struct NotificationSettings {
     pub events: std::collections::BTreeMap<String, bool>,
 }
 
+/// Stands, among an event's recipients, for the organization's owner and
+/// admins, looked up when the mails are made: whom security e-mails go to
+/// while the settings name no recipients. Never an e-mail address.
+pub const ADMIN_MEMBERS: &str = "@admins";
+
+impl NotificationSettings {
+    /// Whom to mail about an event of `kind` under these settings.
+    pub fn recipients(&self, kind: &str) -> Vec<String> {
+        match super::events::notifies(&self.events, kind) {
+            true if self.recipients.is_empty() => vec![ADMIN_MEMBERS.to_string()],
+            true => self.recipients.clone(),
+            false => vec![],
+        }
+    }
+
+    /// The recipients as stored with the event (`None`: nobody).
+    pub fn recipients_json(&self, kind: &str) -> Option<String> {
+        let recipients = self.recipients(kind);
+        (!recipients.is_empty()).then(|| serde_json::to_string(&recipients).unwrap_or_default())
+    }
+}
+
 /// A DNS name as WebAuthn takes it for an RP id: lower-case labels of
 /// letters, digits and inner hyphens; not all digits (no IPv4).
 pub fn is_domain_name(s: &str) -> bool {

@@ -1,10 +1,8 @@
 //! The HTTP layer: extract, authorize, call a service, map errors.
 
 pub mod api;
-mod cors;
 pub mod error;
 pub mod extract;
-mod lock;
 mod ops;
 pub mod sdk;
 pub mod server;
@@ -67,7 +65,7 @@ impl utoipa::Modify for SecuritySchemes {
 /// same route list so the two cannot drift.
 pub fn router(services: Arc<Services>) -> Router {
     let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(sdk::router())
+        .merge(sdk::router(services.clone()))
         .merge(api::router())
         .merge(ops::router())
         .split_for_parts();
@@ -89,14 +87,6 @@ pub fn router(services: Arc<Services>) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(ensure_problem))
-        .layer(middleware::from_fn_with_state(
-            services.clone(),
-            lock::sdk_lock,
-        ))
-        .layer(middleware::from_fn_with_state(
-            services.clone(),
-            cors::sdk_cors,
-        ))
         .layer(TraceLayer::new_for_http())
         .with_state(services)
 }
@@ -124,7 +114,7 @@ async fn track(
     response
 }
 
-async fn not_found(State(services): State<Arc<Services>>, req: Request) -> Response {
+pub(crate) async fn not_found(State(services): State<Arc<Services>>, req: Request) -> Response {
     services
         .metrics
         .http_request(req.method(), "unmatched", 404, 0.0);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use super::auth_result::AuthResult;
-use super::environments::Environments;
+use super::environments::EnvironmentRuntime;
 use super::mfa::devices::MfaDevices;
 use super::mfa::mfa_status;
 use super::rate_limit::{Bucket, RateLimits};
@@ -52,7 +52,6 @@ pub struct EmailSignIn {
     master_key: MasterKey,
     verifications: Arc<dyn VerificationStore>,
     users: Arc<dyn UserStore>,
-    environments: Arc<Environments>,
     sessions: Arc<Sessions>,
     devices: Arc<MfaDevices>,
     rate_limits: Arc<RateLimits>,
@@ -67,7 +66,6 @@ pub struct EmailSignInParts {
     pub master_key: MasterKey,
     pub verifications: Arc<dyn VerificationStore>,
     pub users: Arc<dyn UserStore>,
-    pub environments: Arc<Environments>,
     pub sessions: Arc<Sessions>,
     pub devices: Arc<MfaDevices>,
     pub rate_limits: Arc<RateLimits>,
@@ -83,7 +81,6 @@ impl EmailSignIn {
             master_key: p.master_key,
             verifications: p.verifications,
             users: p.users,
-            environments: p.environments,
             sessions: p.sessions,
             devices: p.devices,
             rate_limits: p.rate_limits,
@@ -95,13 +92,12 @@ impl EmailSignIn {
 
     pub async fn start(
         &self,
-        environment_id: &str,
+        env: &EnvironmentRuntime,
         email: &str,
         client: &ClientInfo,
     ) -> ServiceResult<VerificationStarted> {
         let email = EmailAddress::parse(email)
             .map_err(|e| ValidationErrors::single("email", e.to_string()))?;
-        let env = self.environments.open(environment_id).await?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
         let address = format!("{}|{}", env.id(), email.as_str());
         // The client's own limits first: a client they refuse does not even
@@ -156,7 +152,7 @@ impl EmailSignIn {
 
     pub async fn verify(
         &self,
-        environment_id: &str,
+        env: &EnvironmentRuntime,
         verification_id: &str,
         code: &str,
         client: &ClientInfo,
@@ -164,7 +160,6 @@ impl EmailSignIn {
         let code = normalize_code(code).ok_or_else(|| {
             ValidationErrors::single("code", format!("must be {CODE_DIGITS} digits"))
         })?;
-        let env = self.environments.open(environment_id).await?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
         self.rate_limits
             .check(Bucket::VerifyPerIp, &format!("{}|{ip}", env.id()))

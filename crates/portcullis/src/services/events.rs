@@ -9,7 +9,7 @@ use super::environments::{EnvironmentRuntime, Environments};
 use super::{ServiceError, ServiceResult, new_id};
 use crate::clock::{Clock, rfc3339, to_millis};
 pub use crate::domain::actor::{Actor, ActorKind};
-use crate::domain::events::{is_event_type, recipients_json};
+use crate::domain::events::is_event_type;
 use crate::domain::validation::ValidationErrors;
 use crate::store::{EventQuery, EventRecord, EventStore};
 
@@ -131,7 +131,7 @@ impl Events {
             fanout_cursor: None,
             created_at: to_millis(self.clock.now()),
             dispatched_at: None,
-            notify: recipients_json(&env.settings.notifications, kind),
+            notify: env.settings.notifications.recipients_json(kind),
         })
     }
 

@@ -12,8 +12,9 @@ use super::outbox_signal::OutboxSignal;
 use super::retry::{LEASE_MS, after_failure};
 use super::{ServiceError, ServiceResult, new_id};
 use crate::clock::{Clock, to_millis};
-use crate::domain::events::{self, ADMIN_MEMBERS};
+use crate::domain::events;
 use crate::domain::roles::Role;
+use crate::domain::settings::ADMIN_MEMBERS;
 use crate::mail::MailTransport;
 use crate::store::{DeliveryOutcome, EventRecord, EventStore, MemberStore, NotificationRecord};
 

@@ -34,8 +34,6 @@ const EVENT_BATCH: i64 = 100;
 const FANOUT_BATCH: i64 = 500;
 /// Deliveries attempted at once.
 const DELIVERY_BATCH: i64 = 16;
-/// What is kept of an answer's body.
-pub const MAX_RESPONSE_BODY: usize = 4096;
 
 /// Dispatches stored events to the webhooks that want them (and to the
 /// notification e-mails), and makes the deliveries' attempts.

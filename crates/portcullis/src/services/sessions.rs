@@ -306,15 +306,15 @@ impl Sessions {
 
     /// Verifies a session JWT for this environment: signature with a key of
     /// this environment and its algorithm, issuer, audience, expiry, and the
-    /// revocation index. No database access.
+    /// revocation index. No database access. The environment's lock is the
+    /// caller's to check (the SDK API's gate, `http/sdk/gate.rs`): a locked
+    /// environment's sessions are refused, not revoked, and live again on
+    /// unlock unless they expired or were revoked meanwhile.
     pub fn check_session_token(
         &self,
         env: &EnvironmentRuntime,
         token: &str,
     ) -> ServiceResult<Arc<SessionClaims>> {
-        // A locked environment's sessions are refused, not revoked: they
-        // live again on unlock unless they expired or were revoked meanwhile.
-        env.refuse_if_locked()?;
         let now = self.clock.now();
         let now_s = now.unix_timestamp();
         let fingerprint = verified_tokens::fingerprint(token);
@@ -390,6 +390,9 @@ impl Sessions {
             claims: None,
             token_type: None,
         };
+        if env.is_locked() {
+            return Ok(inactive);
+        }
         let session = self.check_session_token(env, token);
         let (claims, token_type) = match session {
             Ok(claims) => (SessionClaims::clone(&claims), "Bearer"),

@@ -11,7 +11,7 @@ use super::{ServiceError, ServiceResult};
 use crate::clock::{Clock, to_millis};
 use crate::crypto::MasterKey;
 use crate::domain::actor::Actor;
-use crate::domain::events::{self, recipients};
+use crate::domain::events;
 use crate::domain::settings::SecuritySettings;
 use crate::store::{EnvironmentStore, EventRecord};
 
@@ -59,11 +59,14 @@ impl Settings {
         )?;
         // Who was told before the change is told about it too: a change
         // that removes recipients cannot go unnoticed.
-        let mut told = recipients(
-            &env.settings.notifications,
-            events::ENVIRONMENT_SETTINGS_UPDATED,
-        );
-        for r in recipients(&next.notifications, events::ENVIRONMENT_SETTINGS_UPDATED) {
+        let mut told = env
+            .settings
+            .notifications
+            .recipients(events::ENVIRONMENT_SETTINGS_UPDATED);
+        for r in next
+            .notifications
+            .recipients(events::ENVIRONMENT_SETTINGS_UPDATED)
+        {
             if !told.contains(&r) {
                 told.push(r);
             }

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use super::outbox::MAX_RESPONSE_BODY;
 use crate::domain::webhook_url;
+
+/// What is kept of an answer's body.
+pub const MAX_RESPONSE_BODY: usize = 4096;
 
 /// Each attempt gets this long, connection included.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);

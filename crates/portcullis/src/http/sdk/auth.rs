@@ -1,10 +1,11 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use super::SdkEnvironment;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, Client};
 use crate::services::Services;
@@ -26,7 +27,7 @@ pub struct EmailVerify {
 
 /// Mails a 6-digit code. The answer is the same whether or not the address
 /// belongs to a user.
-#[utoipa::path(post, path = "/sdk/v1/{environment_id}/auth/email/start", tag = "sdk",
+#[utoipa::path(post, path = "/auth/email/start", tag = "sdk",
     params(("environment_id" = String, Path)),
     request_body = EmailStart,
     responses(
@@ -37,19 +38,19 @@ pub struct EmailVerify {
     ))]
 pub async fn email_start(
     State(services): State<Arc<Services>>,
-    Path(environment_id): Path<String>,
+    SdkEnvironment(env): SdkEnvironment,
     Client(client): Client,
     ApiJson(body): ApiJson<EmailStart>,
 ) -> ApiResult<(StatusCode, Json<VerificationStarted>)> {
     let started = services
         .email_sign_in
-        .start(&environment_id, &body.email, &client)
+        .start(&env, &body.email, &client)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(started)))
 }
 
 /// Trades the code for a session and its JWT.
-#[utoipa::path(post, path = "/sdk/v1/{environment_id}/auth/email/verify", tag = "sdk",
+#[utoipa::path(post, path = "/auth/email/verify", tag = "sdk",
     params(("environment_id" = String, Path)),
     request_body = EmailVerify,
     responses(
@@ -60,14 +61,14 @@ pub async fn email_start(
     ))]
 pub async fn email_verify(
     State(services): State<Arc<Services>>,
-    Path(environment_id): Path<String>,
+    SdkEnvironment(env): SdkEnvironment,
     Client(client): Client,
     ApiJson(body): ApiJson<EmailVerify>,
 ) -> ApiResult<Json<AuthResult>> {
     Ok(Json(
         services
             .email_sign_in
-            .verify(&environment_id, &body.verification_id, &body.code, &client)
+            .verify(&env, &body.verification_id, &body.code, &client)
             .await?,
     ))
 }

@@ -52,7 +52,7 @@ pub struct StepUp {
 }
 
 /// The caller's MFA devices, confirmed or pending.
-#[utoipa::path(get, path = "/sdk/v1/{environment_id}/mfa/devices", tag = "sdk",
+#[utoipa::path(get, path = "/mfa/devices", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
     responses((status = 200, body = MfaDeviceList), (status = 401, body = Problem, content_type = "application/problem+json")))]
@@ -70,7 +70,7 @@ pub async fn devices(
 }
 
 /// Begins TOTP enrolment. A partial session may enrol only a first device.
-#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/totp", tag = "sdk",
+#[utoipa::path(post, path = "/mfa/totp", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
     responses(
@@ -93,7 +93,7 @@ pub async fn begin_totp(
 /// Activates a TOTP device with a first right code. A user who has a
 /// device already needs an elevated token for `credential:link` when
 /// action enforcement covers it (`X-Portcullis-Elevated-Token`).
-#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/totp/{device_id}/confirm", tag = "sdk",
+#[utoipa::path(post, path = "/mfa/totp/{device_id}/confirm", tag = "sdk",
     params(("environment_id" = String, Path), ("device_id" = String, Path)),
     request_body = TotpConfirm,
     security(("session_jwt" = [])),
@@ -132,7 +132,7 @@ pub async fn confirm_totp(
 
 /// The session's second factor: a new token for the same session, with
 /// `user:basic` and `amr` including `mfa`.
-#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/verify", tag = "sdk",
+#[utoipa::path(post, path = "/mfa/verify", tag = "sdk",
     params(("environment_id" = String, Path)),
     request_body = MfaVerify,
     security(("session_jwt" = [])),
@@ -157,7 +157,7 @@ pub async fn verify(
 }
 
 /// An elevated token for one action: 5 minutes, this session, single use.
-#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/step-up", tag = "sdk",
+#[utoipa::path(post, path = "/mfa/step-up", tag = "sdk",
     params(("environment_id" = String, Path)),
     request_body = StepUp,
     security(("session_jwt" = [])),
@@ -185,7 +185,7 @@ pub async fn step_up(
 /// Removes one of the caller's devices. With action enforcement on for
 /// `credential:unlink`, needs an elevated token for it
 /// (`X-Portcullis-Elevated-Token`).
-#[utoipa::path(delete, path = "/sdk/v1/{environment_id}/mfa/devices/{device_id}", tag = "sdk",
+#[utoipa::path(delete, path = "/mfa/devices/{device_id}", tag = "sdk",
     params(("environment_id" = String, Path), ("device_id" = String, Path)),
     security(("session_jwt" = [])),
     responses(
@@ -217,7 +217,7 @@ pub async fn remove_device(
 
 /// New recovery codes; the unused old ones stop working. With action
 /// enforcement on for `credential:link`, needs an elevated token for it.
-#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/recovery-codes", tag = "sdk",
+#[utoipa::path(post, path = "/mfa/recovery-codes", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
     responses(
@@ -241,7 +241,7 @@ pub async fn regenerate_recovery_codes(
 
 /// Begins registering a passkey as an MFA device. A partial session may
 /// register only a first device.
-#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/passkey/register/start", tag = "sdk",
+#[utoipa::path(post, path = "/mfa/passkey/register/start", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
     responses(
@@ -264,7 +264,7 @@ pub async fn begin_passkey_registration(
 /// Finishes the registration: the passkey is a confirmed device. A user who
 /// has a device already needs an elevated token for `credential:link` when
 /// action enforcement covers it.
-#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/passkey/register/finish", tag = "sdk",
+#[utoipa::path(post, path = "/mfa/passkey/register/finish", tag = "sdk",
     params(("environment_id" = String, Path)),
     request_body = PasskeyRegistrationFinish,
     security(("session_jwt" = [])),
@@ -299,7 +299,7 @@ pub async fn finish_passkey_registration(
 
 /// WebAuthn request options for the caller's passkeys; the answer goes to
 /// `/mfa/verify` or `/mfa/step-up` as `assertion`.
-#[utoipa::path(post, path = "/sdk/v1/{environment_id}/mfa/passkey/challenge", tag = "sdk",
+#[utoipa::path(post, path = "/mfa/passkey/challenge", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
     responses(

@@ -1,14 +1,14 @@
 //! The SDK API, `/sdk/v1/{environment_id}/…`, called from browsers and apps.
 
 mod auth;
+pub mod gate;
 mod mfa;
 mod session;
 mod wellknown;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,7 +19,20 @@ use crate::domain::claims::SessionClaims;
 use crate::services::environments::EnvironmentRuntime;
 use crate::services::{ServiceError, Services};
 
-pub fn router() -> OpenApiRouter<Arc<Services>> {
+/// Every SDK route, nested under `/sdk/v1/{environment_id}` behind the
+/// gate (`gate.rs`), which resolves the environment before any handler.
+pub fn router(services: Arc<Services>) -> OpenApiRouter<Arc<Services>> {
+    OpenApiRouter::new().nest(
+        "/sdk/v1/{environment_id}",
+        // Its own fallback, so that the gate answers for unknown paths
+        // under an environment too (an allowed origin reads the 404).
+        routes()
+            .fallback(super::not_found)
+            .layer(axum::middleware::from_fn_with_state(services, gate::gate)),
+    )
+}
+
+fn routes() -> OpenApiRouter<Arc<Services>> {
     OpenApiRouter::new()
         .routes(routes!(auth::email_start))
         .routes(routes!(auth::email_verify))
@@ -56,22 +69,21 @@ pub struct SdkAnySession {
     pub claims: Arc<SessionClaims>,
 }
 
-pub async fn environment_from_path(
-    parts: &mut Parts,
-    services: &Services,
-) -> Result<Arc<EnvironmentRuntime>, ApiError> {
-    // Found already by the CORS check or the lock (http/cors.rs, lock.rs).
-    if let Some(env) = parts.extensions.get::<Arc<EnvironmentRuntime>>() {
-        env.refuse_if_locked()?;
-        return Ok(env.clone());
+/// The environment of the path, resolved by the gate: known, unlocked,
+/// and the request's origin allowed.
+pub struct SdkEnvironment(pub Arc<EnvironmentRuntime>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SdkEnvironment {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Arc<EnvironmentRuntime>>()
+            .cloned()
+            .map(SdkEnvironment)
+            .ok_or_else(ApiError::not_found)
     }
-    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, &())
-        .await
-        .map_err(|_| ApiError::not_found())?;
-    let id = params
-        .get("environment_id")
-        .ok_or_else(ApiError::not_found)?;
-    Ok(services.environments.open(id).await?)
 }
 
 impl FromRequestParts<Arc<Services>> for SdkAnySession {
@@ -81,7 +93,7 @@ impl FromRequestParts<Arc<Services>> for SdkAnySession {
         parts: &mut Parts,
         services: &Arc<Services>,
     ) -> Result<Self, Self::Rejection> {
-        let env = environment_from_path(parts, services).await?;
+        let SdkEnvironment(env) = SdkEnvironment::from_request_parts(parts, services).await?;
         let token = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
         let claims = services.sessions.check_session_token(&env, token);
         services.metrics.session_check(match &claims {

@@ -27,7 +27,7 @@ pub struct SessionList {
 
 /// The caller's session and user, answered from the verified token and the
 /// in-memory revocation index: no database round-trip.
-#[utoipa::path(get, path = "/sdk/v1/{environment_id}/session", tag = "sdk",
+#[utoipa::path(get, path = "/session", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
     responses(
@@ -49,7 +49,7 @@ pub async fn current_session(
 }
 
 /// Revokes the caller's session.
-#[utoipa::path(post, path = "/sdk/v1/{environment_id}/logout", tag = "sdk",
+#[utoipa::path(post, path = "/logout", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
     responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json")))]
@@ -72,7 +72,7 @@ pub async fn logout(
 }
 
 /// The caller's live sessions (not revoked, not expired).
-#[utoipa::path(get, path = "/sdk/v1/{environment_id}/sessions", tag = "sdk",
+#[utoipa::path(get, path = "/sessions", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
     responses((status = 200, body = SessionList), (status = 401, body = Problem, content_type = "application/problem+json")))]
@@ -93,7 +93,7 @@ pub async fn own_sessions(
 }
 
 /// Revokes one of the caller's own sessions; another user's is not found.
-#[utoipa::path(delete, path = "/sdk/v1/{environment_id}/sessions/{session_id}", tag = "sdk",
+#[utoipa::path(delete, path = "/sessions/{session_id}", tag = "sdk",
     params(("environment_id" = String, Path), ("session_id" = String, Path)),
     security(("session_jwt" = [])),
     responses(

@@ -1,9 +1,10 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Serialize;
 
+use super::SdkEnvironment;
 use crate::clock::to_millis;
 use crate::domain::algorithm::TokenAlgorithm;
 use crate::http::error::{ApiResult, Problem};
@@ -29,28 +30,26 @@ pub struct OpenIdConfiguration {
 
 /// The environment's public keys: the active one and retired ones whose
 /// tokens may still be alive.
-#[utoipa::path(get, path = "/sdk/v1/{environment_id}/.well-known/jwks.json", tag = "sdk",
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "sdk",
     params(("environment_id" = String, Path)),
     responses((status = 200, body = JwkSet), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn jwks(
     State(services): State<Arc<Services>>,
-    Path(environment_id): Path<String>,
+    SdkEnvironment(env): SdkEnvironment,
 ) -> ApiResult<Json<JwkSet>> {
-    let env = services.environments.open(&environment_id).await?;
     let now = to_millis(services.clock.now());
     Ok(Json(JwkSet {
         keys: env.published_keys(now).into_iter().cloned().collect(),
     }))
 }
 
-#[utoipa::path(get, path = "/sdk/v1/{environment_id}/.well-known/openid-configuration", tag = "sdk",
+#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "sdk",
     params(("environment_id" = String, Path)),
     responses((status = 200, body = OpenIdConfiguration), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn openid_configuration(
     State(services): State<Arc<Services>>,
-    Path(environment_id): Path<String>,
+    SdkEnvironment(env): SdkEnvironment,
 ) -> ApiResult<Json<OpenIdConfiguration>> {
-    let env = services.environments.open(&environment_id).await?;
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     Ok(Json(OpenIdConfiguration {
         jwks_uri: format!("{}/.well-known/jwks.json", env.issuer),

@@ -1,6 +1,14 @@
-//! CORS for the SDK API (`/sdk/v1/{environment_id}/…`), from the
-//! environment's list of allowed origins (docs/origins.md).
+//! The SDK API's gate, one layer in front of every route under
+//! `/sdk/v1/{environment_id}`: it resolves the environment once, applies
+//! the origin rule, refuses a locked environment, and hands the
+//! environment to the handlers (`SdkEnvironment`).
 //!
+//! The lock (docs/access.md): a request for a locked environment gets 423
+//! `environment_locked` before any handler runs. It is checked after the
+//! origin, so an allowed origin can read the 423 while a foreign one still
+//! gets 403.
+//!
+//! CORS, from the environment's list of allowed origins (docs/origins.md):
 //! A request without `Origin` (a native app, a server) is not subject to
 //! the list. A preflight from an allowed origin is answered here, 204 with
 //! what the SDK needs; a request from an allowed origin goes on and its
@@ -12,7 +20,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
@@ -22,9 +30,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiError;
 use crate::domain::origin::RequestOrigin;
-use crate::services::Services;
+use crate::http::error::ApiError;
+use crate::services::environments::EnvironmentRuntime;
+use crate::services::{ServiceError, Services};
 
 /// Methods the SDK API answers.
 pub const ALLOW_METHODS: &str = "GET, POST, DELETE";
@@ -41,7 +50,7 @@ pub const MAX_AGE_SECONDS: u32 = 600;
 const SDK_PREFIX: &str = "/sdk/v1/";
 
 /// The environment id of an SDK path, as it appears in the path.
-pub(super) fn sdk_environment(path: &str) -> Option<&str> {
+fn sdk_environment(path: &str) -> Option<&str> {
     let rest = path.strip_prefix(SDK_PREFIX)?;
     Some(rest.split_once('/').map_or(rest, |(env, _)| env))
 }
@@ -62,24 +71,21 @@ fn vary(response: &mut Response, what: &'static str) {
         .append(VARY, HeaderValue::from_static(what));
 }
 
-pub async fn sdk_cors(
+pub async fn gate(
     State(services): State<Arc<Services>>,
-    mut req: Request,
+    OriginalUri(uri): OriginalUri,
+    req: Request,
     next: Next,
 ) -> Response {
-    let Some(environment_id) = sdk_environment(req.uri().path()) else {
-        return next.run(req).await;
+    // As sent, not decoded: no environment id has a `%`, and an id that
+    // needs decoding is no id.
+    let Some(environment_id) = sdk_environment(uri.path()) else {
+        return ApiError::not_found().into_response();
     };
     let preflight = req.method() == Method::OPTIONS
         && req.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
-    let sent = origin(req.headers()).map(|o| o.cloned());
-    let Ok(Some(origin)) = sent else {
-        if sent.is_err() {
-            return refused(&services);
-        }
-        let mut response = next.run(req).await;
-        vary(&mut response, "origin");
-        return response;
+    let Ok(origin) = origin(req.headers()).map(|o| o.cloned()) else {
+        return refused(&services);
     };
     let env = match services.environments.get(environment_id).await {
         Ok(env) => env,
@@ -88,6 +94,12 @@ pub async fn sdk_cors(
             vary(&mut response, "origin");
             return response;
         }
+    };
+    let Some(origin) = origin else {
+        // Not subject to the list: a native app, a server.
+        let mut response = pass(&services, env, req, next).await;
+        vary(&mut response, "origin");
+        return response;
     };
     let request = origin.to_str().ok().and_then(RequestOrigin::parse);
     if !env.origins.admits(request.as_ref()) {
@@ -119,10 +131,7 @@ pub async fn sdk_cors(
         vary(&mut response, "access-control-request-headers");
         response
     } else {
-        // The handler's extractors take the environment from here rather
-        // than look it up again.
-        req.extensions_mut().insert(env);
-        let mut response = next.run(req).await;
+        let mut response = pass(&services, env, req, next).await;
         response.headers_mut().insert(
             ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(EXPOSE_HEADERS),
@@ -141,6 +150,22 @@ pub async fn sdk_cors(
     }
     vary(&mut response, "origin");
     response
+}
+
+/// Past the origin rule: 423 for a locked environment, else the handler,
+/// with the environment in the request's extensions.
+async fn pass(
+    services: &Services,
+    env: Arc<EnvironmentRuntime>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if env.is_locked() {
+        services.metrics.locked();
+        return ApiError::from(ServiceError::EnvironmentLocked).into_response();
+    }
+    req.extensions_mut().insert(env);
+    next.run(req).await
 }
 
 fn refused(services: &Services) -> Response {
