@@ -7,7 +7,7 @@ use std::sync::Arc;
 use portcullis::config::Config;
 use tempfile::TempDir;
 
-use crate::postgres::PgServer;
+use crate::postgres::PgDatabase;
 
 /// The backend this run of the tests uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,17 +27,17 @@ pub fn backend() -> Backend {
 /// A fresh database for one test: `None` means SQLite in the data dir;
 /// with PostgreSQL, a new database on the run's shared server, if it has
 /// one, else on a server of the test's own (`postgres.rs`).
-pub fn fresh_database() -> Option<Arc<PgServer>> {
+pub fn fresh_database() -> Option<Arc<PgDatabase>> {
     match backend() {
         Backend::Sqlite => None,
-        Backend::Postgres => Some(Arc::new(PgServer::start())),
+        Backend::Postgres => Some(Arc::new(PgDatabase::fresh())),
     }
 }
 
 /// Where a test's data lives, and what a node needs to open it.
 pub struct Storage {
     pub data_dir: PathBuf,
-    pub pg: Option<Arc<PgServer>>,
+    pub pg: Option<Arc<PgDatabase>>,
     /// For several nodes: the one public URL behind the load balancer (the
     /// issuer) and the master key they share through configuration.
     pub shared: Option<(String, String)>,
@@ -65,7 +65,7 @@ impl Storage {
             .expect("a key")
             .to_base64();
         Storage {
-            pg: Some(Arc::new(PgServer::start())),
+            pg: Some(Arc::new(PgDatabase::on_own_server())),
             shared: Some(("http://portcullis.test".into(), key)),
             ..Storage::new_sqlite()
         }
