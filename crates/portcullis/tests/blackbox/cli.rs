@@ -9,19 +9,18 @@ use serde_json::{Value, json};
 
 use crate::harness::{Storage, eventually};
 
+/// The binary with a cleared environment: only what the test sets reaches
+/// it, so that a developer's `PORTCULLIS_*` settings or `RUST_LOG` cannot
+/// change an outcome (`a_developers_environment_does_not_reach_the_binary`).
 fn portcullis() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-    for var in [
-        "PORTCULLIS_DATA_DIR",
-        "PORTCULLIS_LISTEN",
-        "PORTCULLIS_CONFIG",
-        "PORTCULLIS_MASTER_KEY",
-        "PORTCULLIS_SMTP_URL",
-        "PORTCULLIS_DATABASE_URL",
-        "PORTCULLIS_ALLOW_PRIVATE_WEBHOOK_URLS",
-    ] {
-        cmd.env_remove(var);
-    }
+    cleared(env!("CARGO_BIN_EXE_portcullis"))
+}
+
+/// A command with a cleared environment, for a program that runs the
+/// binary (a shell setting a limit first).
+pub(crate) fn cleared(program: &str) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear();
     cmd
 }
 
@@ -506,4 +505,61 @@ async fn the_operators_commands_work_on_a_running_servers_database() {
         1
     );
     assert!(!server.log_text().contains(&secret));
+}
+
+/// What a developer's shell may hold, set to values that would change what
+/// the binary does if they reached it (another database, a missing
+/// configuration file, a master key that is not one, an owner address that
+/// is not one, logs in another format or none at all):
+/// `a_developers_environment_does_not_reach_the_binary` would fail.
+const A_DEVELOPERS_ENVIRONMENT: [(&str, &str); 6] = [
+    (
+        "PORTCULLIS_DATABASE_URL",
+        "postgres://nobody@127.0.0.1:9/nowhere",
+    ),
+    ("PORTCULLIS_CONFIG", "/nonexistent/portcullis.toml"),
+    ("PORTCULLIS_MASTER_KEY", "not a master key"),
+    ("PORTCULLIS_LOG_FORMAT", "json"),
+    ("PORTCULLIS_OWNER_EMAIL", "not an address"),
+    ("RUST_LOG", "off"),
+];
+
+/// The CLI tests start the binary with a cleared environment. This runs
+/// one of them (`a_developers_environment_does_not_reach_the_binary`) in a
+/// child process of the test binary whose environment holds
+/// `A_DEVELOPERS_ENVIRONMENT`: without the clearing, the binary would see
+/// those values and that test would fail (checked by removing it).
+#[test]
+fn the_binary_runs_with_a_cleared_environment() {
+    let test = "cli::a_developers_environment_does_not_reach_the_binary";
+    let out = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([test, "--exact", "--ignored", "--test-threads=1"])
+        .envs(A_DEVELOPERS_ENVIRONMENT)
+        .output()
+        .expect("the test binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{test} failed in a developer's environment:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{test} did not run:\n{stdout}");
+}
+
+/// `init` and `serve` through the tests' command (`portcullis_on`), as the
+/// other CLI tests use it: run by `the_binary_runs_with_a_cleared_environment`
+/// with `A_DEVELOPERS_ENVIRONMENT` set.
+#[tokio::test]
+#[ignore = "run by the_binary_runs_with_a_cleared_environment, in a developer's environment"]
+async fn a_developers_environment_does_not_reach_the_binary() {
+    let storage = Storage::new();
+    let init = init_json(&storage);
+    assert!(init["api_token"].is_string(), "{init}");
+    // Waits for the plain-text "portcullis is listening" log line.
+    let server =
+        Server::start(portcullis_on(&storage).args(["serve", "--listen", "127.0.0.1:0"])).await;
+    let health = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .expect("the server answers");
+    assert_eq!(health.status().as_u16(), 200);
 }

@@ -4,14 +4,13 @@
 //! keeps answering while slow clients fill every slot, or the open-file
 //! limit. Plain TCP clients, so that nothing is finished for them.
 
-use std::process::Command;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 
-use crate::cli::{Server, portcullis_on};
+use crate::cli::{Server, cleared, portcullis_on};
 use crate::harness::{Storage, TestApp, spawn_app_with};
 
 /// The bound each test waits for a disconnection: ten times the
@@ -200,7 +199,7 @@ async fn healthz_answers_while_slow_clients_fill_every_slot() {
 async fn healthz_answers_while_slow_clients_exceed_the_open_file_limit() {
     let storage = Storage::new();
     let binary = portcullis_on(&storage);
-    let mut cmd = Command::new("sh");
+    let mut cmd = cleared("sh");
     for (name, value) in binary.get_envs() {
         match value {
             Some(value) => cmd.env(name, value),

@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::cli::{Server, init_json, portcullis_on};
+use crate::harness::Receiver;
 use crate::harness::{Storage, eventually_within};
-use crate::receiver::Receiver;
 
 async fn serve(storage: &Storage) -> Server {
     Server::start(portcullis_on(storage).args([

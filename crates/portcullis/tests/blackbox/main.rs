@@ -3,7 +3,6 @@
 
 mod harness;
 mod postgres;
-mod receiver;
 
 mod access;
 mod api_tokens;

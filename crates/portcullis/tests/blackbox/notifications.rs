@@ -5,8 +5,8 @@
 use reqwest::Method;
 use serde_json::json;
 
+use crate::harness::Receiver;
 use crate::harness::*;
-use crate::receiver::Receiver;
 
 /// Waits until `n` messages whose subject contains `subject` went to
 /// `address`.

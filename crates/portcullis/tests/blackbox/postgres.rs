@@ -1,12 +1,26 @@
-//! A throw-away PostgreSQL server for one test: the system's PostgreSQL
-//! (`initdb` + `pg_ctl`), in a temporary directory, removed when the test
-//! ends. It listens only on a Unix socket in that directory: a TCP port
-//! could be taken over by another test's server after a restart here, and
-//! the nodes would then quietly talk to the wrong database. No Docker, no root: as root, the
-//! server runs as the `postgres` user (PostgreSQL refuses to run as root).
+//! Throw-away PostgreSQL for the tests: the system's PostgreSQL (`initdb` +
+//! `pg_ctl`), in a temporary directory, removed when the test ends. No
+//! Docker, no root: as root, the server runs as the `postgres` user
+//! (PostgreSQL refuses to run as root). A server listens only on a Unix
+//! socket in its directory: a TCP port could be taken over by another
+//! test's server after a restart here, and the nodes would then quietly
+//! talk to the wrong database.
+//!
+//! A test gets a `PgDatabase`, a fresh database of its own. When the run
+//! has one shared server (`PORTCULLIS_TEST_PG` names the directory of its
+//! socket; `scripts/test` starts it for the PostgreSQL run and stops it at
+//! the end), that is a new database on it (`CREATE DATABASE`), dropped when
+//! the test ends: the same isolation for far less than a server start.
+//! Without it, and for the tests that stop their server or lock its role
+//! out (`PgDatabase::on_own_server`), it is the `postgres` database of a
+//! `PgServer` of the test's own.
 //!
 //! `initdb` runs once per machine and PostgreSQL version into a template
-//! directory under the system's temp dir; each server starts from a copy.
+//! directory under the system's temp dir; each own server starts from a
+//! copy.
+//!
+//! This file stands alone (no use of the rest of the harness), so that
+//! another test target can include it with `#[path]`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -142,6 +156,10 @@ fn template(bin: &Path) -> PathBuf {
     root.join("data")
 }
 
+/// The environment variable that names the run's shared server: the
+/// directory of its Unix socket (trust authentication, user `postgres`).
+pub const SHARED_SERVER: &str = "PORTCULLIS_TEST_PG";
+
 impl PgServer {
     pub fn start() -> PgServer {
         let bin = bin_dir();
@@ -165,10 +183,7 @@ impl PgServer {
 
     /// The URL of its `postgres` database, which the test's nodes share.
     pub fn url(&self) -> String {
-        format!(
-            "postgres://postgres@localhost/postgres?host={}",
-            self.dir.path().display()
-        )
+        url(self.dir.path(), "postgres", "postgres")
     }
 
     fn data(&self) -> PathBuf {
@@ -219,6 +234,101 @@ impl PgServer {
         let _ = pg_ctl.output();
         *running = false;
     }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn url(socket_dir: &Path, user: &str, database: &str) -> String {
+    format!(
+        "postgres://{user}@localhost/{database}?host={}",
+        socket_dir.display()
+    )
+}
+
+/// A fresh database for one test: on the run's shared server, or the
+/// `postgres` database of a server of its own.
+pub struct PgDatabase {
+    name: String,
+    socket_dir: PathBuf,
+    bin: PathBuf,
+    /// `None` on the shared server, where the database is dropped at the end.
+    own: Option<PgServer>,
+}
+
+impl PgDatabase {
+    /// A new database on the run's shared server (`PORTCULLIS_TEST_PG`),
+    /// or, without one, on a server of its own.
+    pub fn fresh() -> PgDatabase {
+        match std::env::var_os(SHARED_SERVER) {
+            Some(dir) if !dir.is_empty() => PgDatabase::on_shared_server(PathBuf::from(dir)),
+            _ => PgDatabase::on_own_server(),
+        }
+    }
+
+    /// The `postgres` database of a new server of its own: for a test that
+    /// stops its server, locks its role out or cuts every connection.
+    pub fn on_own_server() -> PgDatabase {
+        let server = PgServer::start();
+        PgDatabase {
+            name: "postgres".into(),
+            socket_dir: server.dir.path().to_path_buf(),
+            bin: server.bin.clone(),
+            own: Some(server),
+        }
+    }
+
+    fn on_shared_server(socket_dir: PathBuf) -> PgDatabase {
+        let name = format!("t_{:016x}", getrandom::u64().expect("random bytes"));
+        let bin = bin_dir();
+        let mut createdb = pg_command(&bin, "createdb");
+        createdb
+            .arg("-h")
+            .arg(&socket_dir)
+            .args(["-U", "postgres", &name]);
+        run(
+            createdb,
+            &format!(
+                "createdb on the shared server ({SHARED_SERVER}={})",
+                socket_dir.display()
+            ),
+        );
+        PgDatabase {
+            name,
+            socket_dir,
+            bin,
+            own: None,
+        }
+    }
+
+    /// The URL the test's nodes share.
+    pub fn url(&self) -> String {
+        url(&self.socket_dir, "postgres", &self.name)
+    }
+
+    /// The server of its own: what stopping or locking out needs, since on
+    /// the shared server it would reach every other test.
+    fn own_server(&self) -> &PgServer {
+        self.own.as_ref().unwrap_or_else(|| {
+            panic!(
+                "this test stops or locks out its PostgreSQL server: it needs a server of \
+                 its own (PgDatabase::on_own_server), not a database on the shared one"
+            )
+        })
+    }
+
+    /// Stops its server at once, as a crash would (`-m immediate`).
+    pub fn stop(&self) {
+        self.own_server().stop();
+    }
+
+    /// Starts its server again, on the same socket and data.
+    pub fn start_again(&self) {
+        self.own_server().start_again();
+    }
 
     /// Runs one statement as the superuser, behind the nodes' backs.
     pub async fn execute(&self, statement: &str) -> u64 {
@@ -237,10 +347,12 @@ impl PgServer {
     /// operator locking the role out would) and cuts the connections they
     /// hold, so that their next ones are refused with SQLSTATE 28000; or,
     /// with `false`, lets them log in again. A second superuser does it,
-    /// since the nodes' own role cannot log in to undo it.
+    /// since the nodes' own role cannot log in to undo it. Roles belong to
+    /// the server: only on a server of its own.
     pub async fn refuse_logins(&self, refuse: bool) {
         use sqlx::Connection;
         const WARDEN: &str = "portcullis_test_warden";
+        self.own_server();
         if refuse {
             self.execute(&format!(
                 "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{WARDEN}') \
@@ -248,10 +360,7 @@ impl PgServer {
             ))
             .await;
         }
-        let url = self
-            .url()
-            .replacen("postgres://postgres@", &format!("postgres://{WARDEN}@"), 1);
-        let mut conn = sqlx::PgConnection::connect(&url)
+        let mut conn = sqlx::PgConnection::connect(&url(&self.socket_dir, WARDEN, &self.name))
             .await
             .expect("connect to the test PostgreSQL as the warden");
         let login = if refuse { "NOLOGIN" } else { "LOGIN" };
@@ -270,8 +379,8 @@ impl PgServer {
         }
     }
 
-    /// Cuts every connection that is waiting on `LISTEN`, as a network
-    /// fault would; returns how many.
+    /// Cuts every connection to this database that is waiting on `LISTEN`,
+    /// as a network fault would; returns how many.
     pub async fn terminate_listeners(&self) -> u64 {
         let mut conn = {
             use sqlx::Connection;
@@ -281,7 +390,8 @@ impl PgServer {
         };
         let cut: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()) AS t",
+             WHERE query ILIKE 'LISTEN%' AND datname = current_database() \
+             AND pid <> pg_backend_pid()) AS t",
         )
         .fetch_one(&mut conn)
         .await
@@ -294,14 +404,23 @@ impl PgServer {
         let mut pg_dump = pg_command(&self.bin, "pg_dump");
         pg_dump
             .arg("-h")
-            .arg(self.dir.path())
-            .args(["-U", "postgres", "postgres"]);
+            .arg(&self.socket_dir)
+            .args(["-U", "postgres", &self.name]);
         run(pg_dump, "pg_dump").stdout
     }
 }
 
-impl Drop for PgServer {
+impl Drop for PgDatabase {
+    /// On the shared server, drops the database (`--force` cuts the nodes'
+    /// connections); a server of its own is stopped and removed.
     fn drop(&mut self) {
-        self.stop();
+        if self.own.is_none() {
+            let mut dropdb = pg_command(&self.bin, "dropdb");
+            dropdb
+                .arg("-h")
+                .arg(&self.socket_dir)
+                .args(["-U", "postgres", "--force", &self.name]);
+            let _ = dropdb.output();
+        }
     }
 }

@@ -7,8 +7,8 @@ use reqwest::Method;
 use serde_json::json;
 use time::Duration;
 
+use crate::harness::Receiver;
 use crate::harness::*;
-use crate::receiver::Receiver;
 
 fn hooks(env: &str) -> String {
     format!("/environments/{env}/webhooks")

@@ -12,7 +12,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use crate::harness::{TestApp, eventually};
+use super::app::TestApp;
+use super::wait::eventually;
 
 #[derive(Debug, Clone)]
 pub struct Received {
