@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::clock::to_millis;
 use crate::domain::algorithm::TokenAlgorithm;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::ApiResult;
 use crate::services::Services;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -31,7 +31,7 @@ pub struct OpenIdConfiguration {
 /// tokens may still be alive.
 #[utoipa::path(get, path = "/sdk/v1/{environment_id}/.well-known/jwks.json", tag = "sdk",
     params(("environment_id" = String, Path)),
-    responses((status = 200, body = JwkSet), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = JwkSet)))]
 pub async fn jwks(
     State(services): State<Arc<Services>>,
     Path(environment_id): Path<String>,
@@ -45,7 +45,7 @@ pub async fn jwks(
 
 #[utoipa::path(get, path = "/sdk/v1/{environment_id}/.well-known/openid-configuration", tag = "sdk",
     params(("environment_id" = String, Path)),
-    responses((status = 200, body = OpenIdConfiguration), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = OpenIdConfiguration)))]
 pub async fn openid_configuration(
     State(services): State<Arc<Services>>,
     Path(environment_id): Path<String>,
