@@ -17,9 +17,10 @@ use crate::access;
 use crate::harness::*;
 use crate::mfa::PARTIAL_SESSION_ROUTES;
 
-/// API.md, "Errors", and the codes the docs add to it (408 in
-/// docs/deployment.md, 503 `unavailable` and `not_ready` in
-/// docs/architecture.md): every `(status, code)` the server may answer.
+/// API.md, "Errors", and the codes the docs add to it (408
+/// `request_timeout`, 503 `unavailable` and `not_ready` in
+/// docs/deployment.md; 405 `method_not_allowed` from the server's safety
+/// net): every `(status, code)` the server may answer.
 const DOCUMENTED: [(u16, &str); 23] = [
     (400, "validation_failed"),
     (400, "invalid_code"),
