@@ -2,8 +2,6 @@
 //! the listening socket. `Application::build` binds (port 0 works) and
 //! returns; `run_until` serves.
 
-use crate::services::outbox::WebhookSettings;
-use crate::services::webhook_client::WebhookClient;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,9 +11,36 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::services::api_tokens::ApiTokens;
 use crate::services::bootstrap::{self, InitOutcome};
-use crate::services::changes::ChangeState;
-use crate::services::{ActivityTracker, EnvironmentCache, RateLimits, Revocations, Services};
+use crate::services::change_state::ChangeState;
+use crate::services::changes::Changes;
+use crate::services::email_sign_in::{EmailSignIn, EmailSignInParts};
+use crate::services::environments::Environments;
+use crate::services::events::Events;
+use crate::services::lock::EnvironmentLocks;
+use crate::services::maintenance::{Maintenance, MaintenanceParts};
+use crate::services::members::Members;
+use crate::services::mfa::attempts::CodeAttempts;
+use crate::services::mfa::completion::Completion;
+use crate::services::mfa::devices::MfaDevices;
+use crate::services::mfa::elevation::Elevation;
+use crate::services::mfa::passkeys::{Passkeys, PasskeysParts};
+use crate::services::mfa::recovery_codes::Recovery;
+use crate::services::mfa::second_factor::{SecondFactorParts, SecondFactors};
+use crate::services::mfa::totp::{TotpDevices, TotpParts};
+use crate::services::notifications::Notifications;
+use crate::services::origins::Origins;
+use crate::services::outbox::{Outbox, OutboxParts};
+use crate::services::outbox_signal::OutboxSignal;
+use crate::services::readiness::Readiness;
+use crate::services::session_revocation::{SessionRevocation, SessionRevocationParts};
+use crate::services::sessions::Sessions;
+use crate::services::settings::Settings;
+use crate::services::users::Users;
+use crate::services::webhook_client::WebhookClient;
+use crate::services::webhooks::{Webhooks, WebhooksParts};
+use crate::services::{ActivityTracker, MfaServices, RateLimits, Revocations, Services, Workers};
 use crate::store::Store;
 use crate::{mail, workers};
 
@@ -50,52 +75,274 @@ pub async fn open_store(
     Ok((store, master_key))
 }
 
-/// Every service, wired: what the server runs on, and what the operator's
-/// commands (`portcullis token …`, `env …`, `members …`) call directly.
+/// Every service and worker service, wired: what the server runs on,
+/// and what the operator's commands (`portcullis token …`, `env …`,
+/// `members …`) call directly.
+pub struct Wired {
+    pub services: Services,
+    pub workers: Workers,
+}
+
+/// Builds every service once, each with only the store traits and
+/// collaborators it needs (see docs/architecture.md).
 pub async fn build_services(
     config: &Config,
     clock: Arc<dyn Clock>,
     store: Store,
     master_key: crate::crypto::MasterKey,
     public_url: String,
-) -> Result<Services, StartupError> {
+) -> Result<Wired, StartupError> {
     let mail = mail::transport(config.smtp_url.as_deref(), &config.data_dir.join("mail"))
         .map_err(|e| fail("mail")(e.to_string()))?;
-    let revocations = Revocations::load(&store, clock.now().unix_timestamp())
+    let revocations = Arc::new(
+        Revocations::load(
+            store.sessions.clone(),
+            store.users.clone(),
+            store.environments.clone(),
+            clock.now().unix_timestamp(),
+        )
         .await
-        .map_err(|e| fail("loading revocations")(e.to_string()))?;
-    Ok(Services {
-        rate_limits: RateLimits::new(
-            &config.rate_limits,
+        .map_err(|e| fail("loading revocations")(e.to_string()))?,
+    );
+    let metrics = Metrics::new().map_err(fail("metrics"))?;
+    let state = Arc::new(ChangeState::new(
+        crate::crypto::node_id().map_err(|e| fail("node id")(e.to_string()))?,
+    ));
+    let activity = Arc::new(ActivityTracker::default());
+    let signal = Arc::new(OutboxSignal::default());
+    let rate_limits = Arc::new(RateLimits::new(
+        &config.rate_limits,
+        clock.clone(),
+        store.rate_limits.clone(),
+    ));
+    let environments = Arc::new(Environments::new(
+        store.environments.clone(),
+        store.origins.clone(),
+        store.webhooks.clone(),
+        master_key.clone(),
+        public_url.clone(),
+        state.clone(),
+    ));
+    let events = Arc::new(Events::new(
+        clock.clone(),
+        store.events.clone(),
+        environments.clone(),
+        config.event_retention_days,
+    ));
+    let sessions = Arc::new(Sessions::new(
+        clock.clone(),
+        store.sessions.clone(),
+        store.mfa.clone(),
+        revocations.clone(),
+        state.clone(),
+        activity.clone(),
+    ));
+    let users = Arc::new(Users::new(store.users.clone()));
+    let locks = Arc::new(EnvironmentLocks::new(
+        store.environments.clone(),
+        environments.clone(),
+        events.clone(),
+        signal.clone(),
+    ));
+    let mfa = mfa_services(
+        &clock,
+        &master_key,
+        &public_url,
+        &store,
+        &environments,
+        &events,
+        &sessions,
+        &users,
+    );
+    let notifications = Arc::new(Notifications::new(
+        clock.clone(),
+        store.events.clone(),
+        store.members.clone(),
+        mail.clone(),
+        config.smtp_from.clone(),
+        signal.clone(),
+    ));
+    let services = Services {
+        clock: clock.clone(),
+        settings: Arc::new(Settings::new(
             clock.clone(),
-            store.rate_limits.clone(),
-        ),
-        clock,
-        store,
-        master_key,
-        public_url,
-        mail,
-        mail_from: config.smtp_from.clone(),
-        environments: EnvironmentCache::default(),
-        revocations,
-        changes: ChangeState::new(
-            crate::crypto::node_id().map_err(|e| fail("node id")(e.to_string()))?,
-        ),
-        activity: ActivityTracker::default(),
-        metrics: Metrics::new().map_err(fail("metrics"))?,
-        outbox: Default::default(),
-        webhook_settings: WebhookSettings {
+            master_key.clone(),
+            store.environments.clone(),
+            environments.clone(),
+            events.clone(),
+        )),
+        origins: Arc::new(Origins::new(
+            clock.clone(),
+            store.origins.clone(),
+            environments.clone(),
+            events.clone(),
+        )),
+        revocation: Arc::new(SessionRevocation::new(SessionRevocationParts {
+            clock: clock.clone(),
+            sessions: store.sessions.clone(),
+            users: store.users.clone(),
+            environment_store: store.environments.clone(),
+            environments: environments.clone(),
+            events: events.clone(),
+            revocations: revocations.clone(),
+            activity: activity.clone(),
+            metrics: metrics.clone(),
+        })),
+        email_sign_in: Arc::new(EmailSignIn::new(EmailSignInParts {
+            clock: clock.clone(),
+            master_key: master_key.clone(),
+            verifications: store.verifications.clone(),
+            users: store.users.clone(),
+            environments: environments.clone(),
+            sessions: sessions.clone(),
+            devices: mfa.devices.clone(),
+            rate_limits: rate_limits.clone(),
+            mail,
+            mail_from: config.smtp_from.clone(),
+            metrics: metrics.clone(),
+        })),
+        api_tokens: Arc::new(ApiTokens::new(
+            clock.clone(),
+            store.api_tokens.clone(),
+            environments.clone(),
+            events.clone(),
+        )),
+        members: Arc::new(Members::new(
+            clock.clone(),
+            store.members.clone(),
+            events.clone(),
+        )),
+        webhooks: Arc::new(Webhooks::new(WebhooksParts {
+            clock: clock.clone(),
+            master_key: master_key.clone(),
+            store: store.webhooks.clone(),
+            event_store: store.events.clone(),
+            environments: environments.clone(),
+            events: events.clone(),
+            outbox: signal.clone(),
             allow_private: config.allow_private_webhook_urls,
+        })),
+        readiness: Arc::new(Readiness::new(store.health.clone(), state.clone())),
+        locks: locks.clone(),
+        mfa,
+        users: users.clone(),
+        sessions: sessions.clone(),
+        events: events.clone(),
+        environments: environments.clone(),
+        metrics,
+    };
+    let workers = Workers {
+        maintenance: Arc::new(Maintenance::new(MaintenanceParts {
+            clock: clock.clone(),
+            jobs: store.jobs.clone(),
+            sessions: store.sessions.clone(),
+            verifications: store.verifications.clone(),
+            mfa: store.mfa.clone(),
+            rate_limits,
+            events: events.clone(),
+            revocations: revocations.clone(),
+            activity,
+            state: state.clone(),
+        })),
+        changes: Arc::new(Changes::new(
+            clock.clone(),
+            store.changes.clone(),
+            state,
+            environments.clone(),
+            revocations,
+        )),
+        outbox: Arc::new(Outbox::new(OutboxParts {
+            clock,
+            master_key,
+            store: store.events.clone(),
+            webhooks: store.webhooks.clone(),
+            sessions: store.sessions.clone(),
+            users: store.users.clone(),
+            environments,
+            events,
+            notifications: notifications.clone(),
             client: WebhookClient::new(config.allow_private_webhook_urls)
                 .map_err(fail("webhook client"))?,
-        },
-        event_retention_days: config.event_retention_days,
-    })
+            signal,
+        })),
+        notifications,
+        locks,
+    };
+    Ok(Wired { services, workers })
+}
+
+/// The MFA services: each capability its own, built in dependency order.
+#[allow(clippy::too_many_arguments)]
+fn mfa_services(
+    clock: &Arc<dyn Clock>,
+    master_key: &crate::crypto::MasterKey,
+    public_url: &str,
+    store: &Store,
+    environments: &Arc<Environments>,
+    events: &Arc<Events>,
+    sessions: &Arc<Sessions>,
+    users: &Arc<Users>,
+) -> MfaServices {
+    let attempts = Arc::new(CodeAttempts::new(clock.clone(), store.mfa.clone()));
+    let elevation = Arc::new(Elevation::new(store.mfa.clone(), sessions.clone()));
+    let completion = Arc::new(Completion::new(
+        store.mfa.clone(),
+        sessions.clone(),
+        users.clone(),
+    ));
+    let recovery = Arc::new(Recovery::new(
+        clock.clone(),
+        master_key.clone(),
+        store.mfa.clone(),
+        elevation.clone(),
+        attempts.clone(),
+    ));
+    let totp = Arc::new(TotpDevices::new(TotpParts {
+        clock: clock.clone(),
+        master_key: master_key.clone(),
+        store: store.mfa.clone(),
+        events: events.clone(),
+        elevation: elevation.clone(),
+        recovery: recovery.clone(),
+        completion: completion.clone(),
+        attempts: attempts.clone(),
+    }));
+    let passkeys = Arc::new(Passkeys::new(PasskeysParts {
+        clock: clock.clone(),
+        public_url: public_url.to_string(),
+        store: store.mfa.clone(),
+        events: events.clone(),
+        elevation: elevation.clone(),
+        recovery: recovery.clone(),
+        completion: completion.clone(),
+    }));
+    MfaServices {
+        devices: Arc::new(MfaDevices::new(
+            store.mfa.clone(),
+            environments.clone(),
+            events.clone(),
+            elevation.clone(),
+            users.clone(),
+        )),
+        second_factor: Arc::new(SecondFactors::new(SecondFactorParts {
+            clock: clock.clone(),
+            totp: totp.clone(),
+            recovery: recovery.clone(),
+            passkeys: passkeys.clone(),
+            completion,
+            attempts,
+        })),
+        totp,
+        recovery,
+        passkeys,
+        elevation,
+    }
 }
 
 pub struct Application {
     listener: TcpListener,
     services: Arc<Services>,
+    workers: Workers,
     flush_every: std::time::Duration,
     lock_watch_every: std::time::Duration,
     connections: crate::config::ConnectionLimits,
@@ -140,11 +387,12 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{local}"));
-        let services =
-            Arc::new(build_services(&config, clock, store, master_key, public_url).await?);
+        let Wired { services, workers } =
+            build_services(&config, clock, store, master_key, public_url).await?;
         Ok(Self {
             listener,
-            services,
+            services: Arc::new(services),
+            workers,
             flush_every: config.activity_flush_interval,
             lock_watch_every: config.lock_watch_interval,
             connections,
@@ -159,7 +407,7 @@ impl Application {
     }
 
     pub fn public_url(&self) -> &str {
-        &self.services.public_url
+        self.services.environments.public_url()
     }
 
     /// Serves until `shutdown` completes, then writes pending activity.
@@ -169,23 +417,24 @@ impl Application {
     ) -> std::io::Result<()> {
         let router = crate::http::router(self.services.clone());
         crate::crypto::warm_up_in_background();
+        let w = &self.workers;
         let maintenance = tokio::spawn(workers::maintenance::run(
-            self.services.clone(),
+            w.maintenance.clone(),
             self.flush_every,
         ));
-        let changes = tokio::spawn(workers::changes::supervise(self.services.clone()));
-        let outbox = tokio::spawn(workers::outbox::run(self.services.clone()));
-        let locks = tokio::spawn(workers::locks::run(
-            self.services.clone(),
-            self.lock_watch_every,
+        let changes = tokio::spawn(workers::changes::supervise(w.changes.clone()));
+        let outbox = tokio::spawn(workers::outbox::run(
+            w.outbox.clone(),
+            w.notifications.clone(),
         ));
+        let locks = tokio::spawn(workers::locks::run(w.locks.clone(), self.lock_watch_every));
         let result =
             crate::http::server::serve(self.listener, router, self.connections, shutdown).await;
         maintenance.abort();
         changes.abort();
         outbox.abort();
         locks.abort();
-        workers::maintenance::flush_activity(&self.services).await;
+        self.workers.maintenance.flush_activity().await;
         result
     }
 }

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::app::{build_services, open_store};
+use crate::app::{Wired, build_services, open_store};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::actor::Actor;
 use crate::services::api_tokens::{ApiCaller, ApiToken, ApiTokenWithSecret, NewToken};
-use crate::services::events::Actor;
 use crate::services::members::{Member, MemberUpdate};
 use crate::services::{ServiceError, Services};
 
@@ -45,25 +45,23 @@ impl Operator {
     /// Opens the database of `config` (its data directory or database URL).
     pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<Operator, String> {
         let (store, master_key) = open_store(config).await.map_err(|e| e.0)?;
-        let tenant = store
-            .organizations
-            .first_tenant()
-            .await
-            .map_err(|e| e.to_string())?
+        let organization_id = crate::services::bootstrap::first_organization_id(&store)
+            .await?
             .ok_or("this database has no organization yet; run `portcullis init` first")?;
         let public_url = config
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", config.listen));
-        let services = build_services(config, clock, store, master_key, public_url)
-            .await
-            .map_err(|e| e.0)?;
+        let Wired { services, workers } =
+            build_services(config, clock, store, master_key, public_url)
+                .await
+                .map_err(|e| e.0)?;
         // This process hears no one: it reads environments from the store.
-        services.changes.set_single_node();
+        workers.changes.set_single_node();
         let who = std::env::var("USER").ok().filter(|u| !u.is_empty());
         Ok(Operator {
             services,
-            caller: ApiCaller::operator(&tenant.organization.id),
+            caller: ApiCaller::operator(&organization_id),
             actor: Actor::cli(who),
         })
     }
@@ -77,7 +75,8 @@ impl Operator {
     ) -> Result<Value, String> {
         let (record, secret) = self
             .services
-            .create_api_token(
+            .api_tokens
+            .create(
                 &self.caller,
                 NewToken {
                     note,
@@ -98,7 +97,8 @@ impl Operator {
     pub async fn list_tokens(&self) -> Result<Value, String> {
         let tokens = self
             .services
-            .list_api_tokens(&self.caller)
+            .api_tokens
+            .list(&self.caller)
             .await
             .map_err(explain)?;
         to_json(json!({ "tokens": tokens.iter().map(ApiToken::from).collect::<Vec<_>>() }))
@@ -106,7 +106,8 @@ impl Operator {
 
     pub async fn revoke_token(&self, token_id: &str) -> Result<Value, String> {
         self.services
-            .delete_api_token(&self.caller, token_id, &self.actor)
+            .api_tokens
+            .delete(&self.caller, token_id, &self.actor)
             .await
             .map_err(explain)?;
         Ok(json!({ "revoked": token_id }))
@@ -115,7 +116,8 @@ impl Operator {
     pub async fn rotate_token(&self, token_id: &str, grace_seconds: i64) -> Result<Value, String> {
         let (record, secret) = self
             .services
-            .rotate_api_token(&self.caller, token_id, grace_seconds, &self.actor)
+            .api_tokens
+            .rotate(&self.caller, token_id, grace_seconds, &self.actor)
             .await
             .map_err(explain)?;
         to_json(ApiTokenWithSecret {
@@ -127,6 +129,7 @@ impl Operator {
     pub async fn set_locked(&self, environment_id: &str, locked: bool) -> Result<Value, String> {
         let env = self
             .services
+            .locks
             .lock_environment(&self.caller, environment_id, locked, &self.actor)
             .await
             .map_err(explain)?;
@@ -136,6 +139,7 @@ impl Operator {
     pub async fn list_environments(&self) -> Result<Value, String> {
         let environments = self
             .services
+            .locks
             .environments_of(&self.caller)
             .await
             .map_err(explain)?;
@@ -145,7 +149,8 @@ impl Operator {
     pub async fn list_members(&self) -> Result<Value, String> {
         let members = self
             .services
-            .list_members(&self.caller)
+            .members
+            .list(&self.caller)
             .await
             .map_err(explain)?;
         to_json(json!({ "members": members.iter().map(Member::from).collect::<Vec<_>>() }))
@@ -159,7 +164,8 @@ impl Operator {
     ) -> Result<Value, String> {
         let member = self
             .services
-            .add_member(&self.caller, email, name, role, &self.actor)
+            .members
+            .add(&self.caller, email, name, role, &self.actor)
             .await
             .map_err(explain)?;
         to_json(Member::from(&member))
@@ -172,7 +178,8 @@ impl Operator {
     ) -> Result<Value, String> {
         let member = self
             .services
-            .update_member(&self.caller, member_id, update, &self.actor)
+            .members
+            .update(&self.caller, member_id, update, &self.actor)
             .await
             .map_err(explain)?;
         to_json(Member::from(&member))
@@ -180,7 +187,8 @@ impl Operator {
 
     pub async fn remove_member(&self, member_id: &str) -> Result<Value, String> {
         self.services
-            .remove_member(&self.caller, member_id, &self.actor)
+            .members
+            .remove(&self.caller, member_id, &self.actor)
             .await
             .map_err(explain)?;
         Ok(json!({ "removed": member_id }))

@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 pub const SCOPE_USER_BASIC: &str = "user:basic";
 pub const SCOPE_REQUIRES_ADDITIONAL_AUTH: &str = "requiresAdditionalAuth";
 
+/// The `typ` of session tokens; elevated tokens carry their own
+/// (`domain::mfa::ELEVATED_TOKEN_TYP`).
+pub const SESSION_TOKEN_TYP: &str = "JWT";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SessionClaims {
     pub iss: String,
@@ -60,6 +64,17 @@ impl SessionClaims {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scope.split(' ').any(|s| s == scope)
     }
+
+    /// A partial session: it still needs its second factor, and only the
+    /// routes that finish the sign-in accept it.
+    pub fn is_partial(&self) -> bool {
+        self.has_scope(SCOPE_REQUIRES_ADDITIONAL_AUTH) && !self.has_scope(SCOPE_USER_BASIC)
+    }
+
+    /// How authenticators show the user: their e-mail address, else their id.
+    pub fn account_name(&self) -> &str {
+        self.email.as_deref().unwrap_or(&self.sub)
+    }
 }
 
 /// The issuer of an environment's tokens; discovery lives under it.
@@ -94,5 +109,17 @@ mod tests {
         };
         assert!(c.has_scope(SCOPE_USER_BASIC));
         assert!(!c.has_scope("user"));
+    }
+
+    #[test]
+    fn partial_means_requires_additional_auth_without_user_basic() {
+        let with = |scope: &str| SessionClaims {
+            scope: scope.into(),
+            ..SessionClaims::empty()
+        };
+        assert!(with(SCOPE_REQUIRES_ADDITIONAL_AUTH).is_partial());
+        assert!(!with(SCOPE_USER_BASIC).is_partial());
+        assert!(!with("user:basic requiresAdditionalAuth").is_partial());
+        assert!(!with("credential:link").is_partial());
     }
 }

@@ -1,6 +1,8 @@
 //! Event types, and the retry schedule of webhook deliveries (API.md,
 //! "Webhooks"; docs/events.md).
 
+use super::settings::NotificationSettings;
+
 /// Every event type Portcullis emits; a webhook's `events` filter may name
 /// only these.
 pub const EVENT_TYPES: &[&str] = &[
@@ -142,6 +144,32 @@ pub fn max_attempts() -> i64 {
 /// settings' toggles (absent: on).
 pub fn notifies(toggles: &std::collections::BTreeMap<String, bool>, kind: &str) -> bool {
     NOTIFIABLE.contains(&kind) && toggles.get(kind).copied().unwrap_or(true)
+}
+
+/// Stands, among an event's recipients, for the organization's owner and
+/// admins, looked up when the mails are made: whom security e-mails go to
+/// while the settings name no recipients. Never an e-mail address.
+pub const ADMIN_MEMBERS: &str = "@admins";
+
+/// Whom to mail about an event of `kind` under these settings.
+pub fn recipients(settings: &NotificationSettings, kind: &str) -> Vec<String> {
+    match notifies(&settings.events, kind) {
+        true if settings.recipients.is_empty() => vec![ADMIN_MEMBERS.to_string()],
+        true => settings.recipients.clone(),
+        false => vec![],
+    }
+}
+
+/// The recipients as stored with the event (`None`: nobody).
+pub fn recipients_json(settings: &NotificationSettings, kind: &str) -> Option<String> {
+    let recipients = recipients(settings, kind);
+    (!recipients.is_empty()).then(|| serde_json::to_string(&recipients).unwrap_or_default())
+}
+
+/// A webhook's `events` filter as stored (a JSON array of types; empty:
+/// every type but `ping`).
+pub fn filter_of(stored: &str) -> Vec<String> {
+    serde_json::from_str(stored).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Pure rules and types: no I/O, no clock reads, no randomness.
 //! Everything here is unit-tested on its own.
 
+pub mod actor;
 pub mod algorithm;
 pub mod claims;
 pub mod email;

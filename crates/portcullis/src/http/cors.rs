@@ -81,7 +81,7 @@ pub async fn sdk_cors(
         vary(&mut response, "origin");
         return response;
     };
-    let env = match services.environment(environment_id).await {
+    let env = match services.environments.get(environment_id).await {
         Ok(env) => env,
         Err(e) => {
             let mut response = ApiError::from(e).into_response();

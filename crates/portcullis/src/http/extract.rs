@@ -176,7 +176,7 @@ impl<R: NeedsRole> FromRequestParts<Arc<Services>> for ApiAuth<R> {
         services: &Arc<Services>,
     ) -> Result<Self, Self::Rejection> {
         let secret = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
-        let caller = services.authenticate_api_token(secret).await?;
+        let caller = services.api_tokens.authenticate(secret).await?;
         if !caller.role.allows(R::ROLE) {
             return Err(ServiceError::Forbidden.into());
         }

@@ -29,7 +29,7 @@ pub async fn sdk_lock(
     }
     let env = match req.extensions().get::<Arc<EnvironmentRuntime>>() {
         Some(env) => Ok(env.clone()),
-        None => services.environment(environment_id).await,
+        None => services.environments.get(environment_id).await,
     };
     match env {
         Ok(env) if env.is_locked() => {

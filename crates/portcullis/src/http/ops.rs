@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, Problem};
 use crate::services::Services;
+use crate::services::readiness::NotReady;
 
 pub fn router() -> OpenApiRouter<Arc<Services>> {
     OpenApiRouter::new()
@@ -37,25 +38,20 @@ pub async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Problem, content_type = "application/problem+json")))]
 pub async fn readyz(State(services): State<Arc<Services>>) -> Result<Json<Health>, ApiError> {
-    if services.changes.is_stale() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
-            "this node has not heard the other nodes recently",
-        ));
-    }
-    match services.store.health.ping().await {
+    match services.readiness.check().await {
         Ok(()) => Ok(Json(Health {
             status: "ready".into(),
         })),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
-                "the database does not answer",
-            ))
-        }
+        Err(NotReady::Stale) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "this node has not heard the other nodes recently",
+        )),
+        Err(NotReady::DatabaseDown) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "the database does not answer",
+        )),
     }
 }
 

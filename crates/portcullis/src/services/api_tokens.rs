@@ -5,15 +5,18 @@
 use serde::Serialize;
 use serde_json::json;
 
-use super::environments::EnvironmentRuntime;
-use super::events::Actor;
-use super::{ServiceError, ServiceResult, Services, stored_role};
-use crate::clock::{parse_rfc3339, rfc3339, to_millis};
+use std::sync::Arc;
+
+use super::environments::{EnvironmentRuntime, Environments};
+use super::events::Events;
+use super::{ServiceError, ServiceResult, new_id, stored_role};
+use crate::clock::{Clock, parse_rfc3339, rfc3339, to_millis};
 use crate::crypto;
+use crate::domain::actor::Actor;
 use crate::domain::events;
 use crate::domain::roles::{self, Role};
 use crate::domain::validation::ValidationErrors;
-use crate::store::{ApiTokenRecord, EventRecord, TokenRotation};
+use crate::store::{ApiTokenRecord, ApiTokenStore, EventRecord, TokenRotation};
 
 pub const TOKEN_PREFIX: &str = "pcl_";
 pub const TOKEN_ID_PREFIX: &str = "tok";
@@ -179,15 +182,35 @@ fn token_data(t: &ApiTokenRecord) -> serde_json::Value {
     })
 }
 
-impl Services {
-    pub async fn authenticate_api_token(&self, secret: &str) -> ServiceResult<ApiCaller> {
+pub struct ApiTokens {
+    clock: Arc<dyn Clock>,
+    store: Arc<dyn ApiTokenStore>,
+    environments: Arc<Environments>,
+    events: Arc<Events>,
+}
+
+impl ApiTokens {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn ApiTokenStore>,
+        environments: Arc<Environments>,
+        events: Arc<Events>,
+    ) -> Self {
+        ApiTokens {
+            clock,
+            store,
+            environments,
+            events,
+        }
+    }
+
+    pub async fn authenticate(&self, secret: &str) -> ServiceResult<ApiCaller> {
         if !secret.starts_with(TOKEN_PREFIX) {
             return Err(ServiceError::InvalidApiToken);
         }
         let hash = hash_token(secret);
         let token = self
             .store
-            .api_tokens
             .find_by_hash(&hash)
             .await?
             .ok_or(ServiceError::InvalidApiToken)?;
@@ -211,7 +234,7 @@ impl Services {
         if token
             .last_used_at
             .is_none_or(|last| now - last >= LAST_USED_RESOLUTION_MS)
-            && let Err(e) = self.store.api_tokens.touch(&token.id, now).await
+            && let Err(e) = self.store.touch(&token.id, now).await
         {
             tracing::warn!(error = %e, "could not record an API token's use");
         }
@@ -232,15 +255,16 @@ impl Services {
         kind: &str,
         actor: &Actor,
     ) -> ServiceResult<Vec<EventRecord>> {
-        self.events_in_reach(
-            &token.organization_id,
-            token.environment_id.as_deref(),
-            kind,
-            actor,
-            &token.id,
-            token_data(token),
-        )
-        .await
+        self.events
+            .in_reach(
+                &token.organization_id,
+                token.environment_id.as_deref(),
+                kind,
+                actor,
+                &token.id,
+                token_data(token),
+            )
+            .await
     }
 
     /// 423 when the environment a token is limited to is locked: during an
@@ -248,14 +272,14 @@ impl Services {
     /// one stays open).
     async fn refuse_if_reach_locked(&self, environment_id: Option<&str>) -> ServiceResult<()> {
         match environment_id {
-            Some(id) => self.environment(id).await?.refuse_if_locked(),
+            Some(id) => self.environments.get(id).await?.refuse_if_locked(),
             None => Ok(()),
         }
     }
 
     /// Creates a token and returns it with its secret (shown once). Never
     /// above the caller's role, never outside the caller's environment.
-    pub async fn create_api_token(
+    pub async fn create(
         &self,
         caller: &ApiCaller,
         input: NewToken,
@@ -317,13 +341,11 @@ impl Services {
         };
         let environment_id = input.environment_id.or(caller.environment_id.clone());
         if let Some(id) = &environment_id {
-            let ours = crypto::is_id("env", id)
-                && self
-                    .store
-                    .environments
-                    .get(id)
-                    .await?
-                    .is_some_and(|e| e.organization_id == caller.organization_id);
+            let ours = match self.environments.get(id).await {
+                Ok(env) => env.record.organization_id == caller.organization_id,
+                Err(ServiceError::NotFound) => false,
+                Err(e) => return Err(e),
+            };
             if !ours {
                 errors.push(
                     "environment_id",
@@ -338,7 +360,7 @@ impl Services {
             .await?;
         let secret = crypto::new_secret(TOKEN_PREFIX)?;
         let record = ApiTokenRecord {
-            id: self.new_id(TOKEN_ID_PREFIX)?,
+            id: new_id(self.clock.as_ref(), TOKEN_ID_PREFIX)?,
             organization_id: caller.organization_id.clone(),
             environment_id,
             role: role.as_str().to_string(),
@@ -355,15 +377,14 @@ impl Services {
         let events = self
             .token_events(&record, events::API_TOKEN_CREATED, actor)
             .await?;
-        self.store.api_tokens.insert(&record, &events).await?;
+        self.store.insert(&record, &events).await?;
         Ok((record, secret))
     }
 
     /// The tokens the caller can see that are not deleted, oldest first.
-    pub async fn list_api_tokens(&self, caller: &ApiCaller) -> ServiceResult<Vec<ApiTokenRecord>> {
+    pub async fn list(&self, caller: &ApiCaller) -> ServiceResult<Vec<ApiTokenRecord>> {
         Ok(self
             .store
-            .api_tokens
             .list(&caller.organization_id, caller.environment_id.as_deref())
             .await?)
     }
@@ -380,7 +401,6 @@ impl Services {
         }
         let token = self
             .store
-            .api_tokens
             .get(&caller.organization_id, token_id)
             .await?
             .filter(|t| caller.sees(t))
@@ -391,7 +411,7 @@ impl Services {
     }
 
     /// Deletes (revokes for good) a token; it stops working at once.
-    pub async fn delete_api_token(
+    pub async fn delete(
         &self,
         caller: &ApiCaller,
         token_id: &str,
@@ -404,7 +424,6 @@ impl Services {
         let now = to_millis(self.clock.now());
         match self
             .store
-            .api_tokens
             .revoke(&caller.organization_id, &token.id, now, &events)
             .await?
         {
@@ -415,7 +434,7 @@ impl Services {
 
     /// Gives a token a new secret. The current one keeps working for
     /// `grace_seconds` (0 to a week); one from an earlier rotation stops.
-    pub async fn rotate_api_token(
+    pub async fn rotate(
         &self,
         caller: &ApiCaller,
         token_id: &str,
@@ -454,7 +473,6 @@ impl Services {
         };
         let rotated = self
             .store
-            .api_tokens
             .rotate(&caller.organization_id, &token.id, &rotation, &events)
             .await?;
         if !rotated {

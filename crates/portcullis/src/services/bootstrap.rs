@@ -232,3 +232,13 @@ pub async fn create_first_tenant(
 pub fn write_owner_token_file(path: &Path, token: &str) -> std::io::Result<()> {
     crate::private_files::write_new_synced(path, format!("{token}\n").as_bytes())
 }
+
+/// The first tenant's organization, if the database has one yet.
+pub async fn first_organization_id(store: &Store) -> Result<Option<String>, String> {
+    Ok(store
+        .organizations
+        .first_tenant()
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|t| t.organization.id))
+}

@@ -1,86 +1,126 @@
-//! What this node hears from the others, and whether it can still trust
-//! its in-memory revocation state.
-//!
-//! With PostgreSQL every node publishes its changes (`store::Change`) and
-//! listens to everyone's. Each node also sends itself a numbered heartbeat
-//! every second through the same channel. Hearing its own heartbeat proves
-//! that the node has heard every change committed before it was sent
-//! (PostgreSQL delivers notifications in commit order). When more than
-//! `MAX_UNHEARD` heartbeats in a row go unheard (database or listening
-//! connection down), the node refuses session checks with 503 rather than
-//! accept a session that may have been revoked elsewhere, and `/readyz`
-//! says not ready. The bound is counted in heartbeats, which tick in real
-//! time: it is about the connection, not about the time tokens carry.
-//!
-//! It recovers on its own: after a reconnection it first hears a
-//! heartbeat, then merges the store into its index (`resync`), and only
-//! then counts that heartbeat as heard.
-//!
-//! With SQLite there is one node and nothing to hear: never stale.
+//! Hearing the other nodes (PostgreSQL `LISTEN`): their revocations and
+//! changed environments, applied to this node's memory at once, and this
+//! node's own heartbeats, which tell it that it hears everything
+//! (`change_state.rs`). The worker (`workers/changes.rs`) drives it.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
-use super::Services;
-use crate::store::Change;
+use super::ServiceResult;
+use super::change_state::ChangeState;
+use super::environments::Environments;
+use super::revocations::Revocations;
+use crate::clock::Clock;
+use crate::store::{Change, ChangeFeed, ChangeListener};
 
-/// Heartbeats (one a second) that may go unheard before the node stops
-/// trusting its revocation index. Documented in docs/deployment.md.
-pub const MAX_UNHEARD: u64 = 5;
-
-pub struct ChangeState {
-    node: String,
-    /// Another node may exist (PostgreSQL); false for SQLite.
-    shared: AtomicBool,
-    /// Heartbeats this node has tried to send.
-    sent: AtomicU64,
-    /// The newest of its own heartbeats it has heard, caught up.
-    heard: AtomicU64,
+pub struct Changes {
+    clock: Arc<dyn Clock>,
+    feed: Arc<dyn ChangeFeed>,
+    state: Arc<ChangeState>,
+    environments: Arc<Environments>,
+    revocations: Arc<Revocations>,
 }
 
-impl ChangeState {
-    /// A node whose index was just loaded from the store: complete now.
-    pub fn new(node: String) -> Self {
-        ChangeState {
-            node,
-            shared: AtomicBool::new(true),
-            sent: AtomicU64::new(0),
-            heard: AtomicU64::new(0),
+/// What a listening connection heard.
+pub enum Heard {
+    /// This node's own heartbeat `seq`: everything committed before it
+    /// was sent has been heard.
+    OwnHeartbeat(u64),
+    /// Another node's change, applied to this node's memory already.
+    Applied,
+}
+
+/// One listening connection.
+pub struct Hearing(Box<dyn ChangeListener>);
+
+impl Hearing {
+    /// The next thing heard. `Ok(None)`: the connection was lost and
+    /// changes may have been missed; the next call reconnects.
+    pub async fn next(&mut self, changes: &Changes) -> ServiceResult<Option<Heard>> {
+        Ok(match self.0.next().await? {
+            Some(Change::Heartbeat { node, seq }) if node == changes.state.node() => {
+                Some(Heard::OwnHeartbeat(seq))
+            }
+            Some(change) => {
+                changes.apply(&change);
+                Some(Heard::Applied)
+            }
+            None => None,
+        })
+    }
+}
+
+impl Changes {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        feed: Arc<dyn ChangeFeed>,
+        state: Arc<ChangeState>,
+        environments: Arc<Environments>,
+        revocations: Arc<Revocations>,
+    ) -> Self {
+        Changes {
+            clock,
+            feed,
+            state,
+            environments,
+            revocations,
         }
     }
 
-    pub fn node(&self) -> &str {
-        &self.node
+    /// Starts listening; `None` (and the node marked single) when there are
+    /// no other nodes to hear.
+    pub async fn listen(&self) -> ServiceResult<Option<Hearing>> {
+        match self.feed.listen().await? {
+            Some(listener) => Ok(Some(Hearing(listener))),
+            None => {
+                self.state.set_single_node();
+                Ok(None)
+            }
+        }
     }
 
-    /// There are no other nodes: the index is always complete.
-    pub fn set_single_node(&self) {
-        self.shared.store(false, Ordering::SeqCst);
+    /// After a (re)connection: merges the store into the revocation index
+    /// and drops cached environments, since changes may have been missed.
+    pub async fn catch_up(&self) -> ServiceResult<()> {
+        self.revocations
+            .resync(self.clock.now().unix_timestamp())
+            .await?;
+        self.environments.invalidate_all();
+        Ok(())
     }
 
-    /// The number of the next heartbeat to send.
-    pub fn next_heartbeat(&self) -> u64 {
-        self.sent.fetch_add(1, Ordering::SeqCst) + 1
-    }
-
-    /// Heartbeat `seq` came back and the index has caught up with it.
+    /// Heartbeat `seq` came back, and the index has caught up with it.
     pub fn heard(&self, seq: u64) {
-        self.heard.fetch_max(seq, Ordering::SeqCst);
+        self.state.heard(seq);
     }
 
+    /// Sends the next heartbeat.
+    pub async fn send_heartbeat(&self) -> ServiceResult<()> {
+        let beat = Change::Heartbeat {
+            node: self.state.node().to_string(),
+            seq: self.state.next_heartbeat(),
+        };
+        Ok(self.feed.publish(&beat).await?)
+    }
+
+    /// This process hears no one (the operator's commands): nothing makes
+    /// it stale.
+    pub fn set_single_node(&self) {
+        self.state.set_single_node();
+    }
+
+    /// Whether this node may have missed changes (`/readyz`).
     pub fn is_stale(&self) -> bool {
-        self.shared.load(Ordering::SeqCst)
-            && self
-                .sent
-                .load(Ordering::SeqCst)
-                .saturating_sub(self.heard.load(Ordering::SeqCst))
-                > MAX_UNHEARD
+        self.state.is_stale()
     }
-}
 
-impl Services {
+    /// This node's id among the nodes.
+    pub fn node(&self) -> &str {
+        self.state.node()
+    }
+
     /// Applies another node's change (or an echo of this node's own, which
     /// changes nothing: the index only ever raises).
-    pub fn apply_change(&self, change: &Change) {
+    fn apply(&self, change: &Change) {
         match change {
             Change::SessionRevoked { session_id, exp } => {
                 self.revocations.write().revoke_session(session_id, *exp);
@@ -109,31 +149,5 @@ impl Services {
             Change::Unreadable => self.environments.invalidate_all(),
             Change::Heartbeat { .. } => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stale_after_more_than_the_allowed_unheard_heartbeats_and_fresh_once_heard() {
-        let state = ChangeState::new("node_a".into());
-        for _ in 0..MAX_UNHEARD {
-            state.next_heartbeat();
-        }
-        assert!(!state.is_stale());
-        let seq = state.next_heartbeat();
-        assert!(state.is_stale());
-        state.heard(seq);
-        assert!(!state.is_stale());
-        // An old heartbeat heard late does not lower what was heard.
-        state.heard(1);
-        assert!(!state.is_stale());
-        state.set_single_node();
-        for _ in 0..10 {
-            state.next_heartbeat();
-        }
-        assert!(!state.is_stale(), "a single node is never stale");
     }
 }

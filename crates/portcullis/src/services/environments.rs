@@ -7,17 +7,16 @@ use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::jwk::Jwk;
 
-use super::events::{Actor, recipients};
+use super::change_state::ChangeState;
 use super::keys::{self, RuntimeKey};
 use super::verified_tokens::VerifiedTokens;
-use super::{ServiceError, ServiceResult, Services};
-use crate::clock::to_millis;
+use super::{ServiceError, ServiceResult};
+use crate::crypto::MasterKey;
 use crate::domain::claims;
-use crate::domain::events;
 use crate::domain::origin::AllowedOrigin;
 use crate::domain::origin_list::OriginList;
 use crate::domain::settings::{MAX_JWT_EXPIRATION_SECONDS, SecuritySettings};
-use crate::store::{EnvironmentRecord, EventRecord, OriginRecord};
+use crate::store::{EnvironmentRecord, EnvironmentStore, OriginRecord, OriginStore, WebhookStore};
 
 pub struct EnvironmentRuntime {
     pub record: EnvironmentRecord,
@@ -45,6 +44,18 @@ impl EnvironmentRuntime {
         self.webhook_filters
             .iter()
             .any(|filter| crate::domain::events::subscribed(filter, kind))
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.record.locked
+    }
+
+    /// 423 `environment_locked` when the environment is locked.
+    pub fn refuse_if_locked(&self) -> ServiceResult<()> {
+        match self.is_locked() {
+            true => Err(ServiceError::EnvironmentLocked),
+            false => Ok(()),
+        }
     }
 }
 
@@ -85,7 +96,7 @@ fn still_published(key: &RuntimeKey, now_ms: i64) -> bool {
 }
 
 #[derive(Default)]
-pub struct EnvironmentCache {
+struct EnvironmentCache {
     loaded: RwLock<HashMap<String, Arc<EnvironmentRuntime>>>,
     /// Raised by every invalidation, so a load that read the store before
     /// an invalidation cannot put its stale result back afterwards.
@@ -93,7 +104,7 @@ pub struct EnvironmentCache {
 }
 
 impl EnvironmentCache {
-    pub fn cached(&self, id: &str) -> Option<Arc<EnvironmentRuntime>> {
+    fn cached(&self, id: &str) -> Option<Arc<EnvironmentRuntime>> {
         self.loaded
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -105,14 +116,14 @@ impl EnvironmentCache {
         self.generation.load(Ordering::SeqCst)
     }
 
-    pub fn invalidate(&self, id: &str) {
+    fn invalidate(&self, id: &str) {
         let mut loaded = self.loaded.write().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::SeqCst);
         loaded.remove(id);
     }
 
     /// Drops everything: after this node may have missed changes.
-    pub fn invalidate_all(&self) {
+    fn invalidate_all(&self) {
         let mut loaded = self.loaded.write().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::SeqCst);
         loaded.clear();
@@ -128,13 +139,50 @@ impl EnvironmentCache {
     }
 }
 
-impl Services {
+/// The environments as every other service reaches them: loaded once,
+/// kept in memory, dropped from memory when they change here or on another
+/// node (`changes.rs`).
+pub struct Environments {
+    store: Arc<dyn EnvironmentStore>,
+    origins: Arc<dyn OriginStore>,
+    webhooks: Arc<dyn WebhookStore>,
+    master_key: MasterKey,
+    public_url: String,
+    cache: EnvironmentCache,
+    changes: Arc<ChangeState>,
+}
+
+impl Environments {
+    pub fn new(
+        store: Arc<dyn EnvironmentStore>,
+        origins: Arc<dyn OriginStore>,
+        webhooks: Arc<dyn WebhookStore>,
+        master_key: MasterKey,
+        public_url: String,
+        changes: Arc<ChangeState>,
+    ) -> Self {
+        Environments {
+            store,
+            origins,
+            webhooks,
+            master_key,
+            public_url,
+            cache: EnvironmentCache::default(),
+            changes,
+        }
+    }
+
+    /// The server's public URL, under which issuers and links are made.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     /// The environment, from memory when possible. `NotFound` if unknown.
-    pub async fn environment(&self, id: &str) -> ServiceResult<Arc<EnvironmentRuntime>> {
+    pub async fn get(&self, id: &str) -> ServiceResult<Arc<EnvironmentRuntime>> {
         // A node that may have missed other nodes' changes (it has not
         // heard them lately) reads through its cache rather than trust it.
         let trusted = !self.changes.is_stale();
-        if let Some(env) = self.environments.cached(id).filter(|_| trusted) {
+        if let Some(env) = self.cache.cached(id).filter(|_| trusted) {
             return Ok(env);
         }
         // Anything but `env_` + 32 hex digits cannot exist, so it is
@@ -142,25 +190,18 @@ impl Services {
         if !crate::crypto::is_id("env", id) {
             return Err(ServiceError::NotFound);
         }
-        let generation = self.environments.generation();
-        let record = self
-            .store
-            .environments
-            .get(id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let generation = self.cache.generation();
+        let record = self.store.get(id).await?.ok_or(ServiceError::NotFound)?;
         let settings: SecuritySettings = serde_json::from_str(&record.settings_json)
             .map_err(|e| ServiceError::Internal(format!("settings of {id}: {e}")))?;
         let keys = self
             .store
-            .environments
             .signing_keys(id)
             .await?
             .iter()
             .map(|k| keys::load(&self.master_key, k))
             .collect::<ServiceResult<Vec<_>>>()?;
         let listed_origins = self
-            .store
             .origins
             .list(id)
             .await?
@@ -176,13 +217,12 @@ impl Services {
             .collect::<Vec<_>>();
         let origins = OriginList::new(listed_origins.iter().map(|(_, o)| o.clone()));
         let webhook_filters = self
-            .store
             .webhooks
             .list(id)
             .await?
             .iter()
             .filter(|w| w.enabled)
-            .map(super::webhooks::event_filter)
+            .map(|w| crate::domain::events::filter_of(&w.events))
             .collect();
         let runtime = Arc::new(EnvironmentRuntime {
             issuer: claims::issuer(&self.public_url, id),
@@ -196,75 +236,43 @@ impl Services {
             webhook_filters,
         });
         if trusted {
-            self.environments.put(runtime.clone(), generation);
+            self.cache.put(runtime.clone(), generation);
         }
         Ok(runtime)
     }
 
-    /// Applies a merge patch to the security settings. Choosing another
-    /// algorithm creates a new active key; the old one keeps verifying.
-    pub async fn update_security_settings(
-        &self,
-        environment_id: &str,
-        patch: &serde_json::Value,
-        actor: &Actor,
-    ) -> ServiceResult<SecuritySettings> {
-        let env = self.environment(environment_id).await?;
-        let next = env.settings.patched(patch)?;
-        let event = self.new_event(
-            &env,
-            events::ENVIRONMENT_SETTINGS_UPDATED,
-            actor,
-            Some(environment_id),
-            Some(serde_json::json!({ "changed": changed_fields(&env.settings, &next) })),
-        )?;
-        // Who was told before the change is told about it too: a change
-        // that removes recipients cannot go unnoticed.
-        let mut told = recipients(
-            &env.settings.notifications,
-            events::ENVIRONMENT_SETTINGS_UPDATED,
-        );
-        for r in recipients(&next.notifications, events::ENVIRONMENT_SETTINGS_UPDATED) {
-            if !told.contains(&r) {
-                told.push(r);
-            }
-        }
-        let event = EventRecord {
-            notify: (!told.is_empty()).then(|| serde_json::to_string(&told).unwrap_or_default()),
-            ..event
-        };
-        let now = to_millis(self.clock.now());
-        let new_key = if next.token_algorithm != env.active_key()?.algorithm {
-            Some(keys::new_signing_key(
-                &self.master_key,
-                environment_id,
-                next.token_algorithm,
-                now,
-            )?)
-        } else {
-            None
-        };
-        let json =
-            serde_json::to_string(&next).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        self.store
-            .environments
-            .update_settings(environment_id, &json, new_key.as_ref(), now, &event)
-            .await?;
-        self.environments.invalidate(environment_id);
-        Ok(next)
+    /// The environment, for SDK traffic: 423 when it is locked.
+    pub async fn open(&self, id: &str) -> ServiceResult<Arc<EnvironmentRuntime>> {
+        let env = self.get(id).await?;
+        env.refuse_if_locked()?;
+        Ok(env)
     }
-}
 
-/// The top-level settings whose value changed, in order.
-fn changed_fields(before: &SecuritySettings, after: &SecuritySettings) -> Vec<String> {
-    let (Ok(serde_json::Value::Object(before)), Ok(serde_json::Value::Object(after))) =
-        (serde_json::to_value(before), serde_json::to_value(after))
-    else {
-        return vec![];
-    };
-    after
-        .iter()
-        .filter(|(key, value)| before.get(*key) != Some(*value))
-        .map(|(key, _)| key.clone())
-        .collect()
+    /// The organization's environments, oldest first.
+    pub async fn in_organization(
+        &self,
+        organization_id: &str,
+    ) -> ServiceResult<Vec<Arc<EnvironmentRuntime>>> {
+        let records = self.store.in_organization(organization_id).await?;
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            out.push(self.get(&r.id).await?);
+        }
+        Ok(out)
+    }
+
+    /// The cached copy, if this node holds one (no database).
+    pub fn cached(&self, id: &str) -> Option<Arc<EnvironmentRuntime>> {
+        self.cache.cached(id)
+    }
+
+    /// Forgets the cached copy: the environment changed.
+    pub fn invalidate(&self, id: &str) {
+        self.cache.invalidate(id);
+    }
+
+    /// Forgets every cached copy: this node may have missed changes.
+    pub fn invalidate_all(&self) {
+        self.cache.invalidate_all();
+    }
 }

@@ -3,79 +3,15 @@
 
 use serde::Serialize;
 
-use super::environments::EnvironmentRuntime;
-use super::{ServiceError, ServiceResult, Services};
-use crate::clock::{rfc3339, to_millis};
-use crate::domain::events::{is_event_type, notifies};
-use crate::domain::settings::NotificationSettings;
+use std::sync::Arc;
+
+use super::environments::{EnvironmentRuntime, Environments};
+use super::{ServiceError, ServiceResult, new_id};
+use crate::clock::{Clock, rfc3339, to_millis};
+pub use crate::domain::actor::{Actor, ActorKind};
+use crate::domain::events::{is_event_type, recipients_json};
 use crate::domain::validation::ValidationErrors;
-use crate::store::{EventQuery, EventRecord};
-
-/// Who caused a change.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub kind: ActorKind,
-    pub id: String,
-    /// The caller's address, for the audit log.
-    pub ip_address: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActorKind {
-    /// An end user, through the SDK API.
-    User,
-    ApiToken,
-    /// Portcullis itself (a fan-out, a ping).
-    System,
-    /// The operator, through the `portcullis` command on the database.
-    Cli,
-}
-
-impl ActorKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActorKind::User => "user",
-            ActorKind::ApiToken => "api_token",
-            ActorKind::System => "system",
-            ActorKind::Cli => "cli",
-        }
-    }
-}
-
-impl Actor {
-    pub fn user(id: &str, ip_address: Option<String>) -> Actor {
-        Actor {
-            kind: ActorKind::User,
-            id: id.to_string(),
-            ip_address,
-        }
-    }
-
-    pub fn system() -> Actor {
-        Actor {
-            kind: ActorKind::System,
-            id: "portcullis".into(),
-            ip_address: None,
-        }
-    }
-
-    /// The operator at the command line (the OS user, when known).
-    pub fn cli(who: Option<String>) -> Actor {
-        Actor {
-            kind: ActorKind::Cli,
-            id: who.unwrap_or_else(|| "operator".into()),
-            ip_address: None,
-        }
-    }
-
-    pub fn api_token(id: &str, ip_address: Option<String>) -> Actor {
-        Actor {
-            kind: ActorKind::ApiToken,
-            id: id.to_string(),
-            ip_address,
-        }
-    }
-}
+use crate::store::{EventQuery, EventRecord, EventStore};
 
 /// An event as the audit log and webhooks show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -146,7 +82,32 @@ fn parse_cursor(cursor: &str) -> Option<i64> {
     cursor.strip_prefix("evc_")?.parse().ok()
 }
 
-impl Services {
+/// The audit log: every change writes its event here, in the change's own
+/// transaction (the store methods take the event), and the outbox
+/// dispatches it from there.
+pub struct Events {
+    clock: Arc<dyn Clock>,
+    store: Arc<dyn EventStore>,
+    environments: Arc<Environments>,
+    /// Days the audit log keeps events.
+    retention_days: i64,
+}
+
+impl Events {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn EventStore>,
+        environments: Arc<Environments>,
+        retention_days: i64,
+    ) -> Self {
+        Events {
+            clock,
+            store,
+            environments,
+            retention_days,
+        }
+    }
+
     /// A new event in `env` by `actor`, about `subject`, at the clock's now.
     pub fn new_event(
         &self,
@@ -157,7 +118,7 @@ impl Services {
         data: Option<serde_json::Value>,
     ) -> ServiceResult<EventRecord> {
         Ok(EventRecord {
-            id: self.new_id("evt")?,
+            id: new_id(self.clock.as_ref(), "evt")?,
             organization_id: env.record.organization_id.clone(),
             environment_id: Some(env.id().to_string()),
             kind: kind.to_string(),
@@ -177,7 +138,7 @@ impl Services {
     /// One event of `kind` in each environment something reaches: the one
     /// it is limited to, or every environment of the organization (tokens
     /// without a limit, members).
-    pub async fn events_in_reach(
+    pub async fn in_reach(
         &self,
         organization_id: &str,
         environment_id: Option<&str>,
@@ -186,27 +147,18 @@ impl Services {
         subject: &str,
         data: serde_json::Value,
     ) -> ServiceResult<Vec<EventRecord>> {
-        let ids = match environment_id {
-            Some(id) => vec![id.to_string()],
-            None => self
-                .store
-                .environments
-                .in_organization(organization_id)
-                .await?
-                .into_iter()
-                .map(|e| e.id)
-                .collect(),
+        let environments = match environment_id {
+            Some(id) => vec![self.environments.get(id).await?],
+            None => self.environments.in_organization(organization_id).await?,
         };
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let env = self.environment(&id).await?;
-            out.push(self.new_event(&env, kind, actor, Some(subject), Some(data.clone()))?);
-        }
-        Ok(out)
+        environments
+            .iter()
+            .map(|env| self.new_event(env, kind, actor, Some(subject), Some(data.clone())))
+            .collect()
     }
 
     /// The environment's audit log.
-    pub async fn events(
+    pub async fn page(
         &self,
         env: &EnvironmentRuntime,
         filter: &EventFilter,
@@ -232,7 +184,6 @@ impl Services {
         errors.into_result().map_err(ServiceError::Validation)?;
         let rows = self
             .store
-            .events
             .list(
                 env.id(),
                 &EventQuery {
@@ -265,19 +216,18 @@ const PRUNE_BATCH: i64 = 1000;
 /// Batches per run at most, so one run stays short; the next run goes on.
 const PRUNE_BATCHES: usize = 20;
 
-impl Services {
+impl Events {
     /// Deletes what the retention lets go (docs/events.md, "Retention"):
     /// finished deliveries, attempts and mails after 30 days, dispatched
     /// events after `event_retention_days` once nothing refers to them.
     /// Returns how many rows went.
     pub async fn prune_events(&self, now_ms: i64) -> ServiceResult<u64> {
-        let events_before = now_ms - self.event_retention_days * DAY_MS;
-        let records_before = now_ms - self.event_retention_days.min(RECORD_RETENTION_DAYS) * DAY_MS;
+        let events_before = now_ms - self.retention_days * DAY_MS;
+        let records_before = now_ms - self.retention_days.min(RECORD_RETENTION_DAYS) * DAY_MS;
         let mut total = 0;
         for _ in 0..PRUNE_BATCHES {
             let deleted = self
                 .store
-                .events
                 .prune(events_before, records_before, PRUNE_BATCH)
                 .await?;
             total += deleted;
@@ -286,25 +236,5 @@ impl Services {
             }
         }
         Ok(total)
-    }
-}
-
-/// The recipients to mail about an event of `kind` under these settings,
-/// as stored with the event (`None`: nobody).
-pub fn recipients_json(settings: &NotificationSettings, kind: &str) -> Option<String> {
-    let recipients = recipients(settings, kind);
-    (!recipients.is_empty()).then(|| serde_json::to_string(&recipients).unwrap_or_default())
-}
-
-/// Stands, among an event's recipients, for the organization's owner and
-/// admins, looked up when the mails are made: whom security e-mails go to
-/// while the settings name no recipients. Never an e-mail address.
-pub const ADMIN_MEMBERS: &str = "@admins";
-
-pub fn recipients(settings: &NotificationSettings, kind: &str) -> Vec<String> {
-    match notifies(&settings.events, kind) {
-        true if settings.recipients.is_empty() => vec![ADMIN_MEMBERS.to_string()],
-        true => settings.recipients.clone(),
-        false => vec![],
     }
 }

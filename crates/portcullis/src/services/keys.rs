@@ -25,7 +25,7 @@ impl RuntimeKey {
     /// `typ: JWT`. The same bytes jsonwebtoken's `encode` produces (a unit
     /// test compares them), without parsing the private key on each call.
     pub fn sign_jwt<T: Serialize>(&self, claims: &T) -> ServiceResult<String> {
-        self.sign_jwt_of_type(claims, super::sessions::SESSION_TOKEN_TYP)
+        self.sign_jwt_of_type(claims, crate::domain::claims::SESSION_TOKEN_TYP)
     }
 
     /// `sign_jwt` with another `typ` (elevated tokens).

@@ -11,12 +11,15 @@ use serde_json::json;
 
 use serde::Serialize;
 
+use super::ServiceResult;
 use super::api_tokens::ApiCaller;
-use super::environments::EnvironmentRuntime;
-use super::events::Actor;
-use super::{ServiceError, ServiceResult, Services};
+use super::environments::{EnvironmentRuntime, Environments};
+use super::events::Events;
+use super::outbox_signal::OutboxSignal;
 use crate::clock::rfc3339;
+use crate::domain::actor::Actor;
 use crate::domain::events;
+use crate::store::EnvironmentStore;
 
 /// An environment as operators see it (the API's and the command's answer).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -46,27 +49,28 @@ impl EnvironmentInfo {
     }
 }
 
-impl EnvironmentRuntime {
-    pub fn is_locked(&self) -> bool {
-        self.record.locked
-    }
-
-    /// 423 `environment_locked` when the environment is locked.
-    pub fn refuse_if_locked(&self) -> ServiceResult<()> {
-        match self.is_locked() {
-            true => Err(ServiceError::EnvironmentLocked),
-            false => Ok(()),
-        }
-    }
+/// The owner's lock, and the organization's environments as callers see
+/// them.
+pub struct EnvironmentLocks {
+    store: Arc<dyn EnvironmentStore>,
+    environments: Arc<Environments>,
+    events: Arc<Events>,
+    outbox: Arc<OutboxSignal>,
 }
 
-impl Services {
-    /// The environment, for SDK traffic: 423 when it is locked. Every SDK
-    /// path reaches its environment through here (or `http/lock.rs` first).
-    pub async fn open_environment(&self, id: &str) -> ServiceResult<Arc<EnvironmentRuntime>> {
-        let env = self.environment(id).await?;
-        env.refuse_if_locked()?;
-        Ok(env)
+impl EnvironmentLocks {
+    pub fn new(
+        store: Arc<dyn EnvironmentStore>,
+        environments: Arc<Environments>,
+        events: Arc<Events>,
+        outbox: Arc<OutboxSignal>,
+    ) -> Self {
+        EnvironmentLocks {
+            store,
+            environments,
+            events,
+            outbox,
+        }
     }
 
     /// Locks or unlocks, for a caller that may act on the environment (the
@@ -79,18 +83,16 @@ impl Services {
         locked: bool,
         actor: &Actor,
     ) -> ServiceResult<EnvironmentInfo> {
-        let env = self.environment(environment_id).await?;
+        let env = self.environments.get(environment_id).await?;
         caller.authorize(&env)?;
         let kind = match locked {
             true => events::ENVIRONMENT_LOCKED,
             false => events::ENVIRONMENT_UNLOCKED,
         };
-        let event = self.new_event(&env, kind, actor, None, Some(json!({ "locked": locked })))?;
-        let changed = self
-            .store
-            .environments
-            .set_locked(env.id(), locked, &event)
-            .await?;
+        let event =
+            self.events
+                .new_event(&env, kind, actor, None, Some(json!({ "locked": locked })))?;
+        let changed = self.store.set_locked(env.id(), locked, &event).await?;
         if changed {
             self.environments.invalidate(env.id());
             self.outbox.wake();
@@ -103,25 +105,20 @@ impl Services {
 
     /// The caller's organization's environments, oldest first.
     pub async fn environments_of(&self, caller: &ApiCaller) -> ServiceResult<Vec<EnvironmentInfo>> {
-        let records = self
-            .store
+        Ok(self
             .environments
             .in_organization(&caller.organization_id)
-            .await?;
-        let mut out = Vec::with_capacity(records.len());
-        for r in records {
-            let env = self.environment(&r.id).await?;
-            if caller.authorize(&env).is_ok() {
-                out.push(EnvironmentInfo::of(&env));
-            }
-        }
-        Ok(out)
+            .await?
+            .iter()
+            .filter(|env| caller.authorize(env).is_ok())
+            .map(|env| EnvironmentInfo::of(env))
+            .collect())
     }
 
     /// Drops cached environments whose lock changed in the database behind
     /// this node's back (the CLI on a running server's data directory).
     pub async fn notice_lock_changes(&self) -> ServiceResult<()> {
-        for (id, locked) in self.store.environments.lock_states().await? {
+        for (id, locked) in self.store.lock_states().await? {
             if self
                 .environments
                 .cached(&id)

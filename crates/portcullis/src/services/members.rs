@@ -5,16 +5,19 @@
 use serde::Serialize;
 use serde_json::json;
 
+use std::sync::Arc;
+
 use super::api_tokens::ApiCaller;
-use super::events::Actor;
-use super::{ServiceError, ServiceResult, Services, stored_role};
-use crate::clock::{rfc3339, to_millis};
+use super::events::Events;
+use super::{ServiceError, ServiceResult, new_id, stored_role};
+use crate::clock::{Clock, rfc3339, to_millis};
 use crate::crypto;
+use crate::domain::actor::Actor;
 use crate::domain::email::EmailAddress;
 use crate::domain::events;
 use crate::domain::roles::{self, Role, RoleChange};
 use crate::domain::validation::ValidationErrors;
-use crate::store::{EventRecord, MemberChanges, MemberRecord, StoreError};
+use crate::store::{EventRecord, MemberChanges, MemberRecord, MemberStore, StoreError};
 
 /// Ids of members: `mem_` + 32 hex digits.
 pub const MEMBER_ID_PREFIX: &str = "mem";
@@ -115,7 +118,21 @@ fn changes_data(c: &MemberChanges) -> serde_json::Value {
     serde_json::Value::Object(out)
 }
 
-impl Services {
+pub struct Members {
+    clock: Arc<dyn Clock>,
+    store: Arc<dyn MemberStore>,
+    events: Arc<Events>,
+}
+
+impl Members {
+    pub fn new(clock: Arc<dyn Clock>, store: Arc<dyn MemberStore>, events: Arc<Events>) -> Self {
+        Members {
+            clock,
+            store,
+            events,
+        }
+    }
+
     /// Member events go to every environment of the organization.
     async fn member_events(
         &self,
@@ -124,32 +141,28 @@ impl Services {
         actor: &Actor,
         data: serde_json::Value,
     ) -> ServiceResult<Vec<EventRecord>> {
-        self.events_in_reach(&member.organization_id, None, kind, actor, &member.id, data)
+        self.events
+            .in_reach(&member.organization_id, None, kind, actor, &member.id, data)
             .await
     }
 
-    pub async fn list_members(&self, caller: &ApiCaller) -> ServiceResult<Vec<MemberRecord>> {
+    pub async fn list(&self, caller: &ApiCaller) -> ServiceResult<Vec<MemberRecord>> {
         caller.authorize_organization()?;
-        Ok(self.store.members.list(&caller.organization_id).await?)
+        Ok(self.store.list(&caller.organization_id).await?)
     }
 
-    pub async fn get_member(
-        &self,
-        caller: &ApiCaller,
-        member_id: &str,
-    ) -> ServiceResult<MemberRecord> {
+    pub async fn get(&self, caller: &ApiCaller, member_id: &str) -> ServiceResult<MemberRecord> {
         caller.authorize_organization()?;
         if !crypto::is_id(MEMBER_ID_PREFIX, member_id) {
             return Err(ServiceError::NotFound);
         }
         self.store
-            .members
             .get(&caller.organization_id, member_id)
             .await?
             .ok_or(ServiceError::NotFound)
     }
 
-    pub async fn add_member(
+    pub async fn add(
         &self,
         caller: &ApiCaller,
         email: &str,
@@ -170,7 +183,7 @@ impl Services {
         roles::check_grant(caller.role, role, false)?;
         let now = to_millis(self.clock.now());
         let member = MemberRecord {
-            id: self.new_id(MEMBER_ID_PREFIX)?,
+            id: new_id(self.clock.as_ref(), MEMBER_ID_PREFIX)?,
             organization_id: caller.organization_id.clone(),
             email,
             name,
@@ -182,7 +195,6 @@ impl Services {
             .member_events(&member, events::MEMBER_ADDED, actor, member_data(&member))
             .await?;
         self.store
-            .members
             .insert(&member, &events)
             .await
             .map_err(duplicate)?;
@@ -192,14 +204,14 @@ impl Services {
     /// Changes a member's e-mail, name or role. Making a member `owner`
     /// transfers ownership (only the owner may): in one transaction, with
     /// the other changes, the old owner becomes `admin`.
-    pub async fn update_member(
+    pub async fn update(
         &self,
         caller: &ApiCaller,
         member_id: &str,
         update: MemberUpdate,
         actor: &Actor,
     ) -> ServiceResult<MemberRecord> {
-        let current = self.get_member(caller, member_id).await?;
+        let current = self.get(caller, member_id).await?;
         caller.require_current_secret()?;
         let current_role = stored_role(&current.role)?;
         let mut errors = ValidationErrors::default();
@@ -231,7 +243,7 @@ impl Services {
             ),
         };
         let events = self.member_events(&current, kind, actor, data).await?;
-        let store = &self.store.members;
+        let store = &self.store;
         let org = &caller.organization_id;
         let updated = match transfer {
             true => {
@@ -250,13 +262,13 @@ impl Services {
             .ok_or_else(|| ServiceError::Conflict("the member changed meanwhile; retry".into()))
     }
 
-    pub async fn remove_member(
+    pub async fn remove(
         &self,
         caller: &ApiCaller,
         member_id: &str,
         actor: &Actor,
     ) -> ServiceResult<()> {
-        let current = self.get_member(caller, member_id).await?;
+        let current = self.get(caller, member_id).await?;
         caller.require_current_secret()?;
         let role = stored_role(&current.role)?;
         roles::check_removal(caller.role, role, false)?;
@@ -270,7 +282,6 @@ impl Services {
             .await?;
         match self
             .store
-            .members
             .delete(&caller.organization_id, member_id, &current.role, &events)
             .await?
         {

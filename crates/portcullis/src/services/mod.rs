@@ -2,22 +2,29 @@
 
 pub mod activity;
 pub mod api_tokens;
+pub mod auth_result;
 pub mod bootstrap;
+pub mod change_state;
 pub mod changes;
-pub mod email_auth;
+pub mod email_sign_in;
 pub mod environments;
 pub mod events;
 pub mod keys;
 pub mod lock;
+pub mod maintenance;
 pub mod members;
 pub mod mfa;
 pub mod notifications;
 pub mod origins;
 pub mod outbox;
-pub mod passkeys;
+pub mod outbox_signal;
 pub mod rate_limit;
+pub mod readiness;
+pub mod retry;
 pub mod revocations;
+pub mod session_revocation;
 pub mod sessions;
+pub mod settings;
 pub mod users;
 pub mod verified_tokens;
 pub mod webhook_client;
@@ -26,15 +33,14 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::crypto::{CryptoError, MasterKey};
+use crate::crypto::CryptoError;
 use crate::domain::roles::{Role, RoleRuleError};
 use crate::domain::validation::ValidationErrors;
-use crate::mail::{MailError, MailTransport};
+use crate::mail::MailError;
 use crate::metrics::Metrics;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
 pub use activity::ActivityTracker;
-pub use environments::EnvironmentCache;
 pub use rate_limit::RateLimits;
 pub use revocations::Revocations;
 
@@ -134,29 +140,48 @@ pub fn stored_role(text: &str) -> ServiceResult<Role> {
     Role::parse(text).ok_or_else(|| ServiceError::Internal(format!("unknown stored role {text:?}")))
 }
 
-/// Everything a request handler may call, wired once at start-up.
-pub struct Services {
-    pub clock: Arc<dyn Clock>,
-    pub store: Store,
-    pub master_key: MasterKey,
-    pub public_url: String,
-    pub mail: Arc<dyn MailTransport>,
-    pub mail_from: lettre::message::Mailbox,
-    pub environments: EnvironmentCache,
-    pub revocations: Revocations,
-    pub changes: changes::ChangeState,
-    pub activity: ActivityTracker,
-    pub rate_limits: RateLimits,
-    pub metrics: Metrics,
-    pub outbox: outbox::Outbox,
-    pub webhook_settings: outbox::WebhookSettings,
-    /// Days the audit log keeps events.
-    pub event_retention_days: i64,
+/// A new id (`crypto::new_id`) at the injected clock's time.
+pub(crate) fn new_id(clock: &dyn Clock, prefix: &str) -> Result<String, CryptoError> {
+    crate::crypto::new_id(prefix, crate::clock::to_millis(clock.now()))
 }
 
-impl Services {
-    /// A new id (`crypto::new_id`) at the injected clock's time.
-    pub(crate) fn new_id(&self, prefix: &str) -> Result<String, CryptoError> {
-        crate::crypto::new_id(prefix, crate::clock::to_millis(self.clock.now()))
-    }
+/// The MFA services, one per capability (`mfa/mod.rs`).
+pub struct MfaServices {
+    pub devices: Arc<mfa::devices::MfaDevices>,
+    pub totp: Arc<mfa::totp::TotpDevices>,
+    pub recovery: Arc<mfa::recovery_codes::Recovery>,
+    pub passkeys: Arc<mfa::passkeys::Passkeys>,
+    pub second_factor: Arc<mfa::second_factor::SecondFactors>,
+    pub elevation: Arc<mfa::elevation::Elevation>,
+}
+
+/// Every service the HTTP layer calls, wired once at start-up
+/// (`app::build_services`). Each service holds only the store traits and
+/// collaborators it needs; nothing here reaches the store.
+pub struct Services {
+    pub clock: Arc<dyn Clock>,
+    pub environments: Arc<environments::Environments>,
+    pub locks: Arc<lock::EnvironmentLocks>,
+    pub settings: Arc<settings::Settings>,
+    pub origins: Arc<origins::Origins>,
+    pub events: Arc<events::Events>,
+    pub sessions: Arc<sessions::Sessions>,
+    pub revocation: Arc<session_revocation::SessionRevocation>,
+    pub email_sign_in: Arc<email_sign_in::EmailSignIn>,
+    pub mfa: MfaServices,
+    pub users: Arc<users::Users>,
+    pub api_tokens: Arc<api_tokens::ApiTokens>,
+    pub members: Arc<members::Members>,
+    pub webhooks: Arc<webhooks::Webhooks>,
+    pub readiness: Arc<readiness::Readiness>,
+    pub metrics: Metrics,
+}
+
+/// What the workers run on, wired with the same services.
+pub struct Workers {
+    pub maintenance: Arc<maintenance::Maintenance>,
+    pub changes: Arc<changes::Changes>,
+    pub outbox: Arc<outbox::Outbox>,
+    pub notifications: Arc<notifications::Notifications>,
+    pub locks: Arc<lock::EnvironmentLocks>,
 }

@@ -5,15 +5,17 @@
 use lettre::Message;
 use lettre::message::header::ContentType;
 
-use super::events::Event;
-use super::{ServiceError, ServiceResult, Services};
-use crate::clock::to_millis;
-use crate::domain::events;
-use crate::store::{DeliveryOutcome, EventRecord, NotificationRecord};
+use std::sync::Arc;
 
-use super::events::ADMIN_MEMBERS;
-use super::outbox::{LEASE_MS, after_failure};
+use super::events::Event;
+use super::outbox_signal::OutboxSignal;
+use super::retry::{LEASE_MS, after_failure};
+use super::{ServiceError, ServiceResult, new_id};
+use crate::clock::{Clock, to_millis};
+use crate::domain::events::{self, ADMIN_MEMBERS};
 use crate::domain::roles::Role;
+use crate::mail::MailTransport;
+use crate::store::{DeliveryOutcome, EventRecord, EventStore, MemberStore, NotificationRecord};
 
 const MAIL_BATCH: i64 = 16;
 /// Each message gets this long; well inside the lease, so no other worker
@@ -48,10 +50,42 @@ fn summary(kind: &str) -> &'static str {
     }
 }
 
-impl Services {
+pub struct Notifications {
+    clock: Arc<dyn Clock>,
+    events: Arc<dyn EventStore>,
+    members: Arc<dyn MemberStore>,
+    mail: Arc<dyn MailTransport>,
+    mail_from: lettre::message::Mailbox,
+    signal: Arc<OutboxSignal>,
+}
+
+impl Notifications {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        events: Arc<dyn EventStore>,
+        members: Arc<dyn MemberStore>,
+        mail: Arc<dyn MailTransport>,
+        mail_from: lettre::message::Mailbox,
+        signal: Arc<OutboxSignal>,
+    ) -> Self {
+        Notifications {
+            clock,
+            events,
+            members,
+            mail,
+            mail_from,
+            signal,
+        }
+    }
+
+    /// Waits until rung (mails were stored), or `at_most`.
+    pub async fn wait(&self, at_most: std::time::Duration) {
+        self.signal.wait_for_mail(at_most).await;
+    }
+
     /// The notification e-mails an event calls for, by the settings of its
     /// environment.
-    pub(super) async fn notifications_for(
+    pub async fn for_event(
         &self,
         event: &EventRecord,
         now: i64,
@@ -80,7 +114,7 @@ impl Services {
             .iter()
             .map(|recipient| {
                 Ok(NotificationRecord {
-                    id: self.new_id("ntf")?,
+                    id: new_id(self.clock.as_ref(), "ntf")?,
                     event_id: event.id.clone(),
                     environment_id: environment_id.clone(),
                     recipient: recipient.clone(),
@@ -99,7 +133,6 @@ impl Services {
     /// start gives an owner nobody named (`*.invalid` receives no mail).
     async fn admin_addresses(&self, organization_id: &str) -> ServiceResult<Vec<String>> {
         Ok(self
-            .store
             .members
             .list(organization_id)
             .await?
@@ -113,15 +146,14 @@ impl Services {
     }
 
     /// Sends the notification e-mails that are due. Returns how many.
-    pub async fn send_due_notifications(&self) -> ServiceResult<usize> {
+    pub async fn send_due(&self) -> ServiceResult<usize> {
         let now = to_millis(self.clock.now());
         let due = self
-            .store
             .events
             .lease_due_notifications(now, now + LEASE_MS, MAIL_BATCH)
             .await?;
         for n in &due {
-            let sent = match self.store.events.get(&n.event_id).await? {
+            let sent = match self.events.get(&n.event_id).await? {
                 Some(event) => self.send_notification(n, &event).await,
                 None => Err("the event is gone".to_string()),
             };
@@ -132,8 +164,7 @@ impl Services {
             if let Err(e) = &sent {
                 tracing::warn!(notification_id = %n.id, error = %e, "a notification e-mail failed");
             }
-            self.store
-                .events
+            self.events
                 .record_notification(
                     &n.id,
                     &outcome,

@@ -2,16 +2,19 @@
 //! the environment's runtime (memory), reloaded whenever it changes here
 //! or, with PostgreSQL, on another node.
 
-use super::environments::EnvironmentRuntime;
-use super::events::Actor;
-use super::{ServiceError, ServiceResult, Services};
-use crate::clock::to_millis;
+use std::sync::Arc;
+
+use super::environments::{EnvironmentRuntime, Environments};
+use super::events::Events;
+use super::{ServiceError, ServiceResult, new_id};
+use crate::clock::{Clock, to_millis};
 use crate::crypto;
+use crate::domain::actor::Actor;
 use crate::domain::events;
 use crate::domain::origin::AllowedOrigin;
 use crate::domain::origin_list::{self, MAX_ORIGINS, OriginWarning};
 use crate::domain::validation::ValidationErrors;
-use crate::store::{OriginRecord, StoreError};
+use crate::store::{OriginRecord, OriginStore, StoreError};
 
 /// Ids of origins: `ori_` + 32 hex digits.
 pub const ORIGIN_ID_PREFIX: &str = "ori";
@@ -28,10 +31,31 @@ impl EnvironmentRuntime {
     }
 }
 
-impl Services {
+pub struct Origins {
+    clock: Arc<dyn Clock>,
+    store: Arc<dyn OriginStore>,
+    environments: Arc<Environments>,
+    events: Arc<Events>,
+}
+
+impl Origins {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn OriginStore>,
+        environments: Arc<Environments>,
+        events: Arc<Events>,
+    ) -> Self {
+        Origins {
+            clock,
+            store,
+            environments,
+            events,
+        }
+    }
+
     /// Adds `input` to the environment's list, in normal form. 400 when it
     /// is not an origin or the list is full, 409 when it is listed already.
-    pub async fn add_origin(
+    pub async fn add(
         &self,
         env: &EnvironmentRuntime,
         input: &str,
@@ -41,19 +65,19 @@ impl Services {
             ServiceError::Validation(ValidationErrors::single("origin", e.to_string()))
         })?;
         let record = OriginRecord {
-            id: self.new_id(ORIGIN_ID_PREFIX)?,
+            id: new_id(self.clock.as_ref(), ORIGIN_ID_PREFIX)?,
             environment_id: env.id().to_string(),
             origin: origin.to_string(),
             created_at: to_millis(self.clock.now()),
         };
-        let event = self.new_event(
+        let event = self.events.new_event(
             env,
             events::ENVIRONMENT_ORIGIN_ADDED,
             actor,
             Some(&record.id),
             Some(serde_json::json!({ "id": record.id, "origin": record.origin })),
         )?;
-        let added = match self.store.origins.add(&record, MAX_ORIGINS, &event).await {
+        let added = match self.store.add(&record, MAX_ORIGINS, &event).await {
             Err(StoreError::Conflict(_)) => {
                 return Err(ServiceError::Conflict(format!(
                     "{} is listed already",
@@ -72,7 +96,7 @@ impl Services {
         Ok(record)
     }
 
-    pub async fn delete_origin(
+    pub async fn delete(
         &self,
         env: &EnvironmentRuntime,
         origin_id: &str,
@@ -88,18 +112,14 @@ impl Services {
             .iter()
             .find(|(r, _)| r.id == origin_id)
             .map(|(r, _)| r.origin.clone());
-        let event = self.new_event(
+        let event = self.events.new_event(
             env,
             events::ENVIRONMENT_ORIGIN_REMOVED,
             actor,
             Some(origin_id),
             Some(serde_json::json!({ "id": origin_id, "origin": origin })),
         )?;
-        let deleted = self
-            .store
-            .origins
-            .delete(env.id(), origin_id, &event)
-            .await?;
+        let deleted = self.store.delete(env.id(), origin_id, &event).await?;
         self.environments.invalidate(env.id());
         match deleted {
             true => Ok(()),

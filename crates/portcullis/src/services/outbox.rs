@@ -7,27 +7,28 @@
 //! the same `webhook-id`).
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use serde_json::json;
-use tokio::sync::Notify;
 
-use super::events::{Actor, Event};
+use super::environments::Environments;
+use super::events::{Event, Events};
+use super::notifications::Notifications;
+use super::outbox_signal::OutboxSignal;
+use super::retry::{LEASE_MS, after_failure};
 use super::sessions::SessionInfo;
 use super::webhook_client::WebhookClient;
-use super::webhooks::event_filter;
-use super::{ServiceResult, Services};
-use crate::clock::{rfc3339, to_millis};
-use crate::crypto;
-use crate::domain::events::{self, retry_delay_ms, subscribed};
+use super::{ServiceResult, new_id};
+use crate::clock::{Clock, rfc3339, to_millis};
+use crate::crypto::{self, MasterKey};
+use crate::domain::actor::Actor;
+use crate::domain::events::{self, filter_of, subscribed};
 use crate::store::{
-    AttemptRecord, AttemptRecorded, DeliveryOutcome, DeliveryRecord, EventRecord, FanoutScope,
-    NotificationRecord, WebhookRecord,
+    AttemptRecord, AttemptRecorded, DeliveryOutcome, DeliveryRecord, EventRecord, EventStore,
+    FanoutScope, NotificationRecord, SessionStore, UserStore, WebhookRecord, WebhookStore,
 };
 
-/// How long a leased event or delivery is left to its worker before
-/// another may take it (a crashed node's work is picked up after this).
-pub const LEASE_MS: i64 = 20_000;
 /// Events handled per pass, and sessions per fan-out batch.
 const EVENT_BATCH: i64 = 100;
 const FANOUT_BATCH: i64 = 500;
@@ -36,46 +37,64 @@ const DELIVERY_BATCH: i64 = 16;
 /// What is kept of an answer's body.
 pub const MAX_RESPONSE_BODY: usize = 4096;
 
-/// The outbox worker's doorbell: rung when this node stores work for it.
-#[derive(Default)]
+/// Dispatches stored events to the webhooks that want them (and to the
+/// notification e-mails), and makes the deliveries' attempts.
 pub struct Outbox {
-    bell: Notify,
-    mail_bell: Notify,
+    clock: Arc<dyn Clock>,
+    master_key: MasterKey,
+    store: Arc<dyn EventStore>,
+    webhooks: Arc<dyn WebhookStore>,
+    sessions: Arc<dyn SessionStore>,
+    users: Arc<dyn UserStore>,
+    environments: Arc<Environments>,
+    events: Arc<Events>,
+    notifications: Arc<Notifications>,
+    client: WebhookClient,
+    signal: Arc<OutboxSignal>,
+}
+
+/// What the outbox is built from.
+pub struct OutboxParts {
+    pub clock: Arc<dyn Clock>,
+    pub master_key: MasterKey,
+    pub store: Arc<dyn EventStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub users: Arc<dyn UserStore>,
+    pub environments: Arc<Environments>,
+    pub events: Arc<Events>,
+    pub notifications: Arc<Notifications>,
+    pub client: WebhookClient,
+    pub signal: Arc<OutboxSignal>,
 }
 
 impl Outbox {
-    /// Rings both workers: events to dispatch, attempts or mails to make.
-    pub fn wake(&self) {
-        self.bell.notify_one();
-        self.mail_bell.notify_one();
+    pub fn new(p: OutboxParts) -> Self {
+        Outbox {
+            clock: p.clock,
+            master_key: p.master_key,
+            store: p.store,
+            webhooks: p.webhooks,
+            sessions: p.sessions,
+            users: p.users,
+            environments: p.environments,
+            events: p.events,
+            notifications: p.notifications,
+            client: p.client,
+            signal: p.signal,
+        }
     }
 
     /// Waits until rung, or `at_most` (the webhook worker).
-    pub async fn wait(&self, at_most: Duration) {
-        let _ = tokio::time::timeout(at_most, self.bell.notified()).await;
+    pub async fn wait(&self, at_most: std::time::Duration) {
+        self.signal.wait(at_most).await;
     }
 
-    /// The same for the mail worker.
-    pub async fn wait_for_mail(&self, at_most: Duration) {
-        let _ = tokio::time::timeout(at_most, self.mail_bell.notified()).await;
-    }
-}
-
-/// How webhooks leave this node.
-pub struct WebhookSettings {
-    /// `--allow-private-webhook-urls`: `http` and private, loopback and
-    /// link-local destinations (development only).
-    pub allow_private: bool,
-    pub client: WebhookClient,
-}
-
-impl Services {
     /// One pass over the events not dispatched yet. Returns how many.
     pub async fn dispatch_events(&self) -> ServiceResult<usize> {
         let now = to_millis(self.clock.now());
         let leased = self
             .store
-            .events
             .lease_undispatched(now, now + LEASE_MS, EVENT_BATCH)
             .await?;
         let mut delivered = false;
@@ -88,7 +107,7 @@ impl Services {
             let wanted: Vec<WebhookRecord> = match &event.environment_id {
                 Some(env) => {
                     if !endpoints.contains_key(env) {
-                        endpoints.insert(env.clone(), self.store.webhooks.list(env).await?);
+                        endpoints.insert(env.clone(), self.webhooks.list(env).await?);
                     }
                     endpoints[env]
                         .iter()
@@ -98,7 +117,7 @@ impl Services {
                 }
                 None => vec![],
             };
-            let notifications = self.notifications_for(event, now).await?;
+            let notifications = self.notifications.for_event(event, now).await?;
             // Sign-ins and session revocations nobody receives are marked
             // together, without reading their session: the hot path's
             // events cost one statement per batch.
@@ -110,9 +129,9 @@ impl Services {
                 .dispatch_one(event, &wanted, &notifications, now)
                 .await?;
         }
-        self.store.events.mark_dispatched(&unwanted, now).await?;
+        self.store.mark_dispatched(&unwanted, now).await?;
         if delivered {
-            self.outbox.wake();
+            self.signal.wake();
         }
         Ok(leased.len())
     }
@@ -129,7 +148,6 @@ impl Services {
             tracing::error!(event_id = %event.id, "a fan-out event without its scope");
             return Ok(self
                 .store
-                .events
                 .fan_out(&event.id, event.fanout_cursor.as_deref(), None, true, &[])
                 .await?);
         };
@@ -137,7 +155,6 @@ impl Services {
         loop {
             let sessions = self
                 .store
-                .events
                 .fanout_sessions(&scope, cursor.as_deref(), FANOUT_BATCH)
                 .await?;
             let done = (sessions.len() as i64) < FANOUT_BATCH;
@@ -146,7 +163,7 @@ impl Services {
                 .iter()
                 .map(|session_id| {
                     Ok(EventRecord {
-                        id: self.new_id("evt")?,
+                        id: new_id(self.clock.as_ref(), "evt")?,
                         kind: events::ADMIN_USER_SESSION_REVOKED.into(),
                         subject_id: Some(session_id.clone()),
                         data: None,
@@ -161,7 +178,6 @@ impl Services {
                 .collect::<ServiceResult<Vec<_>>>()?;
             let moved = self
                 .store
-                .events
                 .fan_out(
                     &event.id,
                     cursor.as_deref(),
@@ -194,7 +210,7 @@ impl Services {
             .iter()
             .map(|w| {
                 Ok(DeliveryRecord {
-                    id: self.new_id("dlv")?,
+                    id: new_id(self.clock.as_ref(), "dlv")?,
                     webhook_id: w.id.clone(),
                     event_id: event.id.clone(),
                     environment_id: w.environment_id.clone(),
@@ -209,7 +225,6 @@ impl Services {
             .collect::<ServiceResult<Vec<_>>>()?;
         let stored = self
             .store
-            .events
             .dispatch(&event.id, data.as_deref(), &deliveries, notifications, now)
             .await?;
         Ok(stored && !(deliveries.is_empty() && notifications.is_empty()))
@@ -225,14 +240,14 @@ impl Services {
                 let (Some(env), Some(sid)) = (&event.environment_id, &event.subject_id) else {
                     return Ok(None);
                 };
-                let view = self.store.sessions.get(env, sid).await?;
+                let view = self.sessions.get(env, sid).await?;
                 Ok(view.map(|v| session_payload(&SessionInfo::from_view(&v, None))))
             }
             events::USER_CREATED => {
                 let (Some(env), Some(uid)) = (&event.environment_id, &event.subject_id) else {
                     return Ok(None);
                 };
-                let user = self.store.users.get(env, uid).await?;
+                let user = self.users.get(env, uid).await?;
                 Ok(user.map(|u| {
                     json!({
                         "id": u.id,
@@ -267,7 +282,6 @@ impl Services {
     pub async fn deliver_due(&self) -> ServiceResult<usize> {
         let now = to_millis(self.clock.now());
         let due = self
-            .store
             .webhooks
             .lease_due(now, now + LEASE_MS, DELIVERY_BATCH)
             .await?;
@@ -280,14 +294,13 @@ impl Services {
 
     async fn attempt(&self, delivery: &DeliveryRecord) -> ServiceResult<()> {
         let Some(webhook) = self
-            .store
             .webhooks
             .get(&delivery.environment_id, &delivery.webhook_id)
             .await?
         else {
             return Ok(());
         };
-        let Some(event) = self.store.events.get(&delivery.event_id).await? else {
+        let Some(event) = self.store.get(&delivery.event_id).await? else {
             return Ok(());
         };
         let now = self.clock.now();
@@ -295,8 +308,8 @@ impl Services {
         // out, so that a sent attempt is always recorded, with its outcome
         // (unless the delivery was taken over meanwhile: `record_attempt`
         // stores both or neither).
-        let env = self.environment(&webhook.environment_id).await?;
-        let disabled_event = self.new_event(
+        let env = self.environments.get(&webhook.environment_id).await?;
+        let disabled_event = self.events.new_event(
             &env,
             events::ENVIRONMENT_WEBHOOK_DISABLED,
             &Actor::system(),
@@ -308,7 +321,7 @@ impl Services {
                 "reason": "every delivery attempt failed for as long as retries last",
             })),
         )?;
-        let attempt_id = self.new_id("att")?;
+        let attempt_id = new_id(self.clock.as_ref(), "att")?;
         let started = Instant::now();
         let sent = match (
             webhook.enabled || event.kind == events::PING,
@@ -327,8 +340,7 @@ impl Services {
                     .map(|k| crypto::webhook_signature(k, &event.id, timestamp, body.as_bytes()))
                     .collect::<Vec<_>>()
                     .join(" ");
-                self.webhook_settings
-                    .client
+                self.client
                     .post(&webhook.url, &event.id, timestamp, &signatures, body)
                     .await
             }
@@ -354,7 +366,6 @@ impl Services {
             error,
         };
         let recorded = self
-            .store
             .webhooks
             .record_attempt(&record, &outcome, delivery.next_attempt_at, &disabled_event)
             .await?;
@@ -363,7 +374,7 @@ impl Services {
             AttemptRecorded::Stored { disabled: true } => {
                 tracing::warn!(webhook_id = %webhook.id, "disabled a webhook endpoint that kept failing");
                 self.environments.invalidate(&webhook.environment_id);
-                self.outbox.wake();
+                self.signal.wake();
             }
             AttemptRecorded::LeaseLost => {
                 tracing::warn!(
@@ -389,16 +400,6 @@ impl Services {
     }
 }
 
-/// What a failed attempt (the `attempts_made`th) leads to: another on the
-/// retry schedule, with jitter, while any is left and `may_retry`; else the
-/// end. Webhook deliveries and notification e-mails share it.
-pub fn after_failure(now_ms: i64, attempts_made: i64, may_retry: bool) -> DeliveryOutcome {
-    match retry_delay_ms(attempts_made, crypto::random_fraction()) {
-        Some(delay) if may_retry => DeliveryOutcome::Retry(now_ms + delay),
-        _ => DeliveryOutcome::Failed,
-    }
-}
-
 /// Event kinds whose payload is read from the store at dispatch.
 fn reads_for_payload(kind: &str) -> bool {
     matches!(
@@ -414,7 +415,7 @@ fn reads_for_payload(kind: &str) -> bool {
 fn wants(w: &WebhookRecord, event: &EventRecord) -> bool {
     match event.kind.as_str() {
         events::PING => event.subject_id.as_deref() == Some(w.id.as_str()),
-        kind => w.enabled && subscribed(&event_filter(w), kind),
+        kind => w.enabled && subscribed(&filter_of(&w.events), kind),
     }
 }
 

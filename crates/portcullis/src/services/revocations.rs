@@ -3,29 +3,42 @@
 //! with the store periodically (`resync`) so that an update this node missed
 //! heals by itself.
 
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::domain::revocation::RevocationIndex;
-use crate::store::{Store, StoreResult};
+use crate::store::{EnvironmentStore, SessionStore, StoreResult, UserStore};
 
-#[derive(Default)]
 pub struct Revocations {
     index: RwLock<RevocationIndex>,
+    sessions: Arc<dyn SessionStore>,
+    users: Arc<dyn UserStore>,
+    environments: Arc<dyn EnvironmentStore>,
 }
 
 impl Revocations {
-    pub async fn load(store: &Store, now_s: i64) -> StoreResult<Self> {
-        let revocations = Self::default();
-        revocations.resync(store, now_s).await?;
+    /// The index as the store has it now.
+    pub async fn load(
+        sessions: Arc<dyn SessionStore>,
+        users: Arc<dyn UserStore>,
+        environments: Arc<dyn EnvironmentStore>,
+        now_s: i64,
+    ) -> StoreResult<Self> {
+        let revocations = Revocations {
+            index: RwLock::default(),
+            sessions,
+            users,
+            environments,
+        };
+        revocations.resync(now_s).await?;
         Ok(revocations)
     }
 
     /// Raises the index to everything the store records. Only ever adds or
     /// raises, so it cannot undo a revocation it races with.
-    pub async fn resync(&self, store: &Store, now_s: i64) -> StoreResult<()> {
-        let sessions = store.sessions.revoked_unexpired(now_s).await?;
-        let users = store.users.epochs().await?;
-        let environments = store.environments.epochs().await?;
+    pub async fn resync(&self, now_s: i64) -> StoreResult<()> {
+        let sessions = self.sessions.revoked_unexpired(now_s).await?;
+        let users = self.users.epochs().await?;
+        let environments = self.environments.epochs().await?;
         let mut index = self.write();
         for (id, exp) in sessions {
             index.revoke_session(&id, exp);

@@ -3,41 +3,30 @@
 //! revocation in three scopes.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::sync::Arc;
 
 use jsonwebtoken::Validation;
 use serde::Serialize;
 
+use super::activity::ActivityTracker;
+use super::change_state::ChangeState;
 use super::environments::EnvironmentRuntime;
-use super::{ServiceError, ServiceResult, Services, verified_tokens};
-use crate::clock::{rfc3339, to_millis};
-use crate::domain::claims::{SCOPE_REQUIRES_ADDITIONAL_AUTH, SCOPE_USER_BASIC, SessionClaims};
+use super::revocations::Revocations;
+use super::{ServiceError, ServiceResult, new_id, verified_tokens};
+use crate::clock::{Clock, rfc3339, to_millis};
+use crate::domain::claims::{
+    SCOPE_REQUIRES_ADDITIONAL_AUTH, SCOPE_USER_BASIC, SESSION_TOKEN_TYP, SessionClaims,
+};
+use crate::domain::events;
 use crate::domain::mfa::{ELEVATED_TOKEN_TYP, SignInOutcome};
 pub use crate::store::SessionFilter;
 use crate::store::{
-    Revocation, ScopeRevocation, SessionRecord, SessionView, SignInEventIds, UsedCode, UserRecord,
+    MfaStore, ScopeRevocation, SessionRecord, SessionStore, SessionView, SignInEventIds, UsedCode,
+    UserRecord,
 };
-
-/// The `typ` of session tokens; elevated tokens carry their own.
-pub const SESSION_TOKEN_TYP: &str = "JWT";
 
 /// Tolerated clock skew between nodes for `nbf`.
 const NBF_LEEWAY_S: i64 = 60;
-
-pub use super::events::Actor;
-use super::events::ActorKind;
-use crate::domain::events;
-
-impl Actor {
-    fn revocation(&self, at: i64) -> Revocation {
-        Revocation {
-            at,
-            by_kind: self.kind.as_str().into(),
-            by_id: Some(self.id.clone()),
-        }
-    }
-}
 
 /// Where a sign-in came from, as far as the server can tell.
 #[derive(Debug, Clone, Default)]
@@ -192,14 +181,45 @@ pub struct Introspection {
     pub token_type: Option<String>,
 }
 
-impl Services {
+/// Sessions: issued at sign-in, checked on every request from memory
+/// (keys, the verified-token cache and the revocation index), read and
+/// completed (a second factor) in the store.
+pub struct Sessions {
+    clock: Arc<dyn Clock>,
+    store: Arc<dyn SessionStore>,
+    /// Spent elevated tokens, which introspection reads.
+    mfa: Arc<dyn MfaStore>,
+    revocations: Arc<Revocations>,
+    changes: Arc<ChangeState>,
+    activity: Arc<ActivityTracker>,
+}
+
+impl Sessions {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn SessionStore>,
+        mfa: Arc<dyn MfaStore>,
+        revocations: Arc<Revocations>,
+        changes: Arc<ChangeState>,
+        activity: Arc<ActivityTracker>,
+    ) -> Self {
+        Sessions {
+            clock,
+            store,
+            mfa,
+            revocations,
+            changes,
+            activity,
+        }
+    }
+
     /// Signs `candidate.email` in: finds or creates the user, stores a new
     /// session for them and signs its JWT. The session's epochs come from
     /// the store, in the same statement that inserts it, so it is born
     /// under the newest revocation of its user and environment. Uses up the
     /// verification whose code matched, in the same statement; `None` if
     /// another sign-in used it first.
-    pub async fn issue_session_for_email(
+    pub async fn issue_for_email(
         &self,
         env: &EnvironmentRuntime,
         code: &UsedCode,
@@ -219,7 +239,7 @@ impl Services {
         let now_s = now.unix_timestamp();
         let exp = now_s + i64::from(env.settings.jwt_expiration_seconds);
         let template = SessionRecord {
-            id: self.new_id("ses")?,
+            id: new_id(self.clock.as_ref(), "ses")?,
             environment_id: env.id().to_string(),
             user_id: String::new(),
             iat: now_s,
@@ -238,7 +258,6 @@ impl Services {
         };
         let Some((user, session, mfa_kinds)) = self
             .store
-            .sessions
             .insert_for_email_user(
                 code,
                 candidate,
@@ -247,11 +266,11 @@ impl Services {
                 // sign-in is the hot write path.
                 &SignInEventIds {
                     session_created: match env.has_subscriber(events::USER_SESSION_CREATED) {
-                        true => Some(self.new_id("evt")?),
+                        true => Some(new_id(self.clock.as_ref(), "evt")?),
                         false => None,
                     },
                     user_created: match env.has_subscriber(events::USER_CREATED) {
-                        true => Some(self.new_id("evt")?),
+                        true => Some(new_id(self.clock.as_ref(), "evt")?),
                         false => None,
                     },
                 },
@@ -269,7 +288,7 @@ impl Services {
             iat: now_s,
             nbf: now_s,
             exp,
-            jti: self.new_id("jti")?,
+            jti: new_id(self.clock.as_ref(), "jti")?,
             scope: session.scope.clone(),
             amr,
             email: user.email.clone(),
@@ -377,7 +396,7 @@ impl Services {
             Err(ServiceError::Unavailable) => return Err(ServiceError::Unavailable),
             Err(ServiceError::InvalidToken) => match self.check_elevated_token(env, token) {
                 Ok(elevated) => {
-                    if self.store.mfa.elevated_token_spent(&elevated.jti).await? {
+                    if self.mfa.elevated_token_spent(&elevated.jti).await? {
                         return Ok(inactive);
                     }
                     (elevated, "elevated")
@@ -394,7 +413,7 @@ impl Services {
         })
     }
 
-    pub async fn sessions_of_user(
+    pub async fn of_user(
         &self,
         environment_id: &str,
         user_id: &str,
@@ -402,7 +421,6 @@ impl Services {
     ) -> ServiceResult<Vec<SessionInfo>> {
         let views = self
             .store
-            .sessions
             .list_for_user(environment_id, user_id, &filter)
             .await?;
         Ok(views
@@ -411,14 +429,9 @@ impl Services {
             .collect())
     }
 
-    pub async fn session(
-        &self,
-        environment_id: &str,
-        session_id: &str,
-    ) -> ServiceResult<SessionInfo> {
+    pub async fn get(&self, environment_id: &str, session_id: &str) -> ServiceResult<SessionInfo> {
         let view = self
             .store
-            .sessions
             .get(environment_id, session_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
@@ -428,144 +441,46 @@ impl Services {
         ))
     }
 
-    /// Runs a store change and the index update that must follow it as one
-    /// task of its own, so a client that disconnects cannot leave the
-    /// database revoked and this node's index not.
-    async fn detached<T, Fut>(
-        self: &Arc<Self>,
-        work: impl FnOnce(Arc<Services>) -> Fut,
-    ) -> ServiceResult<T>
-    where
-        T: Send + 'static,
-        Fut: Future<Output = ServiceResult<T>> + Send + 'static,
-    {
-        tokio::spawn(work(self.clone()))
-            .await
-            .map_err(|e| ServiceError::Internal(format!("revocation task failed: {e}")))?
-    }
-
-    /// Revokes one session. `owner`, when given, must own it (a user revoking
-    /// their own); otherwise it does not exist for them.
-    pub async fn revoke_session(
-        self: &Arc<Self>,
-        environment_id: &str,
-        session_id: &str,
-        owner: Option<&str>,
-        actor: &Actor,
-    ) -> ServiceResult<SessionInfo> {
-        let current = self
-            .store
-            .sessions
-            .get(environment_id, session_id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        if owner.is_some_and(|user| user != current.session.user_id) {
-            return Err(ServiceError::NotFound);
+    /// The session after its second factor: `user:basic`, `amr` with `mfa`
+    /// and the factor, and a new token for the same session.
+    /// `SessionRevoked` if the session is gone.
+    pub async fn complete_second_factor(
+        &self,
+        env: &EnvironmentRuntime,
+        claims: &SessionClaims,
+        factor_amr: &str,
+    ) -> ServiceResult<(String, SessionInfo)> {
+        let mut amr = claims.amr.clone();
+        for value in ["mfa", factor_amr] {
+            if !amr.iter().any(|a| a == value) {
+                amr.push(value.to_string());
+            }
         }
-        let (environment_id, session_id, actor) = (
-            environment_id.to_string(),
-            session_id.to_string(),
-            actor.clone(),
-        );
-        let kind = match actor.kind {
-            ActorKind::User => events::USER_SESSION_REVOKED,
-            _ => events::ADMIN_USER_SESSION_REVOKED,
+        let amr_json =
+            serde_json::to_string(&amr).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        if !self
+            .store
+            .complete_mfa(env.id(), &claims.sid, SCOPE_USER_BASIC, &amr_json)
+            .await?
+        {
+            return Err(ServiceError::SessionRevoked);
+        }
+        let now_s = self.clock.now().unix_timestamp();
+        let completed = SessionClaims {
+            iat: now_s,
+            nbf: now_s,
+            jti: new_id(self.clock.as_ref(), "jti")?,
+            scope: SCOPE_USER_BASIC.to_string(),
+            amr,
+            ..claims.clone()
         };
-        self.detached(move |services| async move {
-            let now = to_millis(services.clock.now());
-            let env = services.environment(&environment_id).await?;
-            let event = services.new_event(&env, kind, &actor, Some(&session_id), None)?;
-            let view = services
-                .store
-                .sessions
-                .revoke(&environment_id, &session_id, &actor.revocation(now), &event)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
-            services
-                .revocations
-                .write()
-                .revoke_session(&session_id, view.session.expires_at / 1000);
-            services.metrics.revocation("session", 1);
-            Ok(SessionInfo::from_view(
-                &view,
-                services.activity.pending_for(&session_id),
-            ))
-        })
-        .await
-    }
-
-    pub async fn revoke_user_sessions(
-        self: &Arc<Self>,
-        environment_id: &str,
-        user_id: &str,
-        actor: &Actor,
-    ) -> ServiceResult<u64> {
-        let (environment_id, user_id, actor) = (
-            environment_id.to_string(),
-            user_id.to_string(),
-            actor.clone(),
-        );
-        self.detached(move |services| async move {
-            let now = services.clock.now();
-            let env = services.environment(&environment_id).await?;
-            let mut event = services.new_event(
-                &env,
-                events::USER_SESSIONS_REVOKED,
-                &actor,
-                Some(&user_id),
-                None,
-            )?;
-            event.fanout = Some(events::FANOUT_USER_SESSIONS.into());
-            let (count, epoch) = services
-                .store
-                .users
-                .revoke_sessions(
-                    &environment_id,
-                    &user_id,
-                    &actor.revocation(to_millis(now)),
-                    &event,
-                )
-                .await?;
-            services
-                .revocations
-                .write()
-                .raise_user_epoch(&user_id, epoch, now.unix_timestamp());
-            services.metrics.revocation("user", count);
-            Ok(count)
-        })
-        .await
-    }
-
-    pub async fn revoke_environment_sessions(
-        self: &Arc<Self>,
-        environment_id: &str,
-        actor: &Actor,
-    ) -> ServiceResult<u64> {
-        let (environment_id, actor) = (environment_id.to_string(), actor.clone());
-        self.detached(move |services| async move {
-            let now = services.clock.now();
-            let env = services.environment(&environment_id).await?;
-            let mut event = services.new_event(
-                &env,
-                events::ENVIRONMENT_SESSIONS_REVOKED,
-                &actor,
-                Some(&environment_id),
-                None,
-            )?;
-            event.fanout = Some(events::FANOUT_ENVIRONMENT_SESSIONS.into());
-            let (count, epoch) = services
-                .store
-                .environments
-                .revoke_all_sessions(&environment_id, &actor.revocation(to_millis(now)), &event)
-                .await?;
-            services
-                .revocations
-                .write()
-                .raise_environment_epoch(&environment_id, epoch);
-            services.metrics.revocation("environment", count);
-            Ok(count)
-        })
-        .await
+        let token = env.active_key()?.sign_jwt(&completed)?;
+        let view = self
+            .store
+            .get(env.id(), &claims.sid)
+            .await?
+            .ok_or(ServiceError::SessionRevoked)?;
+        Ok((token, SessionInfo::from_view(&view, None)))
     }
 }
 

@@ -2,11 +2,13 @@
 
 use serde::Serialize;
 
-use super::{ServiceError, ServiceResult, Services};
+use std::sync::Arc;
+
+use super::{ServiceError, ServiceResult};
 use crate::clock::rfc3339;
 use crate::domain::email::EmailAddress;
 use crate::domain::validation::ValidationErrors;
-use crate::store::{UserQuery, UserRecord};
+use crate::store::{UserQuery, UserRecord, UserStore};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 200;
@@ -71,8 +73,16 @@ pub struct UserPage {
     pub next_cursor: Option<String>,
 }
 
-impl Services {
-    pub async fn list_users(
+pub struct Users {
+    store: Arc<dyn UserStore>,
+}
+
+impl Users {
+    pub fn new(store: Arc<dyn UserStore>) -> Self {
+        Users { store }
+    }
+
+    pub async fn list(
         &self,
         environment_id: &str,
         email: Option<&str>,
@@ -98,7 +108,7 @@ impl Services {
             after: cursor,
             limit: limit + 1,
         };
-        let mut rows = self.store.users.list(environment_id, &query).await?;
+        let mut rows = self.store.list(environment_id, &query).await?;
         let next_cursor = if rows.len() > limit as usize {
             rows.truncate(limit as usize);
             rows.last().map(|u| u.id.clone())
@@ -111,9 +121,8 @@ impl Services {
         })
     }
 
-    pub async fn user(&self, environment_id: &str, user_id: &str) -> ServiceResult<UserRecord> {
+    pub async fn get(&self, environment_id: &str, user_id: &str) -> ServiceResult<UserRecord> {
         self.store
-            .users
             .get(environment_id, user_id)
             .await?
             .ok_or(ServiceError::NotFound)

@@ -2,18 +2,23 @@
 //! secrets (sealed at rest, shown once, rotated with an overlap), the
 //! deliveries and attempts an operator can inspect and replay.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use super::environments::EnvironmentRuntime;
-use super::events::{Actor, Event};
-use super::{ServiceError, ServiceResult, Services};
-use crate::clock::{rfc3339, to_millis};
-use crate::crypto;
-use crate::domain::events::{self, is_event_type};
+use super::environments::{EnvironmentRuntime, Environments};
+use super::events::{Event, Events};
+use super::outbox_signal::OutboxSignal;
+use super::{ServiceError, ServiceResult, new_id};
+use crate::clock::{Clock, rfc3339, to_millis};
+use crate::crypto::{self, MasterKey};
+use crate::domain::actor::Actor;
+use crate::domain::events::{self, filter_of, is_event_type};
 use crate::domain::validation::ValidationErrors;
 use crate::domain::webhook_url;
 use crate::store::{
-    AttemptRecord, DeliveryHistory, DeliveryRecord, EventRecord, WebhookChanges, WebhookRecord,
+    AttemptRecord, DeliveryHistory, DeliveryRecord, EventRecord, EventStore, WebhookChanges,
+    WebhookRecord, WebhookStore,
 };
 
 /// At most this many endpoints per environment.
@@ -101,18 +106,13 @@ impl Webhook {
             id: r.id.clone(),
             url: r.url.clone(),
             description: r.description.clone(),
-            events: event_filter(r),
+            events: filter_of(&r.events),
             enabled: r.enabled,
             disabled_reason: r.disabled_reason.clone(),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
         }
     }
-}
-
-/// The endpoint's `events` filter.
-pub fn event_filter(r: &WebhookRecord) -> Vec<String> {
-    serde_json::from_str(&r.events).unwrap_or_default()
 }
 
 fn attempt_view(a: &AttemptRecord) -> Attempt {
@@ -125,14 +125,53 @@ fn attempt_view(a: &AttemptRecord) -> Attempt {
     }
 }
 
-impl Services {
+pub struct Webhooks {
+    clock: Arc<dyn Clock>,
+    master_key: MasterKey,
+    store: Arc<dyn WebhookStore>,
+    /// Pings are stored as events of their own; deliveries name their event.
+    event_store: Arc<dyn EventStore>,
+    environments: Arc<Environments>,
+    events: Arc<Events>,
+    outbox: Arc<OutboxSignal>,
+    /// `--allow-private-webhook-urls`: `http` and private, loopback and
+    /// link-local destinations (development only).
+    allow_private: bool,
+}
+
+/// What the webhook service is built from.
+pub struct WebhooksParts {
+    pub clock: Arc<dyn Clock>,
+    pub master_key: MasterKey,
+    pub store: Arc<dyn WebhookStore>,
+    pub event_store: Arc<dyn EventStore>,
+    pub environments: Arc<Environments>,
+    pub events: Arc<Events>,
+    pub outbox: Arc<OutboxSignal>,
+    pub allow_private: bool,
+}
+
+impl Webhooks {
+    pub fn new(p: WebhooksParts) -> Self {
+        Webhooks {
+            clock: p.clock,
+            master_key: p.master_key,
+            store: p.store,
+            event_store: p.event_store,
+            environments: p.environments,
+            events: p.events,
+            outbox: p.outbox,
+            allow_private: p.allow_private,
+        }
+    }
+
     fn check_input(&self, input: &WebhookInput, creating: bool) -> ServiceResult<Option<String>> {
         let mut errors = ValidationErrors::default();
         let mut url = None;
         match input.url.as_deref() {
             None if creating => errors.push("url", "is required"),
             None => {}
-            Some(text) => match webhook_url::parse(text, self.webhook_settings.allow_private) {
+            Some(text) => match webhook_url::parse(text, self.allow_private) {
                 Ok(parsed) => url = Some(parsed.to_string()),
                 Err(e) => errors.push("url", e.to_string()),
             },
@@ -165,22 +204,17 @@ impl Services {
             return Err(ServiceError::NotFound);
         }
         self.store
-            .webhooks
             .get(env.id(), webhook_id)
             .await?
             .ok_or(ServiceError::NotFound)
     }
 
-    pub async fn webhooks(&self, env: &EnvironmentRuntime) -> ServiceResult<Vec<Webhook>> {
-        let all = self.store.webhooks.list(env.id()).await?;
+    pub async fn list(&self, env: &EnvironmentRuntime) -> ServiceResult<Vec<Webhook>> {
+        let all = self.store.list(env.id()).await?;
         Ok(all.iter().map(Webhook::from_record).collect())
     }
 
-    pub async fn webhook(
-        &self,
-        env: &EnvironmentRuntime,
-        webhook_id: &str,
-    ) -> ServiceResult<Webhook> {
+    pub async fn get(&self, env: &EnvironmentRuntime, webhook_id: &str) -> ServiceResult<Webhook> {
         Ok(Webhook::from_record(
             &self.webhook_record(env, webhook_id).await?,
         ))
@@ -199,7 +233,7 @@ impl Services {
         let host = url
             .and_then(|u| url::Url::parse(u).ok())
             .and_then(|u| u.host_str().map(str::to_string));
-        self.new_event(
+        self.events.new_event(
             env,
             kind,
             actor,
@@ -208,14 +242,14 @@ impl Services {
         )
     }
 
-    pub async fn create_webhook(
+    pub async fn create(
         &self,
         env: &EnvironmentRuntime,
         input: &WebhookInput,
         actor: &Actor,
     ) -> ServiceResult<WebhookWithSecret> {
         let url = self.check_input(input, true)?.unwrap_or_default();
-        let id = self.new_id("whk")?;
+        let id = new_id(self.clock.as_ref(), "whk")?;
         let key = crypto::new_webhook_key()?;
         let now = to_millis(self.clock.now());
         let record = WebhookRecord {
@@ -241,12 +275,7 @@ impl Services {
             &record.id,
             Some(&record.url),
         )?;
-        if !self
-            .store
-            .webhooks
-            .insert(&record, MAX_WEBHOOKS, &event)
-            .await?
-        {
+        if !self.store.insert(&record, MAX_WEBHOOKS, &event).await? {
             return Err(ServiceError::Validation(ValidationErrors::single(
                 "url",
                 format!("an environment has at most {MAX_WEBHOOKS} webhooks"),
@@ -262,7 +291,7 @@ impl Services {
 
     /// Changes what is given. Enabling an endpoint that Portcullis disabled
     /// clears the reason and the failure count.
-    pub async fn update_webhook(
+    pub async fn update(
         &self,
         env: &EnvironmentRuntime,
         webhook_id: &str,
@@ -290,7 +319,6 @@ impl Services {
         let now = to_millis(self.clock.now());
         let updated = self
             .store
-            .webhooks
             .update(env.id(), &current.id, &changes, now, &event)
             .await?
             .ok_or(ServiceError::NotFound)?;
@@ -299,7 +327,7 @@ impl Services {
         Ok(Webhook::from_record(&updated))
     }
 
-    pub async fn delete_webhook(
+    pub async fn delete(
         &self,
         env: &EnvironmentRuntime,
         webhook_id: &str,
@@ -313,12 +341,7 @@ impl Services {
             &current.id,
             Some(&current.url),
         )?;
-        if !self
-            .store
-            .webhooks
-            .delete(env.id(), &current.id, &event)
-            .await?
-        {
+        if !self.store.delete(env.id(), &current.id, &event).await? {
             return Err(ServiceError::NotFound);
         }
         self.environments.invalidate(env.id());
@@ -328,7 +351,7 @@ impl Services {
 
     /// A new secret, shown once; the old one keeps signing (as a second
     /// signature) for `PREVIOUS_SECRET_OVERLAP_MS`.
-    pub async fn rotate_webhook_secret(
+    pub async fn rotate_secret(
         &self,
         env: &EnvironmentRuntime,
         webhook_id: &str,
@@ -346,7 +369,6 @@ impl Services {
         )?;
         let rotated = self
             .store
-            .webhooks
             .rotate_secret(
                 env.id(),
                 &current.id,
@@ -366,21 +388,21 @@ impl Services {
 
     /// Sends a `ping` event to this endpoint only (even if disabled or not
     /// subscribed to it: the operator asked).
-    pub async fn ping_webhook(
+    pub async fn ping(
         &self,
         env: &EnvironmentRuntime,
         webhook_id: &str,
         actor: &Actor,
     ) -> ServiceResult<Event> {
         let record = self.webhook_record(env, webhook_id).await?;
-        let event = self.new_event(
+        let event = self.events.new_event(
             env,
             events::PING,
             actor,
             Some(&record.id),
             Some(serde_json::json!({ "webhook_id": record.id })),
         )?;
-        self.store.events.insert(&event).await?;
+        self.event_store.insert(&event).await?;
         self.outbox.wake();
         Ok(Event::from_record(&event))
     }
@@ -392,11 +414,7 @@ impl Services {
         webhook_id: &str,
     ) -> ServiceResult<Vec<Delivery>> {
         let record = self.webhook_record(env, webhook_id).await?;
-        let deliveries = self
-            .store
-            .webhooks
-            .deliveries(&record.id, DELIVERIES_LISTED)
-            .await?;
+        let deliveries = self.store.deliveries(&record.id, DELIVERIES_LISTED).await?;
         let mut out = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             out.push(self.describe_delivery(d).await?);
@@ -414,18 +432,13 @@ impl Services {
         let record = self.webhook_record(env, webhook_id).await?;
         let now = to_millis(self.clock.now());
         if !crypto::is_id("dlv", delivery_id)
-            || !self
-                .store
-                .webhooks
-                .redeliver(&record.id, delivery_id, now)
-                .await?
+            || !self.store.redeliver(&record.id, delivery_id, now).await?
         {
             return Err(ServiceError::NotFound);
         }
         self.outbox.wake();
         let d = self
             .store
-            .webhooks
             .delivery(&record.id, delivery_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
@@ -435,8 +448,7 @@ impl Services {
     /// A delivery as the API shows it, with its event's type.
     async fn describe_delivery(&self, history: DeliveryHistory) -> ServiceResult<Delivery> {
         let event_type = self
-            .store
-            .events
+            .event_store
             .get(&history.delivery.event_id)
             .await?
             .map(|e| e.kind);

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::services::Services;
-use crate::store::Change;
+use crate::services::changes::{Changes, Heard};
 
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 const RETRY_AFTER: Duration = Duration::from_millis(250);
@@ -16,9 +15,9 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(5);
 
 /// Runs the listener and the heartbeat, and runs them again should they
 /// ever stop on a panic: the staleness bound must not rest on a dead task.
-pub async fn supervise(services: Arc<Services>) {
+pub async fn supervise(changes: Arc<Changes>) {
     loop {
-        let task = AbortOnDrop(tokio::spawn(run(services.clone())));
+        let task = AbortOnDrop(tokio::spawn(run(changes.clone())));
         match task.wait().await {
             Ok(()) => return,
             Err(e) => {
@@ -44,49 +43,47 @@ impl Drop for AbortOnDrop {
     }
 }
 
-async fn run(services: Arc<Services>) {
+async fn run(changes: Arc<Changes>) {
     tokio::select! {
-        () = listen(services.clone()) => {}
-        () = send_heartbeats(services) => {}
+        () = listen(changes.clone()) => {}
+        () = send_heartbeats(changes) => {}
     }
 }
 
-async fn listen(services: Arc<Services>) {
+async fn listen(changes: Arc<Changes>) {
     loop {
-        let mut listener = match services.store.changes.listen().await {
-            Ok(Some(listener)) => listener,
-            Ok(None) => {
-                services.changes.set_single_node();
-                return;
-            }
+        let mut hearing = match changes.listen().await {
+            Ok(Some(hearing)) => hearing,
+            // One node: nothing to hear, never stale.
+            Ok(None) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot listen for other nodes' changes; retrying");
                 tokio::time::sleep(RETRY_AFTER).await;
                 continue;
             }
         };
-        // Changes may have been missed before the first heartbeat is heard.
+        // Changes may have been missed while not listening: the index is
+        // caught up (resync) on the first own heartbeat heard, before it
+        // counts as heard.
         let mut needs_resync = true;
         loop {
-            let Ok(next) = tokio::time::timeout(SILENCE_LIMIT, listener.next()).await else {
+            let Ok(next) = tokio::time::timeout(SILENCE_LIMIT, hearing.next(&changes)).await else {
                 tracing::warn!("heard nothing from the database for 5 s; reconnecting");
                 break;
             };
             match next {
-                Ok(Some(Change::Heartbeat { node, seq })) if node == services.changes.node() => {
+                Ok(Some(Heard::OwnHeartbeat(seq))) => {
                     if needs_resync {
-                        let now_s = services.clock.now().unix_timestamp();
-                        if let Err(e) = services.revocations.resync(&services.store, now_s).await {
+                        if let Err(e) = changes.catch_up().await {
                             tracing::warn!(error = %e, "could not resync the revocation index");
                             continue;
                         }
-                        services.environments.invalidate_all();
                         needs_resync = false;
                         tracing::info!("hearing the other nodes");
                     }
-                    services.changes.heard(seq);
+                    changes.heard(seq);
                 }
-                Ok(Some(change)) => services.apply_change(&change),
+                Ok(Some(Heard::Applied)) => {}
                 Ok(None) => {
                     needs_resync = true;
                     tracing::warn!("lost the connection that hears the other nodes; reconnecting");
@@ -101,19 +98,15 @@ async fn listen(services: Arc<Services>) {
     }
 }
 
-async fn send_heartbeats(services: Arc<Services>) {
+async fn send_heartbeats(changes: Arc<Changes>) {
     let mut ticker = tokio::time::interval(HEARTBEAT_EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let beat = Change::Heartbeat {
-            node: services.changes.node().to_string(),
-            seq: services.changes.next_heartbeat(),
-        };
         // A beat that cannot be sent within its second counts as sent and
         // unheard: the bound is in beats, so it must not stretch while the
         // database is away.
-        match tokio::time::timeout(HEARTBEAT_EVERY, services.store.changes.publish(&beat)).await {
+        match tokio::time::timeout(HEARTBEAT_EVERY, changes.send_heartbeat()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::debug!(error = %e, "heartbeat not sent"),
             Err(_) => tracing::debug!("heartbeat not sent within a second"),

@@ -7,14 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::services::Services;
+use crate::services::lock::EnvironmentLocks;
 
-pub async fn run(services: Arc<Services>, every: Duration) {
+pub async fn run(locks: Arc<EnvironmentLocks>, every: Duration) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if let Err(e) = services.notice_lock_changes().await {
+        if let Err(e) = locks.notice_lock_changes().await {
             tracing::debug!(error = %e, "could not read the environments' locks");
         }
     }

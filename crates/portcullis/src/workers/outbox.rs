@@ -7,38 +7,39 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::services::Services;
+use crate::services::notifications::Notifications;
+use crate::services::outbox::Outbox;
 
 const POLL: Duration = Duration::from_millis(500);
 
-pub async fn run(services: Arc<Services>) {
-    tokio::join!(webhooks(services.clone()), mail(services));
+pub async fn run(outbox: Arc<Outbox>, notifications: Arc<Notifications>) {
+    tokio::join!(webhooks(outbox), mail(notifications));
 }
 
-async fn webhooks(services: Arc<Services>) {
+async fn webhooks(outbox: Arc<Outbox>) {
     loop {
-        let dispatched = services.dispatch_events().await.unwrap_or_else(|e| {
+        let dispatched = outbox.dispatch_events().await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "dispatching events failed; retrying");
             0
         });
-        let delivered = services.deliver_due().await.unwrap_or_else(|e| {
+        let delivered = outbox.deliver_due().await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "delivering webhooks failed; retrying");
             0
         });
         if dispatched == 0 && delivered == 0 {
-            services.outbox.wait(POLL).await;
+            outbox.wait(POLL).await;
         }
     }
 }
 
-async fn mail(services: Arc<Services>) {
+async fn mail(notifications: Arc<Notifications>) {
     loop {
-        let mailed = services.send_due_notifications().await.unwrap_or_else(|e| {
+        let mailed = notifications.send_due().await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "sending notification e-mails failed; retrying");
             0
         });
         if mailed == 0 {
-            services.outbox.wait_for_mail(POLL).await;
+            notifications.wait(POLL).await;
         }
     }
 }

@@ -5,12 +5,12 @@ use axum::extract::{Path, State};
 use serde::Serialize;
 
 use super::{authorized_environment, authorized_environment_even_locked};
+use crate::domain::actor::Actor;
 use crate::domain::origin_list::OriginWarning;
 use crate::domain::settings::SecuritySettings;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Owner, Viewer};
 use crate::services::Services;
-use crate::services::events::Actor;
 use crate::services::lock::EnvironmentInfo;
 use crate::services::sessions::ClientInfo;
 
@@ -76,6 +76,7 @@ async fn set_locked(
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
         services
+            .locks
             .lock_environment(&auth.0, environment_id, locked, &actor)
             .await?,
     ))
@@ -132,9 +133,7 @@ pub async fn patch_security_settings(
         fields.remove("warnings");
     }
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
-    let settings = services
-        .update_security_settings(env.id(), &patch, &actor)
-        .await?;
+    let settings = services.settings.update(env.id(), &patch, &actor).await?;
     Ok(Json(SettingsView {
         settings,
         warnings: env.origin_warnings(),

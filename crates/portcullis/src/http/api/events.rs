@@ -65,5 +65,5 @@ pub async fn list_events(
         cursor: q.cursor,
         limit: q.limit,
     };
-    Ok(Json(services.events(&env, &filter).await?))
+    Ok(Json(services.events.page(&env, &filter).await?))
 }

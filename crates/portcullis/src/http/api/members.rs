@@ -8,10 +8,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::domain::actor::Actor;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Admin, ApiAuth, ApiJson, Client};
 use crate::services::Services;
-use crate::services::events::Actor;
 use crate::services::members::{Member, MemberUpdate};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -56,7 +56,7 @@ pub async fn list_members(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Admin>,
 ) -> ApiResult<Json<MemberList>> {
-    let members = services.list_members(&auth.0).await?;
+    let members = services.members.list(&auth.0).await?;
     Ok(Json(MemberList {
         members: members.iter().map(Member::from).collect(),
     }))
@@ -80,7 +80,8 @@ pub async fn add_member(
     let ApiJson(body) = body?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     let member = services
-        .add_member(&auth.0, &body.email, body.name, &body.role, &actor)
+        .members
+        .add(&auth.0, &body.email, body.name, &body.role, &actor)
         .await?;
     Ok((StatusCode::CREATED, Json((&member).into())))
 }
@@ -96,7 +97,7 @@ pub async fn get_member(
     auth: ApiAuth<Admin>,
     Path(member_id): Path<String>,
 ) -> ApiResult<Json<Member>> {
-    let member = services.get_member(&auth.0, &member_id).await?;
+    let member = services.members.get(&auth.0, &member_id).await?;
     Ok(Json((&member).into()))
 }
 
@@ -119,7 +120,8 @@ pub async fn update_member(
     let ApiJson(body) = body?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     let member = services
-        .update_member(
+        .members
+        .update(
             &auth.0,
             &member_id,
             MemberUpdate {
@@ -148,6 +150,6 @@ pub async fn remove_member(
     Path(member_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
-    services.remove_member(&auth.0, &member_id, &actor).await?;
+    services.members.remove(&auth.0, &member_id, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

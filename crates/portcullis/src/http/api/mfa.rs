@@ -8,10 +8,10 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::authorized_environment;
+use crate::domain::actor::Actor;
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiAuth, Client, Developer, Viewer};
 use crate::services::Services;
-use crate::services::events::Actor;
 use crate::services::mfa::MfaDeviceList;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -29,8 +29,8 @@ pub async fn user_devices(
     Path((environment_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<MfaDeviceList>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
-    services.user(env.id(), &user_id).await?;
-    Ok(Json(services.mfa_devices(env.id(), &user_id).await?))
+    services.users.get(env.id(), &user_id).await?;
+    Ok(Json(services.mfa.devices.list(env.id(), &user_id).await?))
 }
 
 /// Deletes one of the user's devices.
@@ -47,6 +47,8 @@ pub async fn delete_user_device(
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     services
+        .mfa
+        .devices
         .delete_user_device(env.id(), &user_id, &device_id, &actor)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -67,6 +69,10 @@ pub async fn reset_user_mfa(
 ) -> ApiResult<Json<RemovedCount>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
-    let removed_count = services.reset_user_mfa(env.id(), &user_id, &actor).await?;
+    let removed_count = services
+        .mfa
+        .devices
+        .reset_user_mfa(env.id(), &user_id, &actor)
+        .await?;
     Ok(Json(RemovedCount { removed_count }))
 }

@@ -97,7 +97,7 @@ pub async fn authorized_environment_even_locked(
     caller: &ApiCaller,
     environment_id: &str,
 ) -> Result<Arc<EnvironmentRuntime>, ApiError> {
-    let env = services.environment(environment_id).await?;
+    let env = services.environments.get(environment_id).await?;
     caller.authorize(&env)?;
     Ok(env)
 }

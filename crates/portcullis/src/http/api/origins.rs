@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use super::authorized_environment;
 use crate::clock::rfc3339;
+use crate::domain::actor::Actor;
 use crate::domain::origin_list::OriginWarning;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
-use crate::services::events::Actor;
 use crate::store::OriginRecord;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -97,8 +97,8 @@ pub async fn add_origin(
     // A locked environment answers 423 whatever the body.
     let ApiJson(body) = body?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
-    let record = services.add_origin(&env, &body.origin, &actor).await?;
-    let env = services.environment(env.id()).await?;
+    let record = services.origins.add(&env, &body.origin, &actor).await?;
+    let env = services.environments.get(env.id()).await?;
     Ok((
         StatusCode::CREATED,
         Json(AddedOrigin {
@@ -123,6 +123,6 @@ pub async fn delete_origin(
 ) -> ApiResult<StatusCode> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
-    services.delete_origin(&env, &origin_id, &actor).await?;
+    services.origins.delete(&env, &origin_id, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

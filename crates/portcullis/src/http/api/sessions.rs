@@ -6,10 +6,11 @@ use serde::Deserialize;
 
 use super::authorized_environment_even_locked;
 use super::users::RevokedCount;
+use crate::domain::actor::Actor;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
-use crate::services::sessions::{Actor, Introspection, SessionInfo};
+use crate::services::sessions::{Introspection, SessionInfo};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +35,8 @@ pub async fn revoke_session(
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
         services
-            .revoke_session(env.id(), &session_id, None, &actor)
+            .revocation
+            .session(env.id(), &session_id, None, &actor)
             .await?,
     ))
 }
@@ -55,9 +57,7 @@ pub async fn revoke_environment_sessions(
     let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(RevokedCount {
-        revoked_count: services
-            .revoke_environment_sessions(env.id(), &actor)
-            .await?,
+        revoked_count: services.revocation.environment(env.id(), &actor).await?,
     }))
 }
 
@@ -80,5 +80,5 @@ pub async fn introspect(
     // A locked environment still answers: every token is inactive.
     let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
     let ApiJson(body) = body?;
-    Ok(Json(services.introspect(&env, &body.token).await?))
+    Ok(Json(services.sessions.introspect(&env, &body.token).await?))
 }

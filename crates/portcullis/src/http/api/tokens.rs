@@ -8,11 +8,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::actor::Actor;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{Admin, ApiAuth, ApiJson, Client};
 use crate::services::Services;
 use crate::services::api_tokens::{ApiToken, ApiTokenWithSecret, NewToken};
-use crate::services::events::Actor;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiTokenList {
@@ -53,7 +53,7 @@ pub async fn list_tokens(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Admin>,
 ) -> ApiResult<Json<ApiTokenList>> {
-    let tokens = services.list_api_tokens(&auth.0).await?;
+    let tokens = services.api_tokens.list(&auth.0).await?;
     Ok(Json(ApiTokenList {
         tokens: tokens.iter().map(ApiToken::from).collect(),
     }))
@@ -74,7 +74,8 @@ pub async fn create_token(
 ) -> ApiResult<(StatusCode, Json<ApiTokenWithSecret>)> {
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     let (record, secret) = services
-        .create_api_token(
+        .api_tokens
+        .create(
             &auth.0,
             NewToken {
                 note: body.note,
@@ -109,7 +110,8 @@ pub async fn delete_token(
 ) -> ApiResult<StatusCode> {
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     services
-        .delete_api_token(&auth.0, &token_id, &actor)
+        .api_tokens
+        .delete(&auth.0, &token_id, &actor)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -133,7 +135,8 @@ pub async fn rotate_token(
 ) -> ApiResult<Json<ApiTokenWithSecret>> {
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     let (record, secret) = services
-        .rotate_api_token(&auth.0, &token_id, body.grace_seconds, &actor)
+        .api_tokens
+        .rotate(&auth.0, &token_id, body.grace_seconds, &actor)
         .await?;
     Ok(Json(ApiTokenWithSecret {
         token: (&record).into(),

@@ -5,10 +5,11 @@ use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
 use super::{authorized_environment, authorized_environment_even_locked, query};
+use crate::domain::actor::Actor;
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiAuth, Client, Developer, Viewer};
 use crate::services::Services;
-use crate::services::sessions::{Actor, SessionFilter, SessionInfo};
+use crate::services::sessions::{SessionFilter, SessionInfo};
 use crate::services::users::{UserInfo, UserPage};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -53,7 +54,8 @@ pub async fn list_users(
     let q = query(q)?;
     Ok(Json(
         services
-            .list_users(env.id(), q.email.as_deref(), q.cursor, q.limit)
+            .users
+            .list(env.id(), q.email.as_deref(), q.cursor, q.limit)
             .await?,
     ))
 }
@@ -69,7 +71,7 @@ pub async fn get_user(
 ) -> ApiResult<Json<UserInfo>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(UserInfo::from_record(
-        &services.user(env.id(), &user_id).await?,
+        &services.users.get(env.id(), &user_id).await?,
     )))
 }
 
@@ -89,10 +91,11 @@ pub async fn user_sessions(
         Some(true) => SessionFilter::Revoked,
         Some(false) => SessionFilter::NotRevoked,
     };
-    services.user(env.id(), &user_id).await?;
+    services.users.get(env.id(), &user_id).await?;
     Ok(Json(UserSessions {
         data: services
-            .sessions_of_user(env.id(), &user_id, filter)
+            .sessions
+            .of_user(env.id(), &user_id, filter)
             .await?,
     }))
 }
@@ -112,7 +115,8 @@ pub async fn revoke_user_sessions(
     // environment during an incident may revoke before unlocking.
     let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
     let revoked_count = services
-        .revoke_user_sessions(
+        .revocation
+        .user(
             env.id(),
             &user_id,
             &Actor::api_token(&auth.0.token_id, client.ip_address),

@@ -36,7 +36,7 @@ pub async fn list_webhooks(
 ) -> ApiResult<Json<WebhookList>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(WebhookList {
-        data: services.webhooks(&env).await?,
+        data: services.webhooks.list(&env).await?,
     }))
 }
 
@@ -62,7 +62,7 @@ pub async fn create_webhook(
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok((
         StatusCode::CREATED,
-        Json(services.create_webhook(&env, &input, &actor).await?),
+        Json(services.webhooks.create(&env, &input, &actor).await?),
     ))
 }
 
@@ -76,7 +76,7 @@ pub async fn get_webhook(
     Path((environment_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Webhook>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
-    Ok(Json(services.webhook(&env, &webhook_id).await?))
+    Ok(Json(services.webhooks.get(&env, &webhook_id).await?))
 }
 
 /// Changes `url`, `events`, `enabled` or `description`. Enabling an
@@ -101,7 +101,8 @@ pub async fn update_webhook(
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
         services
-            .update_webhook(&env, &webhook_id, &input, &actor)
+            .webhooks
+            .update(&env, &webhook_id, &input, &actor)
             .await?,
     ))
 }
@@ -118,7 +119,7 @@ pub async fn delete_webhook(
 ) -> ApiResult<StatusCode> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
-    services.delete_webhook(&env, &webhook_id, &actor).await?;
+    services.webhooks.delete(&env, &webhook_id, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -138,7 +139,8 @@ pub async fn rotate_secret(
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok(Json(
         services
-            .rotate_webhook_secret(&env, &webhook_id, &actor)
+            .webhooks
+            .rotate_secret(&env, &webhook_id, &actor)
             .await?,
     ))
 }
@@ -158,7 +160,7 @@ pub async fn test_webhook(
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok((
         StatusCode::ACCEPTED,
-        Json(services.ping_webhook(&env, &webhook_id, &actor).await?),
+        Json(services.webhooks.ping(&env, &webhook_id, &actor).await?),
     ))
 }
 
@@ -173,7 +175,7 @@ pub async fn deliveries(
 ) -> ApiResult<Json<DeliveryList>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(DeliveryList {
-        data: services.deliveries(&env, &webhook_id).await?,
+        data: services.webhooks.deliveries(&env, &webhook_id).await?,
     }))
 }
 
@@ -190,6 +192,11 @@ pub async fn redeliver(
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(services.redeliver(&env, &webhook_id, &delivery_id).await?),
+        Json(
+            services
+                .webhooks
+                .redeliver(&env, &webhook_id, &delivery_id)
+                .await?,
+        ),
     ))
 }

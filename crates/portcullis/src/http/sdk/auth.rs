@@ -8,7 +8,8 @@ use serde::Deserialize;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, Client};
 use crate::services::Services;
-use crate::services::email_auth::{AuthResult, VerificationStarted};
+use crate::services::auth_result::AuthResult;
+use crate::services::email_sign_in::VerificationStarted;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -38,7 +39,8 @@ pub async fn email_start(
     ApiJson(body): ApiJson<EmailStart>,
 ) -> ApiResult<(StatusCode, Json<VerificationStarted>)> {
     let started = services
-        .start_email_sign_in(&environment_id, &body.email, &client)
+        .email_sign_in
+        .start(&environment_id, &body.email, &client)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(started)))
 }
@@ -59,7 +61,8 @@ pub async fn email_verify(
 ) -> ApiResult<Json<AuthResult>> {
     Ok(Json(
         services
-            .verify_email_sign_in(&environment_id, &body.verification_id, &body.code, &client)
+            .email_sign_in
+            .verify(&environment_id, &body.verification_id, &body.code, &client)
             .await?,
     ))
 }

@@ -2,8 +2,8 @@
 //! routes a partial session needs to finish signing in take
 //! `SdkAnySession`; the others a complete session.
 
+use crate::domain::actor::Actor;
 use crate::http::extract::Client;
-use crate::services::events::Actor;
 use std::sync::Arc;
 
 use axum::Json;
@@ -15,11 +15,13 @@ use super::{ElevatedTokenHeader, SdkAnySession, SdkSession};
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::services::Services;
-use crate::services::email_auth::AuthResult;
+use crate::services::auth_result::AuthResult;
+use crate::services::mfa::passkeys::{
+    PasskeyAssertion, PasskeyChallenge, PasskeyRegistrationOptions,
+};
 use crate::services::mfa::{
     ConfirmedDevice, ElevatedToken, MfaDeviceList, RecoveryCodes, SecondFactor, TotpEnrollment,
 };
-use crate::services::passkeys::{PasskeyAssertion, PasskeyChallenge, PasskeyRegistrationOptions};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,7 +38,7 @@ pub struct MfaVerify {
     pub assertion: Option<PasskeyAssertion>,
 }
 
-pub use crate::services::passkeys::PasskeyRegistrationFinish;
+pub use crate::services::mfa::passkeys::PasskeyRegistrationFinish;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -60,7 +62,9 @@ pub async fn devices(
 ) -> ApiResult<Json<MfaDeviceList>> {
     Ok(Json(
         services
-            .mfa_devices(session.env.id(), &session.claims.sub)
+            .mfa
+            .devices
+            .list(session.env.id(), &session.claims.sub)
             .await?,
     ))
 }
@@ -78,7 +82,11 @@ pub async fn begin_totp(
     State(services): State<Arc<Services>>,
     session: SdkAnySession,
 ) -> ApiResult<(StatusCode, Json<TotpEnrollment>)> {
-    let enrollment = services.begin_totp(&session.env, &session.claims).await?;
+    let enrollment = services
+        .mfa
+        .totp
+        .begin(&session.env, &session.claims)
+        .await?;
     Ok((StatusCode::CREATED, Json(enrollment)))
 }
 
@@ -106,7 +114,9 @@ pub async fn confirm_totp(
     let actor = Actor::user(&session.claims.sub, client.ip_address);
     Ok(Json(
         services
-            .confirm_totp(
+            .mfa
+            .totp
+            .confirm(
                 &session.env,
                 &session.claims,
                 &device_id,
@@ -136,7 +146,9 @@ pub async fn verify(
     let factor = SecondFactor::from_fields(body.code, body.recovery_code, body.assertion)?;
     Ok(Json(
         services
-            .verify_mfa(&session.env, &session.claims, factor)
+            .mfa
+            .second_factor
+            .verify(&session.env, &session.claims, factor)
             .await?,
     ))
 }
@@ -158,6 +170,8 @@ pub async fn step_up(
     let factor = SecondFactor::from_fields(body.code, body.recovery_code, body.assertion)?;
     Ok(Json(
         services
+            .mfa
+            .second_factor
             .step_up(&session.env, &session.claims, &body.scope, factor)
             .await?,
     ))
@@ -182,6 +196,8 @@ pub async fn remove_device(
 ) -> ApiResult<StatusCode> {
     let actor = Actor::user(&session.claims.sub, client.ip_address);
     services
+        .mfa
+        .devices
         .remove_own_device(
             &session.env,
             &session.claims,
@@ -210,7 +226,9 @@ pub async fn regenerate_recovery_codes(
 ) -> ApiResult<Json<RecoveryCodes>> {
     Ok(Json(
         services
-            .regenerate_recovery_codes(&session.env, &session.claims, elevated.as_deref())
+            .mfa
+            .recovery
+            .regenerate(&session.env, &session.claims, elevated.as_deref())
             .await?,
     ))
 }
@@ -230,7 +248,9 @@ pub async fn begin_passkey_registration(
 ) -> ApiResult<Json<PasskeyRegistrationOptions>> {
     Ok(Json(
         services
-            .begin_passkey_registration(&session.env, &session.claims)
+            .mfa
+            .passkeys
+            .begin_registration(&session.env, &session.claims)
             .await?,
     ))
 }
@@ -258,7 +278,9 @@ pub async fn finish_passkey_registration(
     let actor = Actor::user(&session.claims.sub, client.ip_address);
     Ok(Json(
         services
-            .finish_passkey_registration(
+            .mfa
+            .passkeys
+            .finish_registration(
                 &session.env,
                 &session.claims,
                 &body,
@@ -284,7 +306,9 @@ pub async fn passkey_challenge(
 ) -> ApiResult<Json<PasskeyChallenge>> {
     Ok(Json(
         services
-            .passkey_challenge(&session.env, &session.claims)
+            .mfa
+            .passkeys
+            .challenge(&session.env, &session.claims)
             .await?,
     ))
 }

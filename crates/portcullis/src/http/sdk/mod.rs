@@ -17,7 +17,6 @@ use super::error::ApiError;
 use super::extract::bearer;
 use crate::domain::claims::SessionClaims;
 use crate::services::environments::EnvironmentRuntime;
-use crate::services::mfa::is_partial;
 use crate::services::{ServiceError, Services};
 
 pub fn router() -> OpenApiRouter<Arc<Services>> {
@@ -72,7 +71,7 @@ pub async fn environment_from_path(
     let id = params
         .get("environment_id")
         .ok_or_else(ApiError::not_found)?;
-    Ok(services.open_environment(id).await?)
+    Ok(services.environments.open(id).await?)
 }
 
 impl FromRequestParts<Arc<Services>> for SdkAnySession {
@@ -84,7 +83,7 @@ impl FromRequestParts<Arc<Services>> for SdkAnySession {
     ) -> Result<Self, Self::Rejection> {
         let env = environment_from_path(parts, services).await?;
         let token = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
-        let claims = services.check_session_token(&env, token);
+        let claims = services.sessions.check_session_token(&env, token);
         services.metrics.session_check(match &claims {
             Ok(_) => "valid",
             Err(ServiceError::TokenExpired) => "expired",
@@ -107,7 +106,7 @@ impl FromRequestParts<Arc<Services>> for SdkSession {
     ) -> Result<Self, Self::Rejection> {
         let SdkAnySession { env, claims } =
             SdkAnySession::from_request_parts(parts, services).await?;
-        if is_partial(&claims) {
+        if claims.is_partial() {
             return Err(ServiceError::MfaRequired.into());
         }
         Ok(SdkSession { env, claims })

@@ -7,10 +7,11 @@ use serde::Serialize;
 
 use super::SdkSession;
 use crate::clock::to_millis;
+use crate::domain::actor::Actor;
 use crate::http::error::ApiResult;
 use crate::http::extract::Client;
 use crate::services::Services;
-use crate::services::sessions::{Actor, SessionFilter, SessionInfo};
+use crate::services::sessions::{SessionFilter, SessionInfo};
 use crate::services::users::UserInfo;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -57,7 +58,8 @@ pub async fn logout(
 ) -> ApiResult<StatusCode> {
     let c = &session.claims;
     services
-        .revoke_session(
+        .revocation
+        .session(
             session.env.id(),
             &c.sid,
             Some(&c.sub),
@@ -78,7 +80,8 @@ pub async fn own_sessions(
 ) -> ApiResult<Json<SessionList>> {
     let now = to_millis(services.clock.now());
     let data = services
-        .sessions_of_user(
+        .sessions
+        .of_user(
             session.env.id(),
             &session.claims.sub,
             SessionFilter::Live(now),
@@ -102,7 +105,8 @@ pub async fn revoke_own_session(
 ) -> ApiResult<StatusCode> {
     let c = &session.claims;
     services
-        .revoke_session(
+        .revocation
+        .session(
             session.env.id(),
             &session_id,
             Some(&c.sub),

@@ -36,7 +36,7 @@ pub async fn jwks(
     State(services): State<Arc<Services>>,
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<JwkSet>> {
-    let env = services.open_environment(&environment_id).await?;
+    let env = services.environments.open(&environment_id).await?;
     let now = to_millis(services.clock.now());
     Ok(Json(JwkSet {
         keys: env.published_keys(now).into_iter().cloned().collect(),
@@ -50,13 +50,13 @@ pub async fn openid_configuration(
     State(services): State<Arc<Services>>,
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<OpenIdConfiguration>> {
-    let env = services.open_environment(&environment_id).await?;
+    let env = services.environments.open(&environment_id).await?;
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     Ok(Json(OpenIdConfiguration {
         jwks_uri: format!("{}/.well-known/jwks.json", env.issuer),
         introspection_endpoint: format!(
             "{}/api/v1/environments/{}/sessions/introspect",
-            services.public_url.trim_end_matches('/'),
+            services.environments.public_url().trim_end_matches('/'),
             env.id()
         ),
         issuer: env.issuer.clone(),

@@ -4,7 +4,8 @@
 //! minutes and one use, so a ceremony may start on one node and finish on
 //! another.
 
-use super::events::Actor;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
     CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
@@ -12,14 +13,19 @@ use webauthn_rs::prelude::{
     Webauthn, WebauthnBuilder,
 };
 
-use super::environments::EnvironmentRuntime;
-use super::mfa::{ConfirmedDevice, MfaDeviceInfo, account_name, is_partial};
-use super::{ServiceError, ServiceResult, Services};
-use crate::clock::to_millis;
+use super::completion::Completion;
+use super::elevation::Elevation;
+use super::recovery_codes::Recovery;
+use super::{ConfirmedDevice, MfaDeviceInfo, device_added_event, enrolment_allowed};
+use crate::clock::{Clock, to_millis};
 use crate::crypto;
+use crate::domain::actor::Actor;
 use crate::domain::claims::SessionClaims;
 use crate::domain::settings::MfaMethod;
-use crate::store::{ChallengeRecord, MfaDeviceRecord};
+use crate::services::environments::EnvironmentRuntime;
+use crate::services::events::Events;
+use crate::services::{ServiceError, ServiceResult, new_id};
+use crate::store::{ChallengeRecord, MfaDeviceRecord, MfaStore};
 
 const CHALLENGE_LIFETIME_MS: i64 = 5 * 60 * 1000;
 const REGISTER: &str = "register";
@@ -90,7 +96,41 @@ pub struct PasskeyRegistrationFinish {
     pub name: Option<String>,
 }
 
-impl Services {
+pub struct Passkeys {
+    clock: Arc<dyn Clock>,
+    /// The relying party when the environment names none.
+    public_url: String,
+    store: Arc<dyn MfaStore>,
+    events: Arc<Events>,
+    elevation: Arc<Elevation>,
+    recovery: Arc<Recovery>,
+    completion: Arc<Completion>,
+}
+
+/// What the passkey service is built from.
+pub struct PasskeysParts {
+    pub clock: Arc<dyn Clock>,
+    pub public_url: String,
+    pub store: Arc<dyn MfaStore>,
+    pub events: Arc<Events>,
+    pub elevation: Arc<Elevation>,
+    pub recovery: Arc<Recovery>,
+    pub completion: Arc<Completion>,
+}
+
+impl Passkeys {
+    pub fn new(p: PasskeysParts) -> Self {
+        Passkeys {
+            clock: p.clock,
+            public_url: p.public_url,
+            store: p.store,
+            events: p.events,
+            elevation: p.elevation,
+            recovery: p.recovery,
+            completion: p.completion,
+        }
+    }
+
     /// The environment's relying party. Without `passkeys.rp_id`, the
     /// public URL's host must be a domain name (not an IP address).
     fn webauthn(&self, env: &EnvironmentRuntime) -> ServiceResult<Webauthn> {
@@ -128,10 +168,9 @@ impl Services {
         purpose: &str,
         state: String,
     ) -> ServiceResult<String> {
-        let id = self.new_id("chl")?;
+        let id = new_id(self.clock.as_ref(), "chl")?;
         let now = to_millis(self.clock.now());
         self.store
-            .mfa
             .insert_challenge(&ChallengeRecord {
                 id: id.clone(),
                 environment_id: env.id().to_string(),
@@ -155,19 +194,18 @@ impl Services {
         let now = to_millis(self.clock.now());
         Ok(self
             .store
-            .mfa
             .take_challenge(env.id(), challenge_id, &claims.sid, purpose, now)
             .await?)
     }
 
     /// Begins registering a passkey as an MFA device.
-    pub async fn begin_passkey_registration(
+    pub async fn begin_registration(
         &self,
         env: &EnvironmentRuntime,
         claims: &SessionClaims,
     ) -> ServiceResult<PasskeyRegistrationOptions> {
-        let devices = self.store.mfa.devices(env.id(), &claims.sub).await?;
-        Self::enrolment_allowed(env, claims, MfaMethod::Passkey, &devices)?;
+        let devices = self.store.devices(env.id(), &claims.sub).await?;
+        enrolment_allowed(env, claims, MfaMethod::Passkey, &devices)?;
         let webauthn = self.webauthn(env)?;
         let exclude = devices
             .iter()
@@ -175,7 +213,7 @@ impl Services {
             .filter_map(|c| serde_json::from_str::<Passkey>(c).ok())
             .map(|p| p.cred_id().clone())
             .collect::<Vec<_>>();
-        let name = account_name(claims);
+        let name = claims.account_name();
         let (options, state) = webauthn
             .start_passkey_registration(
                 user_handle(&claims.sub)?,
@@ -194,7 +232,7 @@ impl Services {
     }
 
     /// Finishes a registration: the passkey is a confirmed device at once.
-    pub async fn finish_passkey_registration(
+    pub async fn finish_registration(
         &self,
         env: &EnvironmentRuntime,
         claims: &SessionClaims,
@@ -213,8 +251,8 @@ impl Services {
             .ok_or(ServiceError::InvalidCode)?;
         let state: PasskeyRegistration =
             serde_json::from_str(&state).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let devices = self.store.mfa.devices(env.id(), &claims.sub).await?;
-        Self::enrolment_allowed(env, claims, MfaMethod::Passkey, &devices)?;
+        let devices = self.store.devices(env.id(), &claims.sub).await?;
+        enrolment_allowed(env, claims, MfaMethod::Passkey, &devices)?;
         let passkey = self
             .webauthn(env)?
             .finish_passkey_registration(credential, &state)
@@ -222,7 +260,8 @@ impl Services {
                 tracing::info!(error = %e, "a passkey registration was refused");
                 ServiceError::InvalidCode
             })?;
-        self.require_link_elevation(env, claims, &devices, elevated_token)
+        self.elevation
+            .require_for_link(env, claims, &devices, elevated_token)
             .await?;
         let credential_json = state_json(&passkey)?;
         let backup_eligible = serde_json::from_str::<serde_json::Value>(&credential_json)
@@ -235,7 +274,7 @@ impl Services {
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "Passkey".into());
         let device = MfaDeviceRecord {
-            id: self.new_id("mfa")?,
+            id: new_id(self.clock.as_ref(), "mfa")?,
             environment_id: env.id().to_string(),
             user_id: claims.sub.clone(),
             kind: "passkey".into(),
@@ -248,17 +287,19 @@ impl Services {
             last_used_at: Some(now),
             last_used_step: None,
         };
-        let event = self.device_added_event(env, &claims.sub, &device.id, "passkey", actor)?;
-        self.store.mfa.insert_device(&device, Some(&event)).await?;
+        let event =
+            device_added_event(&self.events, env, &claims.sub, &device.id, "passkey", actor)?;
+        self.store.insert_device(&device, Some(&event)).await?;
         let first = !devices.iter().any(|d| d.confirmed_at.is_some());
         let recovery_codes = if first && env.settings.mfa.recovery_codes {
-            Some(self.new_recovery_codes(env.id(), &claims.sub).await?)
+            Some(self.recovery.new_codes(env.id(), &claims.sub).await?)
         } else {
             None
         };
-        let auth = if is_partial(claims) {
+        let auth = if claims.is_partial() {
             Some(
-                self.complete_session(env, claims, passkey_amr(backup_eligible))
+                self.completion
+                    .complete(env, claims, passkey_amr(backup_eligible))
                     .await?,
             )
         } else {
@@ -273,7 +314,7 @@ impl Services {
 
     /// WebAuthn request options for the caller's passkeys, for
     /// `/mfa/verify` or `/mfa/step-up`.
-    pub async fn passkey_challenge(
+    pub async fn challenge(
         &self,
         env: &EnvironmentRuntime,
         claims: &SessionClaims,
@@ -305,7 +346,7 @@ impl Services {
         if !env.settings.mfa.methods.contains(&MfaMethod::Passkey) {
             return Ok(vec![]);
         }
-        let devices = self.store.mfa.devices(env.id(), &claims.sub).await?;
+        let devices = self.store.devices(env.id(), &claims.sub).await?;
         Ok(devices
             .iter()
             .filter(|d| d.kind == "passkey" && d.confirmed_at.is_some())
@@ -318,7 +359,7 @@ impl Services {
 
     /// Checks an assertion against a challenge of this session: the
     /// challenge is spent whatever the outcome.
-    pub(super) async fn prove_passkey(
+    pub async fn prove(
         &self,
         env: &EnvironmentRuntime,
         claims: &SessionClaims,
@@ -346,7 +387,6 @@ impl Services {
         passkey.update_credential(&result);
         let now = to_millis(self.clock.now());
         self.store
-            .mfa
             .update_credential(&device_id, &state_json(&passkey)?, now)
             .await?;
         Ok(passkey_amr(result.backup_eligible()))

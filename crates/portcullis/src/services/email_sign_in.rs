@@ -7,12 +7,17 @@ use lettre::Message;
 use lettre::message::header::ContentType;
 use serde::Serialize;
 
+use std::sync::Arc;
+
+use super::auth_result::AuthResult;
+use super::environments::Environments;
+use super::mfa::devices::MfaDevices;
 use super::mfa::mfa_status;
-use super::rate_limit::Bucket;
-use super::sessions::{ClientInfo, SessionInfo};
+use super::rate_limit::{Bucket, RateLimits};
+use super::sessions::{ClientInfo, SessionInfo, Sessions};
 use super::users::UserInfo;
-use super::{ServiceError, ServiceResult, Services};
-use crate::clock::{rfc3339, to_millis};
+use super::{ServiceError, ServiceResult, new_id};
+use crate::clock::{Clock, rfc3339, to_millis};
 use crate::crypto::{self, MasterKey};
 use crate::domain::email::EmailAddress;
 use crate::domain::mfa::SignInOutcome;
@@ -21,7 +26,11 @@ use crate::domain::validation::ValidationErrors;
 use crate::domain::verification::{
     CODE_DIGITS, CODE_LIFETIME, MAX_ATTEMPTS, counts_against_address_limit, normalize_code,
 };
-use crate::store::{Attempt, UsedCode, UserQuery, UserRecord, VerificationRecord};
+use crate::mail::MailTransport;
+use crate::metrics::Metrics;
+use crate::store::{
+    Attempt, UsedCode, UserQuery, UserRecord, UserStore, VerificationRecord, VerificationStore,
+};
 
 const CODE_MAC_PURPOSE: &str = "portcullis/otp-code/v1";
 
@@ -31,28 +40,6 @@ pub struct VerificationStarted {
     pub expires_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct MfaStatus {
-    /// The token is partial (`requiresAdditionalAuth`): verify a device
-    /// (`enrolled`) or enrol one first.
-    pub required: bool,
-    /// The user has a confirmed device of a method the environment allows.
-    pub enrolled: bool,
-    /// The methods of the user's confirmed devices.
-    pub methods: Vec<String>,
-    /// The methods the environment allows.
-    pub available_methods: Vec<String>,
-}
-
-/// The answer to a successful sign-in (API.md, "auth result").
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct AuthResult {
-    pub token: Option<String>,
-    pub session: SessionInfo,
-    pub user: UserInfo,
-    pub mfa: MfaStatus,
-}
-
 fn code_mac(master: &MasterKey, verification_id: &str, code: &str) -> Vec<u8> {
     master.mac(
         CODE_MAC_PURPOSE,
@@ -60,8 +47,53 @@ fn code_mac(master: &MasterKey, verification_id: &str, code: &str) -> Vec<u8> {
     )
 }
 
-impl Services {
-    pub async fn start_email_sign_in(
+pub struct EmailSignIn {
+    clock: Arc<dyn Clock>,
+    master_key: MasterKey,
+    verifications: Arc<dyn VerificationStore>,
+    users: Arc<dyn UserStore>,
+    environments: Arc<Environments>,
+    sessions: Arc<Sessions>,
+    devices: Arc<MfaDevices>,
+    rate_limits: Arc<RateLimits>,
+    mail: Arc<dyn MailTransport>,
+    mail_from: lettre::message::Mailbox,
+    metrics: Metrics,
+}
+
+/// What e-mail sign-in is built from.
+pub struct EmailSignInParts {
+    pub clock: Arc<dyn Clock>,
+    pub master_key: MasterKey,
+    pub verifications: Arc<dyn VerificationStore>,
+    pub users: Arc<dyn UserStore>,
+    pub environments: Arc<Environments>,
+    pub sessions: Arc<Sessions>,
+    pub devices: Arc<MfaDevices>,
+    pub rate_limits: Arc<RateLimits>,
+    pub mail: Arc<dyn MailTransport>,
+    pub mail_from: lettre::message::Mailbox,
+    pub metrics: Metrics,
+}
+
+impl EmailSignIn {
+    pub fn new(p: EmailSignInParts) -> Self {
+        EmailSignIn {
+            clock: p.clock,
+            master_key: p.master_key,
+            verifications: p.verifications,
+            users: p.users,
+            environments: p.environments,
+            sessions: p.sessions,
+            devices: p.devices,
+            rate_limits: p.rate_limits,
+            mail: p.mail,
+            mail_from: p.mail_from,
+            metrics: p.metrics,
+        }
+    }
+
+    pub async fn start(
         &self,
         environment_id: &str,
         email: &str,
@@ -69,7 +101,7 @@ impl Services {
     ) -> ServiceResult<VerificationStarted> {
         let email = EmailAddress::parse(email)
             .map_err(|e| ValidationErrors::single("email", e.to_string()))?;
-        let env = self.open_environment(environment_id).await?;
+        let env = self.environments.open(environment_id).await?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
         let address = format!("{}|{}", env.id(), email.as_str());
         // The client's own limits first: a client they refuse does not even
@@ -84,7 +116,7 @@ impl Services {
             .await?;
 
         let now = self.clock.now();
-        let id = self.new_id("vrf")?;
+        let id = new_id(self.clock.as_ref(), "vrf")?;
         let code = crypto::random_digits(CODE_DIGITS)?;
         let expires_at = to_millis(now + CODE_LIFETIME);
         let to = email
@@ -102,8 +134,7 @@ impl Services {
                 CODE_LIFETIME.whole_minutes()
             ))
             .map_err(|e| ServiceError::Internal(format!("building the message: {e}")))?;
-        self.store
-            .verifications
+        self.verifications
             .insert(&VerificationRecord {
                 code_mac: code_mac(&self.master_key, &id, &code),
                 id: id.clone(),
@@ -123,7 +154,7 @@ impl Services {
         })
     }
 
-    pub async fn verify_email_sign_in(
+    pub async fn verify(
         &self,
         environment_id: &str,
         verification_id: &str,
@@ -133,7 +164,7 @@ impl Services {
         let code = normalize_code(code).ok_or_else(|| {
             ValidationErrors::single("code", format!("must be {CODE_DIGITS} digits"))
         })?;
-        let env = self.open_environment(environment_id).await?;
+        let env = self.environments.open(environment_id).await?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
         self.rate_limits
             .check(Bucket::VerifyPerIp, &format!("{}|{ip}", env.id()))
@@ -142,7 +173,6 @@ impl Services {
         let now = to_millis(self.clock.now());
         let mac = code_mac(&self.master_key, verification_id, &code);
         let attempt = self
-            .store
             .verifications
             .attempt(env.id(), verification_id, MAX_ATTEMPTS, now, &mac)
             .await?;
@@ -183,20 +213,15 @@ impl Services {
                     after: None,
                     limit: 1,
                 };
-                let user = self
-                    .store
-                    .users
-                    .list(env.id(), &query)
-                    .await?
-                    .into_iter()
-                    .next();
-                self.sign_in_mfa(&env, user.as_ref().map(|u| u.id.as_str()))
+                let user = self.users.list(env.id(), &query).await?.into_iter().next();
+                self.devices
+                    .sign_in_outcome(&env, user.as_ref().map(|u| u.id.as_str()))
                     .await?
             } else {
                 SignInOutcome::Complete
             };
         let candidate = UserRecord {
-            id: self.new_id("usr")?,
+            id: new_id(self.clock.as_ref(), "usr")?,
             environment_id: env.id().to_string(),
             email: Some(verification.destination.clone()),
             created_at: now,
@@ -210,7 +235,8 @@ impl Services {
             used_at: now,
         };
         let Some(issued) = self
-            .issue_session_for_email(&env, &used, &candidate, vec!["otp".into()], outcome, client)
+            .sessions
+            .issue_for_email(&env, &used, &candidate, vec!["otp".into()], outcome, client)
             .await?
         else {
             // Another request with the same code signed in first.
