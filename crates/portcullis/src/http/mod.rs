@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+mod openapi;
 mod ops;
 pub mod sdk;
 pub mod server;
@@ -17,7 +18,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::services::Services;
@@ -26,49 +26,15 @@ use error::ApiError;
 /// Largest request body accepted; larger ones get 413 `payload_too_large`.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Portcullis", description = "Authentication and session-security server. Contract: API.md."),
-    modifiers(&SecuritySchemes),
-    tags(
-        (name = "sdk", description = "Called from browsers and apps with the public environment id. \
-            A request whose Origin the environment does not allow gets 403 origin_not_allowed on every \
-            operation; preflights (OPTIONS) from allowed origins are answered 204 (docs/origins.md)."),
-        (name = "management", description = "Called by backends with an API token"),
-        (name = "operations", description = "Health, readiness, metrics"),
-    )
-)]
-struct ApiDoc;
-
-struct SecuritySchemes;
-
-impl utoipa::Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "session_jwt",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "api_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
 /// The whole application router and its OpenAPI document, built from the
 /// same route list so the two cannot drift.
 pub fn router(services: Arc<Services>) -> Router {
-    let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(sdk::router(services.clone()))
         .merge(api::router())
         .merge(ops::router())
         .split_for_parts();
+    openapi::declare_problems(&mut openapi);
     let openapi_json = Arc::new(openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     routes
         .route(

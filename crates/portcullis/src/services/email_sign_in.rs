@@ -210,7 +210,7 @@ impl EmailSignIn {
                 };
                 let user = self.users.list(env.id(), &query).await?.into_iter().next();
                 self.devices
-                    .sign_in_outcome(&env, user.as_ref().map(|u| u.id.as_str()))
+                    .sign_in_outcome(env, user.as_ref().map(|u| u.id.as_str()))
                     .await?
             } else {
                 SignInOutcome::Complete
@@ -231,7 +231,7 @@ impl EmailSignIn {
         };
         let Some(issued) = self
             .sessions
-            .issue_for_email(&env, &used, &candidate, vec!["otp".into()], outcome, client)
+            .issue_for_email(env, &used, &candidate, vec!["otp".into()], outcome, client)
             .await?
         else {
             // Another request with the same code signed in first.

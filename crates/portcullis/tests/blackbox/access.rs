@@ -12,17 +12,17 @@ use crate::harness::*;
 
 const ROLES: [&str; 4] = ["viewer", "developer", "admin", "owner"];
 
-struct Row {
-    method: Method,
+pub(crate) struct Row {
+    pub(crate) method: Method,
     /// Under `/api/v1`, with `{…}` placeholders.
-    path: String,
+    pub(crate) path: String,
     /// Per role, in `ROLES` order.
     allowed: [bool; 4],
     /// `423`, `open` or `-`.
-    locked: String,
+    pub(crate) locked: String,
 }
 
-fn table() -> Vec<Row> {
+pub(crate) fn table() -> Vec<Row> {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/access.md"))
         .expect("docs/access.md");
     let start = doc

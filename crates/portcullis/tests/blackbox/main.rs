@@ -19,6 +19,7 @@ mod members;
 mod mfa;
 mod nodes;
 mod notifications;
+mod openapi;
 mod operations;
 mod origins;
 mod passkeys;

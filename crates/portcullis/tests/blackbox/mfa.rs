@@ -638,7 +638,7 @@ async fn operators_list_delete_and_reset_a_users_devices() {
 
 /// The SDK routes a partial session may call: the ones it needs to finish
 /// signing in. Every other route that takes a session token refuses it.
-const PARTIAL_SESSION_ROUTES: [(&str, &str); 7] = [
+pub(crate) const PARTIAL_SESSION_ROUTES: [(&str, &str); 7] = [
     ("get", "/sdk/v1/{environment_id}/mfa/devices"),
     ("post", "/sdk/v1/{environment_id}/mfa/totp"),
     (

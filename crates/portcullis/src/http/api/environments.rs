@@ -8,7 +8,7 @@ use super::{authorized_environment, authorized_environment_even_locked};
 use crate::domain::actor::Actor;
 use crate::domain::origin_list::OriginWarning;
 use crate::domain::settings::SecuritySettings;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Owner, Viewer};
 use crate::services::Services;
 use crate::services::lock::EnvironmentInfo;
@@ -19,9 +19,6 @@ use crate::services::sessions::ClientInfo;
     security(("api_token" = [])),
     responses(
         (status = 200, body = EnvironmentInfo),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_environment(
     State(services): State<Arc<Services>>,
@@ -42,8 +39,6 @@ pub async fn get_environment(
     security(("api_token" = [])),
     responses(
         (status = 200, body = EnvironmentInfo),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn lock_environment(
     State(services): State<Arc<Services>>,
@@ -61,8 +56,6 @@ pub async fn lock_environment(
     security(("api_token" = [])),
     responses(
         (status = 200, body = EnvironmentInfo),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn unlock_environment(
     State(services): State<Arc<Services>>,
@@ -104,7 +97,7 @@ pub struct SettingsView {
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/settings/security", tag = "management",
     params(("environment_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = SettingsView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SettingsView)))]
 pub async fn get_security_settings(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Viewer>,
@@ -125,8 +118,6 @@ pub async fn get_security_settings(
     security(("api_token" = [])),
     responses(
         (status = 200, body = SettingsView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn patch_security_settings(
     State(services): State<Arc<Services>>,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{authorized_environment, query};
 use crate::clock::parse_rfc3339;
 use crate::domain::validation::ValidationErrors;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiAuth, Viewer};
 use crate::services::Services;
 use crate::services::events::{EventFilter, EventPage};
@@ -49,8 +49,6 @@ fn instant(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
     security(("api_token" = [])),
     responses(
         (status = 200, body = EventPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_events(
     State(services): State<Arc<Services>>,

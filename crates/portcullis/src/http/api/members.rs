@@ -51,7 +51,6 @@ pub struct MemberPatch {
     security(("api_token" = [])),
     responses(
         (status = 200, body = MemberList),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_members(
     State(services): State<Arc<Services>>,
@@ -68,8 +67,6 @@ pub async fn list_members(
     security(("api_token" = [])),
     responses(
         (status = 201, body = Member),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_member(
@@ -94,8 +91,6 @@ pub async fn add_member(
     security(("api_token" = [])),
     responses(
         (status = 200, body = Member),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_member(
     State(services): State<Arc<Services>>,
@@ -112,9 +107,6 @@ pub async fn get_member(
     security(("api_token" = [])),
     responses(
         (status = 200, body = Member),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_member(
@@ -149,8 +141,6 @@ pub async fn update_member(
     security(("api_token" = [])),
     responses(
         (status = 204),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn remove_member(

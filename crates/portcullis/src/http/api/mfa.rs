@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::authorized_environment;
 use crate::domain::actor::Actor;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::ApiResult;
 use crate::http::extract::{ApiAuth, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::mfa::MfaDeviceList;
@@ -22,7 +22,7 @@ pub struct RemovedCount {
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/users/{user_id}/mfa/devices", tag = "management",
     params(("environment_id" = String, Path), ("user_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = MfaDeviceList), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = MfaDeviceList)))]
 pub async fn user_devices(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Viewer>,
@@ -37,7 +37,7 @@ pub async fn user_devices(
 #[utoipa::path(delete, path = "/api/v1/environments/{environment_id}/users/{user_id}/mfa/devices/{device_id}", tag = "management",
     params(("environment_id" = String, Path), ("user_id" = String, Path), ("device_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204)))]
 pub async fn delete_user_device(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Developer>,
@@ -60,7 +60,7 @@ pub async fn delete_user_device(
 #[utoipa::path(delete, path = "/api/v1/environments/{environment_id}/users/{user_id}/mfa/devices", tag = "management",
     params(("environment_id" = String, Path), ("user_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = RemovedCount), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = RemovedCount)))]
 pub async fn reset_user_mfa(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Developer>,

@@ -64,7 +64,6 @@ pub struct NewOrigin {
     security(("api_token" = [])),
     responses(
         (status = 200, body = OriginList),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_origins(
     State(services): State<Arc<Services>>,
@@ -85,9 +84,6 @@ pub async fn list_origins(
     security(("api_token" = [])),
     responses(
         (status = 201, body = AddedOrigin),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_origin(
@@ -118,8 +114,6 @@ pub async fn add_origin(
     security(("api_token" = [])),
     responses(
         (status = 204),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_origin(
     State(services): State<Arc<Services>>,

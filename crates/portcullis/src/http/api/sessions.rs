@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::authorized_environment_even_locked;
 use super::users::RevokedCount;
 use crate::domain::actor::Actor;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::sessions::{Introspection, SessionInfo};
@@ -22,7 +22,7 @@ pub struct IntrospectRequest {
 #[utoipa::path(post, path = "/api/v1/environments/{environment_id}/sessions/{session_id}/revoke", tag = "management",
     params(("environment_id" = String, Path), ("session_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = SessionInfo), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SessionInfo)))]
 pub async fn revoke_session(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Developer>,
@@ -45,7 +45,7 @@ pub async fn revoke_session(
 #[utoipa::path(post, path = "/api/v1/environments/{environment_id}/sessions/revoke", tag = "management",
     params(("environment_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = RevokedCount), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = RevokedCount)))]
 pub async fn revoke_environment_sessions(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Developer>,
@@ -70,7 +70,7 @@ pub async fn revoke_environment_sessions(
     params(("environment_id" = String, Path)),
     request_body = IntrospectRequest,
     security(("api_token" = [])),
-    responses((status = 200, body = Introspection), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Introspection)))]
 pub async fn introspect(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Viewer>,

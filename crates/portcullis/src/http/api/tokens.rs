@@ -48,7 +48,6 @@ pub struct RotateApiToken {
     security(("api_token" = [])),
     responses(
         (status = 200, body = ApiTokenList),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_tokens(
     State(services): State<Arc<Services>>,
@@ -65,8 +64,7 @@ pub async fn list_tokens(
     security(("api_token" = [])),
     responses(
         (status = 201, body = ApiTokenWithSecret),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "`environment_locked`: the new secret would be limited to a locked environment", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_token(
     State(services): State<Arc<Services>>,
@@ -103,8 +101,6 @@ pub async fn create_token(
     security(("api_token" = [])),
     responses(
         (status = 204),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_token(
     State(services): State<Arc<Services>>,
@@ -128,9 +124,7 @@ pub async fn delete_token(
     security(("api_token" = [])),
     responses(
         (status = 200, body = ApiTokenWithSecret),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "`environment_locked`: the new secret would be limited to a locked environment", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn rotate_token(
     State(services): State<Arc<Services>>,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{authorized_environment, authorized_environment_even_locked, query};
 use crate::domain::actor::Actor;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::ApiResult;
 use crate::http::extract::{ApiAuth, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::sessions::{SessionFilter, SessionInfo};
@@ -43,7 +43,7 @@ pub struct RevokedCount {
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/users", tag = "management",
     params(("environment_id" = String, Path), UserListQuery),
     security(("api_token" = [])),
-    responses((status = 200, body = UserPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = UserPage)))]
 pub async fn list_users(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Viewer>,
@@ -63,7 +63,7 @@ pub async fn list_users(
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/users/{user_id}", tag = "management",
     params(("environment_id" = String, Path), ("user_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = UserInfo), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = UserInfo)))]
 pub async fn get_user(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Viewer>,
@@ -78,7 +78,7 @@ pub async fn get_user(
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/users/{user_id}/sessions", tag = "management",
     params(("environment_id" = String, Path), ("user_id" = String, Path), SessionListQuery),
     security(("api_token" = [])),
-    responses((status = 200, body = UserSessions), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = UserSessions)))]
 pub async fn user_sessions(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Viewer>,
@@ -104,7 +104,7 @@ pub async fn user_sessions(
 #[utoipa::path(post, path = "/api/v1/environments/{environment_id}/users/{user_id}/sessions/revoke", tag = "management",
     params(("environment_id" = String, Path), ("user_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = RevokedCount), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = RevokedCount)))]
 pub async fn revoke_user_sessions(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Developer>,

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::authorized_environment;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
 use crate::services::events::{Actor, Event};
@@ -28,7 +28,7 @@ pub struct DeliveryList {
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/webhooks", tag = "management",
     params(("environment_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = WebhookList), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookList)))]
 pub async fn list_webhooks(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Viewer>,
@@ -48,8 +48,6 @@ pub async fn list_webhooks(
     security(("api_token" = [])),
     responses(
         (status = 201, body = WebhookWithSecret),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_webhook(
     State(services): State<Arc<Services>>,
@@ -71,7 +69,7 @@ pub async fn create_webhook(
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}", tag = "management",
     params(("environment_id" = String, Path), ("webhook_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = Webhook), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Webhook)))]
 pub async fn get_webhook(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Viewer>,
@@ -89,8 +87,6 @@ pub async fn get_webhook(
     security(("api_token" = [])),
     responses(
         (status = 200, body = Webhook),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_webhook(
     State(services): State<Arc<Services>>,
@@ -114,7 +110,7 @@ pub async fn update_webhook(
 #[utoipa::path(delete, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}", tag = "management",
     params(("environment_id" = String, Path), ("webhook_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204)))]
 pub async fn delete_webhook(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Developer>,
@@ -132,7 +128,7 @@ pub async fn delete_webhook(
 #[utoipa::path(post, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}/rotate-secret", tag = "management",
     params(("environment_id" = String, Path), ("webhook_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = WebhookWithSecret), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookWithSecret)))]
 pub async fn rotate_secret(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Developer>,
@@ -153,7 +149,7 @@ pub async fn rotate_secret(
 #[utoipa::path(post, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}/test", tag = "management",
     params(("environment_id" = String, Path), ("webhook_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 202, body = Event), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = Event)))]
 pub async fn test_webhook(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Developer>,
@@ -171,7 +167,7 @@ pub async fn test_webhook(
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}/deliveries", tag = "management",
     params(("environment_id" = String, Path), ("webhook_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 200, body = DeliveryList), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = DeliveryList)))]
 pub async fn deliveries(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Viewer>,
@@ -187,7 +183,7 @@ pub async fn deliveries(
 #[utoipa::path(post, path = "/api/v1/environments/{environment_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", tag = "management",
     params(("environment_id" = String, Path), ("webhook_id" = String, Path), ("delivery_id" = String, Path)),
     security(("api_token" = [])),
-    responses((status = 202, body = Delivery), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = Delivery)))]
 pub async fn redeliver(
     State(services): State<Arc<Services>>,
     auth: ApiAuth<Developer>,

@@ -32,9 +32,6 @@ pub struct EmailVerify {
     request_body = EmailStart,
     responses(
         (status = 202, body = VerificationStarted),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn email_start(
     State(services): State<Arc<Services>>,
@@ -55,9 +52,7 @@ pub async fn email_start(
     request_body = EmailVerify,
     responses(
         (status = 200, body = AuthResult),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid_code or validation_failed", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn email_verify(
     State(services): State<Arc<Services>>,

@@ -55,7 +55,7 @@ pub struct StepUp {
 #[utoipa::path(get, path = "/mfa/devices", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
-    responses((status = 200, body = MfaDeviceList), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = MfaDeviceList)))]
 pub async fn devices(
     State(services): State<Arc<Services>>,
     session: SdkAnySession,
@@ -101,9 +101,7 @@ pub async fn begin_totp(
         (status = 200, body = ConfirmedDevice),
         (status = 400, description = "invalid_code or validation_failed", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "elevated_token_required or forbidden", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn confirm_totp(
     State(services): State<Arc<Services>>,
@@ -139,7 +137,6 @@ pub async fn confirm_totp(
     responses(
         (status = 200, body = AuthResult),
         (status = 400, description = "invalid_code or validation_failed", body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn verify(
     State(services): State<Arc<Services>>,
@@ -164,8 +161,6 @@ pub async fn verify(
     responses(
         (status = 200, body = ElevatedToken),
         (status = 400, description = "invalid_code or validation_failed", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "mfa_required", body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn step_up(
     State(services): State<Arc<Services>>,
@@ -190,8 +185,7 @@ pub async fn step_up(
     security(("session_jwt" = [])),
     responses(
         (status = 204),
-        (status = 403, description = "elevated_token_required or mfa_required", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "elevated_token_required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn remove_device(
     State(services): State<Arc<Services>>,

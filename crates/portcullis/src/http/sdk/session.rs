@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::SdkSession;
 use crate::clock::to_millis;
 use crate::domain::actor::Actor;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::ApiResult;
 use crate::http::extract::Client;
 use crate::services::Services;
 use crate::services::sessions::{SessionFilter, SessionInfo};
@@ -32,8 +32,6 @@ pub struct SessionList {
     security(("session_jwt" = [])),
     responses(
         (status = 200, body = CurrentSession),
-        (status = 401, description = "missing_credentials, invalid_token, token_expired or session_revoked",
-            body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn current_session(
     State(services): State<Arc<Services>>,
@@ -52,7 +50,7 @@ pub async fn current_session(
 #[utoipa::path(post, path = "/logout", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204)))]
 pub async fn logout(
     State(services): State<Arc<Services>>,
     session: SdkSession,
@@ -75,7 +73,7 @@ pub async fn logout(
 #[utoipa::path(get, path = "/sessions", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
-    responses((status = 200, body = SessionList), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SessionList)))]
 pub async fn own_sessions(
     State(services): State<Arc<Services>>,
     session: SdkSession,
@@ -98,8 +96,6 @@ pub async fn own_sessions(
     security(("session_jwt" = [])),
     responses(
         (status = 204),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revoke_own_session(
     State(services): State<Arc<Services>>,

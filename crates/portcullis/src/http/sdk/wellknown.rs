@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::SdkEnvironment;
 use crate::clock::to_millis;
 use crate::domain::algorithm::TokenAlgorithm;
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::ApiResult;
 use crate::services::Services;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -32,7 +32,7 @@ pub struct OpenIdConfiguration {
 /// tokens may still be alive.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "sdk",
     params(("environment_id" = String, Path)),
-    responses((status = 200, body = JwkSet), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = JwkSet)))]
 pub async fn jwks(
     State(services): State<Arc<Services>>,
     SdkEnvironment(env): SdkEnvironment,
@@ -45,7 +45,7 @@ pub async fn jwks(
 
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "sdk",
     params(("environment_id" = String, Path)),
-    responses((status = 200, body = OpenIdConfiguration), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = OpenIdConfiguration)))]
 pub async fn openid_configuration(
     State(services): State<Arc<Services>>,
     SdkEnvironment(env): SdkEnvironment,
