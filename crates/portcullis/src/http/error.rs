@@ -137,10 +137,10 @@ impl From<ServiceError> for ApiError {
                     "this node cannot answer this right now; retry",
                 )
             },
-            ServiceError::Internal(message) => {
+            ServiceError::Internal(fault) => {
                 let correlation_id =
                     crate::crypto::random_id("err").unwrap_or_else(|_| "err_unavailable".into());
-                tracing::error!(%correlation_id, error = %message, "internal error");
+                tracing::error!(%correlation_id, error = %fault.report(), "internal error");
                 Self::new(
                     S::INTERNAL_SERVER_ERROR,
                     "internal",

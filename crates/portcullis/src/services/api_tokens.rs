@@ -354,7 +354,7 @@ impl ApiTokens {
             }
         }
         errors.into_result().map_err(ServiceError::Validation)?;
-        let role = role.ok_or_else(|| ServiceError::Internal("role".into()))?;
+        let role = role.ok_or_else(|| ServiceError::internal("role"))?;
         roles::check_grant(caller.role, role, true)?;
         self.refuse_if_reach_locked(environment_id.as_deref())
             .await?;

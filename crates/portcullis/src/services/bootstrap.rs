@@ -123,7 +123,7 @@ pub async fn init(
         .organizations
         .first_tenant()
         .await?
-        .ok_or_else(|| ServiceError::Internal("the first tenant vanished".into()))?;
+        .ok_or_else(|| ServiceError::internal("the first tenant vanished"))?;
     let now = to_millis(clock.now());
     let (record, secret) = new_owner_token(&tenant.organization.id, now)?;
     store.api_tokens.insert(&record, &[]).await?;
@@ -133,7 +133,7 @@ pub async fn init(
             .iter()
             .find(|e| e.kind == kind)
             .map(|e| e.id.clone())
-            .ok_or_else(|| ServiceError::Internal(format!("the project has no {kind} environment")))
+            .ok_or_else(|| ServiceError::internal(format!("the project has no {kind} environment")))
     };
     Ok(InitOutcome {
         organization_id: tenant.organization.id.clone(),
@@ -169,7 +169,7 @@ pub async fn create_first_tenant(
     };
     let settings = SecuritySettings::default();
     let settings_json =
-        serde_json::to_string(&settings).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        serde_json::to_string(&settings).map_err(|e| ServiceError::caused("serializing", e))?;
     let mut environments = Vec::new();
     let mut signing_keys = Vec::new();
     for kind in ["sandbox", "live"] {

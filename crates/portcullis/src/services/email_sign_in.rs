@@ -129,7 +129,7 @@ impl EmailSignIn {
                  If you did not ask for it, you can ignore this message.\n",
                 CODE_LIFETIME.whole_minutes()
             ))
-            .map_err(|e| ServiceError::Internal(format!("building the message: {e}")))?;
+            .map_err(|e| ServiceError::internal(format!("building the message: {e}")))?;
         self.verifications
             .insert(&VerificationRecord {
                 code_mac: code_mac(&self.master_key, &id, &code),

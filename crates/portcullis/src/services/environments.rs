@@ -69,7 +69,7 @@ impl EnvironmentRuntime {
             .first()
             .filter(|k| k.retired_at.is_none())
             .ok_or_else(|| {
-                ServiceError::Internal(format!("environment {} has no active key", self.record.id))
+                ServiceError::internal(format!("environment {} has no active key", self.record.id))
             })
     }
 
@@ -193,7 +193,7 @@ impl Environments {
         let generation = self.cache.generation();
         let record = self.store.get(id).await?.ok_or(ServiceError::NotFound)?;
         let settings: SecuritySettings = serde_json::from_str(&record.settings_json)
-            .map_err(|e| ServiceError::Internal(format!("settings of {id}: {e}")))?;
+            .map_err(|e| ServiceError::internal(format!("settings of {id}: {e}")))?;
         let keys = self
             .store
             .signing_keys(id)

@@ -37,14 +37,14 @@ impl RuntimeKey {
         let signature = self
             .signer
             .sign(signing_input.as_bytes())
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            .map_err(|e| ServiceError::caused("signing a token", e))?;
         Ok(format!("{signing_input}.{}", crypto::b64url(&signature)))
     }
 }
 
 /// One base64url-encoded JSON part of a compact JWS.
 fn json_part<T: Serialize + ?Sized>(value: &T) -> ServiceResult<String> {
-    let json = serde_json::to_vec(value).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let json = serde_json::to_vec(value).map_err(|e| ServiceError::caused("serializing", e))?;
     Ok(crypto::b64url(&json))
 }
 
@@ -53,7 +53,7 @@ fn encoding_key(alg: TokenAlgorithm, pkcs8_der: &[u8]) -> ServiceResult<Encoding
         TokenAlgorithm::Rs256 => {
             let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8_der.to_vec()));
             EncodingKey::from_rsa_pem(pem.as_bytes())
-                .map_err(|e| ServiceError::Internal(format!("RSA key: {e}")))?
+                .map_err(|e| ServiceError::internal(format!("RSA key: {e}")))?
         }
         TokenAlgorithm::Es256 => EncodingKey::from_ec_der(pkcs8_der),
         TokenAlgorithm::EdDsa => EncodingKey::from_ed_der(pkcs8_der),
@@ -63,7 +63,7 @@ fn encoding_key(alg: TokenAlgorithm, pkcs8_der: &[u8]) -> ServiceResult<Encoding
 
 fn public_jwk(kid: &str, alg: TokenAlgorithm, key: &EncodingKey) -> ServiceResult<Jwk> {
     let mut jwk = Jwk::from_encoding_key(key, alg.jwt())
-        .map_err(|e| ServiceError::Internal(format!("JWK export: {e}")))?;
+        .map_err(|e| ServiceError::internal(format!("JWK export: {e}")))?;
     jwk.common.key_id = Some(kid.to_string());
     jwk.common.public_key_use = Some(PublicKeyUse::Signature);
     Ok(jwk)
@@ -85,7 +85,7 @@ pub fn new_signing_key(
         environment_id: environment_id.to_string(),
         algorithm: alg.as_str().to_string(),
         public_jwk: serde_json::to_string(&jwk)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            .map_err(|e| ServiceError::caused("serializing", e))?,
         created_at: now_ms,
         retired_at: None,
     })
@@ -93,18 +93,18 @@ pub fn new_signing_key(
 
 pub fn load(master: &MasterKey, record: &SigningKeyRecord) -> ServiceResult<RuntimeKey> {
     let alg = TokenAlgorithm::parse(&record.algorithm).ok_or_else(|| {
-        ServiceError::Internal(format!("key {} has unknown algorithm", record.kid))
+        ServiceError::internal(format!("key {} has unknown algorithm", record.kid))
     })?;
     let der = master.open(&record.kid, &record.private_key_sealed)?;
     let jwk: Jwk = serde_json::from_str(&record.public_jwk)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        .map_err(|e| ServiceError::caused(format!("reading the JWK of key {}", record.kid), e))?;
     let decoding = DecodingKey::from_jwk(&jwk)
-        .map_err(|e| ServiceError::Internal(format!("JWK import: {e}")))?;
+        .map_err(|e| ServiceError::internal(format!("JWK import: {e}")))?;
     Ok(RuntimeKey {
         kid: record.kid.clone(),
         algorithm: alg,
         signer: SigningKeyPair::from_pkcs8(alg, &der)
-            .map_err(|e| ServiceError::Internal(format!("key {}: {e}", record.kid)))?,
+            .map_err(|e| ServiceError::internal(format!("key {}: {e}", record.kid)))?,
         decoding,
         jwk,
         retired_at: record.retired_at,

@@ -17,7 +17,7 @@ use crate::domain::email::EmailAddress;
 use crate::domain::events;
 use crate::domain::roles::{self, Role, RoleChange};
 use crate::domain::validation::ValidationErrors;
-use crate::store::{EventRecord, MemberChanges, MemberRecord, MemberStore, StoreError};
+use crate::store::{EventRecord, MemberChanges, MemberRecord, MemberStore};
 
 /// Ids of members: `mem_` + 32 hex digits.
 pub const MEMBER_ID_PREFIX: &str = "mem";
@@ -87,15 +87,6 @@ fn parse_name(name: Option<String>, errors: &mut ValidationErrors) -> Option<Str
         );
     }
     name
-}
-
-fn duplicate(e: StoreError) -> ServiceError {
-    match e {
-        StoreError::Conflict(_) => {
-            ServiceError::Conflict("the organization has a member with this e-mail".into())
-        }
-        other => other.into(),
-    }
 }
 
 /// What member events carry.
@@ -178,7 +169,7 @@ impl Members {
         let role = parse_role(role, &mut errors);
         errors.into_result().map_err(ServiceError::Validation)?;
         let (Some(email), Some(role)) = (email, role) else {
-            return Err(ServiceError::Internal("validated member".into()));
+            return Err(ServiceError::internal("validated member"));
         };
         roles::check_grant(caller.role, role, false)?;
         let now = to_millis(self.clock.now());
@@ -194,10 +185,7 @@ impl Members {
         let events = self
             .member_events(&member, events::MEMBER_ADDED, actor, member_data(&member))
             .await?;
-        self.store
-            .insert(&member, &events)
-            .await
-            .map_err(duplicate)?;
+        self.store.insert(&member, &events).await?;
         Ok(member)
     }
 
@@ -257,9 +245,7 @@ impl Members {
                     .await
             }
         };
-        updated
-            .map_err(duplicate)?
-            .ok_or_else(|| ServiceError::Conflict("the member changed meanwhile; retry".into()))
+        updated?.ok_or_else(|| ServiceError::Conflict("the member changed meanwhile; retry".into()))
     }
 
     pub async fn remove(

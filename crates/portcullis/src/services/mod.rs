@@ -38,7 +38,7 @@ use crate::domain::roles::{Role, RoleRuleError};
 use crate::domain::validation::ValidationErrors;
 use crate::mail::MailError;
 use crate::metrics::Metrics;
-use crate::store::StoreError;
+use crate::store::{Constraint, StoreError};
 
 pub use activity::ActivityTracker;
 pub use rate_limit::RateLimits;
@@ -81,9 +81,54 @@ pub enum ServiceError {
     /// client should retry, maybe on another node.
     #[error("temporarily unavailable")]
     Unavailable,
-    /// A fault of ours; the text is logged with a correlation id, never shown.
+    /// A fault of ours: logged with a correlation id, never shown.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(Internal),
+}
+
+/// A fault of ours: what was being done, and the error that caused it, if
+/// any, kept as the source so that the log shows the whole chain.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+pub struct Internal {
+    context: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Internal {
+    /// The context and every cause, outermost first: what the log says.
+    pub fn report(&self) -> String {
+        let mut report = self.context.clone();
+        let mut cause = std::error::Error::source(self);
+        while let Some(e) = cause {
+            report.push_str(": ");
+            report.push_str(&e.to_string());
+            cause = e.source();
+        }
+        report
+    }
+}
+
+impl ServiceError {
+    /// A fault of ours, described by `context`.
+    pub fn internal(context: impl Into<String>) -> Self {
+        ServiceError::Internal(Internal {
+            context: context.into(),
+            source: None,
+        })
+    }
+
+    /// A fault of ours while doing `context`, caused by `source`.
+    pub fn caused(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        ServiceError::Internal(Internal {
+            context: context.into(),
+            source: Some(Box::new(source)),
+        })
+    }
 }
 
 impl From<StoreError> for ServiceError {
@@ -91,9 +136,7 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound => ServiceError::NotFound,
             // The database's words name tables and constraints: not for clients.
-            StoreError::Conflict(_) => {
-                ServiceError::Conflict("this conflicts with an existing resource".into())
-            }
+            StoreError::Conflict(rule) => ServiceError::Conflict(conflict_message(rule).into()),
             StoreError::InvalidValue => ServiceError::Validation(ValidationErrors::single(
                 "request",
                 "contains a character that cannot be stored (such as NUL)",
@@ -102,20 +145,35 @@ impl From<StoreError> for ServiceError {
                 tracing::warn!(error = %why, "the database is unavailable");
                 ServiceError::Unavailable
             }
-            other => ServiceError::Internal(other.to_string()),
+            other => ServiceError::caused("the store failed", other),
         }
     }
 }
 
 impl From<CryptoError> for ServiceError {
     fn from(e: CryptoError) -> Self {
-        ServiceError::Internal(e.to_string())
+        ServiceError::caused("a cryptographic operation failed", e)
     }
 }
 
 impl From<MailError> for ServiceError {
     fn from(e: MailError) -> Self {
-        ServiceError::Internal(e.to_string())
+        ServiceError::caused("sending mail failed", e)
+    }
+}
+
+/// The one place where a unique rule of the schema that a write broke
+/// becomes the 409 `conflict` a client reads. The database's own words
+/// name tables and constraints: not for clients.
+fn conflict_message(rule: Constraint) -> &'static str {
+    match rule {
+        Constraint::MemberEmail => "the organization has a member with this e-mail",
+        Constraint::OneOwner => "the organization has an owner already",
+        Constraint::Origin => "the environment lists this origin already",
+        Constraint::OneTotpPerUser => "one TOTP device per user",
+        Constraint::PasskeyCredential => "this passkey is registered already",
+        Constraint::UserEmail => "a user with this e-mail exists",
+        Constraint::Other => "this conflicts with an existing resource",
     }
 }
 
@@ -137,7 +195,7 @@ impl From<RoleRuleError> for ServiceError {
 /// A role as the store keeps it (tokens, members); anything else is ours
 /// to fix, not the caller's.
 pub fn stored_role(text: &str) -> ServiceResult<Role> {
-    Role::parse(text).ok_or_else(|| ServiceError::Internal(format!("unknown stored role {text:?}")))
+    Role::parse(text).ok_or_else(|| ServiceError::internal(format!("unknown stored role {text:?}")))
 }
 
 /// A new id (`crypto::new_id`) at the injected clock's time.
@@ -184,4 +242,48 @@ pub struct Workers {
     pub outbox: Arc<outbox::Outbox>,
     pub notifications: Arc<notifications::Notifications>,
     pub locks: Arc<lock::EnvironmentLocks>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_for_the_log() {
+        let e = ServiceError::caused("writing the key", std::io::Error::other("disk on fire"));
+        let ServiceError::Internal(fault) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(fault.report(), "writing the key: disk on fire");
+        assert_eq!(e.to_string(), "internal error: writing the key");
+        let e = ServiceError::from(StoreError::Database("relation x".into()));
+        let ServiceError::Internal(fault) = &e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            fault.report().ends_with("database error: relation x"),
+            "{}",
+            fault.report()
+        );
+    }
+
+    #[test]
+    fn every_unique_rule_is_a_conflict_with_words_for_the_client() {
+        for rule in [
+            Constraint::MemberEmail,
+            Constraint::OneOwner,
+            Constraint::Origin,
+            Constraint::OneTotpPerUser,
+            Constraint::PasskeyCredential,
+            Constraint::UserEmail,
+            Constraint::Other,
+        ] {
+            match ServiceError::from(StoreError::Conflict(rule)) {
+                ServiceError::Conflict(words) => {
+                    assert!(!words.contains('_') && !words.contains('.'), "{words}")
+                }
+                other => panic!("{rule:?}: {other:?}"),
+            }
+        }
+    }
 }

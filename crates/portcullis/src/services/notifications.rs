@@ -201,7 +201,7 @@ impl Notifications {
         let to = n
             .recipient
             .parse()
-            .map_err(|_| ServiceError::Internal(format!("recipient of {}", n.id)))?;
+            .map_err(|_| ServiceError::internal(format!("recipient of {}", n.id)))?;
         let actor = match (&e.actor.id, &e.actor.ip_address) {
             (Some(id), Some(ip)) => format!("{} {id} from {ip}", e.actor.kind),
             (Some(id), None) => format!("{} {id}", e.actor.kind),
@@ -227,6 +227,6 @@ impl Notifications {
                 e.id,
                 e.timestamp,
             ))
-            .map_err(|e| ServiceError::Internal(format!("building a notification: {e}")))
+            .map_err(|e| ServiceError::internal(format!("building a notification: {e}")))
     }
 }

@@ -14,7 +14,7 @@ use crate::domain::events;
 use crate::domain::origin::AllowedOrigin;
 use crate::domain::origin_list::{self, MAX_ORIGINS, OriginWarning};
 use crate::domain::validation::ValidationErrors;
-use crate::store::{OriginRecord, OriginStore, StoreError};
+use crate::store::{OriginRecord, OriginStore};
 
 /// Ids of origins: `ori_` + 32 hex digits.
 pub const ORIGIN_ID_PREFIX: &str = "ori";
@@ -77,15 +77,7 @@ impl Origins {
             Some(&record.id),
             Some(serde_json::json!({ "id": record.id, "origin": record.origin })),
         )?;
-        let added = match self.store.add(&record, MAX_ORIGINS, &event).await {
-            Err(StoreError::Conflict(_)) => {
-                return Err(ServiceError::Conflict(format!(
-                    "{} is listed already",
-                    record.origin
-                )));
-            }
-            other => other?,
-        };
+        let added = self.store.add(&record, MAX_ORIGINS, &event).await?;
         self.environments.invalidate(env.id());
         if !added {
             return Err(ServiceError::Validation(ValidationErrors::single(

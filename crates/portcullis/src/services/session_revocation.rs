@@ -80,7 +80,7 @@ impl SessionRevocation {
     {
         tokio::spawn(work(self.clone()))
             .await
-            .map_err(|e| ServiceError::Internal(format!("revocation task failed: {e}")))?
+            .map_err(|e| ServiceError::internal(format!("revocation task failed: {e}")))?
     }
 
     /// Revokes one session. `owner`, when given, must own it (a user revoking

@@ -253,7 +253,7 @@ impl Sessions {
             revoked_at: None,
             revoked_by_kind: None,
             revoked_by_id: None,
-            amr: serde_json::to_string(&amr).map_err(|e| ServiceError::Internal(e.to_string()))?,
+            amr: serde_json::to_string(&amr).map_err(|e| ServiceError::caused("serializing", e))?,
             scope: scope.to_string(),
         };
         let Some((user, session, mfa_kinds)) = self
@@ -460,7 +460,7 @@ impl Sessions {
             }
         }
         let amr_json =
-            serde_json::to_string(&amr).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            serde_json::to_string(&amr).map_err(|e| ServiceError::caused("serializing", e))?;
         if !self
             .store
             .complete_mfa(env.id(), &claims.sid, SCOPE_USER_BASIC, &amr_json)

@@ -87,7 +87,7 @@ impl Settings {
             None
         };
         let json =
-            serde_json::to_string(&next).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            serde_json::to_string(&next).map_err(|e| ServiceError::caused("serializing", e))?;
         self.store
             .update_settings(environment_id, &json, new_key.as_ref(), now, &event)
             .await?;

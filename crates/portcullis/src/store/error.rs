@@ -5,8 +5,10 @@
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// A write broke a unique rule of the schema (which one, as far as it
+    /// is one the services name; see [`Constraint`]).
+    #[error("conflict with {0:?}")]
+    Conflict(Constraint),
     #[error("database error: {0}")]
     Database(String),
     /// The database cannot serve this node right now: unreachable
@@ -44,13 +46,68 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The unique rules of the schema that a client's request can break, by
+/// what they guard; the services say what each means to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// `members (organization_id, email)`
+    MemberEmail,
+    /// `members_one_owner`: one owner per organization.
+    OneOwner,
+    /// `origins (environment_id, origin)`
+    Origin,
+    /// `one_confirmed_totp_per_user`
+    OneTotpPerUser,
+    /// `passkey_credential_ids (environment_id, credential_id)`
+    PasskeyCredential,
+    /// `users_by_email (environment_id, email)`
+    UserEmail,
+    /// Any other unique rule (a primary key, a token hash).
+    Other,
+}
+
+impl Constraint {
+    /// The rule a unique violation names: PostgreSQL gives the
+    /// constraint's name; SQLite only its columns, in its message
+    /// ("UNIQUE constraint failed: members.organization_id, members.email").
+    fn of(database: &dyn sqlx::error::DatabaseError) -> Constraint {
+        let by_name = match database.constraint() {
+            Some("members_organization_id_email_key") => Some(Constraint::MemberEmail),
+            Some("members_one_owner") => Some(Constraint::OneOwner),
+            Some("origins_environment_id_origin_key") => Some(Constraint::Origin),
+            Some("one_confirmed_totp_per_user") => Some(Constraint::OneTotpPerUser),
+            Some("passkey_credential_ids") => Some(Constraint::PasskeyCredential),
+            Some("users_by_email") => Some(Constraint::UserEmail),
+            Some(_) => Some(Constraint::Other),
+            None => None,
+        };
+        by_name.unwrap_or_else(|| {
+            let message = database.message();
+            let columns = message
+                .strip_prefix("UNIQUE constraint failed: ")
+                .unwrap_or_default();
+            match columns {
+                "members.organization_id, members.email" => Constraint::MemberEmail,
+                "members.organization_id" => Constraint::OneOwner,
+                "origins.environment_id, origins.origin" => Constraint::Origin,
+                "mfa_devices.user_id" => Constraint::OneTotpPerUser,
+                "mfa_devices.environment_id, mfa_devices.credential_id" => {
+                    Constraint::PasskeyCredential
+                }
+                "users.environment_id, users.email" => Constraint::UserEmail,
+                _ => Constraint::Other,
+            }
+        })
+    }
+}
+
 /// Maps a driver error: unique violations become conflicts, refused
 /// values the caller's mistake, and the database being out of reach
 /// `Unavailable` (see there); anything else is a fault of ours.
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(d.message().to_string())
+            StoreError::Conflict(Constraint::of(d.as_ref()))
         }
         sqlx::Error::Database(d) => {
             let code = d.code().unwrap_or_default();

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use crate::domain::rate_limit::Quota;
 
 pub(crate) use error::db;
-pub use error::{StoreError, StoreResult};
+pub use error::{Constraint, StoreError, StoreResult};
 pub use records::*;
 
 #[async_trait]

@@ -279,7 +279,7 @@ fn every_service_error() -> Vec<ServiceError> {
         },
         ServiceError::EnvironmentLocked,
         ServiceError::Unavailable,
-        ServiceError::Internal("a test fault".into()),
+        ServiceError::internal("a test fault"),
     ];
     for e in &all {
         match e {

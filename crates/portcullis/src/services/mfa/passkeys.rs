@@ -60,7 +60,7 @@ pub struct PasskeyChallenge {
 }
 
 fn webauthn_error(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(format!("webauthn: {e}"))
+    ServiceError::internal(format!("webauthn: {e}"))
 }
 
 /// The user handle WebAuthn keeps: the 128 bits of the user id (its
@@ -70,12 +70,12 @@ fn user_handle(user_id: &str) -> ServiceResult<Uuid> {
     let bytes: [u8; 16] = hex::decode(hex)
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| ServiceError::Internal("a user id that is not 128 bits".into()))?;
+        .ok_or_else(|| ServiceError::internal("a user id that is not 128 bits"))?;
     Ok(Uuid::from_bytes(bytes))
 }
 
 fn state_json<T: Serialize>(state: &T) -> ServiceResult<String> {
-    serde_json::to_string(state).map_err(|e| ServiceError::Internal(e.to_string()))
+    serde_json::to_string(state).map_err(|e| ServiceError::caused("serializing", e))
 }
 
 /// RFC 8176: a passkey that may be synced to other devices is a software
@@ -249,8 +249,8 @@ impl Passkeys {
             .take_challenge(env, claims, challenge_id, REGISTER)
             .await?
             .ok_or(ServiceError::InvalidCode)?;
-        let state: PasskeyRegistration =
-            serde_json::from_str(&state).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let state: PasskeyRegistration = serde_json::from_str(&state)
+            .map_err(|e| ServiceError::caused("reading a stored ceremony state", e))?;
         let devices = self.store.devices(env.id(), &claims.sub).await?;
         enrolment_allowed(env, claims, MfaMethod::Passkey, &devices)?;
         let passkey = self
@@ -369,8 +369,8 @@ impl Passkeys {
             .take_challenge(env, claims, &assertion.challenge_id, ASSERT)
             .await?
             .ok_or(ServiceError::InvalidCode)?;
-        let state: PasskeyAuthentication =
-            serde_json::from_str(&state).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let state: PasskeyAuthentication = serde_json::from_str(&state)
+            .map_err(|e| ServiceError::caused("reading a stored ceremony state", e))?;
         let result = self
             .webauthn(env)?
             .finish_passkey_authentication(&assertion.credential, &state)

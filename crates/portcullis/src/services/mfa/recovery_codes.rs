@@ -127,7 +127,7 @@ impl Recovery {
         for _ in 0..RECOVERY_CODE_COUNT {
             let code = mfa::recovery_code_from(&crypto::random_bytes::<20>()?);
             let normalized = mfa::normalize_recovery_code(&code)
-                .ok_or_else(|| ServiceError::Internal("a malformed recovery code".into()))?;
+                .ok_or_else(|| ServiceError::internal("a malformed recovery code"))?;
             stored.push((
                 new_id(self.clock.as_ref(), "rc")?,
                 self.recovery_mac(user_id, &normalized),

@@ -84,7 +84,7 @@ impl TotpDevices {
         let totp = totp_for(secret.clone(), claims.account_name())?;
         let otpauth_uri = totp
             .to_url()
-            .map_err(|e| ServiceError::Internal(format!("otpauth URI: {e}")))?;
+            .map_err(|e| ServiceError::internal(format!("otpauth URI: {e}")))?;
         let sealed = self
             .master_key
             .seal(&format!("{TOTP_SEAL_PURPOSE}:{device_id}"), &secret)?;
@@ -230,7 +230,7 @@ impl TotpDevices {
         let sealed = device
             .secret_sealed
             .as_deref()
-            .ok_or_else(|| ServiceError::Internal("a TOTP device without a secret".into()))?;
+            .ok_or_else(|| ServiceError::internal("a TOTP device without a secret"))?;
         let secret = self
             .master_key
             .open(&format!("{TOTP_SEAL_PURPOSE}:{}", device.id), sealed)?;
@@ -248,7 +248,7 @@ fn totp_for(secret: Vec<u8>, account: &str) -> ServiceResult<Totp> {
         .with_issuer(Some(TOTP_ISSUER))
         .with_account_name(account.replace(':', "_"))
         .build()
-        .map_err(|e| ServiceError::Internal(format!("TOTP parameters: {e}")))
+        .map_err(|e| ServiceError::internal(format!("TOTP parameters: {e}")))
 }
 
 /// The code of `step` equals `code`, compared in constant time.
@@ -261,7 +261,7 @@ fn totp_matches(totp: &Totp, step: i64, code: &str) -> bool {
 
 fn qr_svg(data: &str) -> ServiceResult<String> {
     let code = qrcode::QrCode::new(data.as_bytes())
-        .map_err(|e| ServiceError::Internal(format!("QR code: {e}")))?;
+        .map_err(|e| ServiceError::internal(format!("QR code: {e}")))?;
     Ok(code
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(200, 200)
