@@ -63,7 +63,7 @@ pub fn node_id() -> Result<String, CryptoError> {
 
 /// A fresh id such as `ses_019a…`: the type prefix and 32 hex digits, of
 /// which the first 12 are `now_ms`, the injected clock's time in
-/// milliseconds (`Services::new_id`), and the other 20 are random (80 bits,
+/// milliseconds (`services::new_id`), and the other 20 are random (80 bits,
 /// as in a UUIDv7). Ids made later sort later, so a new row's id lands at
 /// the end of its indexes instead of on a random page of each: a sign-in
 /// dirties a few pages instead of one per index (docs/benchmarks.md, "Ids

@@ -229,7 +229,7 @@ impl Sessions {
         client: &ClientInfo,
     ) -> ServiceResult<Option<IssuedSession>> {
         // A partial session carries only `requiresAdditionalAuth` until its
-        // second factor (`Services::verify_mfa`) completes it.
+        // second factor (`SecondFactors::verify`) completes it.
         let scope = if outcome.is_partial() {
             SCOPE_REQUIRES_ADDITIONAL_AUTH
         } else {
