@@ -1,13 +1,18 @@
 //! Configuration: flags, each also an environment variable, over an
 //! optional TOML file (`--config`, unknown keys refused), over defaults.
-//! Precedence: flag or variable > file > default.
+//! Precedence: flag or variable > file > default. One struct,
+//! [`ConfigArgs`], is both the flags (clap, which also reads the
+//! variables) and the file's keys (serde); figment lays the flags' layer
+//! over the file's key by key, and [`Config::resolve`] checks the values.
 
 use crate::store::Backend;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use figment::Figment;
+use figment::providers::Serialized;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::email::EmailAddress;
 use crate::services::rate_limit::RateLimitConfig;
@@ -30,20 +35,28 @@ pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 pub const DEFAULT_MAX_CONNECTIONS: u64 = 10_000;
 
-#[derive(Debug, Clone, Default, clap::Args)]
+/// The settings as given: flags and variables (clap), or a file's keys
+/// (serde; a key that is not a setting is refused). What is not given is
+/// `None`, and is skipped when the layers are merged.
+#[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConfigArgs {
     /// A TOML configuration file.
     #[arg(long, env = "PORTCULLIS_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
     /// Where the SQLite database, the master key and development mail live.
     #[arg(long, env = "PORTCULLIS_DATA_DIR", value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "PORTCULLIS_LISTEN", value_name = "ADDR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<String>,
     /// The URL clients reach this server at; token issuers derive from it
     /// [default: http://<listen address>].
     #[arg(long, env = "PORTCULLIS_PUBLIC_URL", value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     /// [default: sqlite://<data-dir>/portcullis.db]
     #[arg(
@@ -52,6 +65,7 @@ pub struct ConfigArgs {
         value_name = "URL",
         hide_env_values = true
     )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
     /// smtp://host:port or smtps://user:password@host; without it mail is
     /// written as .eml files under <data-dir>/mail/.
@@ -61,19 +75,24 @@ pub struct ConfigArgs {
         value_name = "URL",
         hide_env_values = true
     )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_url: Option<String>,
     /// The sender of mail, e.g. "Acme <no-reply@acme.com>".
     #[arg(long, env = "PORTCULLIS_SMTP_FROM", value_name = "MAILBOX")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_from: Option<String>,
     /// A file holding the 32-byte master key in base64
     /// [default: <data-dir>/master.key, generated on first start].
     #[arg(long, env = "PORTCULLIS_MASTER_KEY_FILE", value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub master_key_file: Option<PathBuf>,
     /// The master key itself, in base64 (environment variable only).
     #[arg(skip)]
+    #[serde(skip)]
     pub master_key: Option<String>,
     /// Turn the sign-in rate limits off (local load tests).
     #[arg(long)]
+    #[serde(skip)]
     pub no_rate_limits: bool,
     /// `false` turns the sign-in rate limits off.
     #[arg(
@@ -82,58 +101,50 @@ pub struct ConfigArgs {
         value_name = "BOOL",
         hide = true
     )]
+    #[serde(skip)]
     pub rate_limits_enabled: Option<bool>,
     /// `text` or `json`.
     #[arg(long, env = "PORTCULLIS_LOG_FORMAT", value_name = "FORMAT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<String>,
     /// Let webhooks use http and private, loopback and link-local
     /// destinations (development only; off by default).
     #[arg(long, env = "PORTCULLIS_ALLOW_PRIVATE_WEBHOOK_URLS")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_private_webhook_urls: bool,
     /// The e-mail address of the organization's owner, when the first
     /// start creates it (default `owner@portcullis.invalid`).
     #[arg(long, env = "PORTCULLIS_OWNER_EMAIL", value_name = "EMAIL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_email: Option<String>,
     /// Days the audit log keeps events (1 to 3650, default 365).
     #[arg(long, env = "PORTCULLIS_EVENT_RETENTION_DAYS", value_name = "DAYS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_retention_days: Option<i64>,
     /// Seconds a client has to send a request's whole header, from its
     /// first byte (1 to 300, default 10).
     #[arg(long, env = "PORTCULLIS_HEADER_TIMEOUT_SECS", value_name = "SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub header_timeout_secs: Option<u64>,
     /// Seconds a client has to send a request's whole body (1 to 3600,
     /// default 30).
     #[arg(long, env = "PORTCULLIS_BODY_TIMEOUT_SECS", value_name = "SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_timeout_secs: Option<u64>,
     /// Seconds a kept-alive connection may wait for its next request
     /// (1 to 3600, default 60).
     #[arg(long, env = "PORTCULLIS_IDLE_TIMEOUT_SECS", value_name = "SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub idle_timeout_secs: Option<u64>,
     /// Connections served at once; more wait to be accepted (1 to
     /// 1,000,000, default 10,000, lowered to fit the open-file limit).
     #[arg(long, env = "PORTCULLIS_MAX_CONNECTIONS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    data_dir: Option<PathBuf>,
-    listen: Option<String>,
-    public_url: Option<String>,
-    database_url: Option<String>,
-    smtp_url: Option<String>,
-    smtp_from: Option<String>,
-    master_key_file: Option<PathBuf>,
-    log_format: Option<String>,
-    rate_limits: Option<RateLimitConfig>,
-    allow_private_webhook_urls: Option<bool>,
-    owner_email: Option<String>,
-    event_retention_days: Option<i64>,
-    header_timeout_secs: Option<u64>,
-    body_timeout_secs: Option<u64>,
-    idle_timeout_secs: Option<u64>,
-    max_connections: Option<u64>,
+    /// The sign-in rate limits (the file's `[rate_limits]` table).
+    #[arg(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<RateLimitConfig>,
 }
 
 /// What a client may hold of the server: how long it may take to send a
@@ -222,17 +233,12 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> ConfigError {
 
 impl Config {
     pub fn resolve(args: ConfigArgs) -> Result<Self, ConfigError> {
-        let file = match &args.config {
-            Some(path) => read_file(path)?,
-            None => FileConfig::default(),
-        };
-        let data_dir = args
+        let settings = layered(&args)?;
+        let data_dir = settings
             .data_dir
-            .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        let listen_text = args
+        let listen_text = settings
             .listen
-            .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
             invalid(
@@ -240,14 +246,12 @@ impl Config {
                 format!("{listen_text:?} is not an address such as 127.0.0.1:8080"),
             )
         })?;
-        let public_url = args
+        let public_url = settings
             .public_url
-            .or(file.public_url)
             .map(|u| parse_public_url(&u))
             .transpose()?;
-        let database_url = args
+        let database_url = settings
             .database_url
-            .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portcullis.db").display()));
         if Backend::of_url(&database_url).is_none() {
             return Err(invalid(
@@ -255,15 +259,14 @@ impl Config {
                 format!("must be one of {}", Backend::URL_FORMS),
             ));
         }
-        let smtp_url = args.smtp_url.or(file.smtp_url);
+        let smtp_url = settings.smtp_url;
         if let Some(url) = &smtp_url
             && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
         {
             return Err(invalid("smtp_url", "must start with smtp:// or smtps://"));
         }
-        let from_text = args
+        let from_text = settings
             .smtp_from
-            .or(file.smtp_from)
             .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_string());
         let smtp_from = from_text.parse().map_err(|_| {
             invalid(
@@ -271,14 +274,14 @@ impl Config {
                 format!("{from_text:?} is not a mailbox such as \"Acme <no-reply@acme.com>\""),
             )
         })?;
-        let mut rate_limits = file.rate_limits.unwrap_or_default();
+        let mut rate_limits = settings.rate_limits.unwrap_or_default();
         if let Some(enabled) = args.rate_limits_enabled {
             rate_limits.enabled = enabled;
         }
         if args.no_rate_limits {
             rate_limits.enabled = false;
         }
-        let log_format = match args.log_format.or(file.log_format).as_deref() {
+        let log_format = match settings.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
             Some(other) => {
@@ -288,9 +291,8 @@ impl Config {
                 ));
             }
         };
-        let event_retention_days = args
+        let event_retention_days = settings
             .event_retention_days
-            .or(file.event_retention_days)
             .unwrap_or(DEFAULT_EVENT_RETENTION_DAYS);
         if !(1..=3650).contains(&event_retention_days) {
             return Err(invalid(
@@ -301,30 +303,30 @@ impl Config {
         let connections = ConnectionLimits {
             header_timeout: seconds(
                 "header_timeout_secs",
-                args.header_timeout_secs.or(file.header_timeout_secs),
+                settings.header_timeout_secs,
                 DEFAULT_HEADER_TIMEOUT_SECS,
                 300,
             )?,
             body_timeout: seconds(
                 "body_timeout_secs",
-                args.body_timeout_secs.or(file.body_timeout_secs),
+                settings.body_timeout_secs,
                 DEFAULT_BODY_TIMEOUT_SECS,
                 3600,
             )?,
             idle_timeout: seconds(
                 "idle_timeout_secs",
-                args.idle_timeout_secs.or(file.idle_timeout_secs),
+                settings.idle_timeout_secs,
                 DEFAULT_IDLE_TIMEOUT_SECS,
                 3600,
             )?,
             max_connections: within(
                 "max_connections",
-                args.max_connections.or(file.max_connections),
+                settings.max_connections,
                 DEFAULT_MAX_CONNECTIONS,
                 1_000_000,
             )? as usize,
         };
-        let owner_email = match args.owner_email.or(file.owner_email) {
+        let owner_email = match settings.owner_email {
             None => EmailAddress::parse(DEFAULT_OWNER_EMAIL)
                 .map_err(|e| invalid("owner_email", e.to_string()))?,
             Some(text) => {
@@ -341,13 +343,12 @@ impl Config {
             master_key: args
                 .master_key
                 .or_else(|| std::env::var("PORTCULLIS_MASTER_KEY").ok()),
-            master_key_file: args.master_key_file.or(file.master_key_file),
+            master_key_file: settings.master_key_file,
             rate_limits,
             log_format,
             activity_flush_interval: Duration::from_secs(10),
             lock_watch_interval: Duration::from_secs(1),
-            allow_private_webhook_urls: args.allow_private_webhook_urls
-                || file.allow_private_webhook_urls.unwrap_or(false),
+            allow_private_webhook_urls: settings.allow_private_webhook_urls,
             owner_email,
             event_retention_days,
             connections,
@@ -395,7 +396,21 @@ fn seconds(
     within(field, value, default, max).map(Duration::from_secs)
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+/// The file's settings (if `--config` names one) under the flags' and
+/// variables': figment merges the two layers key by key.
+fn layered(args: &ConfigArgs) -> Result<ConfigArgs, ConfigError> {
+    let mut figment = Figment::new();
+    if let Some(path) = &args.config {
+        figment = figment.merge(Serialized::defaults(read_file(path)?));
+    }
+    figment
+        .merge(Serialized::defaults(args))
+        .extract()
+        // Both layers are `ConfigArgs`: a type can't differ between them.
+        .map_err(|e| invalid("configuration", e.kind.to_string()))
+}
+
+fn read_file(path: &Path) -> Result<ConfigArgs, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
         path: path.display().to_string(),
         reason: e.to_string(),
@@ -536,6 +551,39 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("listen_port"), "{e}");
+    }
+
+    #[test]
+    fn flag_only_settings_are_not_file_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        for key in [
+            "master_key = \"x\"",
+            "no_rate_limits = true",
+            "config = \"other.toml\"",
+        ] {
+            let path = dir.path().join("c.toml");
+            std::fs::write(&path, format!("{key}\n")).unwrap();
+            let e = Config::resolve(ConfigArgs {
+                config: Some(path),
+                ..args()
+            })
+            .unwrap_err();
+            assert!(e.to_string().contains("unknown field"), "{key}: {e}");
+        }
+    }
+
+    #[test]
+    fn an_absent_switch_leaves_the_file_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "allow_private_webhook_urls = true\n").unwrap();
+        let c = Config::resolve(ConfigArgs {
+            config: Some(path),
+            ..args()
+        })
+        .unwrap();
+        assert!(c.allow_private_webhook_urls);
+        assert!(!Config::resolve(args()).unwrap().allow_private_webhook_urls);
     }
 
     #[test]

@@ -10,6 +10,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use axum_extra::headers::authorization::Bearer;
+use axum_extra::headers::{Authorization, Header};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -110,14 +112,13 @@ fn body_timed_out(rejection: &BytesRejection) -> bool {
     false
 }
 
-/// The bearer credential from `Authorization`, if any.
-pub fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+/// The bearer credential from `Authorization`, if any: axum-extra's typed
+/// header (the scheme in any case, one space, then the token); an empty
+/// token is none.
+pub fn bearer(parts: &Parts) -> Option<Authorization<Bearer>> {
+    let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+    let credentials = Authorization::<Bearer>::decode(&mut values).ok()?;
+    (!credentials.token().is_empty()).then_some(credentials)
 }
 
 /// The caller's address (the TCP peer) and user agent.
@@ -175,8 +176,11 @@ impl<R: NeedsRole> FromRequestParts<Arc<Services>> for ApiAuth<R> {
         parts: &mut Parts,
         services: &Arc<Services>,
     ) -> Result<Self, Self::Rejection> {
-        let secret = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
-        let caller = services.api_tokens.authenticate(secret).await?;
+        let credentials = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
+        let caller = services
+            .api_tokens
+            .authenticate(credentials.token())
+            .await?;
         if !caller.role.allows(R::ROLE) {
             return Err(ServiceError::Forbidden.into());
         }

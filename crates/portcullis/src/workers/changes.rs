@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_util::task::AbortOnDropHandle;
+
 use crate::services::changes::{Changes, Heard};
 
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
@@ -17,29 +19,15 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(5);
 /// ever stop on a panic: the staleness bound must not rest on a dead task.
 pub async fn supervise(changes: Arc<Changes>) {
     loop {
-        let task = AbortOnDrop(tokio::spawn(run(changes.clone())));
-        match task.wait().await {
+        // Aborted when dropped, so that aborting `supervise` stops it too.
+        let task = AbortOnDropHandle::new(tokio::spawn(run(changes.clone())));
+        match task.await {
             Ok(()) => return,
             Err(e) => {
                 tracing::error!(error = %e, "the change listener stopped; restarting it");
                 tokio::time::sleep(RETRY_AFTER).await;
             }
         }
-    }
-}
-
-/// Aborts the task when dropped, so that aborting `supervise` stops it too.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl AbortOnDrop {
-    async fn wait(mut self) -> Result<(), tokio::task::JoinError> {
-        (&mut self.0).await
-    }
-}
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

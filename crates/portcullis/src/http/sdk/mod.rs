@@ -94,8 +94,10 @@ impl FromRequestParts<Arc<Services>> for SdkAnySession {
         services: &Arc<Services>,
     ) -> Result<Self, Self::Rejection> {
         let SdkEnvironment(env) = SdkEnvironment::from_request_parts(parts, services).await?;
-        let token = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
-        let claims = services.sessions.check_session_token(&env, token);
+        let credentials = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
+        let claims = services
+            .sessions
+            .check_session_token(&env, credentials.token());
         services.metrics.session_check(match &claims {
             Ok(_) => "valid",
             Err(ServiceError::TokenExpired) => "expired",
