@@ -176,9 +176,22 @@ impl TestStore {
             .await
     }
 
-    /// A webhook of `env`, taking every event.
+    /// A webhook of `env`, taking every event, stored.
     pub async fn webhook(&self, at: i64) -> WebhookRecord {
-        let webhook = WebhookRecord {
+        let webhook = self.webhook_record(at);
+        let added = self
+            .store
+            .webhooks
+            .insert(&webhook, 10, &self.event("webhook.created", at))
+            .await
+            .expect("the webhook is stored");
+        assert!(added);
+        webhook
+    }
+
+    /// A webhook of `env`, taking every event.
+    pub fn webhook_record(&self, at: i64) -> WebhookRecord {
+        WebhookRecord {
             id: id("whk"),
             environment_id: self.env.clone(),
             url: "https://hooks.example.test/in".into(),
@@ -192,15 +205,7 @@ impl TestStore {
             disabled_reason: None,
             created_at: at,
             updated_at: at,
-        };
-        let added = self
-            .store
-            .webhooks
-            .insert(&webhook, 10, &self.event("webhook.created", at))
-            .await
-            .expect("the webhook is stored");
-        assert!(added);
-        webhook
+        }
     }
 
     /// A delivery of `event` to `webhook` in the state `status`, due at

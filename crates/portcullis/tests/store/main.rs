@@ -20,3 +20,4 @@ mod leases;
 mod retention;
 mod revocation;
 mod sign_in;
+mod single_use;
