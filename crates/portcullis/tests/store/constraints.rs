@@ -1,9 +1,11 @@
 //! The schema's unique rules surface as `StoreError::Conflict` naming the
 //! rule, and a write that breaks one changes nothing.
 
-use portcullis::store::{ApiTokenRecord, Constraint, MemberChanges, OriginRecord, StoreError};
+use portcullis::store::{Constraint, MemberChanges, OriginRecord, StoreError};
 
-use crate::fixtures::{HOUR, T0, TestStore, assert_conflict, id, member, passkey, tenant, totp};
+use crate::fixtures::{
+    HOUR, T0, TestStore, api_token, assert_conflict, id, member, passkey, tenant, totp,
+};
 
 #[tokio::test]
 async fn a_member_email_is_unique_in_an_organization() {
@@ -171,21 +173,7 @@ async fn a_passkey_credential_is_registered_once_per_environment() {
 #[tokio::test]
 async fn a_token_hash_is_unique() {
     let t = TestStore::open().await;
-    let token = ApiTokenRecord {
-        id: id("tok"),
-        organization_id: t.org.clone(),
-        environment_id: None,
-        role: "admin".into(),
-        note: "copy".into(),
-        token_hash: t.owner_token_hash.clone(),
-        created_at: T0,
-        expires_at: None,
-        revoked_at: None,
-        last_used_at: None,
-        previous_hash: None,
-        previous_expires_at: None,
-        rotated_at: None,
-    };
+    let token = api_token(&t.org, "admin", t.owner_token_hash.clone());
     assert_conflict(
         t.store.api_tokens.insert(&token, &[]).await,
         Constraint::Other,

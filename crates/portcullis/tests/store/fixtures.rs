@@ -176,6 +176,28 @@ impl TestStore {
             .await
     }
 
+    /// Revokes every session of `env` at `at`: how many it revoked and
+    /// the environment's new epoch.
+    pub async fn revoke_environment(&self, at: i64) -> (u64, i64) {
+        let event = self.event("admin.environment.sessions.revoked", at);
+        self.store
+            .environments
+            .revoke_all_sessions(&self.env, &revocation(at), &event)
+            .await
+            .expect("the environment's sessions are revoked")
+    }
+
+    /// Revokes every session of a user of `env` at `at`: how many it
+    /// revoked and the user's new epoch.
+    pub async fn revoke_user(&self, user_id: &str, at: i64) -> (u64, i64) {
+        let event = self.event("admin.user.sessions.revoked", at);
+        self.store
+            .users
+            .revoke_sessions(&self.env, user_id, &revocation(at), &event)
+            .await
+            .expect("the user's sessions are revoked")
+    }
+
     /// A webhook of `env`, taking every event, stored.
     pub async fn webhook(&self, at: i64) -> WebhookRecord {
         let webhook = self.webhook_record(at);
@@ -351,21 +373,7 @@ pub fn tenant() -> NewTenant {
             created_at: T0,
         })
         .collect();
-    let owner_token = ApiTokenRecord {
-        id: id("tok"),
-        organization_id: organization.id.clone(),
-        environment_id: None,
-        role: "owner".into(),
-        note: "first".into(),
-        token_hash: id("hash").into_bytes(),
-        created_at: T0,
-        expires_at: None,
-        revoked_at: None,
-        last_used_at: None,
-        previous_hash: None,
-        previous_expires_at: None,
-        rotated_at: None,
-    };
+    let owner_token = api_token(&organization.id, "owner", id("hash").into_bytes());
     let owner = member(&organization.id, "owner@example.test", "owner");
     NewTenant {
         organization,
@@ -374,6 +382,25 @@ pub fn tenant() -> NewTenant {
         signing_keys: vec![],
         owner_token,
         owner,
+    }
+}
+
+/// An organization-wide API token with this role and secret hash.
+pub fn api_token(organization_id: &str, role: &str, token_hash: Vec<u8>) -> ApiTokenRecord {
+    ApiTokenRecord {
+        id: id("tok"),
+        organization_id: organization_id.into(),
+        environment_id: None,
+        role: role.into(),
+        note: String::new(),
+        token_hash,
+        created_at: T0,
+        expires_at: None,
+        revoked_at: None,
+        last_used_at: None,
+        previous_hash: None,
+        previous_expires_at: None,
+        rotated_at: None,
     }
 }
 

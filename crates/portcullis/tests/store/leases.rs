@@ -8,7 +8,10 @@
 use std::collections::BTreeSet;
 
 use futures::future::join_all;
-use portcullis::store::{AttemptRecord, AttemptRecorded, Backend, DeliveryOutcome, EventRecord};
+use portcullis::store::{
+    AttemptRecord, AttemptRecorded, Backend, DeliveryOutcome, DeliveryRecord, EventRecord,
+    NotificationRecord, StoreResult,
+};
 
 use crate::fixtures::{MINUTE, T0, TestStore, backend, id, without_waiting};
 
@@ -19,6 +22,27 @@ fn disjoint<'a>(leases: impl IntoIterator<Item = &'a String>) -> BTreeSet<String
         assert!(seen.insert(id.clone()), "{id} was leased twice");
     }
     seen
+}
+
+/// Races `racers` calls of `lease` (each taking up to `limit`), then one
+/// more for what they left: the ids of all it leased, failing if one was
+/// leased twice.
+async fn race<R, F>(
+    racers: usize,
+    limit: i64,
+    lease: impl Fn(i64) -> F,
+    id_of: impl Fn(&R) -> &String,
+) -> BTreeSet<String>
+where
+    F: Future<Output = StoreResult<Vec<R>>>,
+{
+    let leased: Vec<Vec<R>> = join_all((0..racers).map(|_| lease(limit)))
+        .await
+        .into_iter()
+        .map(|r| r.expect("no lease fails"))
+        .collect();
+    let rest = lease(100).await.expect("the rest is leased");
+    disjoint(leased.iter().flatten().chain(&rest).map(id_of))
 }
 
 #[tokio::test]
@@ -88,15 +112,14 @@ async fn racing_event_leases_never_share_an_event() {
     let outbox = &t.store.events;
     let written = ids(&events(&t, 20).await);
     let (now, until) = (T0 + MINUTE, T0 + MINUTE + 30_000);
-    let racers = (0..4).map(|_| outbox.lease_undispatched(now, until, 6));
-    let leased: Vec<Vec<EventRecord>> = join_all(racers)
-        .await
-        .into_iter()
-        .map(|r| r.expect("no lease fails"))
-        .collect();
-    let rest = outbox.lease_undispatched(now, until, 100).await.unwrap();
-    let all = leased.iter().flatten().chain(&rest).map(|e| &e.id);
-    assert_eq!(disjoint(all), written.iter().cloned().collect());
+    let leased = race(
+        4,
+        6,
+        |limit| outbox.lease_undispatched(now, until, limit),
+        |e: &EventRecord| &e.id,
+    )
+    .await;
+    assert_eq!(leased, written.iter().cloned().collect());
 
     assert!(
         outbox
@@ -155,15 +178,14 @@ async fn racing_delivery_leases_never_share_one_and_a_lost_lease_stores_no_attem
     }
     let hooks = &t.store.webhooks;
     let (now, until) = (T0 + MINUTE, T0 + MINUTE + 30_000);
-    let racers = (0..3).map(|_| hooks.lease_due(now, until, 4));
-    let leased: Vec<_> = join_all(racers)
-        .await
-        .into_iter()
-        .map(|r| r.expect("no lease fails"))
-        .collect();
-    let rest = hooks.lease_due(now, until, 100).await.unwrap();
-    let all = leased.iter().flatten().chain(&rest).map(|d| &d.id);
-    assert_eq!(disjoint(all), written);
+    let leased = race(
+        3,
+        4,
+        |limit| hooks.lease_due(now, until, limit),
+        |d: &DeliveryRecord| &d.id,
+    )
+    .await;
+    assert_eq!(leased, written);
     assert!(
         hooks
             .lease_due(until - 1, until, 100)
@@ -230,18 +252,14 @@ async fn racing_notification_leases_never_share_one_and_a_lost_lease_changes_not
     }
     let outbox = &t.store.events;
     let (now, until) = (T0 + MINUTE, T0 + MINUTE + 30_000);
-    let racers = (0..2).map(|_| outbox.lease_due_notifications(now, until, 3));
-    let leased: Vec<_> = join_all(racers)
-        .await
-        .into_iter()
-        .map(|r| r.expect("no lease fails"))
-        .collect();
-    let rest = outbox
-        .lease_due_notifications(now, until, 100)
-        .await
-        .unwrap();
-    let all = leased.iter().flatten().chain(&rest).map(|n| &n.id);
-    assert_eq!(disjoint(all), written);
+    let leased = race(
+        2,
+        3,
+        |limit| outbox.lease_due_notifications(now, until, limit),
+        |n: &NotificationRecord| &n.id,
+    )
+    .await;
+    assert_eq!(leased, written);
     assert!(
         outbox
             .lease_due_notifications(until - 1, until, 100)

@@ -5,7 +5,7 @@
 
 use portcullis::store::{Attempt, ChallengeRecord};
 
-use crate::fixtures::{DAY, HOUR, MINUTE, T0, TestStore, id, revocation};
+use crate::fixtures::{DAY, HOUR, MINUTE, T0, TestStore, id};
 
 #[tokio::test]
 async fn expired_codes_are_pruned_and_the_others_kept() {
@@ -111,13 +111,7 @@ async fn session_counters_of_past_minutes_are_forgotten() {
         .unwrap();
     // A revocation dated before the pruning reads the counters as they
     // are: the minute that passed is forgotten, the later one kept.
-    let event = t.event("admin.environment.sessions.revoked", T0);
-    let (revoked, _) = t
-        .store
-        .environments
-        .revoke_all_sessions(&t.env, &revocation(T0), &event)
-        .await
-        .unwrap();
+    let (revoked, _) = t.revoke_environment(T0).await;
     assert_eq!(revoked, 1);
 }
 

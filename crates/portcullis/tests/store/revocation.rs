@@ -38,12 +38,7 @@ async fn revoking_an_environment_counts_its_live_sessions_and_raises_its_epoch()
     assert_eq!((scope.epoch, scope.revoked_count), (1, 2));
     assert_eq!(scope.user_id, None);
 
-    let event = t.event("admin.environment.sessions.revoked", at + 1);
-    let again = environments
-        .revoke_all_sessions(&t.env, &revocation(at + 1), &event)
-        .await
-        .unwrap();
-    assert_eq!(again, (0, 2));
+    assert_eq!(t.revoke_environment(at + 1).await, (0, 2));
     assert_eq!(environments.epochs().await.unwrap(), [(t.env.clone(), 2)]);
     let record = environments.get(&t.env).await.unwrap().unwrap();
     assert_eq!(record.sessions_epoch, 2);
@@ -59,28 +54,14 @@ async fn revoking_a_user_counts_their_live_sessions_and_raises_their_epoch() {
     t.sign_in(&t.env, "bob@example.test", T0, T0 + HOUR).await;
     let at = T0 + MINUTE;
     let users = &t.store.users;
-    let event = t.event("admin.user.sessions.revoked", at);
-    let done = users
-        .revoke_sessions(&t.env, &ada.id, &revocation(at), &event)
-        .await
-        .unwrap();
+    let done = t.revoke_user(&ada.id, at).await;
     assert_eq!(done, (2, 1));
     assert_eq!(users.epochs().await.unwrap(), [(ada.id.clone(), 1, at)]);
-    let event = t.event("admin.user.sessions.revoked", at + 1);
-    let again = users
-        .revoke_sessions(&t.env, &ada.id, &revocation(at + 1), &event)
-        .await
-        .unwrap();
+    let again = t.revoke_user(&ada.id, at + 1).await;
     assert_eq!(again, (0, 2));
 
     // The environment's count leaves out what the user's revocation took.
-    let event = t.event("admin.environment.sessions.revoked", at + 2);
-    let (count, _) = t
-        .store
-        .environments
-        .revoke_all_sessions(&t.env, &revocation(at + 2), &event)
-        .await
-        .unwrap();
+    let (count, _) = t.revoke_environment(at + 2).await;
     assert_eq!(count, 1);
 }
 
@@ -126,12 +107,6 @@ async fn a_session_is_revoked_once() {
     assert_eq!(listed, [(session.id.clone(), exp)]);
     assert!(sessions.revoked_unexpired(exp).await.unwrap().is_empty());
     // The environment's count leaves it out.
-    let event = t.event("admin.environment.sessions.revoked", T0 + 4);
-    let (count, _) = t
-        .store
-        .environments
-        .revoke_all_sessions(&t.env, &revocation(T0 + 4), &event)
-        .await
-        .unwrap();
+    let (count, _) = t.revoke_environment(T0 + 4).await;
     assert_eq!(count, 1);
 }

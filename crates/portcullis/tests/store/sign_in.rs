@@ -5,20 +5,15 @@
 use futures::future::join_all;
 use portcullis::store::{Attempt, SessionFilter, UserQuery};
 
-use crate::fixtures::{HOUR, MINUTE, T0, TestStore, revocation};
+use crate::fixtures::{HOUR, MINUTE, T0, TestStore};
 
 #[tokio::test]
 async fn a_code_signs_in_once() {
     let t = TestStore::open().await;
     let email = "once@example.test";
     let code = t.code(&t.env, email, b"right", T0).await;
-    let attempt = t
-        .store
-        .verifications
-        .attempt(&t.env, &code, 5, T0 + 1, b"right")
-        .await
-        .unwrap();
-    assert!(matches!(attempt, Attempt::Matched(_)), "{attempt:?}");
+    let first = attempt(&t, &t.env, &code, 5, T0 + 1, b"right").await;
+    assert!(matches!(first, Attempt::Matched(_)), "{first:?}");
 
     let (user, session, kinds) = t
         .sign_in_with(&code, &t.env, email, T0 + 2, T0 + HOUR)
@@ -43,12 +38,7 @@ async fn a_code_signs_in_once() {
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0].session.id, session.id);
     // A used code takes no more attempts, not even the right one.
-    let after = t
-        .store
-        .verifications
-        .attempt(&t.env, &code, 5, T0 + 4, b"right")
-        .await
-        .unwrap();
+    let after = attempt(&t, &t.env, &code, 5, T0 + 4, b"right").await;
     assert!(matches!(after, Attempt::Refused), "{after:?}");
 }
 
@@ -103,24 +93,9 @@ async fn a_sign_in_finds_the_user_and_takes_the_stored_epochs() {
     assert_eq!((first.env_epoch, first.user_epoch), (0, 0));
 
     let at = T0 + MINUTE;
-    let event = t.event("admin.user.sessions.revoked", at);
-    t.store
-        .users
-        .revoke_sessions(&t.env, &first_user.id, &revocation(at), &event)
-        .await
-        .unwrap();
-    let event = t.event("admin.environment.sessions.revoked", at);
-    t.store
-        .environments
-        .revoke_all_sessions(&t.env, &revocation(at), &event)
-        .await
-        .unwrap();
-    let event = t.event("admin.environment.sessions.revoked", at);
-    t.store
-        .environments
-        .revoke_all_sessions(&t.env, &revocation(at), &event)
-        .await
-        .unwrap();
+    t.revoke_user(&first_user.id, at).await;
+    t.revoke_environment(at).await;
+    t.revoke_environment(at).await;
 
     // `new_session` asks for epoch 0: the store raises it.
     let (user, session) = t.sign_in(&t.env, email, at + 1, at + HOUR).await;
@@ -156,12 +131,7 @@ async fn racing_wrong_guesses_spend_no_more_than_the_allowed_attempts() {
         .filter(|a| matches!(a, Attempt::Refused))
         .count();
     assert_eq!((wrong, refused), (3, 7));
-    let right = t
-        .store
-        .verifications
-        .attempt(&t.env, &code, 3, T0 + 20, b"right")
-        .await
-        .unwrap();
+    let right = attempt(&t, &t.env, &code, 3, T0 + 20, b"right").await;
     assert!(matches!(right, Attempt::Refused), "{right:?}");
 }
 
@@ -171,27 +141,23 @@ async fn only_the_newest_unexpired_code_takes_attempts() {
     let email = "newest@example.test";
     let older = t.code(&t.env, email, b"one", T0).await;
     let newer = t.code(&t.env, email, b"two", T0 + 1).await;
-    let verifications = &t.store.verifications;
-    let superseded = verifications
-        .attempt(&t.env, &older, 5, T0 + 2, b"one")
-        .await
-        .unwrap();
+    let superseded = attempt(&t, &t.env, &older, 5, T0 + 2, b"one").await;
     assert!(matches!(superseded, Attempt::Refused), "{superseded:?}");
     // Another environment does not know the code.
-    let foreign = verifications
-        .attempt(&t.other_env, &newer, 5, T0 + 2, b"two")
-        .await
-        .unwrap();
+    let foreign = attempt(&t, &t.other_env, &newer, 5, T0 + 2, b"two").await;
     assert!(matches!(foreign, Attempt::Refused), "{foreign:?}");
     // Codes last ten minutes (`TestStore::code`).
-    let expired = verifications
-        .attempt(&t.env, &newer, 5, T0 + 1 + 10 * MINUTE, b"two")
-        .await
-        .unwrap();
+    let expired = attempt(&t, &t.env, &newer, 5, T0 + 1 + 10 * MINUTE, b"two").await;
     assert!(matches!(expired, Attempt::Refused), "{expired:?}");
-    let live = verifications
-        .attempt(&t.env, &newer, 5, T0 + 10 * MINUTE, b"two")
-        .await
-        .unwrap();
+    let live = attempt(&t, &t.env, &newer, 5, T0 + 10 * MINUTE, b"two").await;
     assert!(matches!(live, Attempt::Matched(_)), "{live:?}");
+}
+
+/// One attempt at `code` with `mac`, allowing `max` attempts.
+async fn attempt(t: &TestStore, env: &str, code: &str, max: i64, at: i64, mac: &[u8]) -> Attempt {
+    t.store
+        .verifications
+        .attempt(env, code, max, at, mac)
+        .await
+        .expect("the attempt is made")
 }
