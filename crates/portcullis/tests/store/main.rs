@@ -17,6 +17,7 @@ mod fixtures;
 
 mod constraints;
 mod leases;
+mod outbox;
 mod retention;
 mod revocation;
 mod sign_in;

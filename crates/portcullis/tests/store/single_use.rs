@@ -1,8 +1,10 @@
 //! What may be used once is used once, however many callers race for it:
 //! a TOTP step, a recovery code, an elevated token; what is bounded stays
-//! within its bound: wrong MFA codes, origins and webhooks per environment.
+//! within its bound: wrong MFA codes, origins and webhooks per
+//! environment, hits on a rate-limit key.
 
 use futures::future::join_all;
+use portcullis::domain::rate_limit::Quota;
 use portcullis::store::{CodeAttempt, OriginRecord};
 
 use crate::fixtures::{HOUR, MINUTE, T0, TestStore, id, totp};
@@ -146,4 +148,37 @@ async fn racing_adds_never_pass_an_environments_limit() {
     });
     assert_eq!(winners(join_all(hooks).await), 2);
     assert_eq!(webhooks.list(&t.env).await.unwrap().len(), 2);
+}
+
+/// A shared rate-limit key admits its burst, however many race for it; a
+/// hit given back is admitted again.
+#[tokio::test]
+async fn racing_hits_on_a_key_pass_only_its_burst() {
+    let t = TestStore::open().await;
+    let limits = &t.store.rate_limits;
+    let quota = Quota::per_minute(3);
+    let hits = join_all((0..8).map(|_| limits.hit("sign-in:ada", quota, T0))).await;
+    let waits: Vec<Option<i64>> = hits.into_iter().map(|h| h.expect("no hit fails")).collect();
+    let admitted = waits.iter().filter(|w| w.is_none()).count();
+    assert_eq!(admitted, 3);
+    assert!(waits.iter().all(|w| w.is_none() || *w == Some(20_000)));
+    // Another key has its own burst.
+    assert_eq!(limits.hit("sign-in:bob", quota, T0).await.unwrap(), None);
+
+    limits.give_back("sign-in:ada", quota).await.unwrap();
+    assert_eq!(limits.hit("sign-in:ada", quota, T0).await.unwrap(), None);
+    assert_eq!(
+        limits.hit("sign-in:ada", quota, T0).await.unwrap(),
+        Some(20_000)
+    );
+    // One interval later, one more.
+    let later = T0 + 20_000;
+    assert_eq!(limits.hit("sign-in:ada", quota, later).await.unwrap(), None);
+    assert!(
+        limits
+            .hit("sign-in:ada", quota, later)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
