@@ -6,6 +6,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
@@ -61,7 +62,7 @@ pub async fn open_store(
         fail("cannot create the data directory")(format!("{}: {e}", config.data_dir.display()))
     })?;
     let master_key = bootstrap::load_master_key(
-        config.master_key.as_deref(),
+        config.master_key.as_ref().map(|k| k.expose_secret()),
         config.master_key_file.as_deref(),
         &config.data_dir,
     )

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::Serialized;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::email::EmailAddress;
@@ -89,7 +90,7 @@ pub struct ConfigArgs {
     /// The master key itself, in base64 (environment variable only).
     #[arg(skip)]
     #[serde(skip)]
-    pub master_key: Option<String>,
+    pub master_key: Option<SecretString>,
     /// Turn the sign-in rate limits off (local load tests).
     #[arg(long)]
     #[serde(skip)]
@@ -187,7 +188,7 @@ pub struct Config {
     pub database_url: String,
     pub smtp_url: Option<String>,
     pub smtp_from: lettre::message::Mailbox,
-    pub master_key: Option<String>,
+    pub master_key: Option<SecretString>,
     pub master_key_file: Option<PathBuf>,
     pub rate_limits: RateLimitConfig,
     pub log_format: LogFormat,
@@ -340,9 +341,11 @@ impl Config {
             database_url,
             smtp_url,
             smtp_from,
-            master_key: args
-                .master_key
-                .or_else(|| std::env::var("PORTCULLIS_MASTER_KEY").ok()),
+            master_key: args.master_key.or_else(|| {
+                std::env::var("PORTCULLIS_MASTER_KEY")
+                    .ok()
+                    .map(SecretString::from)
+            }),
             master_key_file: settings.master_key_file,
             rate_limits,
             log_format,

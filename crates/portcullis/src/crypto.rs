@@ -11,6 +11,9 @@ use aws_lc_rs::signature::{
 use aws_lc_rs::{digest, hmac};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretBox};
 
 use crate::domain::algorithm::TokenAlgorithm;
 
@@ -170,22 +173,17 @@ pub fn b64url(data: &[u8]) -> String {
 
 /// The 32-byte key that protects everything encrypted at rest and keys the
 /// HMACs of short codes. Sub-keys are derived per purpose, so one purpose's
-/// output can never be replayed as another's.
-#[derive(Clone)]
+/// output can never be replayed as another's. Held as a `secrecy` box:
+/// zeroed when the last clone is dropped, redacted in `Debug`.
+#[derive(Clone, Debug)]
 pub struct MasterKey {
-    bytes: [u8; 32],
-}
-
-impl std::fmt::Debug for MasterKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MasterKey(…)")
-    }
+    bytes: Arc<SecretBox<[u8; 32]>>,
 }
 
 impl MasterKey {
     pub fn generate() -> Result<Self, CryptoError> {
         Ok(Self {
-            bytes: random_bytes::<32>()?,
+            bytes: Arc::new(SecretBox::new(Box::new(random_bytes::<32>()?))),
         })
     }
 
@@ -193,16 +191,22 @@ impl MasterKey {
         let raw = STANDARD
             .decode(text.trim())
             .map_err(|_| CryptoError::MasterKeyFormat)?;
-        let bytes: [u8; 32] = raw.try_into().map_err(|_| CryptoError::MasterKeyFormat)?;
-        Ok(Self { bytes })
+        let raw = secrecy::zeroize::Zeroizing::new(raw);
+        let bytes: [u8; 32] = raw
+            .as_slice()
+            .try_into()
+            .map_err(|_| CryptoError::MasterKeyFormat)?;
+        Ok(Self {
+            bytes: Arc::new(SecretBox::new(Box::new(bytes))),
+        })
     }
 
     pub fn to_base64(&self) -> String {
-        STANDARD.encode(self.bytes)
+        STANDARD.encode(self.bytes.expose_secret())
     }
 
     fn subkey(&self, purpose: &str) -> [u8; 32] {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.bytes);
+        let key = hmac::Key::new(hmac::HMAC_SHA256, self.bytes.expose_secret());
         let tag = hmac::sign(&key, purpose.as_bytes());
         let mut out = [0u8; 32];
         out.copy_from_slice(tag.as_ref());
@@ -389,6 +393,15 @@ mod tests {
         assert_eq!(key.mac("p", b"m"), again.mac("p", b"m"));
         assert!(MasterKey::from_base64("c2hvcnQ=").is_err());
         assert!(MasterKey::from_base64("not base64!").is_err());
+    }
+
+    #[test]
+    fn the_master_key_debug_shows_no_key() {
+        let key = MasterKey::generate().unwrap();
+        let shown = format!("{key:?}");
+        assert!(shown.contains("REDACTED"), "{shown}");
+        assert!(!shown.contains(&key.to_base64()), "{shown}");
+        assert!(!shown.contains(&hex::encode(key.bytes.expose_secret())));
     }
 
     #[test]

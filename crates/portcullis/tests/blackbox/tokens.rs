@@ -276,7 +276,7 @@ async fn a_server_with_another_master_key_refuses_the_database() {
         .unwrap()
         .to_base64();
     let mut config = storage.config();
-    config.master_key = Some(other);
+    config.master_key = Some(other.into());
     let clock = std::sync::Arc::new(portcullis::clock::ManualClock::starting_now());
     let refused = portcullis::Application::build(config, clock.clone()).await;
     let message = refused.err().expect("refused").to_string();

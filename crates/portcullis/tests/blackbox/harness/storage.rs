@@ -90,7 +90,7 @@ impl Storage {
         }
         if let Some((public_url, master_key)) = &self.shared {
             config.public_url = Some(public_url.clone());
-            config.master_key = Some(master_key.clone());
+            config.master_key = Some(master_key.clone().into());
         }
         config.rate_limits.enabled = false;
         config
