@@ -84,6 +84,33 @@ pub struct Wired {
     pub workers: Workers,
 }
 
+/// `portcullis init`: the first tenant on a fresh database, or a new owner
+/// token on an initialized one.
+pub async fn init(config: &Config, clock: &dyn Clock) -> Result<InitOutcome, String> {
+    let (store, master_key) = open_store(config).await.map_err(|e| e.0)?;
+    bootstrap::init(&store, &master_key, clock, &config.owner_email)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The services on an initialized database, for the operator's commands:
+/// the first organization's id and the services, wired as `serve` wires
+/// them.
+pub async fn wire_initialized(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    public_url: String,
+) -> Result<(String, Wired), String> {
+    let (store, master_key) = open_store(config).await.map_err(|e| e.0)?;
+    let organization_id = bootstrap::first_organization_id(&store)
+        .await?
+        .ok_or("this database has no organization yet; run `portcullis init` first")?;
+    let wired = build_services(config, clock, store, master_key, public_url)
+        .await
+        .map_err(|e| e.0)?;
+    Ok((organization_id, wired))
+}
+
 /// Builds every service once, each with only the store traits and
 /// collaborators it needs (see docs/architecture.md).
 pub async fn build_services(

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use portcullis::app::{Application, open_store};
+use portcullis::app::{self, Application};
 use portcullis::clock::SystemClock;
 use portcullis::config::{Config, ConfigArgs, LogFormat};
 use portcullis::operator::Operator;
@@ -252,10 +252,7 @@ async fn serve(config: Config) -> Result<(), String> {
 }
 
 async fn init(config: Config, json: bool) -> Result<(), String> {
-    let (store, master_key) = open_store(&config).await.map_err(|e| e.0)?;
-    let outcome = bootstrap::init(&store, &master_key, &SystemClock, &config.owner_email)
-        .await
-        .map_err(|e| e.to_string())?;
+    let outcome = app::init(&config, &SystemClock).await?;
     if json {
         println!(
             "{}",

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::app::{Wired, build_services, open_store};
+use crate::app::{Wired, wire_initialized};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::actor::Actor;
@@ -44,18 +44,12 @@ fn to_json(value: impl Serialize) -> Result<Value, String> {
 impl Operator {
     /// Opens the database of `config` (its data directory or database URL).
     pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<Operator, String> {
-        let (store, master_key) = open_store(config).await.map_err(|e| e.0)?;
-        let organization_id = crate::services::bootstrap::first_organization_id(&store)
-            .await?
-            .ok_or("this database has no organization yet; run `portcullis init` first")?;
         let public_url = config
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", config.listen));
-        let Wired { services, workers } =
-            build_services(config, clock, store, master_key, public_url)
-                .await
-                .map_err(|e| e.0)?;
+        let (organization_id, Wired { services, workers }) =
+            wire_initialized(config, clock, public_url).await?;
         // This process hears no one: it reads environments from the store.
         workers.changes.set_single_node();
         let who = std::env::var("USER").ok().filter(|u| !u.is_empty());
