@@ -8,9 +8,10 @@ use clap::{Args, Parser, Subcommand};
 use portcullis::app::{self, Application};
 use portcullis::clock::SystemClock;
 use portcullis::config::{Config, ConfigArgs, LogFormat};
-use portcullis::operator::Operator;
+use portcullis::operator::{InitReport, Operator};
 use portcullis::services::bootstrap::{self, InitOutcome};
 use portcullis::services::members::MemberUpdate;
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
 #[derive(Parser)]
@@ -256,7 +257,7 @@ async fn init(config: Config, json: bool) -> Result<(), String> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?
+            serde_json::to_string_pretty(&InitReport::of(&outcome)).map_err(|e| e.to_string())?
         );
     } else {
         let what = if outcome.created {
@@ -267,7 +268,7 @@ async fn init(config: Config, json: bool) -> Result<(), String> {
         println!(
             "{what}:\n{}\n\nOwner API token (shown once, stored only as a hash):\n{}",
             describe(&outcome),
-            outcome.api_token
+            outcome.api_token.expose_secret()
         );
     }
     Ok(())

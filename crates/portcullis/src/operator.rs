@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -13,8 +14,12 @@ use crate::app::{Wired, wire_initialized};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::actor::Actor;
-use crate::services::api_tokens::{ApiCaller, ApiToken, ApiTokenWithSecret, NewToken};
-use crate::services::members::{Member, MemberUpdate};
+use crate::http::views::environments::EnvironmentInfo;
+use crate::http::views::members::Member;
+use crate::http::views::tokens::{ApiToken, ApiTokenWithSecret};
+use crate::services::api_tokens::{ApiCaller, NewToken};
+use crate::services::bootstrap::InitOutcome;
+use crate::services::members::MemberUpdate;
 use crate::services::{ServiceError, Services};
 
 pub struct Operator {
@@ -67,7 +72,7 @@ impl Operator {
         environment_id: Option<String>,
         expires_at: Option<String>,
     ) -> Result<Value, String> {
-        let (record, secret) = self
+        let issued = self
             .services
             .api_tokens
             .create(
@@ -82,10 +87,7 @@ impl Operator {
             )
             .await
             .map_err(explain)?;
-        to_json(ApiTokenWithSecret {
-            token: (&record).into(),
-            secret,
-        })
+        to_json(ApiTokenWithSecret::from(issued))
     }
 
     pub async fn list_tokens(&self) -> Result<Value, String> {
@@ -95,7 +97,7 @@ impl Operator {
             .list(&self.caller)
             .await
             .map_err(explain)?;
-        to_json(json!({ "tokens": tokens.iter().map(ApiToken::from).collect::<Vec<_>>() }))
+        to_json(json!({ "tokens": tokens.into_iter().map(ApiToken::from).collect::<Vec<_>>() }))
     }
 
     pub async fn revoke_token(&self, token_id: &str) -> Result<Value, String> {
@@ -108,16 +110,13 @@ impl Operator {
     }
 
     pub async fn rotate_token(&self, token_id: &str, grace_seconds: i64) -> Result<Value, String> {
-        let (record, secret) = self
+        let issued = self
             .services
             .api_tokens
             .rotate(&self.caller, token_id, grace_seconds, &self.actor)
             .await
             .map_err(explain)?;
-        to_json(ApiTokenWithSecret {
-            token: (&record).into(),
-            secret,
-        })
+        to_json(ApiTokenWithSecret::from(issued))
     }
 
     pub async fn set_locked(&self, environment_id: &str, locked: bool) -> Result<Value, String> {
@@ -127,7 +126,7 @@ impl Operator {
             .lock_environment(&self.caller, environment_id, locked, &self.actor)
             .await
             .map_err(explain)?;
-        to_json(env)
+        to_json(EnvironmentInfo::from(env))
     }
 
     pub async fn list_environments(&self) -> Result<Value, String> {
@@ -137,6 +136,10 @@ impl Operator {
             .environments_of(&self.caller)
             .await
             .map_err(explain)?;
+        let environments: Vec<EnvironmentInfo> = environments
+            .into_iter()
+            .map(EnvironmentInfo::from)
+            .collect();
         to_json(json!({ "environments": environments }))
     }
 
@@ -147,7 +150,7 @@ impl Operator {
             .list(&self.caller)
             .await
             .map_err(explain)?;
-        to_json(json!({ "members": members.iter().map(Member::from).collect::<Vec<_>>() }))
+        to_json(json!({ "members": members.into_iter().map(Member::from).collect::<Vec<_>>() }))
     }
 
     pub async fn add_member(
@@ -162,7 +165,7 @@ impl Operator {
             .add(&self.caller, email, name, role, &self.actor)
             .await
             .map_err(explain)?;
-        to_json(Member::from(&member))
+        to_json(Member::from(member))
     }
 
     pub async fn update_member(
@@ -176,7 +179,7 @@ impl Operator {
             .update(&self.caller, member_id, update, &self.actor)
             .await
             .map_err(explain)?;
-        to_json(Member::from(&member))
+        to_json(Member::from(member))
     }
 
     pub async fn remove_member(&self, member_id: &str) -> Result<Value, String> {
@@ -186,5 +189,35 @@ impl Operator {
             .await
             .map_err(explain)?;
         Ok(json!({ "removed": member_id }))
+    }
+}
+
+/// What `portcullis init --json` prints: the new tenant's ids and the owner
+/// token, shown this once.
+#[derive(Serialize)]
+pub struct InitReport<'a> {
+    organization_id: &'a str,
+    project_id: &'a str,
+    environments: InitEnvironments<'a>,
+    api_token: &'a str,
+}
+
+#[derive(Serialize)]
+struct InitEnvironments<'a> {
+    sandbox: &'a str,
+    live: &'a str,
+}
+
+impl<'a> InitReport<'a> {
+    pub fn of(outcome: &'a InitOutcome) -> Self {
+        InitReport {
+            organization_id: &outcome.organization_id,
+            project_id: &outcome.project_id,
+            environments: InitEnvironments {
+                sandbox: &outcome.environments.sandbox,
+                live: &outcome.environments.live,
+            },
+            api_token: outcome.api_token.expose_secret(),
+        }
     }
 }

@@ -7,6 +7,7 @@ mod openapi;
 mod ops;
 pub mod sdk;
 pub mod server;
+pub mod views;
 
 use std::sync::Arc;
 use std::time::Instant;

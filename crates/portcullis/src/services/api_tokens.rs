@@ -2,7 +2,7 @@
 //! may do, and managing the tokens themselves (create, list, rotate with a
 //! grace period, delete).
 
-use serde::Serialize;
+use secrecy::SecretString;
 use serde_json::json;
 
 use std::sync::Arc;
@@ -110,7 +110,8 @@ pub struct NewToken {
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// An API token as its managers see it (never its secret or hash).
+#[derive(Debug, Clone)]
 pub struct ApiToken {
     /// `tok_…`
     pub id: String,
@@ -143,23 +144,13 @@ impl From<&ApiTokenRecord> for ApiToken {
     }
 }
 
-/// A token with its secret: shown this once.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ApiTokenWithSecret {
-    #[serde(flatten)]
+/// A token just created or rotated, with its secret: shown this once, and
+/// never in `Debug`.
+#[derive(Debug)]
+pub struct IssuedToken {
     pub token: ApiToken,
-    /// `pcl_…`; store it now, it is never shown again.
-    pub secret: String,
-}
-
-/// Never the secret, should one ever be logged.
-impl std::fmt::Debug for ApiTokenWithSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiTokenWithSecret")
-            .field("token", &self.token)
-            .field("secret", &"<redacted>")
-            .finish()
-    }
+    /// `pcl_…`
+    pub secret: SecretString,
 }
 
 /// The earlier of two optional expiries (`None`: never).
@@ -284,7 +275,7 @@ impl ApiTokens {
         caller: &ApiCaller,
         input: NewToken,
         actor: &Actor,
-    ) -> ServiceResult<(ApiTokenRecord, String)> {
+    ) -> ServiceResult<IssuedToken> {
         caller.require_current_secret()?;
         // A limited caller learns nothing about other environments.
         if caller.environment_id.is_some()
@@ -378,15 +369,19 @@ impl ApiTokens {
             .token_events(&record, events::API_TOKEN_CREATED, actor)
             .await?;
         self.store.insert(&record, &events).await?;
-        Ok((record, secret))
+        Ok(IssuedToken {
+            token: ApiToken::from(&record),
+            secret: secret.into(),
+        })
     }
 
     /// The tokens the caller can see that are not deleted, oldest first.
-    pub async fn list(&self, caller: &ApiCaller) -> ServiceResult<Vec<ApiTokenRecord>> {
-        Ok(self
+    pub async fn list(&self, caller: &ApiCaller) -> ServiceResult<Vec<ApiToken>> {
+        let tokens = self
             .store
             .list(&caller.organization_id, caller.environment_id.as_deref())
-            .await?)
+            .await?;
+        Ok(tokens.iter().map(ApiToken::from).collect())
     }
 
     /// A token the caller can see and may manage (not above its role).
@@ -440,7 +435,7 @@ impl ApiTokens {
         token_id: &str,
         grace_seconds: i64,
         actor: &Actor,
-    ) -> ServiceResult<(ApiTokenRecord, String)> {
+    ) -> ServiceResult<IssuedToken> {
         if !(0..=MAX_GRACE_SECONDS).contains(&grace_seconds) {
             return Err(ServiceError::Validation(ValidationErrors::single(
                 "grace_seconds",
@@ -482,6 +477,38 @@ impl ApiTokens {
         token.previous_hash = Some(std::mem::replace(&mut token.token_hash, hash));
         token.previous_expires_at = Some(previous_until);
         token.rotated_at = Some(now);
-        Ok((token, secret))
+        Ok(IssuedToken {
+            token: ApiToken::from(&token),
+            secret: secret.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let secret = "pcl_0123456789abcdef";
+        let issued = IssuedToken {
+            token: ApiToken {
+                id: "tok_1".into(),
+                note: "ci".into(),
+                role: "admin".into(),
+                environment_id: None,
+                created_at: "2026-01-01T00:00:00Z".into(),
+                expires_at: None,
+                last_used_at: None,
+                rotated_at: None,
+                previous_secret_expires_at: None,
+            },
+            secret: secret.into(),
+        };
+        let shown = format!("{issued:?}");
+        assert!(
+            shown.contains("tok_1") && !shown.contains(secret),
+            "{shown}"
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::api_tokens::{TOKEN_PREFIX, hash_token};
 use super::keys::new_signing_key;
@@ -21,21 +21,21 @@ use crate::store::{
 
 const MASTER_KEY_CHECK: &str = "master_key_check";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct EnvironmentIds {
     pub sandbox: String,
     pub live: String,
 }
 
-/// What `portcullis init` prints. The token appears here once and is
-/// stored only as a hash.
-#[derive(Debug, Clone, Serialize)]
+/// What `portcullis init` reports. The owner token appears here once (and
+/// never in `Debug`); it is stored only as a hash.
+#[derive(Debug, Clone)]
 pub struct InitOutcome {
     pub organization_id: String,
     pub project_id: String,
     pub environments: EnvironmentIds,
-    pub api_token: String,
-    #[serde(skip)]
+    pub api_token: SecretString,
+    /// False when the tenant existed and only a new token was made.
     pub created: bool,
 }
 
@@ -142,7 +142,7 @@ pub async fn init(
             sandbox: find("sandbox")?,
             live: find("live")?,
         },
-        api_token: secret,
+        api_token: secret.into(),
         created: false,
     })
 }
@@ -206,7 +206,7 @@ pub async fn create_first_tenant(
             sandbox: environments[0].id.clone(),
             live: environments[1].id.clone(),
         },
-        api_token: secret,
+        api_token: secret.into(),
         created: true,
     };
     match store
@@ -229,8 +229,9 @@ pub async fn create_first_tenant(
 
 /// Writes the owner token created by `serve` on an empty data directory to a
 /// file only its owner can read, instead of printing a secret into the log.
-pub fn write_owner_token_file(path: &Path, token: &str) -> std::io::Result<()> {
-    crate::private_files::write_new_synced(path, format!("{token}\n").as_bytes())
+pub fn write_owner_token_file(path: &Path, token: &SecretString) -> std::io::Result<()> {
+    let text = format!("{}\n", token.expose_secret());
+    crate::private_files::write_new_synced(path, text.as_bytes())
 }
 
 /// The first tenant's organization, if the database has one yet.
@@ -241,4 +242,26 @@ pub async fn first_organization_id(store: &Store) -> Result<Option<String>, Stri
         .await
         .map_err(|e| e.to_string())?
         .map(|t| t.organization.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_owner_token() {
+        let token = "pcl_owner0123456789";
+        let outcome = InitOutcome {
+            organization_id: "org_1".into(),
+            project_id: "prj_1".into(),
+            environments: EnvironmentIds {
+                sandbox: "env_1".into(),
+                live: "env_2".into(),
+            },
+            api_token: token.into(),
+            created: true,
+        };
+        let shown = format!("{outcome:?}");
+        assert!(shown.contains("org_1") && !shown.contains(token), "{shown}");
+    }
 }

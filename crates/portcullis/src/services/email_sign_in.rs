@@ -5,17 +5,16 @@
 
 use lettre::Message;
 use lettre::message::header::ContentType;
-use serde::Serialize;
 
 use std::sync::Arc;
 
-use super::auth_result::AuthResult;
 use super::environments::EnvironmentRuntime;
 use super::mfa::devices::MfaDevices;
 use super::mfa::mfa_status;
 use super::rate_limit::{Bucket, RateLimits};
-use super::sessions::{ClientInfo, SessionInfo, Sessions};
-use super::users::UserInfo;
+use super::sessions::{ClientInfo, Session, Sessions};
+use super::signed_in::SignedIn;
+use super::users::User;
 use super::{ServiceError, ServiceResult, new_id};
 use crate::clock::{Clock, rfc3339, to_millis};
 use crate::crypto::{self, MasterKey};
@@ -34,7 +33,8 @@ use crate::store::{
 
 const CODE_MAC_PURPOSE: &str = "portcullis/otp-code/v1";
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A code sent: the verification to finish, and until when.
+#[derive(Debug, Clone)]
 pub struct VerificationStarted {
     pub verification_id: String,
     pub expires_at: String,
@@ -156,7 +156,7 @@ impl EmailSignIn {
         verification_id: &str,
         code: &str,
         client: &ClientInfo,
-    ) -> ServiceResult<AuthResult> {
+    ) -> ServiceResult<SignedIn> {
         let code = normalize_code(code).ok_or_else(|| {
             ValidationErrors::single("code", format!("must be {CODE_DIGITS} digits"))
         })?;
@@ -239,10 +239,10 @@ impl EmailSignIn {
             return Err(ServiceError::InvalidCode);
         };
         self.metrics.sign_in("email", "success");
-        Ok(AuthResult {
+        Ok(SignedIn {
             token: Some(issued.token),
-            session: SessionInfo::from_new(issued.session),
-            user: UserInfo::from_record(&issued.user),
+            session: Session::from_new(issued.session),
+            user: User::from_record(&issued.user),
             // The statement that stored the session read the user's devices.
             mfa: mfa_status(settings, &issued.mfa_kinds, outcome),
         })

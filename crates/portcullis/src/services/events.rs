@@ -1,8 +1,6 @@
 //! Events: who did what, recorded with the change (the audit log), and the
 //! outbox that webhooks are delivered from (docs/events.md).
 
-use serde::Serialize;
-
 use std::sync::Arc;
 
 use super::environments::{EnvironmentRuntime, Environments};
@@ -14,11 +12,11 @@ use crate::domain::validation::ValidationErrors;
 use crate::store::{EventQuery, EventRecord, EventStore};
 
 /// An event as the audit log and webhooks show it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Event {
     /// `evt_…`; also the `webhook-id` of its deliveries.
     pub id: String,
-    #[serde(rename = "type")]
+    /// The event's type (`session.created`, …).
     pub kind: String,
     pub timestamp: String,
     pub environment_id: Option<String>,
@@ -27,11 +25,11 @@ pub struct Event {
     /// events, the user of `user.*`, the webhook of `environment.webhook.*`.
     pub subject: Option<String>,
     /// The payload's `data`; `null` for a session event not yet dispatched.
-    #[schema(value_type = Object)]
     pub data: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// Who caused an event.
+#[derive(Debug, Clone)]
 pub struct EventActor {
     /// `user`, `api_token`, `system` or `cli`
     pub kind: String,
@@ -58,7 +56,7 @@ impl Event {
 }
 
 /// One page of the audit log, newest first.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct EventPage {
     pub events: Vec<Event>,
     /// Pass as `cursor` for the next (older) page; absent on the last.

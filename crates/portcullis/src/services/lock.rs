@@ -9,8 +9,6 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use serde::Serialize;
-
 use super::ServiceResult;
 use super::api_tokens::ApiCaller;
 use super::environments::{EnvironmentRuntime, Environments};
@@ -21,8 +19,8 @@ use crate::domain::actor::Actor;
 use crate::domain::events;
 use crate::store::EnvironmentStore;
 
-/// An environment as operators see it (the API's and the command's answer).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// An environment as operators see it.
+#[derive(Debug, Clone)]
 pub struct EnvironmentInfo {
     pub id: String,
     pub project_id: String,

@@ -2,7 +2,6 @@
 //! by transfer (the old owner becomes `admin`), nobody acts above their own
 //! role (`domain::roles`).
 
-use serde::Serialize;
 use serde_json::json;
 
 use std::sync::Arc;
@@ -23,7 +22,8 @@ use crate::store::{EventRecord, MemberChanges, MemberRecord, MemberStore};
 pub const MEMBER_ID_PREFIX: &str = "mem";
 pub const MAX_NAME_CHARS: usize = 200;
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// A member of the organization.
+#[derive(Debug, Clone)]
 pub struct Member {
     /// `mem_…`
     pub id: String,
@@ -137,12 +137,17 @@ impl Members {
             .await
     }
 
-    pub async fn list(&self, caller: &ApiCaller) -> ServiceResult<Vec<MemberRecord>> {
+    pub async fn list(&self, caller: &ApiCaller) -> ServiceResult<Vec<Member>> {
         caller.authorize_organization()?;
-        Ok(self.store.list(&caller.organization_id).await?)
+        let members = self.store.list(&caller.organization_id).await?;
+        Ok(members.iter().map(Member::from).collect())
     }
 
-    pub async fn get(&self, caller: &ApiCaller, member_id: &str) -> ServiceResult<MemberRecord> {
+    pub async fn get(&self, caller: &ApiCaller, member_id: &str) -> ServiceResult<Member> {
+        Ok(Member::from(&self.record(caller, member_id).await?))
+    }
+
+    async fn record(&self, caller: &ApiCaller, member_id: &str) -> ServiceResult<MemberRecord> {
         caller.authorize_organization()?;
         if !crypto::is_id(MEMBER_ID_PREFIX, member_id) {
             return Err(ServiceError::NotFound);
@@ -160,7 +165,7 @@ impl Members {
         name: Option<String>,
         role: &str,
         actor: &Actor,
-    ) -> ServiceResult<MemberRecord> {
+    ) -> ServiceResult<Member> {
         caller.authorize_organization()?;
         caller.require_current_secret()?;
         let mut errors = ValidationErrors::default();
@@ -186,7 +191,7 @@ impl Members {
             .member_events(&member, events::MEMBER_ADDED, actor, member_data(&member))
             .await?;
         self.store.insert(&member, &events).await?;
-        Ok(member)
+        Ok(Member::from(&member))
     }
 
     /// Changes a member's e-mail, name or role. Making a member `owner`
@@ -198,8 +203,8 @@ impl Members {
         member_id: &str,
         update: MemberUpdate,
         actor: &Actor,
-    ) -> ServiceResult<MemberRecord> {
-        let current = self.get(caller, member_id).await?;
+    ) -> ServiceResult<Member> {
+        let current = self.record(caller, member_id).await?;
         caller.require_current_secret()?;
         let current_role = stored_role(&current.role)?;
         let mut errors = ValidationErrors::default();
@@ -245,7 +250,9 @@ impl Members {
                     .await
             }
         };
-        updated?.ok_or_else(|| ServiceError::Conflict("the member changed meanwhile; retry".into()))
+        updated?
+            .map(|m| Member::from(&m))
+            .ok_or_else(|| ServiceError::Conflict("the member changed meanwhile; retry".into()))
     }
 
     pub async fn remove(
@@ -254,7 +261,7 @@ impl Members {
         member_id: &str,
         actor: &Actor,
     ) -> ServiceResult<()> {
-        let current = self.get(caller, member_id).await?;
+        let current = self.record(caller, member_id).await?;
         caller.require_current_secret()?;
         let role = stored_role(&current.role)?;
         roles::check_removal(caller.role, role, false)?;

@@ -2,7 +2,6 @@
 
 pub mod activity;
 pub mod api_tokens;
-pub mod auth_result;
 pub mod bootstrap;
 pub mod change_state;
 pub mod changes;
@@ -25,6 +24,7 @@ pub mod revocations;
 pub mod session_revocation;
 pub mod sessions;
 pub mod settings;
+pub mod signed_in;
 pub mod users;
 pub mod verified_tokens;
 pub mod webhook_client;

@@ -17,7 +17,7 @@ use super::events::{Event, Events};
 use super::notifications::Notifications;
 use super::outbox_signal::OutboxSignal;
 use super::retry::{LEASE_MS, after_failure};
-use super::sessions::SessionInfo;
+use super::sessions::Session;
 use super::webhook_client::WebhookClient;
 use super::{ServiceResult, new_id};
 use crate::clock::{Clock, rfc3339, to_millis};
@@ -239,7 +239,7 @@ impl Outbox {
                     return Ok(None);
                 };
                 let view = self.sessions.get(env, sid).await?;
-                Ok(view.map(|v| session_payload(&SessionInfo::from_view(&v, None))))
+                Ok(view.map(|v| session_payload(&Session::from_view(&v, None))))
             }
             events::USER_CREATED => {
                 let (Some(env), Some(uid)) = (&event.environment_id, &event.subject_id) else {
@@ -418,7 +418,7 @@ fn wants(w: &WebhookRecord, event: &EventRecord) -> bool {
 }
 
 /// The Session object of session events (API.md, "Webhooks").
-fn session_payload(s: &SessionInfo) -> String {
+fn session_payload(s: &Session) -> String {
     json!({
         "id": s.id,
         "user_id": s.user_id,
@@ -428,7 +428,10 @@ fn session_payload(s: &SessionInfo) -> String {
         "ip_address": s.ip_address,
         "user_agent": s.user_agent,
         "revoked_at": s.revoked_at,
-        "revoked_by": s.revoked_by,
+        "revoked_by": s
+            .revoked_by
+            .as_ref()
+            .map(|r| json!({ "kind": r.kind, "id": r.id })),
     })
     .to_string()
 }

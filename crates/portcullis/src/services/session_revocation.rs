@@ -10,7 +10,7 @@ use super::activity::ActivityTracker;
 use super::environments::Environments;
 use super::events::Events;
 use super::revocations::Revocations;
-use super::sessions::SessionInfo;
+use super::sessions::Session;
 use super::{ServiceError, ServiceResult};
 use crate::clock::{Clock, to_millis};
 use crate::domain::actor::{Actor, ActorKind};
@@ -91,7 +91,7 @@ impl SessionRevocation {
         session_id: &str,
         owner: Option<&str>,
         actor: &Actor,
-    ) -> ServiceResult<SessionInfo> {
+    ) -> ServiceResult<Session> {
         let current = self
             .sessions
             .get(environment_id, session_id)
@@ -130,7 +130,7 @@ impl SessionRevocation {
                 .write()
                 .revoke_session(&session_id, view.session.expires_at / 1000);
             services.metrics.revocation("session", 1);
-            Ok(SessionInfo::from_view(
+            Ok(Session::from_view(
                 &view,
                 services.activity.pending_for(&session_id),
             ))

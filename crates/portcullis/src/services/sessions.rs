@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use jsonwebtoken::Validation;
-use serde::Serialize;
+use secrecy::SecretString;
 
 use super::activity::ActivityTracker;
 use super::change_state::ChangeState;
@@ -35,14 +35,16 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// Who revoked a session: a kind (`user`, `api_token`, …) and its id.
+#[derive(Debug, Clone)]
 pub struct RevokedBy {
     pub kind: String,
     pub id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct SessionInfo {
+/// A session with its effective revocation.
+#[derive(Debug, Clone)]
+pub struct Session {
     pub id: String,
     pub user_id: String,
     pub environment_id: String,
@@ -56,7 +58,7 @@ pub struct SessionInfo {
     pub amr: Vec<String>,
 }
 
-impl SessionInfo {
+impl Session {
     /// The session with its effective revocation: its own, or the user's or
     /// environment's revocation whose epoch it was issued below.
     pub fn from_view(view: &SessionView, pending_activity: Option<i64>) -> Self {
@@ -101,7 +103,7 @@ impl SessionInfo {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
-        SessionInfo {
+        Session {
             id: s.id.clone(),
             user_id: s.user_id.clone(),
             environment_id: s.environment_id.clone(),
@@ -130,7 +132,7 @@ impl SessionInfo {
 
     /// The caller's own session as its token describes it: no database.
     pub fn from_claims(claims: &SessionClaims, last_active_at: Option<i64>) -> Self {
-        SessionInfo {
+        Session {
             id: claims.sid.clone(),
             user_id: claims.sub.clone(),
             environment_id: claims.environment_id.clone(),
@@ -147,22 +149,18 @@ impl SessionInfo {
 }
 
 pub struct IssuedSession {
-    pub token: String,
+    /// The session's JWT, shown once to the client that signed in.
+    pub token: SecretString,
     pub session: SessionRecord,
     pub user: UserRecord,
     /// The kinds of the user's confirmed MFA devices.
     pub mfa_kinds: Vec<String>,
 }
 
-/// What `/sessions/introspect` answers (RFC 7662): `active`, and the claims
-/// when it is. Introspection only reads: it spends and completes nothing.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({
-    "active": true, "token_type": "Bearer", "scope": "requiresAdditionalAuth",
-    "sub": "usr_…", "sid": "ses_…", "aud": "env_…", "environment_id": "env_…",
-    "iss": "https://auth.example.com/sdk/v1/env_…", "iat": 1764680000, "nbf": 1764680000,
-    "exp": 1764683600, "jti": "…", "amr": ["otp"], "env_epoch": 0, "user_epoch": 0
-}))]
+/// What introspecting a token finds (RFC 7662): whether it is active,
+/// and its claims when it is. Introspection only reads: it spends and
+/// completes nothing.
+#[derive(Debug, Clone)]
 pub struct Introspection {
     /// Whether the token would be accepted now. `false` alone for any token
     /// that would be refused (bad, expired, revoked, of another environment,
@@ -173,11 +171,9 @@ pub struct Introspection {
     /// partial one that still needs its second factor (accepted only by the
     /// routes that finish the sign-in), or, for an elevated token, its one
     /// action (e.g. `credential:link`).
-    #[serde(flatten)]
     pub claims: Option<SessionClaims>,
     /// When active: `Bearer` for a session token (full or partial),
     /// `elevated` for an elevated token (header `typ: elevated+jwt`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
 }
 
@@ -297,7 +293,7 @@ impl Sessions {
         };
         let token = env.active_key()?.sign_jwt(&claims)?;
         Ok(Some(IssuedSession {
-            token,
+            token: token.into(),
             session,
             user,
             mfa_kinds,
@@ -421,24 +417,24 @@ impl Sessions {
         environment_id: &str,
         user_id: &str,
         filter: SessionFilter,
-    ) -> ServiceResult<Vec<SessionInfo>> {
+    ) -> ServiceResult<Vec<Session>> {
         let views = self
             .store
             .list_for_user(environment_id, user_id, &filter)
             .await?;
         Ok(views
             .iter()
-            .map(|v| SessionInfo::from_view(v, self.activity.pending_for(&v.session.id)))
+            .map(|v| Session::from_view(v, self.activity.pending_for(&v.session.id)))
             .collect())
     }
 
-    pub async fn get(&self, environment_id: &str, session_id: &str) -> ServiceResult<SessionInfo> {
+    pub async fn get(&self, environment_id: &str, session_id: &str) -> ServiceResult<Session> {
         let view = self
             .store
             .get(environment_id, session_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        Ok(SessionInfo::from_view(
+        Ok(Session::from_view(
             &view,
             self.activity.pending_for(session_id),
         ))
@@ -452,7 +448,7 @@ impl Sessions {
         env: &EnvironmentRuntime,
         claims: &SessionClaims,
         factor_amr: &str,
-    ) -> ServiceResult<(String, SessionInfo)> {
+    ) -> ServiceResult<(SecretString, Session)> {
         let mut amr = claims.amr.clone();
         for value in ["mfa", factor_amr] {
             if !amr.iter().any(|a| a == value) {
@@ -483,7 +479,7 @@ impl Sessions {
             .get(env.id(), &claims.sid)
             .await?
             .ok_or(ServiceError::SessionRevoked)?;
-        Ok((token, SessionInfo::from_view(&view, None)))
+        Ok((token.into(), Session::from_view(&view, None)))
     }
 }
 

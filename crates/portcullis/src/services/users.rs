@@ -1,7 +1,5 @@
 //! End users of an environment, as the management API shows them.
 
-use serde::Serialize;
-
 use std::sync::Arc;
 
 use super::{ServiceError, ServiceResult};
@@ -13,25 +11,26 @@ use crate::store::{UserQuery, UserRecord, UserStore};
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 200;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A credential the user has proven.
+#[derive(Debug, Clone)]
 pub struct VerifiedCredential {
     /// `email` (later also `phone`, `wallet`, `passkey`).
     pub kind: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct UserInfo {
+/// An end user of an environment.
+#[derive(Debug, Clone)]
+pub struct User {
     pub id: String,
     pub environment_id: String,
     pub email: Option<String>,
-    /// Absent where the answer comes from the token alone (`GET /session`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `None` where the user comes from the token alone (`GET /session`).
     pub created_at: Option<String>,
     pub verified_credentials: Vec<VerifiedCredential>,
 }
 
-impl UserInfo {
+impl User {
     pub fn from_record(u: &UserRecord) -> Self {
         Self {
             id: u.id.clone(),
@@ -43,7 +42,7 @@ impl UserInfo {
     }
 }
 
-impl UserInfo {
+impl User {
     /// The user as a verified session token describes them (no database).
     pub fn from_claims(c: &crate::domain::claims::SessionClaims) -> Self {
         Self {
@@ -66,9 +65,10 @@ fn verified_credentials(email: Option<&String>) -> Vec<VerifiedCredential> {
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// One page of users.
+#[derive(Debug, Clone)]
 pub struct UserPage {
-    pub data: Vec<UserInfo>,
+    pub data: Vec<User>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
 }
@@ -116,15 +116,16 @@ impl Users {
             None
         };
         Ok(UserPage {
-            data: rows.iter().map(UserInfo::from_record).collect(),
+            data: rows.iter().map(User::from_record).collect(),
             next_cursor,
         })
     }
 
-    pub async fn get(&self, environment_id: &str, user_id: &str) -> ServiceResult<UserRecord> {
+    pub async fn get(&self, environment_id: &str, user_id: &str) -> ServiceResult<User> {
         self.store
             .get(environment_id, user_id)
             .await?
+            .map(|u| User::from_record(&u))
             .ok_or(ServiceError::NotFound)
     }
 }

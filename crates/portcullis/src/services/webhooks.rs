@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use secrecy::SecretString;
 
 use super::environments::{EnvironmentRuntime, Environments};
 use super::events::{Event, Events};
@@ -30,7 +30,8 @@ pub const PREVIOUS_SECRET_OVERLAP_MS: i64 = 24 * 60 * 60 * 1000;
 pub const DELIVERIES_LISTED: i64 = 50;
 const MAX_DESCRIPTION: usize = 200;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A webhook endpoint (never its secret).
+#[derive(Debug, Clone)]
 pub struct Webhook {
     /// `whk_…`
     pub id: String,
@@ -45,27 +46,17 @@ pub struct Webhook {
     pub updated_at: String,
 }
 
-/// A webhook with its signing secret, shown once (create, rotate).
-#[derive(Clone, Serialize, utoipa::ToSchema)]
+/// A webhook with its signing secret, shown once (create, rotate), and
+/// never in `Debug`.
+#[derive(Debug, Clone)]
 pub struct WebhookWithSecret {
-    #[serde(flatten)]
     pub webhook: Webhook,
     /// `whsec_…`: verify deliveries with it (Standard Webhooks).
-    pub secret: String,
-}
-
-impl std::fmt::Debug for WebhookWithSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookWithSecret")
-            .field("webhook", &self.webhook)
-            .field("secret", &"[redacted]")
-            .finish()
-    }
+    pub secret: SecretString,
 }
 
 /// Fields of a create (all but `url` optional) or an update (all optional).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct WebhookInput {
     pub url: Option<String>,
     pub events: Option<Vec<String>>,
@@ -73,11 +64,11 @@ pub struct WebhookInput {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A delivery of an event to a webhook, with its attempts.
+#[derive(Debug, Clone)]
 pub struct Delivery {
     pub id: String,
     pub event_id: String,
-    #[serde(rename = "event_type")]
     pub event_type: Option<String>,
     /// `pending`, `succeeded` or `failed`.
     pub status: String,
@@ -89,7 +80,8 @@ pub struct Delivery {
     pub attempts: Vec<Attempt>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// One try of a delivery.
+#[derive(Debug, Clone)]
 pub struct Attempt {
     pub attempted_at: String,
     pub duration_ms: i64,
@@ -285,7 +277,7 @@ impl Webhooks {
         self.outbox.wake();
         Ok(WebhookWithSecret {
             webhook: Webhook::from_record(&record),
-            secret: crypto::webhook_secret_text(&key),
+            secret: crypto::webhook_secret_text(&key).into(),
         })
     }
 
@@ -382,7 +374,7 @@ impl Webhooks {
         self.outbox.wake();
         Ok(WebhookWithSecret {
             webhook: Webhook::from_record(&rotated),
-            secret: crypto::webhook_secret_text(&key),
+            secret: crypto::webhook_secret_text(&key).into(),
         })
     }
 
@@ -479,5 +471,33 @@ fn delivery_view(
         created_at: rfc3339(d.created_at),
         completed_at: d.completed_at.map(rfc3339),
         attempts: attempts.iter().map(attempt_view).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let secret = "whsec_c2VjcmV0IHNpZ25pbmcga2V5";
+        let created = WebhookWithSecret {
+            webhook: Webhook {
+                id: "whk_1".into(),
+                url: "https://example.com/hook".into(),
+                description: String::new(),
+                events: vec![],
+                enabled: true,
+                disabled_reason: None,
+                created_at: "2026-01-01T00:00:00Z".into(),
+                updated_at: "2026-01-01T00:00:00Z".into(),
+            },
+            secret: secret.into(),
+        };
+        let shown = format!("{created:?}");
+        assert!(
+            shown.contains("whk_1") && !shown.contains(secret),
+            "{shown}"
+        );
     }
 }

@@ -10,8 +10,9 @@ use crate::domain::origin_list::OriginWarning;
 use crate::domain::settings::SecuritySettings;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Owner, Viewer};
+use crate::http::views::environments::EnvironmentInfo;
 use crate::services::Services;
-use crate::services::lock::EnvironmentInfo;
+use crate::services::lock;
 use crate::services::sessions::ClientInfo;
 
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}", tag = "management",
@@ -26,7 +27,7 @@ pub async fn get_environment(
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<EnvironmentInfo>> {
     let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
-    Ok(Json(EnvironmentInfo::of(&env)))
+    Ok(Json(lock::EnvironmentInfo::of(&env).into()))
 }
 
 /// Locks the environment (owner only): every SDK request and every
@@ -78,7 +79,8 @@ async fn set_locked(
         services
             .locks
             .lock_environment(&auth.0, environment_id, locked, &actor)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 

@@ -11,8 +11,9 @@ use crate::clock::parse_rfc3339;
 use crate::domain::validation::ValidationErrors;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiAuth, Viewer};
+use crate::http::views::events::EventPage;
 use crate::services::Services;
-use crate::services::events::{EventFilter, EventPage};
+use crate::services::events::EventFilter;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -65,5 +66,5 @@ pub async fn list_events(
         cursor: q.cursor,
         limit: q.limit,
     };
-    Ok(Json(services.events.page(&env, &filter).await?))
+    Ok(Json(services.events.page(&env, &filter).await?.into()))
 }

@@ -11,8 +11,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::domain::actor::Actor;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Admin, ApiAuth, ApiJson, Client};
+use crate::http::views::members::Member;
 use crate::services::Services;
-use crate::services::members::{Member, MemberUpdate};
+use crate::services::members::MemberUpdate;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberList {
@@ -58,7 +59,7 @@ pub async fn list_members(
 ) -> ApiResult<Json<MemberList>> {
     let members = services.members.list(&auth.0).await?;
     Ok(Json(MemberList {
-        members: members.iter().map(Member::from).collect(),
+        members: members.into_iter().map(Member::from).collect(),
     }))
 }
 
@@ -83,7 +84,7 @@ pub async fn add_member(
         .members
         .add(&auth.0, &body.email, body.name, &body.role, &actor)
         .await?;
-    Ok((StatusCode::CREATED, Json((&member).into())))
+    Ok((StatusCode::CREATED, Json(member.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/members/{member_id}", tag = "management",
@@ -98,7 +99,7 @@ pub async fn get_member(
     Path(member_id): Path<String>,
 ) -> ApiResult<Json<Member>> {
     let member = services.members.get(&auth.0, &member_id).await?;
-    Ok(Json((&member).into()))
+    Ok(Json(member.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/members/{member_id}", tag = "management",
@@ -132,7 +133,7 @@ pub async fn update_member(
             &actor,
         )
         .await?;
-    Ok(Json((&member).into()))
+    Ok(Json(member.into()))
 }
 
 /// Removes a member (never the owner: 409).

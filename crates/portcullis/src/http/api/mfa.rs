@@ -11,8 +11,8 @@ use super::authorized_environment;
 use crate::domain::actor::Actor;
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiAuth, Client, Developer, Viewer};
+use crate::http::views::mfa::MfaDeviceList;
 use crate::services::Services;
-use crate::services::mfa::MfaDeviceList;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RemovedCount {
@@ -30,7 +30,9 @@ pub async fn user_devices(
 ) -> ApiResult<Json<MfaDeviceList>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     services.users.get(env.id(), &user_id).await?;
-    Ok(Json(services.mfa.devices.list(env.id(), &user_id).await?))
+    Ok(Json(
+        services.mfa.devices.list(env.id(), &user_id).await?.into(),
+    ))
 }
 
 /// Deletes one of the user's devices.

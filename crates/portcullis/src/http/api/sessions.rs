@@ -9,8 +9,8 @@ use super::users::RevokedCount;
 use crate::domain::actor::Actor;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
+use crate::http::views::sessions::{Introspection, SessionInfo};
 use crate::services::Services;
-use crate::services::sessions::{Introspection, SessionInfo};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +37,8 @@ pub async fn revoke_session(
         services
             .revocation
             .session(env.id(), &session_id, None, &actor)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -80,5 +81,11 @@ pub async fn introspect(
     // A locked environment still answers: every token is inactive.
     let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
     let ApiJson(body) = body?;
-    Ok(Json(services.sessions.introspect(&env, &body.token).await?))
+    Ok(Json(
+        services
+            .sessions
+            .introspect(&env, &body.token)
+            .await?
+            .into(),
+    ))
 }

@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::actor::Actor;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{Admin, ApiAuth, ApiJson, Client};
+use crate::http::views::tokens::{ApiToken, ApiTokenWithSecret};
 use crate::services::Services;
-use crate::services::api_tokens::{ApiToken, ApiTokenWithSecret, NewToken};
+use crate::services::api_tokens::NewToken;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiTokenList {
@@ -55,7 +56,7 @@ pub async fn list_tokens(
 ) -> ApiResult<Json<ApiTokenList>> {
     let tokens = services.api_tokens.list(&auth.0).await?;
     Ok(Json(ApiTokenList {
-        tokens: tokens.iter().map(ApiToken::from).collect(),
+        tokens: tokens.into_iter().map(ApiToken::from).collect(),
     }))
 }
 
@@ -73,7 +74,7 @@ pub async fn create_token(
     ApiJson(body): ApiJson<CreateApiToken>,
 ) -> ApiResult<(StatusCode, Json<ApiTokenWithSecret>)> {
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
-    let (record, secret) = services
+    let issued = services
         .api_tokens
         .create(
             &auth.0,
@@ -86,13 +87,7 @@ pub async fn create_token(
             &actor,
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ApiTokenWithSecret {
-            token: (&record).into(),
-            secret,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(ApiTokenWithSecret::from(issued))))
 }
 
 /// Deletes a token: it stops working at once.
@@ -134,12 +129,9 @@ pub async fn rotate_token(
     ApiJson(body): ApiJson<RotateApiToken>,
 ) -> ApiResult<Json<ApiTokenWithSecret>> {
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
-    let (record, secret) = services
+    let issued = services
         .api_tokens
         .rotate(&auth.0, &token_id, body.grace_seconds, &actor)
         .await?;
-    Ok(Json(ApiTokenWithSecret {
-        token: (&record).into(),
-        secret,
-    }))
+    Ok(Json(ApiTokenWithSecret::from(issued)))
 }

@@ -8,9 +8,10 @@ use super::{authorized_environment, authorized_environment_even_locked, query};
 use crate::domain::actor::Actor;
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiAuth, Client, Developer, Viewer};
+use crate::http::views::sessions::{SessionInfo, session_list};
+use crate::http::views::users::{UserInfo, UserPage};
 use crate::services::Services;
-use crate::services::sessions::{SessionFilter, SessionInfo};
-use crate::services::users::{UserInfo, UserPage};
+use crate::services::sessions::SessionFilter;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +57,8 @@ pub async fn list_users(
         services
             .users
             .list(env.id(), q.email.as_deref(), q.cursor, q.limit)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -70,9 +72,7 @@ pub async fn get_user(
     Path((environment_id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserInfo>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
-    Ok(Json(UserInfo::from_record(
-        &services.users.get(env.id(), &user_id).await?,
-    )))
+    Ok(Json(services.users.get(env.id(), &user_id).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/environments/{environment_id}/users/{user_id}/sessions", tag = "management",
@@ -93,10 +93,12 @@ pub async fn user_sessions(
     };
     services.users.get(env.id(), &user_id).await?;
     Ok(Json(UserSessions {
-        data: services
-            .sessions
-            .of_user(env.id(), &user_id, filter)
-            .await?,
+        data: session_list(
+            services
+                .sessions
+                .of_user(env.id(), &user_id, filter)
+                .await?,
+        ),
     }))
 }
 

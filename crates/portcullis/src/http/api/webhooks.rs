@@ -10,9 +10,10 @@ use serde::Serialize;
 use super::authorized_environment;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
+use crate::http::views::events::Event;
+use crate::http::views::webhooks::{Delivery, Webhook, WebhookInput, WebhookWithSecret};
 use crate::services::Services;
-use crate::services::events::{Actor, Event};
-use crate::services::webhooks::{Delivery, Webhook, WebhookInput, WebhookWithSecret};
+use crate::services::events::Actor;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WebhookList {
@@ -36,7 +37,13 @@ pub async fn list_webhooks(
 ) -> ApiResult<Json<WebhookList>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(WebhookList {
-        data: services.webhooks.list(&env).await?,
+        data: services
+            .webhooks
+            .list(&env)
+            .await?
+            .into_iter()
+            .map(Webhook::from)
+            .collect(),
     }))
 }
 
@@ -62,7 +69,13 @@ pub async fn create_webhook(
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok((
         StatusCode::CREATED,
-        Json(services.webhooks.create(&env, &input, &actor).await?),
+        Json(
+            services
+                .webhooks
+                .create(&env, &input.into(), &actor)
+                .await?
+                .into(),
+        ),
     ))
 }
 
@@ -76,7 +89,7 @@ pub async fn get_webhook(
     Path((environment_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Webhook>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
-    Ok(Json(services.webhooks.get(&env, &webhook_id).await?))
+    Ok(Json(services.webhooks.get(&env, &webhook_id).await?.into()))
 }
 
 /// Changes `url`, `events`, `enabled` or `description`. Enabling an
@@ -102,8 +115,9 @@ pub async fn update_webhook(
     Ok(Json(
         services
             .webhooks
-            .update(&env, &webhook_id, &input, &actor)
-            .await?,
+            .update(&env, &webhook_id, &input.into(), &actor)
+            .await?
+            .into(),
     ))
 }
 
@@ -141,7 +155,8 @@ pub async fn rotate_secret(
         services
             .webhooks
             .rotate_secret(&env, &webhook_id, &actor)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -160,7 +175,13 @@ pub async fn test_webhook(
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
     Ok((
         StatusCode::ACCEPTED,
-        Json(services.webhooks.ping(&env, &webhook_id, &actor).await?),
+        Json(
+            services
+                .webhooks
+                .ping(&env, &webhook_id, &actor)
+                .await?
+                .into(),
+        ),
     ))
 }
 
@@ -175,7 +196,13 @@ pub async fn deliveries(
 ) -> ApiResult<Json<DeliveryList>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(DeliveryList {
-        data: services.webhooks.deliveries(&env, &webhook_id).await?,
+        data: services
+            .webhooks
+            .deliveries(&env, &webhook_id)
+            .await?
+            .into_iter()
+            .map(Delivery::from)
+            .collect(),
     }))
 }
 
@@ -196,7 +223,8 @@ pub async fn redeliver(
             services
                 .webhooks
                 .redeliver(&env, &webhook_id, &delivery_id)
-                .await?,
+                .await?
+                .into(),
         ),
     ))
 }

@@ -8,9 +8,8 @@ use serde::Deserialize;
 use super::SdkEnvironment;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, Client};
+use crate::http::views::auth::{AuthResult, VerificationStarted};
 use crate::services::Services;
-use crate::services::auth_result::AuthResult;
-use crate::services::email_sign_in::VerificationStarted;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -43,7 +42,7 @@ pub async fn email_start(
         .email_sign_in
         .start(&env, &body.email, &client)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(started)))
+    Ok((StatusCode::ACCEPTED, Json(started.into())))
 }
 
 /// Trades the code for a session and its JWT.
@@ -64,6 +63,7 @@ pub async fn email_verify(
         services
             .email_sign_in
             .verify(&env, &body.verification_id, &body.code, &client)
-            .await?,
+            .await?
+            .into(),
     ))
 }

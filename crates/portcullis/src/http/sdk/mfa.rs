@@ -14,14 +14,13 @@ use serde::Deserialize;
 use super::{ElevatedTokenHeader, SdkAnySession, SdkSession};
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::ApiJson;
+use crate::http::views::auth::AuthResult;
+use crate::http::views::mfa::{
+    ConfirmedDevice, ElevatedToken, MfaDeviceList, PasskeyAssertion, PasskeyChallenge,
+    PasskeyRegistrationFinish, PasskeyRegistrationOptions, RecoveryCodes, TotpEnrollment,
+};
 use crate::services::Services;
-use crate::services::auth_result::AuthResult;
-use crate::services::mfa::passkeys::{
-    PasskeyAssertion, PasskeyChallenge, PasskeyRegistrationOptions,
-};
-use crate::services::mfa::{
-    ConfirmedDevice, ElevatedToken, MfaDeviceList, RecoveryCodes, SecondFactor, TotpEnrollment,
-};
+use crate::services::mfa::SecondFactor;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -37,8 +36,6 @@ pub struct MfaVerify {
     pub recovery_code: Option<String>,
     pub assertion: Option<PasskeyAssertion>,
 }
-
-pub use crate::services::mfa::passkeys::PasskeyRegistrationFinish;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +62,8 @@ pub async fn devices(
             .mfa
             .devices
             .list(session.env.id(), &session.claims.sub)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -87,7 +85,7 @@ pub async fn begin_totp(
         .totp
         .begin(&session.env, &session.claims)
         .await?;
-    Ok((StatusCode::CREATED, Json(enrollment)))
+    Ok((StatusCode::CREATED, Json(enrollment.into())))
 }
 
 /// Activates a TOTP device with a first right code. A user who has a
@@ -124,7 +122,8 @@ pub async fn confirm_totp(
                 elevated.as_deref(),
                 &actor,
             )
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -143,13 +142,15 @@ pub async fn verify(
     session: SdkAnySession,
     ApiJson(body): ApiJson<MfaVerify>,
 ) -> ApiResult<Json<AuthResult>> {
-    let factor = SecondFactor::from_fields(body.code, body.recovery_code, body.assertion)?;
+    let assertion = body.assertion.map(Into::into);
+    let factor = SecondFactor::from_fields(body.code, body.recovery_code, assertion)?;
     Ok(Json(
         services
             .mfa
             .second_factor
             .verify(&session.env, &session.claims, factor)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -167,13 +168,15 @@ pub async fn step_up(
     session: SdkSession,
     ApiJson(body): ApiJson<StepUp>,
 ) -> ApiResult<Json<ElevatedToken>> {
-    let factor = SecondFactor::from_fields(body.code, body.recovery_code, body.assertion)?;
+    let assertion = body.assertion.map(Into::into);
+    let factor = SecondFactor::from_fields(body.code, body.recovery_code, assertion)?;
     Ok(Json(
         services
             .mfa
             .second_factor
             .step_up(&session.env, &session.claims, &body.scope, factor)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -229,7 +232,8 @@ pub async fn regenerate_recovery_codes(
             .mfa
             .recovery
             .regenerate(&session.env, &session.claims, elevated.as_deref())
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -251,7 +255,8 @@ pub async fn begin_passkey_registration(
             .mfa
             .passkeys
             .begin_registration(&session.env, &session.claims)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -283,11 +288,12 @@ pub async fn finish_passkey_registration(
             .finish_registration(
                 &session.env,
                 &session.claims,
-                &body,
+                &body.into(),
                 elevated.as_deref(),
                 &actor,
             )
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -309,6 +315,7 @@ pub async fn passkey_challenge(
             .mfa
             .passkeys
             .challenge(&session.env, &session.claims)
-            .await?,
+            .await?
+            .into(),
     ))
 }

@@ -10,9 +10,11 @@ use crate::clock::to_millis;
 use crate::domain::actor::Actor;
 use crate::http::error::ApiResult;
 use crate::http::extract::Client;
+use crate::http::views::sessions::{SessionInfo, session_list};
+use crate::http::views::users::UserInfo;
 use crate::services::Services;
-use crate::services::sessions::{SessionFilter, SessionInfo};
-use crate::services::users::UserInfo;
+use crate::services::sessions::{Session, SessionFilter};
+use crate::services::users::User;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CurrentSession {
@@ -38,10 +40,10 @@ pub async fn current_session(
     session: SdkSession,
 ) -> Json<CurrentSession> {
     let c = &session.claims;
-    let user = UserInfo::from_claims(c);
+    let user = User::from_claims(c).into();
     let last_active = Some(to_millis(services.clock.now()));
     Json(CurrentSession {
-        session: SessionInfo::from_claims(c, last_active),
+        session: Session::from_claims(c, last_active).into(),
         user,
     })
 }
@@ -87,7 +89,9 @@ pub async fn own_sessions(
             SessionFilter::Live(now),
         )
         .await?;
-    Ok(Json(SessionList { data }))
+    Ok(Json(SessionList {
+        data: session_list(data),
+    }))
 }
 
 /// Revokes one of the caller's own sessions; another user's is not found.

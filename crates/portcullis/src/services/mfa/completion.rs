@@ -7,10 +7,10 @@ use super::{confirmed_kinds, mfa_status};
 use crate::domain::claims::SessionClaims;
 use crate::domain::mfa::SignInOutcome;
 use crate::services::ServiceResult;
-use crate::services::auth_result::AuthResult;
 use crate::services::environments::EnvironmentRuntime;
 use crate::services::sessions::Sessions;
-use crate::services::users::{UserInfo, Users};
+use crate::services::signed_in::SignedIn;
+use crate::services::users::Users;
 use crate::store::MfaStore;
 
 pub struct Completion {
@@ -35,17 +35,17 @@ impl Completion {
         env: &EnvironmentRuntime,
         claims: &SessionClaims,
         factor_amr: &str,
-    ) -> ServiceResult<AuthResult> {
+    ) -> ServiceResult<SignedIn> {
         let (token, session) = self
             .sessions
             .complete_second_factor(env, claims, factor_amr)
             .await?;
         let user = self.users.get(env.id(), &claims.sub).await?;
         let devices = self.store.devices(env.id(), &claims.sub).await?;
-        Ok(AuthResult {
+        Ok(SignedIn {
             token: Some(token),
             session,
-            user: UserInfo::from_record(&user),
+            user,
             mfa: mfa_status(
                 &env.settings.mfa,
                 &confirmed_kinds(&devices),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::elevation::Elevation;
-use super::{MfaDeviceInfo, MfaDeviceList, device_removed_event, usable};
+use super::{MfaDevice, device_removed_event, usable};
 use crate::domain::actor::Actor;
 use crate::domain::claims::SessionClaims;
 use crate::domain::events;
@@ -55,11 +55,9 @@ impl MfaDevices {
         Ok(mfa::sign_in_outcome(settings, has_device))
     }
 
-    pub async fn list(&self, environment_id: &str, user_id: &str) -> ServiceResult<MfaDeviceList> {
+    pub async fn list(&self, environment_id: &str, user_id: &str) -> ServiceResult<Vec<MfaDevice>> {
         let devices = self.store.devices(environment_id, user_id).await?;
-        Ok(MfaDeviceList {
-            data: devices.iter().map(MfaDeviceInfo::from_record).collect(),
-        })
+        Ok(devices.iter().map(MfaDevice::from_record).collect())
     }
 
     /// Removes one of the caller's devices (`credential:unlink`).

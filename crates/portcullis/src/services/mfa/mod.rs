@@ -20,11 +20,11 @@ pub mod recovery_codes;
 pub mod second_factor;
 pub mod totp;
 
-use serde::Serialize;
+use secrecy::SecretString;
 
-use super::auth_result::{AuthResult, MfaStatus};
 use super::environments::EnvironmentRuntime;
 use super::events::Events;
+use super::signed_in::{MfaStatus, SignedIn};
 use super::{ServiceError, ServiceResult};
 use crate::clock::rfc3339;
 use crate::domain::actor::Actor;
@@ -36,8 +36,9 @@ use crate::domain::validation::ValidationErrors;
 use crate::store::{EventRecord, MfaDeviceRecord};
 use passkeys::PasskeyAssertion;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct MfaDeviceInfo {
+/// An MFA device of a user (never its secret).
+#[derive(Debug, Clone)]
+pub struct MfaDevice {
     pub id: String,
     /// `totp` or `passkey`.
     pub kind: String,
@@ -48,7 +49,7 @@ pub struct MfaDeviceInfo {
     pub last_used_at: Option<String>,
 }
 
-impl MfaDeviceInfo {
+impl MfaDevice {
     pub(crate) fn from_record(d: &MfaDeviceRecord) -> Self {
         Self {
             id: d.id.clone(),
@@ -61,65 +62,43 @@ impl MfaDeviceInfo {
     }
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct MfaDeviceList {
-    pub data: Vec<MfaDeviceInfo>,
-}
-
-/// A TOTP device waiting for its first code. The secret is shown here once.
-#[derive(Clone, Serialize, utoipa::ToSchema)]
-pub struct TotpEnrollment {
+/// A TOTP device waiting for its first code. The secret (and the URI and
+/// QR code that carry it) is shown once: `Debug` never prints it.
+#[derive(Debug, Clone)]
+pub struct TotpSetup {
     pub device_id: String,
     /// Base32, for typing into an authenticator app.
-    pub secret: String,
-    pub otpauth_uri: String,
+    pub secret: SecretString,
+    pub otpauth_uri: SecretString,
     /// The `otpauth_uri` as a QR code.
-    pub qr_svg: String,
+    pub qr_svg: SecretString,
 }
 
-#[derive(Clone, Serialize, utoipa::ToSchema)]
+/// A device just confirmed, with what the confirmation brought.
+#[derive(Debug, Clone)]
 pub struct ConfirmedDevice {
-    pub device: MfaDeviceInfo,
+    pub device: MfaDevice,
     /// With the user's first device (when the environment uses them): 10
     /// single-use codes, shown once.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recovery_codes: Option<Vec<String>>,
+    pub recovery_codes: Option<Vec<SecretString>>,
     /// When the caller's session was waiting for a first device: the
     /// session, now complete, with its new token.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth: Option<AuthResult>,
+    pub auth: Option<SignedIn>,
 }
 
-#[derive(Clone, Serialize, utoipa::ToSchema)]
+/// New recovery codes, shown once.
+#[derive(Debug, Clone)]
 pub struct RecoveryCodes {
-    pub recovery_codes: Vec<String>,
+    pub recovery_codes: Vec<SecretString>,
 }
 
-#[derive(Clone, Serialize, utoipa::ToSchema)]
+/// A token for one sensitive action.
+#[derive(Debug, Clone)]
 pub struct ElevatedToken {
-    pub elevated_token: String,
+    pub elevated_token: SecretString,
     pub scope: String,
     pub expires_at: String,
 }
-
-/// These answers carry secrets shown once (a TOTP secret, recovery codes,
-/// tokens): their `Debug` says which fields there are, never the values,
-/// so a stray `{:?}` cannot put them in a log.
-macro_rules! redacted_debug {
-    ($($t:ty),*) => {$(
-        impl std::fmt::Debug for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(concat!(stringify!($t), " { <redacted> }"))
-            }
-        }
-    )*};
-}
-redacted_debug!(
-    TotpEnrollment,
-    ConfirmedDevice,
-    RecoveryCodes,
-    ElevatedToken
-);
 
 /// A second factor, as the SDK sends it.
 pub enum SecondFactor {
@@ -251,4 +230,84 @@ pub(crate) fn device_removed_event(
         Some(device_id),
         Some(serde_json::json!({ "user_id": user_id, "device_id": device_id })),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::sessions::Session;
+    use crate::services::users::User;
+
+    const SECRET: &str = "JBSWY3DPEHPK3PXP";
+
+    fn device() -> MfaDevice {
+        MfaDevice {
+            id: "mfa_1".into(),
+            kind: "totp".into(),
+            name: "Phone".into(),
+            confirmed: true,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            last_used_at: None,
+        }
+    }
+
+    fn signed_in(token: &str) -> SignedIn {
+        SignedIn {
+            token: Some(token.into()),
+            session: Session::from_claims(
+                &SessionClaims {
+                    sub: "usr_1".into(),
+                    sid: "ses_1".into(),
+                    environment_id: "env_1".into(),
+                    ..SessionClaims::empty()
+                },
+                None,
+            ),
+            user: User {
+                id: "usr_1".into(),
+                environment_id: "env_1".into(),
+                email: None,
+                created_at: None,
+                verified_credentials: vec![],
+            },
+            mfa: MfaStatus {
+                required: false,
+                enrolled: true,
+                methods: vec![],
+                available_methods: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_what_is_shown_once() {
+        let setup = TotpSetup {
+            device_id: "mfa_1".into(),
+            secret: SECRET.into(),
+            otpauth_uri: format!("otpauth://totp/x?secret={SECRET}").into(),
+            qr_svg: format!("<svg>{SECRET}</svg>").into(),
+        };
+        let confirmed = ConfirmedDevice {
+            device: device(),
+            recovery_codes: Some(vec![SECRET.into()]),
+            auth: Some(signed_in(SECRET)),
+        };
+        let codes = RecoveryCodes {
+            recovery_codes: vec![SECRET.into()],
+        };
+        let elevated = ElevatedToken {
+            elevated_token: SECRET.into(),
+            scope: "credential:link".into(),
+            expires_at: "2026-01-01T00:05:00Z".into(),
+        };
+        for shown in [
+            format!("{setup:?}"),
+            format!("{confirmed:?}"),
+            format!("{codes:?}"),
+            format!("{elevated:?}"),
+            format!("{:?}", signed_in(SECRET)),
+        ] {
+            assert!(!shown.contains(SECRET), "{shown}");
+        }
+    }
 }

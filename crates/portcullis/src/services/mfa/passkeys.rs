@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use webauthn_rs::prelude::{
     CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
     PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid,
@@ -16,7 +16,7 @@ use webauthn_rs::prelude::{
 use super::completion::Completion;
 use super::elevation::Elevation;
 use super::recovery_codes::Recovery;
-use super::{ConfirmedDevice, MfaDeviceInfo, device_added_event, enrolment_allowed};
+use super::{ConfirmedDevice, MfaDevice, device_added_event, enrolment_allowed};
 use crate::clock::{Clock, to_millis};
 use crate::crypto;
 use crate::domain::actor::Actor;
@@ -34,28 +34,26 @@ const DEFAULT_RP_NAME: &str = "Portcullis";
 
 /// A passkey assertion for `/mfa/verify` or `/mfa/step-up`: the challenge
 /// from `/mfa/passkey/challenge` and what the authenticator answered.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct PasskeyAssertion {
     pub challenge_id: String,
     /// The `PublicKeyCredential` from `navigator.credentials.get()`.
-    #[schema(value_type = Object)]
     pub credential: PublicKeyCredential,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A registration ceremony begun: its id and the browser's options.
+#[derive(Debug, Clone)]
 pub struct PasskeyRegistrationOptions {
     pub challenge_id: String,
     /// For `navigator.credentials.create()`.
-    #[schema(value_type = Object)]
     pub options: CreationChallengeResponse,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// An assertion ceremony begun: its id and the browser's options.
+#[derive(Debug, Clone)]
 pub struct PasskeyChallenge {
     pub challenge_id: String,
     /// For `navigator.credentials.get()`.
-    #[schema(value_type = Object)]
     pub options: RequestChallengeResponse,
 }
 
@@ -85,12 +83,10 @@ fn passkey_amr(backup_eligible: bool) -> &'static str {
 }
 
 /// What the browser sends to finish registering a passkey.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct PasskeyRegistrationFinish {
     pub challenge_id: String,
     /// The `PublicKeyCredential` from `navigator.credentials.create()`.
-    #[schema(value_type = Object)]
     pub credential: RegisterPublicKeyCredential,
     /// A name for the device list; default "Passkey".
     pub name: Option<String>,
@@ -306,7 +302,7 @@ impl Passkeys {
             None
         };
         Ok(ConfirmedDevice {
-            device: MfaDeviceInfo::from_record(&device),
+            device: MfaDevice::from_record(&device),
             recovery_codes,
             auth,
         })

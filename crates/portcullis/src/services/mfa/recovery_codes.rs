@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use secrecy::SecretString;
+
 use super::attempts::CodeAttempts;
 use super::elevation::Elevation;
 use super::{RecoveryCodes, usable};
@@ -121,7 +123,7 @@ impl Recovery {
         &self,
         environment_id: &str,
         user_id: &str,
-    ) -> ServiceResult<Vec<String>> {
+    ) -> ServiceResult<Vec<SecretString>> {
         let mut shown = Vec::with_capacity(RECOVERY_CODE_COUNT);
         let mut stored = Vec::with_capacity(RECOVERY_CODE_COUNT);
         for _ in 0..RECOVERY_CODE_COUNT {
@@ -132,7 +134,7 @@ impl Recovery {
                 new_id(self.clock.as_ref(), "rc")?,
                 self.recovery_mac(user_id, &normalized),
             ));
-            shown.push(code);
+            shown.push(code.into());
         }
         let now = to_millis(self.clock.now());
         self.store

@@ -15,8 +15,8 @@ use crate::domain::claims::SessionClaims;
 use crate::domain::mfa::{ELEVATED_TOKEN_LIFETIME_S, ELEVATED_TOKEN_TYP};
 use crate::domain::settings::{ACTION_SCOPES, MfaMethod};
 use crate::domain::validation::ValidationErrors;
-use crate::services::auth_result::AuthResult;
 use crate::services::environments::EnvironmentRuntime;
+use crate::services::signed_in::SignedIn;
 use crate::services::{ServiceError, ServiceResult, new_id};
 
 pub struct SecondFactors {
@@ -57,7 +57,7 @@ impl SecondFactors {
         env: &EnvironmentRuntime,
         claims: &SessionClaims,
         factor: SecondFactor,
-    ) -> ServiceResult<AuthResult> {
+    ) -> ServiceResult<SignedIn> {
         let amr = self.prove_factor(env, claims, &factor).await?;
         self.completion.complete(env, claims, amr).await
     }
@@ -93,7 +93,7 @@ impl SecondFactors {
             .active_key()?
             .sign_jwt_of_type(&elevated, ELEVATED_TOKEN_TYP)?;
         Ok(ElevatedToken {
-            elevated_token: token,
+            elevated_token: token.into(),
             scope: scope.to_string(),
             expires_at: rfc3339(exp * 1000),
         })

@@ -10,9 +10,7 @@ use super::attempts::CodeAttempts;
 use super::completion::Completion;
 use super::elevation::Elevation;
 use super::recovery_codes::Recovery;
-use super::{
-    ConfirmedDevice, MfaDeviceInfo, TotpEnrollment, device_added_event, enrolment_allowed,
-};
+use super::{ConfirmedDevice, MfaDevice, TotpSetup, device_added_event, enrolment_allowed};
 use crate::clock::{Clock, to_millis};
 use crate::crypto::{self, MasterKey};
 use crate::domain::actor::Actor;
@@ -70,7 +68,7 @@ impl TotpDevices {
         &self,
         env: &EnvironmentRuntime,
         claims: &SessionClaims,
-    ) -> ServiceResult<TotpEnrollment> {
+    ) -> ServiceResult<TotpSetup> {
         let devices = self.store.devices(env.id(), &claims.sub).await?;
         enrolment_allowed(env, claims, MfaMethod::Totp, &devices)?;
         if devices
@@ -107,11 +105,11 @@ impl TotpDevices {
                 None,
             )
             .await?;
-        Ok(TotpEnrollment {
+        Ok(TotpSetup {
             device_id,
-            secret: totp.secret().to_base32(),
-            qr_svg: qr_svg(&otpauth_uri)?,
-            otpauth_uri,
+            secret: totp.secret().to_base32().into(),
+            qr_svg: qr_svg(&otpauth_uri)?.into(),
+            otpauth_uri: otpauth_uri.into(),
         })
     }
 
@@ -178,7 +176,7 @@ impl TotpDevices {
         device.confirmed_at = Some(to_millis(now));
         device.last_used_at = device.confirmed_at;
         Ok(ConfirmedDevice {
-            device: MfaDeviceInfo::from_record(&device),
+            device: MfaDevice::from_record(&device),
             recovery_codes,
             auth,
         })

@@ -8,6 +8,7 @@ use std::time::Duration;
 use portcullis::Application;
 use portcullis::clock::ManualClock;
 use portcullis::config::Config;
+use secrecy::ExposeSecret;
 
 use super::storage::Storage;
 
@@ -84,7 +85,7 @@ pub async fn start(
             c.organization_id,
             c.environments.sandbox,
             c.environments.live,
-            c.api_token,
+            c.api_token.expose_secret().to_owned(),
         ),
         None => Default::default(),
     };

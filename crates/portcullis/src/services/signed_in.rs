@@ -1,12 +1,13 @@
 //! What a completed step of a sign-in answers: the session, its user and
 //! where the user stands with MFA. Shared by e-mail sign-in and MFA.
 
-use serde::Serialize;
+use secrecy::SecretString;
 
-use super::sessions::SessionInfo;
-use super::users::UserInfo;
+use super::sessions::Session;
+use super::users::User;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// Where the user stands with MFA after a sign-in step.
+#[derive(Debug, Clone)]
 pub struct MfaStatus {
     /// The token is partial (`requiresAdditionalAuth`): verify a device
     /// (`enrolled`) or enrol one first.
@@ -19,11 +20,12 @@ pub struct MfaStatus {
     pub available_methods: Vec<String>,
 }
 
-/// The answer to a successful sign-in (API.md, "auth result").
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct AuthResult {
-    pub token: Option<String>,
-    pub session: SessionInfo,
-    pub user: UserInfo,
+/// A successful sign-in step: the session's token (shown once, never in
+/// `Debug`), the session, its user and their MFA standing.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub token: Option<SecretString>,
+    pub session: Session,
+    pub user: User,
     pub mfa: MfaStatus,
 }
