@@ -1,17 +1,17 @@
 use async_trait::async_trait;
 
-use super::{PgDb, db, queries};
+use super::{PgDb, api_tokens_sql, db};
 use crate::store::{ApiTokenRecord, ApiTokenStore, EventRecord, StoreResult, TokenRotation};
 
 #[async_trait]
 impl ApiTokenStore for PgDb {
     async fn find_by_hash(&self, token_hash: &[u8]) -> StoreResult<Option<ApiTokenRecord>> {
-        queries::find_token_by_hash(&self.pool, token_hash).await
+        api_tokens_sql::find_token_by_hash(&self.pool, token_hash).await
     }
 
     async fn insert(&self, token: &ApiTokenRecord, events: &[EventRecord]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        queries::insert_token_recorded(&mut tx, token, events).await?;
+        api_tokens_sql::insert_token_recorded(&mut tx, token, events).await?;
         tx.commit().await.map_err(db)
     }
 
@@ -32,7 +32,7 @@ impl ApiTokenStore for PgDb {
         organization_id: &str,
         environment_id: Option<&str>,
     ) -> StoreResult<Vec<ApiTokenRecord>> {
-        queries::tokens(&self.pool, organization_id, environment_id).await
+        api_tokens_sql::tokens(&self.pool, organization_id, environment_id).await
     }
 
     async fn get(
@@ -40,7 +40,7 @@ impl ApiTokenStore for PgDb {
         organization_id: &str,
         token_id: &str,
     ) -> StoreResult<Option<ApiTokenRecord>> {
-        queries::token(&self.pool, organization_id, token_id).await
+        api_tokens_sql::token(&self.pool, organization_id, token_id).await
     }
 
     async fn revoke(
@@ -51,7 +51,8 @@ impl ApiTokenStore for PgDb {
         events: &[EventRecord],
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let revoked = queries::revoke_token(&mut tx, organization_id, token_id, at, events).await?;
+        let revoked =
+            api_tokens_sql::revoke_token(&mut tx, organization_id, token_id, at, events).await?;
         tx.commit().await.map_err(db)?;
         Ok(revoked)
     }
@@ -65,7 +66,8 @@ impl ApiTokenStore for PgDb {
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let rotated =
-            queries::rotate_token(&mut tx, organization_id, token_id, rotation, events).await?;
+            api_tokens_sql::rotate_token(&mut tx, organization_id, token_id, rotation, events)
+                .await?;
         tx.commit().await.map_err(db)?;
         Ok(rotated)
     }

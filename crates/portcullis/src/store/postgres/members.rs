@@ -3,13 +3,13 @@
 
 use async_trait::async_trait;
 
-use super::{PgDb, db, queries};
+use super::{PgDb, db, members_sql};
 use crate::store::{EventRecord, MemberChanges, MemberRecord, MemberStore, StoreResult};
 
 #[async_trait]
 impl MemberStore for PgDb {
     async fn list(&self, organization_id: &str) -> StoreResult<Vec<MemberRecord>> {
-        queries::members(&self.pool, organization_id).await
+        members_sql::members(&self.pool, organization_id).await
     }
 
     async fn get(
@@ -17,12 +17,12 @@ impl MemberStore for PgDb {
         organization_id: &str,
         member_id: &str,
     ) -> StoreResult<Option<MemberRecord>> {
-        queries::member(&self.pool, organization_id, member_id).await
+        members_sql::member(&self.pool, organization_id, member_id).await
     }
 
     async fn insert(&self, member: &MemberRecord, events: &[EventRecord]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        queries::insert_member_recorded(&mut tx, member, events).await?;
+        members_sql::insert_member_recorded(&mut tx, member, events).await?;
         tx.commit().await.map_err(db)
     }
 
@@ -36,7 +36,7 @@ impl MemberStore for PgDb {
         events: &[EventRecord],
     ) -> StoreResult<Option<MemberRecord>> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let updated = queries::update_member_recorded(
+        let updated = members_sql::update_member_recorded(
             &mut tx,
             organization_id,
             member_id,
@@ -67,7 +67,7 @@ impl MemberStore for PgDb {
         .fetch_optional(&mut *tx)
         .await
         .map_err(db)?;
-        let moved = queries::transfer_ownership(
+        let moved = members_sql::transfer_ownership(
             &mut tx,
             organization_id,
             member_id,
@@ -90,7 +90,7 @@ impl MemberStore for PgDb {
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let deleted =
-            queries::delete_member(&mut tx, organization_id, member_id, expected_role, events)
+            members_sql::delete_member(&mut tx, organization_id, member_id, expected_role, events)
                 .await?;
         tx.commit().await.map_err(db)?;
         Ok(deleted)

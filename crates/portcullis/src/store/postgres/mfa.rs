@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{PgDb, db, queries};
+use super::{PgDb, db, events_sql, mfa_sql};
 use crate::store::{
     ChallengeRecord, CodeAttempt, EventRecord, MfaDeviceRecord, MfaStore, RecoveryCodeRecord,
     StoreResult,
@@ -16,7 +16,7 @@ impl MfaStore for PgDb {
         environment_id: &str,
         user_id: &str,
     ) -> StoreResult<Vec<MfaDeviceRecord>> {
-        queries::mfa_devices(&self.pool, environment_id, user_id).await
+        mfa_sql::mfa_devices(&self.pool, environment_id, user_id).await
     }
 
     async fn insert_device(
@@ -25,9 +25,9 @@ impl MfaStore for PgDb {
         event: Option<&EventRecord>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        queries::insert_mfa_device(&mut tx, device).await?;
+        mfa_sql::insert_mfa_device(&mut tx, device).await?;
         if let Some(event) = event {
-            queries::insert_event(&mut tx, event).await?;
+            events_sql::insert_event(&mut tx, event).await?;
         }
         tx.commit().await.map_err(db)
     }
@@ -40,9 +40,9 @@ impl MfaStore for PgDb {
         event: &EventRecord,
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let confirmed = queries::confirm_mfa_device(&mut tx, device_id, now_ms, step).await?;
+        let confirmed = mfa_sql::confirm_mfa_device(&mut tx, device_id, now_ms, step).await?;
         if confirmed {
-            queries::insert_event(&mut tx, event).await?;
+            events_sql::insert_event(&mut tx, event).await?;
             tx.commit().await.map_err(db)?;
         }
         Ok(confirmed)
@@ -50,7 +50,7 @@ impl MfaStore for PgDb {
 
     async fn use_step(&self, device_id: &str, step: i64, now_ms: i64) -> StoreResult<bool> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::use_mfa_step(&mut conn, device_id, step, now_ms).await
+        mfa_sql::use_mfa_step(&mut conn, device_id, step, now_ms).await
     }
 
     async fn delete_device(
@@ -62,9 +62,9 @@ impl MfaStore for PgDb {
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let deleted =
-            queries::delete_mfa_device(&mut tx, environment_id, user_id, device_id).await?;
+            mfa_sql::delete_mfa_device(&mut tx, environment_id, user_id, device_id).await?;
         if deleted {
-            queries::insert_event(&mut tx, event).await?;
+            events_sql::insert_event(&mut tx, event).await?;
         }
         tx.commit().await.map_err(db)?;
         Ok(deleted)
@@ -77,9 +77,9 @@ impl MfaStore for PgDb {
         event: &EventRecord,
     ) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let removed = queries::reset_mfa(&mut tx, environment_id, user_id).await?;
+        let removed = mfa_sql::reset_mfa(&mut tx, environment_id, user_id).await?;
         if removed > 0 {
-            queries::insert_event(&mut tx, event).await?;
+            events_sql::insert_event(&mut tx, event).await?;
         }
         tx.commit().await.map_err(db)?;
         Ok(removed)
@@ -93,7 +93,7 @@ impl MfaStore for PgDb {
         now_ms: i64,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        queries::replace_recovery_codes(&mut tx, environment_id, user_id, codes, now_ms).await?;
+        mfa_sql::replace_recovery_codes(&mut tx, environment_id, user_id, codes, now_ms).await?;
         tx.commit().await.map_err(db)
     }
 
@@ -102,12 +102,12 @@ impl MfaStore for PgDb {
         environment_id: &str,
         user_id: &str,
     ) -> StoreResult<Vec<RecoveryCodeRecord>> {
-        queries::unused_recovery_codes(&self.pool, environment_id, user_id).await
+        mfa_sql::unused_recovery_codes(&self.pool, environment_id, user_id).await
     }
 
     async fn use_recovery_code(&self, code_id: &str, now_ms: i64) -> StoreResult<bool> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::use_recovery_code(&mut conn, code_id, now_ms).await
+        mfa_sql::use_recovery_code(&mut conn, code_id, now_ms).await
     }
 
     async fn spend_code_attempt(
@@ -120,7 +120,7 @@ impl MfaStore for PgDb {
     ) -> StoreResult<CodeAttempt> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let attempt =
-            queries::spend_code_attempt(&mut tx, user_id, now_ms, window_ms, max, longest_ms)
+            mfa_sql::spend_code_attempt(&mut tx, user_id, now_ms, window_ms, max, longest_ms)
                 .await?;
         tx.commit().await.map_err(db)?;
         Ok(attempt)
@@ -128,26 +128,26 @@ impl MfaStore for PgDb {
 
     async fn clear_code_attempts(&self, user_id: &str) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::clear_code_attempts(&mut conn, user_id).await
+        mfa_sql::clear_code_attempts(&mut conn, user_id).await
     }
 
     async fn spend_elevated_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<bool> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::spend_elevated_token(&mut conn, jti, expires_at_ms).await
+        mfa_sql::spend_elevated_token(&mut conn, jti, expires_at_ms).await
     }
 
     async fn elevated_token_spent(&self, jti: &str) -> StoreResult<bool> {
-        queries::elevated_token_spent(&self.pool, jti).await
+        mfa_sql::elevated_token_spent(&self.pool, jti).await
     }
 
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::prune_mfa(&mut conn, now_ms).await
+        mfa_sql::prune_mfa(&mut conn, now_ms).await
     }
 
     async fn insert_challenge(&self, challenge: &ChallengeRecord) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::insert_challenge(&mut conn, challenge).await
+        mfa_sql::insert_challenge(&mut conn, challenge).await
     }
 
     async fn take_challenge(
@@ -159,7 +159,7 @@ impl MfaStore for PgDb {
         now_ms: i64,
     ) -> StoreResult<Option<String>> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::take_challenge(
+        mfa_sql::take_challenge(
             &mut conn,
             environment_id,
             challenge_id,
@@ -177,6 +177,6 @@ impl MfaStore for PgDb {
         now_ms: i64,
     ) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::update_credential(&mut conn, device_id, credential, now_ms).await
+        mfa_sql::update_credential(&mut conn, device_id, credential, now_ms).await
     }
 }

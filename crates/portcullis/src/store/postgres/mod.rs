@@ -12,12 +12,73 @@ mod members;
 mod mfa;
 mod organizations;
 mod origins;
-mod queries;
 mod rate_limits;
 mod sessions;
 mod users;
 mod verifications;
 mod webhooks;
+
+// The SQL both backends share, one file per aggregate (`store/<aggregate>/sql.rs`),
+// compiled here for this backend: `Conn`, `Pool` and the dialect macros
+// below are what those files name.
+
+type Conn = sqlx::PgConnection;
+type Pool = sqlx::PgPool;
+
+/// Appended to the reads that decide a revocation or a limit lock the rows they read.
+macro_rules! lock {
+    () => {
+        " FOR UPDATE"
+    };
+}
+
+/// Appended to `lock!()` for a read that joins the session (`s`) with its user and
+/// environment: only the session row is locked.
+macro_rules! lock_session {
+    () => {
+        " FOR UPDATE OF s"
+    };
+}
+
+/// Appended to the reads that claim or lease background work pass over rows another
+/// node is claiming instead of waiting for them.
+macro_rules! skip_locked {
+    () => {
+        " FOR UPDATE SKIP LOCKED"
+    };
+}
+
+/// The column that gives the order of insertion (a sequence column).
+macro_rules! order {
+    () => {
+        "seq"
+    };
+}
+
+#[path = "../api_tokens/sql.rs"]
+mod api_tokens_sql;
+#[path = "../environments/sql.rs"]
+mod environments_sql;
+#[path = "../events/sql.rs"]
+mod events_sql;
+#[path = "../jobs/sql.rs"]
+mod jobs_sql;
+#[path = "../members/sql.rs"]
+mod members_sql;
+#[path = "../mfa/sql.rs"]
+mod mfa_sql;
+#[path = "../origins/sql.rs"]
+mod origins_sql;
+#[path = "../sessions/sql.rs"]
+mod sessions_sql;
+#[path = "../tenant/sql.rs"]
+mod tenant_sql;
+#[path = "../users/sql.rs"]
+mod users_sql;
+#[path = "../verifications/sql.rs"]
+mod verifications_sql;
+#[path = "../webhooks/sql.rs"]
+mod webhooks_sql;
 
 use std::str::FromStr;
 use std::sync::Arc;

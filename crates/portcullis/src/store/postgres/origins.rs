@@ -4,13 +4,13 @@
 use async_trait::async_trait;
 
 use super::changes::notify;
-use super::{PgDb, db, queries};
+use super::{PgDb, db, events_sql, origins_sql};
 use crate::store::{Change, EventRecord, OriginRecord, OriginStore, StoreResult};
 
 #[async_trait]
 impl OriginStore for PgDb {
     async fn list(&self, environment_id: &str) -> StoreResult<Vec<OriginRecord>> {
-        queries::origins(&self.pool, environment_id).await
+        origins_sql::origins(&self.pool, environment_id).await
     }
 
     async fn add(
@@ -20,10 +20,10 @@ impl OriginStore for PgDb {
         event: &EventRecord,
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        if !queries::add_origin(&mut tx, origin, limit).await? {
+        if !origins_sql::add_origin(&mut tx, origin, limit).await? {
             return Ok(false);
         }
-        queries::insert_event(&mut tx, event).await?;
+        events_sql::insert_event(&mut tx, event).await?;
         let environment_id = origin.environment_id.clone();
         notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
         tx.commit().await.map_err(db)?;
@@ -37,10 +37,10 @@ impl OriginStore for PgDb {
         event: &EventRecord,
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        if !queries::delete_origin(&mut tx, environment_id, origin_id).await? {
+        if !origins_sql::delete_origin(&mut tx, environment_id, origin_id).await? {
             return Ok(false);
         }
-        queries::insert_event(&mut tx, event).await?;
+        events_sql::insert_event(&mut tx, event).await?;
         let environment_id = environment_id.to_string();
         notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
         tx.commit().await.map_err(db)?;

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::changes::notify;
-use super::{PgDb, db, queries};
+use super::{PgDb, db, sessions_sql, users_sql};
 use crate::store::{
     Change, EventRecord, Revocation, StoreResult, UserQuery, UserRecord, UserStore,
 };
@@ -9,11 +9,11 @@ use crate::store::{
 #[async_trait]
 impl UserStore for PgDb {
     async fn get(&self, environment_id: &str, user_id: &str) -> StoreResult<Option<UserRecord>> {
-        queries::user(&self.pool, environment_id, user_id).await
+        users_sql::user(&self.pool, environment_id, user_id).await
     }
 
     async fn list(&self, environment_id: &str, q: &UserQuery) -> StoreResult<Vec<UserRecord>> {
-        queries::users(&self.pool, environment_id, q).await
+        users_sql::users(&self.pool, environment_id, q).await
     }
 
     async fn revoke_sessions(
@@ -25,7 +25,7 @@ impl UserStore for PgDb {
     ) -> StoreResult<(u64, i64)> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let (count, epoch) =
-            queries::revoke_user_recorded(&mut tx, environment_id, user_id, r, event).await?;
+            sessions_sql::revoke_user_recorded(&mut tx, environment_id, user_id, r, event).await?;
         let change = Change::UserRevoked {
             user_id: user_id.to_string(),
             epoch,
@@ -37,6 +37,6 @@ impl UserStore for PgDb {
     }
 
     async fn epochs(&self) -> StoreResult<Vec<(String, i64, i64)>> {
-        queries::user_epochs(&self.pool).await
+        users_sql::user_epochs(&self.pool).await
     }
 }
