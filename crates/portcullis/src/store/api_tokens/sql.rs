@@ -133,3 +133,18 @@ pub(super) async fn rotate_token(
     .rows_affected();
     recorded_if(conn, rotated == 1, events).await
 }
+
+/// Notes a use of the token at `at` (never moving its last use back).
+pub(super) async fn touch_token(conn: &mut Conn, token_id: &str, at: i64) -> StoreResult<()> {
+    sqlx::query(concat!(
+        "UPDATE api_tokens SET last_used_at = ",
+        greatest!(),
+        "(COALESCE(last_used_at, 0), $1) WHERE id = $2"
+    ))
+    .bind(at)
+    .bind(token_id)
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}

@@ -10,21 +10,14 @@ impl ApiTokenStore for PgDb {
     }
 
     async fn insert(&self, token: &ApiTokenRecord, events: &[EventRecord]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         api_tokens_sql::insert_token_recorded(&mut tx, token, events).await?;
-        tx.commit().await.map_err(db)
+        tx.commit().await
     }
 
     async fn touch(&self, token_id: &str, at: i64) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE api_tokens SET last_used_at = GREATEST(COALESCE(last_used_at, 0), $1) WHERE id = $2",
-        )
-        .bind(at)
-        .bind(token_id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        api_tokens_sql::touch_token(&mut conn, token_id, at).await
     }
 
     async fn list(
@@ -50,10 +43,10 @@ impl ApiTokenStore for PgDb {
         at: i64,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let revoked =
             api_tokens_sql::revoke_token(&mut tx, organization_id, token_id, at, events).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(revoked)
     }
 
@@ -64,11 +57,11 @@ impl ApiTokenStore for PgDb {
         rotation: &TokenRotation,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let rotated =
             api_tokens_sql::rotate_token(&mut tx, organization_id, token_id, rotation, events)
                 .await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(rotated)
     }
 }

@@ -1,7 +1,6 @@
 use async_trait::async_trait;
 
-use super::changes::notify;
-use super::{PgDb, db, environments_sql, events_sql, sessions_sql};
+use super::{PgDb, environments_sql, events_sql, sessions_sql};
 use crate::store::{
     Change, EnvironmentRecord, EnvironmentStore, EventRecord, Revocation, SigningKeyRecord,
     StoreResult,
@@ -21,13 +20,13 @@ impl EnvironmentStore for PgDb {
         now: i64,
         event: &EventRecord,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         environments_sql::update_settings(&mut tx, environment_id, settings_json, new_key, now)
             .await?;
         events_sql::insert_event(&mut tx, event).await?;
         let environment_id = environment_id.to_string();
-        notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
-        tx.commit().await.map_err(db)
+        tx.publish(Change::EnvironmentChanged { environment_id });
+        tx.commit().await
     }
 
     async fn signing_keys(&self, environment_id: &str) -> StoreResult<Vec<SigningKeyRecord>> {
@@ -40,19 +39,15 @@ impl EnvironmentStore for PgDb {
         r: &Revocation,
         event: &EventRecord,
     ) -> StoreResult<(u64, i64)> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let (count, epoch) =
             sessions_sql::revoke_environment_recorded(&mut tx, environment_id, r, event).await?;
         let environment_id = environment_id.to_string();
-        notify(
-            &mut tx,
-            &Change::EnvironmentRevoked {
-                environment_id,
-                epoch,
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(Change::EnvironmentRevoked {
+            environment_id,
+            epoch,
+        });
+        tx.commit().await?;
         Ok((count, epoch))
     }
 
@@ -66,13 +61,13 @@ impl EnvironmentStore for PgDb {
         locked: bool,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         if !environments_sql::set_locked(&mut tx, environment_id, locked, event).await? {
             return Ok(false);
         }
         let environment_id = environment_id.to_string();
-        notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(Change::EnvironmentChanged { environment_id });
+        tx.commit().await?;
         Ok(true)
     }
 

@@ -33,9 +33,9 @@ impl EventStore for PgDb {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<EventRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let events = events_sql::lease_undispatched(&mut tx, now, lease_until, limit).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(events)
     }
 
@@ -56,11 +56,11 @@ impl EventStore for PgDb {
         done: bool,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         if !events_sql::fan_out(&mut tx, event_id, cursor, next, done, events).await? {
             return Ok(false);
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -72,13 +72,13 @@ impl EventStore for PgDb {
         notifications: &[NotificationRecord],
         now: i64,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         if !events_sql::dispatch_event(&mut tx, event_id, data, deliveries, notifications, now)
             .await?
         {
             return Ok(false);
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -93,9 +93,9 @@ impl EventStore for PgDb {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<NotificationRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let due = events_sql::lease_due_notifications(&mut tx, now, lease_until, limit).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(due)
     }
 

@@ -21,9 +21,9 @@ impl MemberStore for PgDb {
     }
 
     async fn insert(&self, member: &MemberRecord, events: &[EventRecord]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         members_sql::insert_member_recorded(&mut tx, member, events).await?;
-        tx.commit().await.map_err(db)
+        tx.commit().await
     }
 
     async fn update(
@@ -35,7 +35,7 @@ impl MemberStore for PgDb {
         at: i64,
         events: &[EventRecord],
     ) -> StoreResult<Option<MemberRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let updated = members_sql::update_member_recorded(
             &mut tx,
             organization_id,
@@ -46,7 +46,7 @@ impl MemberStore for PgDb {
             events,
         )
         .await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(updated)
     }
 
@@ -59,7 +59,7 @@ impl MemberStore for PgDb {
         at: i64,
         events: &[EventRecord],
     ) -> StoreResult<Option<MemberRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "SELECT id FROM members WHERE organization_id = $1 AND role = 'owner' FOR UPDATE",
         )
@@ -77,7 +77,7 @@ impl MemberStore for PgDb {
             events,
         )
         .await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(moved)
     }
 
@@ -88,11 +88,11 @@ impl MemberStore for PgDb {
         expected_role: &str,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let deleted =
             members_sql::delete_member(&mut tx, organization_id, member_id, expected_role, events)
                 .await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(deleted)
     }
 }

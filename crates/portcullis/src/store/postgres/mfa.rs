@@ -24,12 +24,12 @@ impl MfaStore for PgDb {
         device: &MfaDeviceRecord,
         event: Option<&EventRecord>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         mfa_sql::insert_mfa_device(&mut tx, device).await?;
         if let Some(event) = event {
             events_sql::insert_event(&mut tx, event).await?;
         }
-        tx.commit().await.map_err(db)
+        tx.commit().await
     }
 
     async fn confirm_device(
@@ -39,11 +39,11 @@ impl MfaStore for PgDb {
         step: i64,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let confirmed = mfa_sql::confirm_mfa_device(&mut tx, device_id, now_ms, step).await?;
         if confirmed {
             events_sql::insert_event(&mut tx, event).await?;
-            tx.commit().await.map_err(db)?;
+            tx.commit().await?;
         }
         Ok(confirmed)
     }
@@ -60,13 +60,13 @@ impl MfaStore for PgDb {
         device_id: &str,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let deleted =
             mfa_sql::delete_mfa_device(&mut tx, environment_id, user_id, device_id).await?;
         if deleted {
             events_sql::insert_event(&mut tx, event).await?;
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(deleted)
     }
 
@@ -76,12 +76,12 @@ impl MfaStore for PgDb {
         user_id: &str,
         event: &EventRecord,
     ) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let removed = mfa_sql::reset_mfa(&mut tx, environment_id, user_id).await?;
         if removed > 0 {
             events_sql::insert_event(&mut tx, event).await?;
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(removed)
     }
 
@@ -92,9 +92,9 @@ impl MfaStore for PgDb {
         codes: &[(String, Vec<u8>)],
         now_ms: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         mfa_sql::replace_recovery_codes(&mut tx, environment_id, user_id, codes, now_ms).await?;
-        tx.commit().await.map_err(db)
+        tx.commit().await
     }
 
     async fn unused_recovery_codes(
@@ -118,11 +118,11 @@ impl MfaStore for PgDb {
         max: i64,
         longest_ms: i64,
     ) -> StoreResult<CodeAttempt> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let attempt =
             mfa_sql::spend_code_attempt(&mut tx, user_id, now_ms, window_ms, max, longest_ms)
                 .await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(attempt)
     }
 

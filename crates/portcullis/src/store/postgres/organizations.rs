@@ -1,14 +1,14 @@
 use async_trait::async_trait;
 
-use super::{PgDb, db, tenant_sql};
+use super::{PgDb, tenant_sql};
 use crate::store::{NewTenant, OrganizationStore, StoreResult, TenantRecord};
 
 #[async_trait]
 impl OrganizationStore for PgDb {
     async fn create_tenant(&self, t: &NewTenant) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         tenant_sql::insert_tenant(&mut tx, t).await?;
-        tx.commit().await.map_err(db)
+        tx.commit().await
     }
 
     async fn first_tenant(&self) -> StoreResult<Option<TenantRecord>> {

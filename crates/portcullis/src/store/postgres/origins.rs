@@ -3,8 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::changes::notify;
-use super::{PgDb, db, events_sql, origins_sql};
+use super::{PgDb, events_sql, origins_sql};
 use crate::store::{Change, EventRecord, OriginRecord, OriginStore, StoreResult};
 
 #[async_trait]
@@ -19,14 +18,14 @@ impl OriginStore for PgDb {
         limit: i64,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         if !origins_sql::add_origin(&mut tx, origin, limit).await? {
             return Ok(false);
         }
         events_sql::insert_event(&mut tx, event).await?;
         let environment_id = origin.environment_id.clone();
-        notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(Change::EnvironmentChanged { environment_id });
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -36,14 +35,14 @@ impl OriginStore for PgDb {
         origin_id: &str,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         if !origins_sql::delete_origin(&mut tx, environment_id, origin_id).await? {
             return Ok(false);
         }
         events_sql::insert_event(&mut tx, event).await?;
         let environment_id = environment_id.to_string();
-        notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(Change::EnvironmentChanged { environment_id });
+        tx.commit().await?;
         Ok(true)
     }
 }

@@ -6,7 +6,6 @@ use crate::store::sessions::view::{
     device_kinds,
 };
 
-use super::changes::notify;
 use super::{PgDb, db, sessions_sql};
 use crate::store::{
     Change, EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView,
@@ -110,7 +109,7 @@ impl SessionStore for PgDb {
         r: &Revocation,
         event: &EventRecord,
     ) -> StoreResult<Option<SessionView>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let Some(view) =
             sessions_sql::revoke_session_recorded(&mut tx, environment_id, session_id, r, event)
                 .await?
@@ -121,8 +120,8 @@ impl SessionStore for PgDb {
             session_id: session_id.to_string(),
             exp: view.session.expires_at / 1000,
         };
-        notify(&mut tx, &change).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(change);
+        tx.commit().await?;
         Ok(Some(view))
     }
 

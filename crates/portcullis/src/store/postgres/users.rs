@@ -1,7 +1,6 @@
 use async_trait::async_trait;
 
-use super::changes::notify;
-use super::{PgDb, db, sessions_sql, users_sql};
+use super::{PgDb, sessions_sql, users_sql};
 use crate::store::{
     Change, EventRecord, Revocation, StoreResult, UserQuery, UserRecord, UserStore,
 };
@@ -23,7 +22,7 @@ impl UserStore for PgDb {
         r: &Revocation,
         event: &EventRecord,
     ) -> StoreResult<(u64, i64)> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let (count, epoch) =
             sessions_sql::revoke_user_recorded(&mut tx, environment_id, user_id, r, event).await?;
         let change = Change::UserRevoked {
@@ -31,8 +30,8 @@ impl UserStore for PgDb {
             epoch,
             at_s: r.at.div_euclid(1000),
         };
-        notify(&mut tx, &change).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(change);
+        tx.commit().await?;
         Ok((count, epoch))
     }
 

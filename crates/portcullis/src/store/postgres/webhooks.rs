@@ -2,7 +2,6 @@
 
 use async_trait::async_trait;
 
-use super::changes::notify;
 use super::{PgDb, db, events_sql, webhooks_sql};
 use crate::store::{
     AttemptRecord, AttemptRecorded, Change, DeliveryHistory, DeliveryOutcome, DeliveryRecord,
@@ -29,13 +28,13 @@ impl WebhookStore for PgDb {
         limit: i64,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         if !webhooks_sql::insert_webhook(&mut tx, webhook, limit).await? {
             return Ok(false);
         }
         events_sql::insert_event(&mut tx, event).await?;
-        changed(&mut tx, &webhook.environment_id).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(changed(&webhook.environment_id));
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -47,13 +46,13 @@ impl WebhookStore for PgDb {
         now: i64,
         event: &EventRecord,
     ) -> StoreResult<Option<WebhookRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let updated =
             webhooks_sql::update_webhook(&mut tx, environment_id, webhook_id, changes, now).await?;
         if updated.is_some() {
             events_sql::insert_event(&mut tx, event).await?;
-            changed(&mut tx, environment_id).await?;
-            tx.commit().await.map_err(db)?;
+            tx.publish(changed(environment_id));
+            tx.commit().await?;
         }
         Ok(updated)
     }
@@ -67,7 +66,7 @@ impl WebhookStore for PgDb {
         now: i64,
         event: &EventRecord,
     ) -> StoreResult<Option<WebhookRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let rotated = webhooks_sql::rotate_webhook_secret(
             &mut tx,
             environment_id,
@@ -79,7 +78,7 @@ impl WebhookStore for PgDb {
         .await?;
         if rotated.is_some() {
             events_sql::insert_event(&mut tx, event).await?;
-            tx.commit().await.map_err(db)?;
+            tx.commit().await?;
         }
         Ok(rotated)
     }
@@ -90,13 +89,13 @@ impl WebhookStore for PgDb {
         webhook_id: &str,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         if !webhooks_sql::delete_webhook(&mut tx, environment_id, webhook_id).await? {
             return Ok(false);
         }
         events_sql::insert_event(&mut tx, event).await?;
-        changed(&mut tx, environment_id).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(changed(environment_id));
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -119,9 +118,9 @@ impl WebhookStore for PgDb {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let due = webhooks_sql::lease_due(&mut tx, now, lease_until, limit).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(due)
     }
 
@@ -132,15 +131,15 @@ impl WebhookStore for PgDb {
         leased_until: Option<i64>,
         disabled_event: &EventRecord,
     ) -> StoreResult<AttemptRecorded> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let recorded =
             webhooks_sql::record_attempt(&mut tx, attempt, outcome, leased_until, disabled_event)
                 .await?;
         let disabled = recorded == AttemptRecorded::Stored { disabled: true };
         if let (true, Some(environment_id)) = (disabled, &disabled_event.environment_id) {
-            changed(&mut tx, environment_id).await?;
+            tx.publish(changed(environment_id));
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(recorded)
     }
 
@@ -150,9 +149,9 @@ impl WebhookStore for PgDb {
     }
 }
 
-/// Tells the other nodes that the environment's webhooks changed (their
-/// cached subscriptions), when the transaction commits.
-async fn changed(conn: &mut sqlx::PgConnection, environment_id: &str) -> StoreResult<()> {
+/// What tells the other nodes that the environment's webhooks changed
+/// (their cached subscriptions).
+fn changed(environment_id: &str) -> Change {
     let environment_id = environment_id.to_string();
-    notify(conn, &Change::EnvironmentChanged { environment_id }).await
+    Change::EnvironmentChanged { environment_id }
 }

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use super::{SqliteDb, api_tokens_sql, db};
+use super::{SqliteDb, api_tokens_sql};
 use crate::store::{ApiTokenRecord, ApiTokenStore, EventRecord, StoreResult, TokenRotation};
 
 #[async_trait]
@@ -24,17 +24,7 @@ impl ApiTokenStore for SqliteDb {
         let token_id = token_id.to_string();
         self.writer
             .statement(move |c| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE api_tokens SET last_used_at = MAX(COALESCE(last_used_at, 0), $1) WHERE id = $2",
-                    )
-                    .bind(at)
-                    .bind(&token_id)
-                    .execute(c)
-                    .await
-                    .map_err(db)?;
-                    Ok(())
-                })
+                Box::pin(async move { api_tokens_sql::touch_token(c, &token_id, at).await })
             })
             .await
     }

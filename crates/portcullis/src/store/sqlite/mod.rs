@@ -19,7 +19,8 @@ mod writer;
 
 // The SQL both backends share, one file per aggregate (`store/<aggregate>/sql.rs`),
 // compiled here for this backend: `Conn`, `Pool` and the dialect macros
-// below are what those files name.
+// below are what those files name. Each file is compiled once per backend
+// on purpose (hence `clippy::duplicate_mod` allowed on these modules).
 
 type Conn = sqlx::SqliteConnection;
 type Pool = sqlx::SqlitePool;
@@ -53,28 +54,47 @@ macro_rules! order {
     };
 }
 
+/// The larger of two values (`MAX` on SQLite, `GREATEST` on PostgreSQL).
+macro_rules! greatest {
+    () => {
+        "MAX"
+    };
+}
+
+#[allow(clippy::duplicate_mod)]
 #[path = "../api_tokens/sql.rs"]
 mod api_tokens_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../environments/sql.rs"]
 mod environments_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../events/sql.rs"]
 mod events_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../jobs/sql.rs"]
 mod jobs_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../members/sql.rs"]
 mod members_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../mfa/sql.rs"]
 mod mfa_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../origins/sql.rs"]
 mod origins_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../sessions/sql.rs"]
 mod sessions_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../tenant/sql.rs"]
 mod tenant_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../users/sql.rs"]
 mod users_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../verifications/sql.rs"]
 mod verifications_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../webhooks/sql.rs"]
 mod webhooks_sql;
 

@@ -131,65 +131,6 @@ pub enum DeliveryOutcome {
     Failed,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(delivery: &str, attempt: Option<(&str, i64)>) -> DeliveryAttemptRow {
-        DeliveryAttemptRow {
-            delivery: DeliveryRecord {
-                id: delivery.into(),
-                webhook_id: "whk".into(),
-                event_id: "evt".into(),
-                environment_id: "env".into(),
-                status: "pending".into(),
-                attempts: 0,
-                next_attempt_at: None,
-                last_response_status: None,
-                created_at: 0,
-                completed_at: None,
-            },
-            attempt_id: attempt.map(|(id, _)| id.into()),
-            attempted_at: attempt.map(|(_, at)| at),
-            duration_ms: attempt.map(|_| 3),
-            response_status: attempt.map(|_| 500),
-            response_body: None,
-            error: None,
-        }
-    }
-
-    #[test]
-    fn rows_fold_into_one_history_per_delivery_in_order() {
-        let histories = DeliveryHistory::from_rows(vec![
-            row("dlv_b", Some(("att_1", 1))),
-            row("dlv_b", Some(("att_2", 2))),
-            row("dlv_a", None),
-            row("dlv_c", Some(("att_3", 3))),
-        ]);
-        let shape: Vec<(&str, Vec<&str>)> = histories
-            .iter()
-            .map(|h| {
-                let attempts = h.attempts.iter().map(|a| a.id.as_str()).collect();
-                (h.delivery.id.as_str(), attempts)
-            })
-            .collect();
-        assert_eq!(
-            shape,
-            [
-                ("dlv_b", vec!["att_1", "att_2"]),
-                ("dlv_a", vec![]),
-                ("dlv_c", vec!["att_3"]),
-            ]
-        );
-        assert!(
-            histories[0]
-                .attempts
-                .iter()
-                .all(|a| a.delivery_id == "dlv_b")
-        );
-    }
-}
-
 /// Webhook endpoints, their deliveries and every attempt.
 #[async_trait]
 pub trait WebhookStore: Send + Sync {
@@ -276,4 +217,63 @@ pub trait WebhookStore: Send + Sync {
     /// Makes a delivery pending again, due at `now`. False if there is no
     /// such delivery.
     async fn redeliver(&self, webhook_id: &str, delivery_id: &str, now: i64) -> StoreResult<bool>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(delivery: &str, attempt: Option<(&str, i64)>) -> DeliveryAttemptRow {
+        DeliveryAttemptRow {
+            delivery: DeliveryRecord {
+                id: delivery.into(),
+                webhook_id: "whk".into(),
+                event_id: "evt".into(),
+                environment_id: "env".into(),
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_at: None,
+                last_response_status: None,
+                created_at: 0,
+                completed_at: None,
+            },
+            attempt_id: attempt.map(|(id, _)| id.into()),
+            attempted_at: attempt.map(|(_, at)| at),
+            duration_ms: attempt.map(|_| 3),
+            response_status: attempt.map(|_| 500),
+            response_body: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn rows_fold_into_one_history_per_delivery_in_order() {
+        let histories = DeliveryHistory::from_rows(vec![
+            row("dlv_b", Some(("att_1", 1))),
+            row("dlv_b", Some(("att_2", 2))),
+            row("dlv_a", None),
+            row("dlv_c", Some(("att_3", 3))),
+        ]);
+        let shape: Vec<(&str, Vec<&str>)> = histories
+            .iter()
+            .map(|h| {
+                let attempts = h.attempts.iter().map(|a| a.id.as_str()).collect();
+                (h.delivery.id.as_str(), attempts)
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("dlv_b", vec!["att_1", "att_2"]),
+                ("dlv_a", vec![]),
+                ("dlv_c", vec!["att_3"]),
+            ]
+        );
+        assert!(
+            histories[0]
+                .attempts
+                .iter()
+                .all(|a| a.delivery_id == "dlv_b")
+        );
+    }
 }
