@@ -4,6 +4,8 @@
 use crate::store::{EventRecord, Revocation, StoreResult};
 use async_trait::async_trait;
 
+use crate::domain::algorithm::TokenAlgorithm;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EnvironmentRecord {
     pub id: String,
@@ -23,7 +25,10 @@ pub struct EnvironmentRecord {
 pub struct SigningKeyRecord {
     pub kid: String,
     pub environment_id: String,
-    pub algorithm: String,
+    /// Read through `TokenAlgorithm::try_from`: an unknown stored name is
+    /// an error (`StoreError::Database`), not a panic.
+    #[sqlx(try_from = "String")]
+    pub algorithm: TokenAlgorithm,
     /// PKCS#8 DER, sealed with the master key (context: the kid).
     pub private_key_sealed: Vec<u8>,
     pub public_jwk: String,

@@ -16,7 +16,7 @@ pub(super) async fn insert_key(conn: &mut Conn, k: &SigningKeyRecord) -> StoreRe
     )
     .bind(&k.kid)
     .bind(&k.environment_id)
-    .bind(&k.algorithm)
+    .bind(k.algorithm.as_str())
     .bind(&k.private_key_sealed)
     .bind(&k.public_jwk)
     .bind(k.created_at)
