@@ -5,6 +5,7 @@ use crate::store::{EventRecord, Revocation, StoreResult};
 use async_trait::async_trait;
 
 use crate::domain::algorithm::TokenAlgorithm;
+use crate::domain::settings::SecuritySettings;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EnvironmentRecord {
@@ -12,7 +13,11 @@ pub struct EnvironmentRecord {
     pub project_id: String,
     pub organization_id: String,
     pub kind: String,
-    pub settings_json: String,
+    /// Stored as JSON (`settings_json`), read through
+    /// `SecuritySettings::try_from`: settings that do not parse are an
+    /// error (`StoreError::Database`), not a panic.
+    #[sqlx(rename = "settings_json", try_from = "String")]
+    pub settings: SecuritySettings,
     pub locked: bool,
     pub sessions_epoch: i64,
     pub sessions_revoked_at: Option<i64>,

@@ -8,7 +8,8 @@ use super::environments_sql::insert_key;
 use super::members_sql::insert_member;
 use super::{Conn, Pool, db};
 use crate::store::{
-    EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord, StoreResult, TenantRecord,
+    EnvironmentRecord, NewTenant, OrganizationRecord, ProjectRecord, StoreError, StoreResult,
+    TenantRecord,
 };
 
 /// The first tenant, all or nothing. Two nodes starting on an empty
@@ -40,6 +41,8 @@ pub(super) async fn insert_tenant(conn: &mut Conn, t: &NewTenant) -> StoreResult
     .await
     .map_err(db)?;
     for e in &t.environments {
+        let settings_json = serde_json::to_string(&e.settings)
+            .map_err(|e| StoreError::Database(format!("serializing settings: {e}")))?;
         sqlx::query(
             "INSERT INTO environments (id, project_id, organization_id, kind, settings_json, \
              locked, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -48,7 +51,7 @@ pub(super) async fn insert_tenant(conn: &mut Conn, t: &NewTenant) -> StoreResult
         .bind(&e.project_id)
         .bind(&e.organization_id)
         .bind(&e.kind)
-        .bind(&e.settings_json)
+        .bind(settings_json)
         .bind(e.locked)
         .bind(e.created_at)
         .execute(&mut *conn)
