@@ -42,6 +42,16 @@ impl TokenAlgorithm {
     }
 }
 
+/// A name as stored (the store reads a key's algorithm through this): a
+/// name that is none of ours is an error, never a panic.
+impl TryFrom<String> for TokenAlgorithm {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        Self::parse(&name).ok_or_else(|| format!("unknown signing algorithm {name:?}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +63,10 @@ mod tests {
         }
         assert_eq!(TokenAlgorithm::parse("none"), None);
         assert_eq!(TokenAlgorithm::parse("HS256"), None);
+        assert_eq!(
+            TokenAlgorithm::try_from("ES256".to_string()),
+            Ok(TokenAlgorithm::Es256)
+        );
+        assert!(TokenAlgorithm::try_from("HS256".to_string()).is_err());
     }
 }

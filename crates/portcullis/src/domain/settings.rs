@@ -9,6 +9,16 @@ use serde_json::Value;
 use super::algorithm::TokenAlgorithm;
 use super::validation::ValidationErrors;
 
+/// Settings as stored (the store reads an environment's settings through
+/// this): JSON that does not parse is an error, never a panic.
+impl TryFrom<String> for SecuritySettings {
+    type Error = serde_json::Error;
+
+    fn try_from(json: String) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(&json)
+    }
+}
+
 pub const DEFAULT_JWT_EXPIRATION_SECONDS: u32 = 7200;
 pub const MIN_JWT_EXPIRATION_SECONDS: u32 = 300;
 pub const MAX_JWT_EXPIRATION_SECONDS: u32 = 2_592_000;

@@ -168,8 +168,6 @@ pub async fn create_first_tenant(
         created_at: now,
     };
     let settings = SecuritySettings::default();
-    let settings_json =
-        serde_json::to_string(&settings).map_err(|e| ServiceError::caused("serializing", e))?;
     let mut environments = Vec::new();
     let mut signing_keys = Vec::new();
     for kind in ["sandbox", "live"] {
@@ -180,7 +178,7 @@ pub async fn create_first_tenant(
             project_id: project.id.clone(),
             organization_id: organization.id.clone(),
             kind: kind.into(),
-            settings_json: settings_json.clone(),
+            settings: settings.clone(),
             locked: false,
             sessions_epoch: 0,
             sessions_revoked_at: None,

@@ -192,8 +192,7 @@ impl Environments {
         }
         let generation = self.cache.generation();
         let record = self.store.get(id).await?.ok_or(ServiceError::NotFound)?;
-        let settings: SecuritySettings = serde_json::from_str(&record.settings_json)
-            .map_err(|e| ServiceError::internal(format!("settings of {id}: {e}")))?;
+        let settings = record.settings.clone();
         let keys = self
             .store
             .signing_keys(id)

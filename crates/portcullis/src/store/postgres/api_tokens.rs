@@ -1,30 +1,23 @@
 use async_trait::async_trait;
 
-use super::{PgDb, db, queries};
+use super::{PgDb, api_tokens_sql, db};
 use crate::store::{ApiTokenRecord, ApiTokenStore, EventRecord, StoreResult, TokenRotation};
 
 #[async_trait]
 impl ApiTokenStore for PgDb {
     async fn find_by_hash(&self, token_hash: &[u8]) -> StoreResult<Option<ApiTokenRecord>> {
-        queries::find_token_by_hash(&self.pool, token_hash).await
+        api_tokens_sql::find_token_by_hash(&self.pool, token_hash).await
     }
 
     async fn insert(&self, token: &ApiTokenRecord, events: &[EventRecord]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        queries::insert_token_recorded(&mut tx, token, events).await?;
-        tx.commit().await.map_err(db)
+        let mut tx = self.write().await?;
+        api_tokens_sql::insert_token_recorded(&mut tx, token, events).await?;
+        tx.commit().await
     }
 
     async fn touch(&self, token_id: &str, at: i64) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE api_tokens SET last_used_at = GREATEST(COALESCE(last_used_at, 0), $1) WHERE id = $2",
-        )
-        .bind(at)
-        .bind(token_id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        api_tokens_sql::touch_token(&mut conn, token_id, at).await
     }
 
     async fn list(
@@ -32,7 +25,7 @@ impl ApiTokenStore for PgDb {
         organization_id: &str,
         environment_id: Option<&str>,
     ) -> StoreResult<Vec<ApiTokenRecord>> {
-        queries::tokens(&self.pool, organization_id, environment_id).await
+        api_tokens_sql::tokens(&self.pool, organization_id, environment_id).await
     }
 
     async fn get(
@@ -40,7 +33,7 @@ impl ApiTokenStore for PgDb {
         organization_id: &str,
         token_id: &str,
     ) -> StoreResult<Option<ApiTokenRecord>> {
-        queries::token(&self.pool, organization_id, token_id).await
+        api_tokens_sql::token(&self.pool, organization_id, token_id).await
     }
 
     async fn revoke(
@@ -50,9 +43,10 @@ impl ApiTokenStore for PgDb {
         at: i64,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let revoked = queries::revoke_token(&mut tx, organization_id, token_id, at, events).await?;
-        tx.commit().await.map_err(db)?;
+        let mut tx = self.write().await?;
+        let revoked =
+            api_tokens_sql::revoke_token(&mut tx, organization_id, token_id, at, events).await?;
+        tx.commit().await?;
         Ok(revoked)
     }
 
@@ -63,10 +57,11 @@ impl ApiTokenStore for PgDb {
         rotation: &TokenRotation,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let rotated =
-            queries::rotate_token(&mut tx, organization_id, token_id, rotation, events).await?;
-        tx.commit().await.map_err(db)?;
+            api_tokens_sql::rotate_token(&mut tx, organization_id, token_id, rotation, events)
+                .await?;
+        tx.commit().await?;
         Ok(rotated)
     }
 }

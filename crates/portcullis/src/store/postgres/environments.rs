@@ -1,7 +1,6 @@
 use async_trait::async_trait;
 
-use super::changes::notify;
-use super::{PgDb, db, queries};
+use super::{PgDb, environments_sql, events_sql, sessions_sql};
 use crate::store::{
     Change, EnvironmentRecord, EnvironmentStore, EventRecord, Revocation, SigningKeyRecord,
     StoreResult,
@@ -10,7 +9,7 @@ use crate::store::{
 #[async_trait]
 impl EnvironmentStore for PgDb {
     async fn get(&self, environment_id: &str) -> StoreResult<Option<EnvironmentRecord>> {
-        queries::environment(&self.pool, environment_id).await
+        environments_sql::environment(&self.pool, environment_id).await
     }
 
     async fn update_settings(
@@ -21,16 +20,17 @@ impl EnvironmentStore for PgDb {
         now: i64,
         event: &EventRecord,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        queries::update_settings(&mut tx, environment_id, settings_json, new_key, now).await?;
-        queries::insert_event(&mut tx, event).await?;
+        let mut tx = self.write().await?;
+        environments_sql::update_settings(&mut tx, environment_id, settings_json, new_key, now)
+            .await?;
+        events_sql::insert_event(&mut tx, event).await?;
         let environment_id = environment_id.to_string();
-        notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
-        tx.commit().await.map_err(db)
+        tx.publish(Change::EnvironmentChanged { environment_id });
+        tx.commit().await
     }
 
     async fn signing_keys(&self, environment_id: &str) -> StoreResult<Vec<SigningKeyRecord>> {
-        queries::signing_keys(&self.pool, environment_id).await
+        environments_sql::signing_keys(&self.pool, environment_id).await
     }
 
     async fn revoke_all_sessions(
@@ -39,24 +39,20 @@ impl EnvironmentStore for PgDb {
         r: &Revocation,
         event: &EventRecord,
     ) -> StoreResult<(u64, i64)> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let (count, epoch) =
-            queries::revoke_environment_recorded(&mut tx, environment_id, r, event).await?;
+            sessions_sql::revoke_environment_recorded(&mut tx, environment_id, r, event).await?;
         let environment_id = environment_id.to_string();
-        notify(
-            &mut tx,
-            &Change::EnvironmentRevoked {
-                environment_id,
-                epoch,
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(Change::EnvironmentRevoked {
+            environment_id,
+            epoch,
+        });
+        tx.commit().await?;
         Ok((count, epoch))
     }
 
     async fn epochs(&self) -> StoreResult<Vec<(String, i64)>> {
-        queries::environment_epochs(&self.pool).await
+        environments_sql::environment_epochs(&self.pool).await
     }
 
     async fn set_locked(
@@ -65,21 +61,21 @@ impl EnvironmentStore for PgDb {
         locked: bool,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        if !queries::set_locked(&mut tx, environment_id, locked, event).await? {
+        let mut tx = self.write().await?;
+        if !environments_sql::set_locked(&mut tx, environment_id, locked, event).await? {
             return Ok(false);
         }
         let environment_id = environment_id.to_string();
-        notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(Change::EnvironmentChanged { environment_id });
+        tx.commit().await?;
         Ok(true)
     }
 
     async fn lock_states(&self) -> StoreResult<Vec<(String, bool)>> {
-        queries::lock_states(&self.pool).await
+        environments_sql::lock_states(&self.pool).await
     }
 
     async fn in_organization(&self, organization_id: &str) -> StoreResult<Vec<EnvironmentRecord>> {
-        queries::environments_of(&self.pool, organization_id).await
+        environments_sql::environments_of(&self.pool, organization_id).await
     }
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{PgDb, db, queries};
+use super::{PgDb, db, events_sql};
 use crate::store::{
     DeliveryOutcome, DeliveryRecord, EventQuery, EventRecord, EventStore, FanoutScope,
     NotificationRecord, StoreResult,
@@ -15,16 +15,16 @@ impl EventStore for PgDb {
         environment_id: &str,
         query: &EventQuery,
     ) -> StoreResult<Vec<(i64, EventRecord)>> {
-        queries::list_events(&self.pool, environment_id, query).await
+        events_sql::list_events(&self.pool, environment_id, query).await
     }
 
     async fn insert(&self, event: &EventRecord) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::insert_event(&mut conn, event).await
+        events_sql::insert_event(&mut conn, event).await
     }
 
     async fn get(&self, event_id: &str) -> StoreResult<Option<EventRecord>> {
-        queries::event(&self.pool, event_id).await
+        events_sql::event(&self.pool, event_id).await
     }
 
     async fn lease_undispatched(
@@ -33,9 +33,9 @@ impl EventStore for PgDb {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<EventRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let events = queries::lease_undispatched(&mut tx, now, lease_until, limit).await?;
-        tx.commit().await.map_err(db)?;
+        let mut tx = self.write().await?;
+        let events = events_sql::lease_undispatched(&mut tx, now, lease_until, limit).await?;
+        tx.commit().await?;
         Ok(events)
     }
 
@@ -45,7 +45,7 @@ impl EventStore for PgDb {
         after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Vec<String>> {
-        queries::fanout_sessions(&self.pool, scope, after, limit).await
+        events_sql::fanout_sessions(&self.pool, scope, after, limit).await
     }
 
     async fn fan_out(
@@ -56,11 +56,11 @@ impl EventStore for PgDb {
         done: bool,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        if !queries::fan_out(&mut tx, event_id, cursor, next, done, events).await? {
+        let mut tx = self.write().await?;
+        if !events_sql::fan_out(&mut tx, event_id, cursor, next, done, events).await? {
             return Ok(false);
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -72,18 +72,19 @@ impl EventStore for PgDb {
         notifications: &[NotificationRecord],
         now: i64,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        if !queries::dispatch_event(&mut tx, event_id, data, deliveries, notifications, now).await?
+        let mut tx = self.write().await?;
+        if !events_sql::dispatch_event(&mut tx, event_id, data, deliveries, notifications, now)
+            .await?
         {
             return Ok(false);
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(true)
     }
 
     async fn mark_dispatched(&self, event_ids: &[String], now: i64) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::mark_dispatched(&mut conn, event_ids, now).await
+        events_sql::mark_dispatched(&mut conn, event_ids, now).await
     }
 
     async fn lease_due_notifications(
@@ -92,9 +93,9 @@ impl EventStore for PgDb {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<NotificationRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let due = queries::lease_due_notifications(&mut tx, now, lease_until, limit).await?;
-        tx.commit().await.map_err(db)?;
+        let mut tx = self.write().await?;
+        let due = events_sql::lease_due_notifications(&mut tx, now, lease_until, limit).await?;
+        tx.commit().await?;
         Ok(due)
     }
 
@@ -107,7 +108,7 @@ impl EventStore for PgDb {
         now: i64,
     ) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::record_notification(
+        events_sql::record_notification(
             &mut conn,
             notification_id,
             outcome,
@@ -120,6 +121,6 @@ impl EventStore for PgDb {
 
     async fn prune(&self, events_before: i64, records_before: i64, limit: i64) -> StoreResult<u64> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::prune_outbox(&mut conn, events_before, records_before, limit).await
+        events_sql::prune_outbox(&mut conn, events_before, records_before, limit).await
     }
 }

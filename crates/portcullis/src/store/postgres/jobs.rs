@@ -3,17 +3,17 @@
 
 use async_trait::async_trait;
 
-use super::{PgDb, db, queries};
+use super::{PgDb, db, jobs_sql};
 use crate::store::{JobStore, StoreResult};
 
 #[async_trait]
 impl JobStore for PgDb {
     async fn claim(&self, name: &str, node: &str, now_ms: i64, every_ms: i64) -> StoreResult<bool> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::add_job(&mut conn, name).await?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let claimed = queries::claim_job(&mut tx, name, node, now_ms, every_ms).await?;
-        tx.commit().await.map_err(db)?;
+        jobs_sql::add_job(&mut conn, name).await?;
+        let mut tx = self.write().await?;
+        let claimed = jobs_sql::claim_job(&mut tx, name, node, now_ms, every_ms).await?;
+        tx.commit().await?;
         Ok(claimed)
     }
 }

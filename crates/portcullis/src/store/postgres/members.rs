@@ -3,13 +3,13 @@
 
 use async_trait::async_trait;
 
-use super::{PgDb, db, queries};
+use super::{PgDb, db, members_sql};
 use crate::store::{EventRecord, MemberChanges, MemberRecord, MemberStore, StoreResult};
 
 #[async_trait]
 impl MemberStore for PgDb {
     async fn list(&self, organization_id: &str) -> StoreResult<Vec<MemberRecord>> {
-        queries::members(&self.pool, organization_id).await
+        members_sql::members(&self.pool, organization_id).await
     }
 
     async fn get(
@@ -17,13 +17,13 @@ impl MemberStore for PgDb {
         organization_id: &str,
         member_id: &str,
     ) -> StoreResult<Option<MemberRecord>> {
-        queries::member(&self.pool, organization_id, member_id).await
+        members_sql::member(&self.pool, organization_id, member_id).await
     }
 
     async fn insert(&self, member: &MemberRecord, events: &[EventRecord]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        queries::insert_member_recorded(&mut tx, member, events).await?;
-        tx.commit().await.map_err(db)
+        let mut tx = self.write().await?;
+        members_sql::insert_member_recorded(&mut tx, member, events).await?;
+        tx.commit().await
     }
 
     async fn update(
@@ -35,8 +35,8 @@ impl MemberStore for PgDb {
         at: i64,
         events: &[EventRecord],
     ) -> StoreResult<Option<MemberRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let updated = queries::update_member_recorded(
+        let mut tx = self.write().await?;
+        let updated = members_sql::update_member_recorded(
             &mut tx,
             organization_id,
             member_id,
@@ -46,7 +46,7 @@ impl MemberStore for PgDb {
             events,
         )
         .await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(updated)
     }
 
@@ -59,7 +59,7 @@ impl MemberStore for PgDb {
         at: i64,
         events: &[EventRecord],
     ) -> StoreResult<Option<MemberRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "SELECT id FROM members WHERE organization_id = $1 AND role = 'owner' FOR UPDATE",
         )
@@ -67,7 +67,7 @@ impl MemberStore for PgDb {
         .fetch_optional(&mut *tx)
         .await
         .map_err(db)?;
-        let moved = queries::transfer_ownership(
+        let moved = members_sql::transfer_ownership(
             &mut tx,
             organization_id,
             member_id,
@@ -77,7 +77,7 @@ impl MemberStore for PgDb {
             events,
         )
         .await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(moved)
     }
 
@@ -88,11 +88,11 @@ impl MemberStore for PgDb {
         expected_role: &str,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let deleted =
-            queries::delete_member(&mut tx, organization_id, member_id, expected_role, events)
+            members_sql::delete_member(&mut tx, organization_id, member_id, expected_role, events)
                 .await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(deleted)
     }
 }

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{PgDb, db, queries};
+use super::{PgDb, db, events_sql, mfa_sql};
 use crate::store::{
     ChallengeRecord, CodeAttempt, EventRecord, MfaDeviceRecord, MfaStore, RecoveryCodeRecord,
     StoreResult,
@@ -16,7 +16,7 @@ impl MfaStore for PgDb {
         environment_id: &str,
         user_id: &str,
     ) -> StoreResult<Vec<MfaDeviceRecord>> {
-        queries::mfa_devices(&self.pool, environment_id, user_id).await
+        mfa_sql::mfa_devices(&self.pool, environment_id, user_id).await
     }
 
     async fn insert_device(
@@ -24,12 +24,12 @@ impl MfaStore for PgDb {
         device: &MfaDeviceRecord,
         event: Option<&EventRecord>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        queries::insert_mfa_device(&mut tx, device).await?;
+        let mut tx = self.write().await?;
+        mfa_sql::insert_mfa_device(&mut tx, device).await?;
         if let Some(event) = event {
-            queries::insert_event(&mut tx, event).await?;
+            events_sql::insert_event(&mut tx, event).await?;
         }
-        tx.commit().await.map_err(db)
+        tx.commit().await
     }
 
     async fn confirm_device(
@@ -39,18 +39,18 @@ impl MfaStore for PgDb {
         step: i64,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let confirmed = queries::confirm_mfa_device(&mut tx, device_id, now_ms, step).await?;
+        let mut tx = self.write().await?;
+        let confirmed = mfa_sql::confirm_mfa_device(&mut tx, device_id, now_ms, step).await?;
         if confirmed {
-            queries::insert_event(&mut tx, event).await?;
-            tx.commit().await.map_err(db)?;
+            events_sql::insert_event(&mut tx, event).await?;
+            tx.commit().await?;
         }
         Ok(confirmed)
     }
 
     async fn use_step(&self, device_id: &str, step: i64, now_ms: i64) -> StoreResult<bool> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::use_mfa_step(&mut conn, device_id, step, now_ms).await
+        mfa_sql::use_mfa_step(&mut conn, device_id, step, now_ms).await
     }
 
     async fn delete_device(
@@ -60,13 +60,13 @@ impl MfaStore for PgDb {
         device_id: &str,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let deleted =
-            queries::delete_mfa_device(&mut tx, environment_id, user_id, device_id).await?;
+            mfa_sql::delete_mfa_device(&mut tx, environment_id, user_id, device_id).await?;
         if deleted {
-            queries::insert_event(&mut tx, event).await?;
+            events_sql::insert_event(&mut tx, event).await?;
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(deleted)
     }
 
@@ -76,12 +76,12 @@ impl MfaStore for PgDb {
         user_id: &str,
         event: &EventRecord,
     ) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let removed = queries::reset_mfa(&mut tx, environment_id, user_id).await?;
+        let mut tx = self.write().await?;
+        let removed = mfa_sql::reset_mfa(&mut tx, environment_id, user_id).await?;
         if removed > 0 {
-            queries::insert_event(&mut tx, event).await?;
+            events_sql::insert_event(&mut tx, event).await?;
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(removed)
     }
 
@@ -92,9 +92,9 @@ impl MfaStore for PgDb {
         codes: &[(String, Vec<u8>)],
         now_ms: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        queries::replace_recovery_codes(&mut tx, environment_id, user_id, codes, now_ms).await?;
-        tx.commit().await.map_err(db)
+        let mut tx = self.write().await?;
+        mfa_sql::replace_recovery_codes(&mut tx, environment_id, user_id, codes, now_ms).await?;
+        tx.commit().await
     }
 
     async fn unused_recovery_codes(
@@ -102,12 +102,12 @@ impl MfaStore for PgDb {
         environment_id: &str,
         user_id: &str,
     ) -> StoreResult<Vec<RecoveryCodeRecord>> {
-        queries::unused_recovery_codes(&self.pool, environment_id, user_id).await
+        mfa_sql::unused_recovery_codes(&self.pool, environment_id, user_id).await
     }
 
     async fn use_recovery_code(&self, code_id: &str, now_ms: i64) -> StoreResult<bool> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::use_recovery_code(&mut conn, code_id, now_ms).await
+        mfa_sql::use_recovery_code(&mut conn, code_id, now_ms).await
     }
 
     async fn spend_code_attempt(
@@ -118,36 +118,36 @@ impl MfaStore for PgDb {
         max: i64,
         longest_ms: i64,
     ) -> StoreResult<CodeAttempt> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let attempt =
-            queries::spend_code_attempt(&mut tx, user_id, now_ms, window_ms, max, longest_ms)
+            mfa_sql::spend_code_attempt(&mut tx, user_id, now_ms, window_ms, max, longest_ms)
                 .await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(attempt)
     }
 
     async fn clear_code_attempts(&self, user_id: &str) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::clear_code_attempts(&mut conn, user_id).await
+        mfa_sql::clear_code_attempts(&mut conn, user_id).await
     }
 
     async fn spend_elevated_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<bool> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::spend_elevated_token(&mut conn, jti, expires_at_ms).await
+        mfa_sql::spend_elevated_token(&mut conn, jti, expires_at_ms).await
     }
 
     async fn elevated_token_spent(&self, jti: &str) -> StoreResult<bool> {
-        queries::elevated_token_spent(&self.pool, jti).await
+        mfa_sql::elevated_token_spent(&self.pool, jti).await
     }
 
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::prune_mfa(&mut conn, now_ms).await
+        mfa_sql::prune_mfa(&mut conn, now_ms).await
     }
 
     async fn insert_challenge(&self, challenge: &ChallengeRecord) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::insert_challenge(&mut conn, challenge).await
+        mfa_sql::insert_challenge(&mut conn, challenge).await
     }
 
     async fn take_challenge(
@@ -159,7 +159,7 @@ impl MfaStore for PgDb {
         now_ms: i64,
     ) -> StoreResult<Option<String>> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::take_challenge(
+        mfa_sql::take_challenge(
             &mut conn,
             environment_id,
             challenge_id,
@@ -177,6 +177,6 @@ impl MfaStore for PgDb {
         now_ms: i64,
     ) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::update_credential(&mut conn, device_id, credential, now_ms).await
+        mfa_sql::update_credential(&mut conn, device_id, credential, now_ms).await
     }
 }

@@ -12,12 +12,94 @@ mod members;
 mod mfa;
 mod organizations;
 mod origins;
-mod queries;
 mod rate_limits;
 mod sessions;
 mod users;
 mod verifications;
 mod webhooks;
+mod write;
+
+// The SQL both backends share, one file per aggregate (`store/<aggregate>/sql.rs`),
+// compiled here for this backend: `Conn`, `Pool` and the dialect macros
+// below are what those files name. Each file is compiled once per backend
+// on purpose (hence `clippy::duplicate_mod` allowed on these modules).
+
+type Conn = sqlx::PgConnection;
+type Pool = sqlx::PgPool;
+
+/// Appended to the reads that decide a revocation or a limit lock the rows they read.
+macro_rules! lock {
+    () => {
+        " FOR UPDATE"
+    };
+}
+
+/// Appended to `lock!()` for a read that joins the session (`s`) with its user and
+/// environment: only the session row is locked.
+macro_rules! lock_session {
+    () => {
+        " FOR UPDATE OF s"
+    };
+}
+
+/// Appended to the reads that claim or lease background work pass over rows another
+/// node is claiming instead of waiting for them.
+macro_rules! skip_locked {
+    () => {
+        " FOR UPDATE SKIP LOCKED"
+    };
+}
+
+/// The column that gives the order of insertion (a sequence column).
+macro_rules! order {
+    () => {
+        "seq"
+    };
+}
+
+/// The larger of two values (`MAX` on SQLite, `GREATEST` on PostgreSQL).
+macro_rules! greatest {
+    () => {
+        "GREATEST"
+    };
+}
+
+#[allow(clippy::duplicate_mod)]
+#[path = "../api_tokens/sql.rs"]
+mod api_tokens_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../environments/sql.rs"]
+mod environments_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../events/sql.rs"]
+mod events_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../jobs/sql.rs"]
+mod jobs_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../members/sql.rs"]
+mod members_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../mfa/sql.rs"]
+mod mfa_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../origins/sql.rs"]
+mod origins_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../sessions/sql.rs"]
+mod sessions_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../tenant/sql.rs"]
+mod tenant_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../users/sql.rs"]
+mod users_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../verifications/sql.rs"]
+mod verifications_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../webhooks/sql.rs"]
+mod webhooks_sql;
 
 use std::str::FromStr;
 use std::sync::Arc;

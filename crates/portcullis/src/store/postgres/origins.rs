@@ -3,14 +3,13 @@
 
 use async_trait::async_trait;
 
-use super::changes::notify;
-use super::{PgDb, db, queries};
+use super::{PgDb, events_sql, origins_sql};
 use crate::store::{Change, EventRecord, OriginRecord, OriginStore, StoreResult};
 
 #[async_trait]
 impl OriginStore for PgDb {
     async fn list(&self, environment_id: &str) -> StoreResult<Vec<OriginRecord>> {
-        queries::origins(&self.pool, environment_id).await
+        origins_sql::origins(&self.pool, environment_id).await
     }
 
     async fn add(
@@ -19,14 +18,14 @@ impl OriginStore for PgDb {
         limit: i64,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        if !queries::add_origin(&mut tx, origin, limit).await? {
+        let mut tx = self.write().await?;
+        if !origins_sql::add_origin(&mut tx, origin, limit).await? {
             return Ok(false);
         }
-        queries::insert_event(&mut tx, event).await?;
+        events_sql::insert_event(&mut tx, event).await?;
         let environment_id = origin.environment_id.clone();
-        notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(Change::EnvironmentChanged { environment_id });
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -36,14 +35,14 @@ impl OriginStore for PgDb {
         origin_id: &str,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        if !queries::delete_origin(&mut tx, environment_id, origin_id).await? {
+        let mut tx = self.write().await?;
+        if !origins_sql::delete_origin(&mut tx, environment_id, origin_id).await? {
             return Ok(false);
         }
-        queries::insert_event(&mut tx, event).await?;
+        events_sql::insert_event(&mut tx, event).await?;
         let environment_id = environment_id.to_string();
-        notify(&mut tx, &Change::EnvironmentChanged { environment_id }).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(Change::EnvironmentChanged { environment_id });
+        tx.commit().await?;
         Ok(true)
     }
 }

@@ -1,13 +1,12 @@
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, FromRow, Row};
 
-use crate::store::sql::{
+use crate::store::sessions::view::{
     SESSION_CREATED_SELECT, SIGN_IN_EVENT_COLUMNS, USER_CREATED_SELECT, confirmed_device_counts,
     device_kinds,
 };
 
-use super::changes::notify;
-use super::{PgDb, db, queries};
+use super::{PgDb, db, sessions_sql};
 use crate::store::{
     Change, EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView,
     SignInEventIds, StoreResult, UsedCode, UserRecord,
@@ -91,7 +90,7 @@ impl SessionStore for PgDb {
         environment_id: &str,
         session_id: &str,
     ) -> StoreResult<Option<SessionView>> {
-        queries::session(&self.pool, environment_id, session_id).await
+        sessions_sql::session(&self.pool, environment_id, session_id).await
     }
 
     async fn list_for_user(
@@ -100,7 +99,7 @@ impl SessionStore for PgDb {
         user_id: &str,
         filter: &SessionFilter,
     ) -> StoreResult<Vec<SessionView>> {
-        queries::sessions_of_user(&self.pool, environment_id, user_id, filter).await
+        sessions_sql::sessions_of_user(&self.pool, environment_id, user_id, filter).await
     }
 
     async fn revoke(
@@ -110,9 +109,10 @@ impl SessionStore for PgDb {
         r: &Revocation,
         event: &EventRecord,
     ) -> StoreResult<Option<SessionView>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let Some(view) =
-            queries::revoke_session_recorded(&mut tx, environment_id, session_id, r, event).await?
+            sessions_sql::revoke_session_recorded(&mut tx, environment_id, session_id, r, event)
+                .await?
         else {
             return Ok(None);
         };
@@ -120,13 +120,13 @@ impl SessionStore for PgDb {
             session_id: session_id.to_string(),
             exp: view.session.expires_at / 1000,
         };
-        notify(&mut tx, &change).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(change);
+        tx.commit().await?;
         Ok(Some(view))
     }
 
     async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>> {
-        queries::revoked_unexpired(&self.pool, now_s).await
+        sessions_sql::revoked_unexpired(&self.pool, now_s).await
     }
 
     async fn record_activity(&self, activity: &[(String, i64)]) -> StoreResult<()> {
@@ -148,7 +148,7 @@ impl SessionStore for PgDb {
 
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::prune_session_counts(&mut conn, now_ms).await
+        sessions_sql::prune_session_counts(&mut conn, now_ms).await
     }
 
     async fn complete_mfa(
@@ -159,6 +159,6 @@ impl SessionStore for PgDb {
         amr: &str,
     ) -> StoreResult<bool> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::complete_session_mfa(&mut conn, environment_id, session_id, scope, amr).await
+        sessions_sql::complete_session_mfa(&mut conn, environment_id, session_id, scope, amr).await
     }
 }

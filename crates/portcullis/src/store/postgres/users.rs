@@ -1,7 +1,6 @@
 use async_trait::async_trait;
 
-use super::changes::notify;
-use super::{PgDb, db, queries};
+use super::{PgDb, sessions_sql, users_sql};
 use crate::store::{
     Change, EventRecord, Revocation, StoreResult, UserQuery, UserRecord, UserStore,
 };
@@ -9,11 +8,11 @@ use crate::store::{
 #[async_trait]
 impl UserStore for PgDb {
     async fn get(&self, environment_id: &str, user_id: &str) -> StoreResult<Option<UserRecord>> {
-        queries::user(&self.pool, environment_id, user_id).await
+        users_sql::user(&self.pool, environment_id, user_id).await
     }
 
     async fn list(&self, environment_id: &str, q: &UserQuery) -> StoreResult<Vec<UserRecord>> {
-        queries::users(&self.pool, environment_id, q).await
+        users_sql::users(&self.pool, environment_id, q).await
     }
 
     async fn revoke_sessions(
@@ -23,20 +22,20 @@ impl UserStore for PgDb {
         r: &Revocation,
         event: &EventRecord,
     ) -> StoreResult<(u64, i64)> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let (count, epoch) =
-            queries::revoke_user_recorded(&mut tx, environment_id, user_id, r, event).await?;
+            sessions_sql::revoke_user_recorded(&mut tx, environment_id, user_id, r, event).await?;
         let change = Change::UserRevoked {
             user_id: user_id.to_string(),
             epoch,
             at_s: r.at.div_euclid(1000),
         };
-        notify(&mut tx, &change).await?;
-        tx.commit().await.map_err(db)?;
+        tx.publish(change);
+        tx.commit().await?;
         Ok((count, epoch))
     }
 
     async fn epochs(&self) -> StoreResult<Vec<(String, i64, i64)>> {
-        queries::user_epochs(&self.pool).await
+        users_sql::user_epochs(&self.pool).await
     }
 }

@@ -1,13 +1,13 @@
 use async_trait::async_trait;
 
-use super::{PgDb, db, queries};
+use super::{PgDb, db, verifications_sql};
 use crate::store::{Attempt, StoreResult, VerificationRecord, VerificationStore};
 
 #[async_trait]
 impl VerificationStore for PgDb {
     async fn insert(&self, v: &VerificationRecord) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::insert_verification(&mut conn, v).await
+        verifications_sql::insert_verification(&mut conn, v).await
     }
 
     async fn attempt(
@@ -21,7 +21,7 @@ impl VerificationStore for PgDb {
         // The UPDATE locks the row, so concurrent attempts, from any node,
         // take turns and re-check the limit.
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::attempt(
+        verifications_sql::attempt(
             &mut conn,
             environment_id,
             verification_id,
@@ -34,6 +34,6 @@ impl VerificationStore for PgDb {
 
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::prune_verifications(&mut conn, now_ms).await
+        verifications_sql::prune_verifications(&mut conn, now_ms).await
     }
 }

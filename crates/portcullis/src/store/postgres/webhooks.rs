@@ -2,8 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::changes::notify;
-use super::{PgDb, db, queries};
+use super::{PgDb, db, events_sql, webhooks_sql};
 use crate::store::{
     AttemptRecord, AttemptRecorded, Change, DeliveryHistory, DeliveryOutcome, DeliveryRecord,
     EventRecord, StoreResult, WebhookChanges, WebhookRecord, WebhookStore,
@@ -12,7 +11,7 @@ use crate::store::{
 #[async_trait]
 impl WebhookStore for PgDb {
     async fn list(&self, environment_id: &str) -> StoreResult<Vec<WebhookRecord>> {
-        queries::webhooks(&self.pool, environment_id).await
+        webhooks_sql::webhooks(&self.pool, environment_id).await
     }
 
     async fn get(
@@ -20,7 +19,7 @@ impl WebhookStore for PgDb {
         environment_id: &str,
         webhook_id: &str,
     ) -> StoreResult<Option<WebhookRecord>> {
-        queries::webhook(&self.pool, environment_id, webhook_id).await
+        webhooks_sql::webhook(&self.pool, environment_id, webhook_id).await
     }
 
     async fn insert(
@@ -29,13 +28,13 @@ impl WebhookStore for PgDb {
         limit: i64,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        if !queries::insert_webhook(&mut tx, webhook, limit).await? {
+        let mut tx = self.write().await?;
+        if !webhooks_sql::insert_webhook(&mut tx, webhook, limit).await? {
             return Ok(false);
         }
-        queries::insert_event(&mut tx, event).await?;
-        changed(&mut tx, &webhook.environment_id).await?;
-        tx.commit().await.map_err(db)?;
+        events_sql::insert_event(&mut tx, event).await?;
+        tx.publish(changed(&webhook.environment_id));
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -47,13 +46,13 @@ impl WebhookStore for PgDb {
         now: i64,
         event: &EventRecord,
     ) -> StoreResult<Option<WebhookRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let updated =
-            queries::update_webhook(&mut tx, environment_id, webhook_id, changes, now).await?;
+            webhooks_sql::update_webhook(&mut tx, environment_id, webhook_id, changes, now).await?;
         if updated.is_some() {
-            queries::insert_event(&mut tx, event).await?;
-            changed(&mut tx, environment_id).await?;
-            tx.commit().await.map_err(db)?;
+            events_sql::insert_event(&mut tx, event).await?;
+            tx.publish(changed(environment_id));
+            tx.commit().await?;
         }
         Ok(updated)
     }
@@ -67,8 +66,8 @@ impl WebhookStore for PgDb {
         now: i64,
         event: &EventRecord,
     ) -> StoreResult<Option<WebhookRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let rotated = queries::rotate_webhook_secret(
+        let mut tx = self.write().await?;
+        let rotated = webhooks_sql::rotate_webhook_secret(
             &mut tx,
             environment_id,
             webhook_id,
@@ -78,8 +77,8 @@ impl WebhookStore for PgDb {
         )
         .await?;
         if rotated.is_some() {
-            queries::insert_event(&mut tx, event).await?;
-            tx.commit().await.map_err(db)?;
+            events_sql::insert_event(&mut tx, event).await?;
+            tx.commit().await?;
         }
         Ok(rotated)
     }
@@ -90,18 +89,18 @@ impl WebhookStore for PgDb {
         webhook_id: &str,
         event: &EventRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        if !queries::delete_webhook(&mut tx, environment_id, webhook_id).await? {
+        let mut tx = self.write().await?;
+        if !webhooks_sql::delete_webhook(&mut tx, environment_id, webhook_id).await? {
             return Ok(false);
         }
-        queries::insert_event(&mut tx, event).await?;
-        changed(&mut tx, environment_id).await?;
-        tx.commit().await.map_err(db)?;
+        events_sql::insert_event(&mut tx, event).await?;
+        tx.publish(changed(environment_id));
+        tx.commit().await?;
         Ok(true)
     }
 
     async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryHistory>> {
-        queries::delivery_histories(&self.pool, webhook_id, None, limit).await
+        webhooks_sql::delivery_histories(&self.pool, webhook_id, None, limit).await
     }
 
     async fn delivery(
@@ -109,7 +108,7 @@ impl WebhookStore for PgDb {
         webhook_id: &str,
         delivery_id: &str,
     ) -> StoreResult<Option<DeliveryHistory>> {
-        let found = queries::delivery_histories(&self.pool, webhook_id, Some(delivery_id), 1);
+        let found = webhooks_sql::delivery_histories(&self.pool, webhook_id, Some(delivery_id), 1);
         Ok(found.await?.into_iter().next())
     }
 
@@ -119,9 +118,9 @@ impl WebhookStore for PgDb {
         lease_until: i64,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryRecord>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let due = queries::lease_due(&mut tx, now, lease_until, limit).await?;
-        tx.commit().await.map_err(db)?;
+        let mut tx = self.write().await?;
+        let due = webhooks_sql::lease_due(&mut tx, now, lease_until, limit).await?;
+        tx.commit().await?;
         Ok(due)
     }
 
@@ -132,27 +131,27 @@ impl WebhookStore for PgDb {
         leased_until: Option<i64>,
         disabled_event: &EventRecord,
     ) -> StoreResult<AttemptRecorded> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.write().await?;
         let recorded =
-            queries::record_attempt(&mut tx, attempt, outcome, leased_until, disabled_event)
+            webhooks_sql::record_attempt(&mut tx, attempt, outcome, leased_until, disabled_event)
                 .await?;
         let disabled = recorded == AttemptRecorded::Stored { disabled: true };
         if let (true, Some(environment_id)) = (disabled, &disabled_event.environment_id) {
-            changed(&mut tx, environment_id).await?;
+            tx.publish(changed(environment_id));
         }
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         Ok(recorded)
     }
 
     async fn redeliver(&self, webhook_id: &str, delivery_id: &str, now: i64) -> StoreResult<bool> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        queries::redeliver(&mut conn, webhook_id, delivery_id, now).await
+        webhooks_sql::redeliver(&mut conn, webhook_id, delivery_id, now).await
     }
 }
 
-/// Tells the other nodes that the environment's webhooks changed (their
-/// cached subscriptions), when the transaction commits.
-async fn changed(conn: &mut sqlx::PgConnection, environment_id: &str) -> StoreResult<()> {
+/// What tells the other nodes that the environment's webhooks changed
+/// (their cached subscriptions).
+fn changed(environment_id: &str) -> Change {
     let environment_id = environment_id.to_string();
-    notify(conn, &Change::EnvironmentChanged { environment_id }).await
+    Change::EnvironmentChanged { environment_id }
 }

@@ -1,19 +1,21 @@
 use async_trait::async_trait;
 
-use super::{SqliteDb, db, queries};
+use super::{SqliteDb, api_tokens_sql};
 use crate::store::{ApiTokenRecord, ApiTokenStore, EventRecord, StoreResult, TokenRotation};
 
 #[async_trait]
 impl ApiTokenStore for SqliteDb {
     async fn find_by_hash(&self, token_hash: &[u8]) -> StoreResult<Option<ApiTokenRecord>> {
-        queries::find_token_by_hash(&self.pool, token_hash).await
+        api_tokens_sql::find_token_by_hash(&self.pool, token_hash).await
     }
 
     async fn insert(&self, token: &ApiTokenRecord, events: &[EventRecord]) -> StoreResult<()> {
         let (token, events) = (token.clone(), events.to_vec());
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::insert_token_recorded(c, &token, &events).await })
+                Box::pin(
+                    async move { api_tokens_sql::insert_token_recorded(c, &token, &events).await },
+                )
             })
             .await
     }
@@ -22,17 +24,7 @@ impl ApiTokenStore for SqliteDb {
         let token_id = token_id.to_string();
         self.writer
             .statement(move |c| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE api_tokens SET last_used_at = MAX(COALESCE(last_used_at, 0), $1) WHERE id = $2",
-                    )
-                    .bind(at)
-                    .bind(&token_id)
-                    .execute(c)
-                    .await
-                    .map_err(db)?;
-                    Ok(())
-                })
+                Box::pin(async move { api_tokens_sql::touch_token(c, &token_id, at).await })
             })
             .await
     }
@@ -42,7 +34,7 @@ impl ApiTokenStore for SqliteDb {
         organization_id: &str,
         environment_id: Option<&str>,
     ) -> StoreResult<Vec<ApiTokenRecord>> {
-        queries::tokens(&self.pool, organization_id, environment_id).await
+        api_tokens_sql::tokens(&self.pool, organization_id, environment_id).await
     }
 
     async fn get(
@@ -50,7 +42,7 @@ impl ApiTokenStore for SqliteDb {
         organization_id: &str,
         token_id: &str,
     ) -> StoreResult<Option<ApiTokenRecord>> {
-        queries::token(&self.pool, organization_id, token_id).await
+        api_tokens_sql::token(&self.pool, organization_id, token_id).await
     }
 
     async fn revoke(
@@ -68,7 +60,7 @@ impl ApiTokenStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::revoke_token(c, &organization_id, &token_id, at, &events).await
+                    api_tokens_sql::revoke_token(c, &organization_id, &token_id, at, &events).await
                 })
             })
             .await
@@ -90,7 +82,8 @@ impl ApiTokenStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::rotate_token(c, &organization_id, &token_id, &rotation, &events).await
+                    api_tokens_sql::rotate_token(c, &organization_id, &token_id, &rotation, &events)
+                        .await
                 })
             })
             .await

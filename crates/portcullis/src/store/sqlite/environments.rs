@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use super::{SqliteDb, queries};
+use super::{SqliteDb, environments_sql, events_sql, sessions_sql};
 use crate::store::{
     EnvironmentRecord, EnvironmentStore, EventRecord, Revocation, SigningKeyRecord, StoreResult,
 };
@@ -8,7 +8,7 @@ use crate::store::{
 #[async_trait]
 impl EnvironmentStore for SqliteDb {
     async fn get(&self, environment_id: &str) -> StoreResult<Option<EnvironmentRecord>> {
-        queries::environment(&self.pool, environment_id).await
+        environments_sql::environment(&self.pool, environment_id).await
     }
 
     async fn update_settings(
@@ -25,7 +25,7 @@ impl EnvironmentStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::update_settings(
+                    environments_sql::update_settings(
                         c,
                         &environment_id,
                         &settings_json,
@@ -33,14 +33,14 @@ impl EnvironmentStore for SqliteDb {
                         now,
                     )
                     .await?;
-                    queries::insert_event(c, &event).await
+                    events_sql::insert_event(c, &event).await
                 })
             })
             .await
     }
 
     async fn signing_keys(&self, environment_id: &str) -> StoreResult<Vec<SigningKeyRecord>> {
-        queries::signing_keys(&self.pool, environment_id).await
+        environments_sql::signing_keys(&self.pool, environment_id).await
     }
 
     async fn revoke_all_sessions(
@@ -53,14 +53,14 @@ impl EnvironmentStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::revoke_environment_recorded(c, &environment_id, &r, &event).await
+                    sessions_sql::revoke_environment_recorded(c, &environment_id, &r, &event).await
                 })
             })
             .await
     }
 
     async fn epochs(&self) -> StoreResult<Vec<(String, i64)>> {
-        queries::environment_epochs(&self.pool).await
+        environments_sql::environment_epochs(&self.pool).await
     }
 
     async fn set_locked(
@@ -72,18 +72,18 @@ impl EnvironmentStore for SqliteDb {
         let (environment_id, event) = (environment_id.to_string(), event.clone());
         self.writer
             .transaction(move |c| {
-                Box::pin(
-                    async move { queries::set_locked(c, &environment_id, locked, &event).await },
-                )
+                Box::pin(async move {
+                    environments_sql::set_locked(c, &environment_id, locked, &event).await
+                })
             })
             .await
     }
 
     async fn lock_states(&self) -> StoreResult<Vec<(String, bool)>> {
-        queries::lock_states(&self.pool).await
+        environments_sql::lock_states(&self.pool).await
     }
 
     async fn in_organization(&self, organization_id: &str) -> StoreResult<Vec<EnvironmentRecord>> {
-        queries::environments_of(&self.pool, organization_id).await
+        environments_sql::environments_of(&self.pool, organization_id).await
     }
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqliteDb, queries};
+use super::{SqliteDb, events_sql};
 use crate::store::{
     DeliveryOutcome, DeliveryRecord, EventQuery, EventRecord, EventStore, FanoutScope,
     NotificationRecord, StoreResult,
@@ -15,18 +15,20 @@ impl EventStore for SqliteDb {
         environment_id: &str,
         query: &EventQuery,
     ) -> StoreResult<Vec<(i64, EventRecord)>> {
-        queries::list_events(&self.pool, environment_id, query).await
+        events_sql::list_events(&self.pool, environment_id, query).await
     }
 
     async fn insert(&self, event: &EventRecord) -> StoreResult<()> {
         let event = event.clone();
         self.writer
-            .transaction(move |c| Box::pin(async move { queries::insert_event(c, &event).await }))
+            .transaction(move |c| {
+                Box::pin(async move { events_sql::insert_event(c, &event).await })
+            })
             .await
     }
 
     async fn get(&self, event_id: &str) -> StoreResult<Option<EventRecord>> {
-        queries::event(&self.pool, event_id).await
+        events_sql::event(&self.pool, event_id).await
     }
 
     async fn lease_undispatched(
@@ -38,7 +40,7 @@ impl EventStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(
-                    async move { queries::lease_undispatched(c, now, lease_until, limit).await },
+                    async move { events_sql::lease_undispatched(c, now, lease_until, limit).await },
                 )
             })
             .await
@@ -50,7 +52,7 @@ impl EventStore for SqliteDb {
         after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Vec<String>> {
-        queries::fanout_sessions(&self.pool, scope, after, limit).await
+        events_sql::fanout_sessions(&self.pool, scope, after, limit).await
     }
 
     async fn fan_out(
@@ -70,7 +72,7 @@ impl EventStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::fan_out(
+                    events_sql::fan_out(
                         c,
                         &event_id,
                         cursor.as_deref(),
@@ -101,7 +103,7 @@ impl EventStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::dispatch_event(
+                    events_sql::dispatch_event(
                         c,
                         &event_id,
                         data.as_deref(),
@@ -119,7 +121,7 @@ impl EventStore for SqliteDb {
         let ids = event_ids.to_vec();
         self.writer
             .statement(move |c| {
-                Box::pin(async move { queries::mark_dispatched(c, &ids, now).await })
+                Box::pin(async move { events_sql::mark_dispatched(c, &ids, now).await })
             })
             .await
     }
@@ -133,7 +135,7 @@ impl EventStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::lease_due_notifications(c, now, lease_until, limit).await
+                    events_sql::lease_due_notifications(c, now, lease_until, limit).await
                 })
             })
             .await
@@ -155,7 +157,7 @@ impl EventStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::record_notification(
+                    events_sql::record_notification(
                         c,
                         &id,
                         &outcome,
@@ -173,7 +175,7 @@ impl EventStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::prune_outbox(c, events_before, records_before, limit).await
+                    events_sql::prune_outbox(c, events_before, records_before, limit).await
                 })
             })
             .await

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use super::{SqliteDb, db, queries};
+use super::{SqliteDb, db, tenant_sql};
 use crate::store::{HealthStore, StoreResult};
 
 #[async_trait]
@@ -19,14 +19,14 @@ impl HealthStore for SqliteDb {
     }
 
     async fn get_meta(&self, key: &str) -> StoreResult<Option<String>> {
-        queries::meta(&self.pool, key).await
+        tenant_sql::meta(&self.pool, key).await
     }
 
     async fn init_meta(&self, key: &str, value: &str) -> StoreResult<String> {
         let (key, value) = (key.to_string(), value.to_string());
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::init_meta(c, &key, &value).await })
+                Box::pin(async move { tenant_sql::init_meta(c, &key, &value).await })
             })
             .await
     }

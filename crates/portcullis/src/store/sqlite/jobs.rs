@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqliteDb, queries};
+use super::{SqliteDb, jobs_sql};
 use crate::store::{JobStore, StoreResult};
 
 #[async_trait]
@@ -13,8 +13,8 @@ impl JobStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::add_job(c, &name).await?;
-                    queries::claim_job(c, &name, &node, now_ms, every_ms).await
+                    jobs_sql::add_job(c, &name).await?;
+                    jobs_sql::claim_job(c, &name, &node, now_ms, every_ms).await
                 })
             })
             .await

@@ -2,13 +2,13 @@
 
 use async_trait::async_trait;
 
-use super::{SqliteDb, queries};
+use super::{SqliteDb, members_sql};
 use crate::store::{EventRecord, MemberChanges, MemberRecord, MemberStore, StoreResult};
 
 #[async_trait]
 impl MemberStore for SqliteDb {
     async fn list(&self, organization_id: &str) -> StoreResult<Vec<MemberRecord>> {
-        queries::members(&self.pool, organization_id).await
+        members_sql::members(&self.pool, organization_id).await
     }
 
     async fn get(
@@ -16,14 +16,16 @@ impl MemberStore for SqliteDb {
         organization_id: &str,
         member_id: &str,
     ) -> StoreResult<Option<MemberRecord>> {
-        queries::member(&self.pool, organization_id, member_id).await
+        members_sql::member(&self.pool, organization_id, member_id).await
     }
 
     async fn insert(&self, member: &MemberRecord, events: &[EventRecord]) -> StoreResult<()> {
         let (member, events) = (member.clone(), events.to_vec());
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::insert_member_recorded(c, &member, &events).await })
+                Box::pin(
+                    async move { members_sql::insert_member_recorded(c, &member, &events).await },
+                )
             })
             .await
     }
@@ -42,7 +44,7 @@ impl MemberStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::update_member_recorded(c, &org, &id, &role, &changes, at, &events)
+                    members_sql::update_member_recorded(c, &org, &id, &role, &changes, at, &events)
                         .await
                 })
             })
@@ -63,7 +65,8 @@ impl MemberStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::transfer_ownership(c, &org, &id, &role, &changes, at, &events).await
+                    members_sql::transfer_ownership(c, &org, &id, &role, &changes, at, &events)
+                        .await
                 })
             })
             .await
@@ -80,7 +83,9 @@ impl MemberStore for SqliteDb {
         let events = events.to_vec();
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::delete_member(c, &org, &id, &role, &events).await })
+                Box::pin(
+                    async move { members_sql::delete_member(c, &org, &id, &role, &events).await },
+                )
             })
             .await
     }

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqliteDb, queries};
+use super::{SqliteDb, events_sql, mfa_sql};
 use crate::store::{
     ChallengeRecord, CodeAttempt, EventRecord, MfaDeviceRecord, MfaStore, RecoveryCodeRecord,
     StoreResult,
@@ -16,7 +16,7 @@ impl MfaStore for SqliteDb {
         environment_id: &str,
         user_id: &str,
     ) -> StoreResult<Vec<MfaDeviceRecord>> {
-        queries::mfa_devices(&self.pool, environment_id, user_id).await
+        mfa_sql::mfa_devices(&self.pool, environment_id, user_id).await
     }
 
     async fn insert_device(
@@ -28,9 +28,9 @@ impl MfaStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::insert_mfa_device(&mut *c, &device).await?;
+                    mfa_sql::insert_mfa_device(&mut *c, &device).await?;
                     match &event {
-                        Some(event) => queries::insert_event(c, event).await,
+                        Some(event) => events_sql::insert_event(c, event).await,
                         None => Ok(()),
                     }
                 })
@@ -50,9 +50,9 @@ impl MfaStore for SqliteDb {
             .transaction(move |c| {
                 Box::pin(async move {
                     let confirmed =
-                        queries::confirm_mfa_device(&mut *c, &device_id, now_ms, step).await?;
+                        mfa_sql::confirm_mfa_device(&mut *c, &device_id, now_ms, step).await?;
                     if confirmed {
-                        queries::insert_event(c, &event).await?;
+                        events_sql::insert_event(c, &event).await?;
                     }
                     Ok(confirmed)
                 })
@@ -64,7 +64,7 @@ impl MfaStore for SqliteDb {
         let device_id = device_id.to_string();
         self.writer
             .statement(move |c| {
-                Box::pin(async move { queries::use_mfa_step(c, &device_id, step, now_ms).await })
+                Box::pin(async move { mfa_sql::use_mfa_step(c, &device_id, step, now_ms).await })
             })
             .await
     }
@@ -85,9 +85,9 @@ impl MfaStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    let deleted = queries::delete_mfa_device(&mut *c, &env, &user, &device).await?;
+                    let deleted = mfa_sql::delete_mfa_device(&mut *c, &env, &user, &device).await?;
                     if deleted {
-                        queries::insert_event(c, &event).await?;
+                        events_sql::insert_event(c, &event).await?;
                     }
                     Ok(deleted)
                 })
@@ -109,9 +109,9 @@ impl MfaStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    let removed = queries::reset_mfa(&mut *c, &env, &user).await?;
+                    let removed = mfa_sql::reset_mfa(&mut *c, &env, &user).await?;
                     if removed > 0 {
-                        queries::insert_event(c, &event).await?;
+                        events_sql::insert_event(c, &event).await?;
                     }
                     Ok(removed)
                 })
@@ -134,7 +134,7 @@ impl MfaStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::replace_recovery_codes(c, &env, &user, &codes, now_ms).await
+                    mfa_sql::replace_recovery_codes(c, &env, &user, &codes, now_ms).await
                 })
             })
             .await
@@ -145,14 +145,14 @@ impl MfaStore for SqliteDb {
         environment_id: &str,
         user_id: &str,
     ) -> StoreResult<Vec<RecoveryCodeRecord>> {
-        queries::unused_recovery_codes(&self.pool, environment_id, user_id).await
+        mfa_sql::unused_recovery_codes(&self.pool, environment_id, user_id).await
     }
 
     async fn use_recovery_code(&self, code_id: &str, now_ms: i64) -> StoreResult<bool> {
         let code_id = code_id.to_string();
         self.writer
             .statement(move |c| {
-                Box::pin(async move { queries::use_recovery_code(c, &code_id, now_ms).await })
+                Box::pin(async move { mfa_sql::use_recovery_code(c, &code_id, now_ms).await })
             })
             .await
     }
@@ -169,7 +169,7 @@ impl MfaStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::spend_code_attempt(c, &user_id, now_ms, window_ms, max, longest_ms)
+                    mfa_sql::spend_code_attempt(c, &user_id, now_ms, window_ms, max, longest_ms)
                         .await
                 })
             })
@@ -180,7 +180,7 @@ impl MfaStore for SqliteDb {
         let user_id = user_id.to_string();
         self.writer
             .statement(move |c| {
-                Box::pin(async move { queries::clear_code_attempts(c, &user_id).await })
+                Box::pin(async move { mfa_sql::clear_code_attempts(c, &user_id).await })
             })
             .await
     }
@@ -189,18 +189,18 @@ impl MfaStore for SqliteDb {
         let jti = jti.to_string();
         self.writer
             .statement(move |c| {
-                Box::pin(async move { queries::spend_elevated_token(c, &jti, expires_at_ms).await })
+                Box::pin(async move { mfa_sql::spend_elevated_token(c, &jti, expires_at_ms).await })
             })
             .await
     }
 
     async fn elevated_token_spent(&self, jti: &str) -> StoreResult<bool> {
-        queries::elevated_token_spent(&self.pool, jti).await
+        mfa_sql::elevated_token_spent(&self.pool, jti).await
     }
 
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         self.writer
-            .statement(move |c| Box::pin(async move { queries::prune_mfa(c, now_ms).await }))
+            .statement(move |c| Box::pin(async move { mfa_sql::prune_mfa(c, now_ms).await }))
             .await
     }
 
@@ -208,7 +208,7 @@ impl MfaStore for SqliteDb {
         let challenge = challenge.clone();
         self.writer
             .statement(move |c| {
-                Box::pin(async move { queries::insert_challenge(c, &challenge).await })
+                Box::pin(async move { mfa_sql::insert_challenge(c, &challenge).await })
             })
             .await
     }
@@ -230,7 +230,7 @@ impl MfaStore for SqliteDb {
         self.writer
             .statement(move |c| {
                 Box::pin(async move {
-                    queries::take_challenge(c, &env, &id, &sid, &purpose, now_ms).await
+                    mfa_sql::take_challenge(c, &env, &id, &sid, &purpose, now_ms).await
                 })
             })
             .await
@@ -246,7 +246,7 @@ impl MfaStore for SqliteDb {
         self.writer
             .statement(move |c| {
                 Box::pin(
-                    async move { queries::update_credential(c, &id, &credential, now_ms).await },
+                    async move { mfa_sql::update_credential(c, &id, &credential, now_ms).await },
                 )
             })
             .await

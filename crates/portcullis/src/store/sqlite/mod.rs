@@ -10,13 +10,93 @@ mod members;
 mod mfa;
 mod organizations;
 mod origins;
-mod queries;
 mod rate_limits;
 mod sessions;
 mod users;
 mod verifications;
 mod webhooks;
 mod writer;
+
+// The SQL both backends share, one file per aggregate (`store/<aggregate>/sql.rs`),
+// compiled here for this backend: `Conn`, `Pool` and the dialect macros
+// below are what those files name. Each file is compiled once per backend
+// on purpose (hence `clippy::duplicate_mod` allowed on these modules).
+
+type Conn = sqlx::SqliteConnection;
+type Pool = sqlx::SqlitePool;
+
+/// Appended to the reads that decide a revocation or a limit: SQLite's single writer
+/// already orders every write, so they lock nothing.
+macro_rules! lock {
+    () => {
+        ""
+    };
+}
+
+/// Appended to `lock!()` for a read that joins the session with its user and environment.
+macro_rules! lock_session {
+    () => {
+        ""
+    };
+}
+
+/// Appended to the reads that claim or lease background work (nothing to skip: one writer).
+macro_rules! skip_locked {
+    () => {
+        ""
+    };
+}
+
+/// The column that gives the order of insertion of a table without a sequence column.
+macro_rules! order {
+    () => {
+        "rowid"
+    };
+}
+
+/// The larger of two values (`MAX` on SQLite, `GREATEST` on PostgreSQL).
+macro_rules! greatest {
+    () => {
+        "MAX"
+    };
+}
+
+#[allow(clippy::duplicate_mod)]
+#[path = "../api_tokens/sql.rs"]
+mod api_tokens_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../environments/sql.rs"]
+mod environments_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../events/sql.rs"]
+mod events_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../jobs/sql.rs"]
+mod jobs_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../members/sql.rs"]
+mod members_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../mfa/sql.rs"]
+mod mfa_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../origins/sql.rs"]
+mod origins_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../sessions/sql.rs"]
+mod sessions_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../tenant/sql.rs"]
+mod tenant_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../users/sql.rs"]
+mod users_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../verifications/sql.rs"]
+mod verifications_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "../webhooks/sql.rs"]
+mod webhooks_sql;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use super::{SqliteDb, queries};
+use super::{SqliteDb, tenant_sql};
 use crate::store::{NewTenant, OrganizationStore, StoreResult, TenantRecord};
 
 #[async_trait]
@@ -8,11 +8,11 @@ impl OrganizationStore for SqliteDb {
     async fn create_tenant(&self, t: &NewTenant) -> StoreResult<()> {
         let t = t.clone();
         self.writer
-            .transaction(move |c| Box::pin(async move { queries::insert_tenant(c, &t).await }))
+            .transaction(move |c| Box::pin(async move { tenant_sql::insert_tenant(c, &t).await }))
             .await
     }
 
     async fn first_tenant(&self) -> StoreResult<Option<TenantRecord>> {
-        queries::first_tenant(&self.pool).await
+        tenant_sql::first_tenant(&self.pool).await
     }
 }

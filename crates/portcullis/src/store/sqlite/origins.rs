@@ -2,13 +2,13 @@
 
 use async_trait::async_trait;
 
-use super::{SqliteDb, queries};
+use super::{SqliteDb, events_sql, origins_sql};
 use crate::store::{EventRecord, OriginRecord, OriginStore, StoreResult};
 
 #[async_trait]
 impl OriginStore for SqliteDb {
     async fn list(&self, environment_id: &str) -> StoreResult<Vec<OriginRecord>> {
-        queries::origins(&self.pool, environment_id).await
+        origins_sql::origins(&self.pool, environment_id).await
     }
 
     async fn add(
@@ -21,9 +21,9 @@ impl OriginStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    let added = queries::add_origin(&mut *c, &origin, limit).await?;
+                    let added = origins_sql::add_origin(&mut *c, &origin, limit).await?;
                     if added {
-                        queries::insert_event(c, &event).await?;
+                        events_sql::insert_event(c, &event).await?;
                     }
                     Ok(added)
                 })
@@ -46,9 +46,9 @@ impl OriginStore for SqliteDb {
             .transaction(move |c| {
                 Box::pin(async move {
                     let deleted =
-                        queries::delete_origin(&mut *c, &environment_id, &origin_id).await?;
+                        origins_sql::delete_origin(&mut *c, &environment_id, &origin_id).await?;
                     if deleted {
-                        queries::insert_event(c, &event).await?;
+                        events_sql::insert_event(c, &event).await?;
                     }
                     Ok(deleted)
                 })

@@ -1,12 +1,12 @@
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, FromRow, Row};
 
-use crate::store::sql::{
+use crate::store::sessions::view::{
     SESSION_CREATED_SELECT, SIGN_IN_EVENT_COLUMNS, USER_CREATED_SELECT, confirmed_device_counts,
     device_kinds,
 };
 
-use super::{SqliteDb, db, queries};
+use super::{SqliteDb, db, sessions_sql};
 use crate::store::{
     EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView,
     SignInEventIds, StoreError, StoreResult, UsedCode, UserRecord,
@@ -120,7 +120,7 @@ impl SessionStore for SqliteDb {
         environment_id: &str,
         session_id: &str,
     ) -> StoreResult<Option<SessionView>> {
-        queries::session(&self.pool, environment_id, session_id).await
+        sessions_sql::session(&self.pool, environment_id, session_id).await
     }
 
     async fn list_for_user(
@@ -129,7 +129,7 @@ impl SessionStore for SqliteDb {
         user_id: &str,
         filter: &SessionFilter,
     ) -> StoreResult<Vec<SessionView>> {
-        queries::sessions_of_user(&self.pool, environment_id, user_id, filter).await
+        sessions_sql::sessions_of_user(&self.pool, environment_id, user_id, filter).await
     }
 
     async fn revoke(
@@ -148,15 +148,21 @@ impl SessionStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::revoke_session_recorded(c, &environment_id, &session_id, &r, &event)
-                        .await
+                    sessions_sql::revoke_session_recorded(
+                        c,
+                        &environment_id,
+                        &session_id,
+                        &r,
+                        &event,
+                    )
+                    .await
                 })
             })
             .await
     }
 
     async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>> {
-        queries::revoked_unexpired(&self.pool, now_s).await
+        sessions_sql::revoked_unexpired(&self.pool, now_s).await
     }
 
     async fn record_activity(&self, activity: &[(String, i64)]) -> StoreResult<()> {
@@ -184,7 +190,7 @@ impl SessionStore for SqliteDb {
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         self.writer
             .statement(move |c| {
-                Box::pin(async move { queries::prune_session_counts(c, now_ms).await })
+                Box::pin(async move { sessions_sql::prune_session_counts(c, now_ms).await })
             })
             .await
     }
@@ -204,9 +210,9 @@ impl SessionStore for SqliteDb {
         );
         self.writer
             .statement(move |c| {
-                Box::pin(
-                    async move { queries::complete_session_mfa(c, &env, &sid, &scope, &amr).await },
-                )
+                Box::pin(async move {
+                    sessions_sql::complete_session_mfa(c, &env, &sid, &scope, &amr).await
+                })
             })
             .await
     }

@@ -1,16 +1,16 @@
 use async_trait::async_trait;
 
-use super::{SqliteDb, queries};
+use super::{SqliteDb, sessions_sql, users_sql};
 use crate::store::{EventRecord, Revocation, StoreResult, UserQuery, UserRecord, UserStore};
 
 #[async_trait]
 impl UserStore for SqliteDb {
     async fn get(&self, environment_id: &str, user_id: &str) -> StoreResult<Option<UserRecord>> {
-        queries::user(&self.pool, environment_id, user_id).await
+        users_sql::user(&self.pool, environment_id, user_id).await
     }
 
     async fn list(&self, environment_id: &str, q: &UserQuery) -> StoreResult<Vec<UserRecord>> {
-        queries::users(&self.pool, environment_id, q).await
+        users_sql::users(&self.pool, environment_id, q).await
     }
 
     async fn revoke_sessions(
@@ -29,13 +29,14 @@ impl UserStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::revoke_user_recorded(c, &environment_id, &user_id, &r, &event).await
+                    sessions_sql::revoke_user_recorded(c, &environment_id, &user_id, &r, &event)
+                        .await
                 })
             })
             .await
     }
 
     async fn epochs(&self) -> StoreResult<Vec<(String, i64, i64)>> {
-        queries::user_epochs(&self.pool).await
+        users_sql::user_epochs(&self.pool).await
     }
 }

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use super::{SqliteDb, queries};
+use super::{SqliteDb, verifications_sql};
 use crate::store::{Attempt, StoreResult, VerificationRecord, VerificationStore};
 
 #[async_trait]
@@ -8,7 +8,9 @@ impl VerificationStore for SqliteDb {
     async fn insert(&self, v: &VerificationRecord) -> StoreResult<()> {
         let v = v.clone();
         self.writer
-            .statement(move |c| Box::pin(async move { queries::insert_verification(c, &v).await }))
+            .statement(move |c| {
+                Box::pin(async move { verifications_sql::insert_verification(c, &v).await })
+            })
             .await
     }
 
@@ -26,7 +28,7 @@ impl VerificationStore for SqliteDb {
         self.writer
             .statement(move |c| {
                 Box::pin(async move {
-                    queries::attempt(
+                    verifications_sql::attempt(
                         c,
                         &environment_id,
                         &verification_id,
@@ -43,7 +45,7 @@ impl VerificationStore for SqliteDb {
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         self.writer
             .statement(move |c| {
-                Box::pin(async move { queries::prune_verifications(c, now_ms).await })
+                Box::pin(async move { verifications_sql::prune_verifications(c, now_ms).await })
             })
             .await
     }

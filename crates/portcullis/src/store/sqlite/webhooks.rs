@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqliteDb, queries};
+use super::{SqliteDb, events_sql, webhooks_sql};
 use crate::store::{
     AttemptRecord, AttemptRecorded, DeliveryHistory, DeliveryOutcome, DeliveryRecord, EventRecord,
     StoreResult, WebhookChanges, WebhookRecord, WebhookStore,
@@ -12,7 +12,7 @@ use crate::store::{
 #[async_trait]
 impl WebhookStore for SqliteDb {
     async fn list(&self, environment_id: &str) -> StoreResult<Vec<WebhookRecord>> {
-        queries::webhooks(&self.pool, environment_id).await
+        webhooks_sql::webhooks(&self.pool, environment_id).await
     }
 
     async fn get(
@@ -20,7 +20,7 @@ impl WebhookStore for SqliteDb {
         environment_id: &str,
         webhook_id: &str,
     ) -> StoreResult<Option<WebhookRecord>> {
-        queries::webhook(&self.pool, environment_id, webhook_id).await
+        webhooks_sql::webhook(&self.pool, environment_id, webhook_id).await
     }
 
     async fn insert(
@@ -33,9 +33,9 @@ impl WebhookStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    let added = queries::insert_webhook(&mut *c, &webhook, limit).await?;
+                    let added = webhooks_sql::insert_webhook(&mut *c, &webhook, limit).await?;
                     if added {
-                        queries::insert_event(c, &event).await?;
+                        events_sql::insert_event(c, &event).await?;
                     }
                     Ok(added)
                 })
@@ -61,9 +61,9 @@ impl WebhookStore for SqliteDb {
             .transaction(move |c| {
                 Box::pin(async move {
                     let updated =
-                        queries::update_webhook(&mut *c, &env, &id, &changes, now).await?;
+                        webhooks_sql::update_webhook(&mut *c, &env, &id, &changes, now).await?;
                     if updated.is_some() {
-                        queries::insert_event(c, &event).await?;
+                        events_sql::insert_event(c, &event).await?;
                     }
                     Ok(updated)
                 })
@@ -89,7 +89,7 @@ impl WebhookStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    let rotated = queries::rotate_webhook_secret(
+                    let rotated = webhooks_sql::rotate_webhook_secret(
                         &mut *c,
                         &env,
                         &id,
@@ -99,7 +99,7 @@ impl WebhookStore for SqliteDb {
                     )
                     .await?;
                     if rotated.is_some() {
-                        queries::insert_event(c, &event).await?;
+                        events_sql::insert_event(c, &event).await?;
                     }
                     Ok(rotated)
                 })
@@ -121,9 +121,9 @@ impl WebhookStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    let deleted = queries::delete_webhook(&mut *c, &env, &id).await?;
+                    let deleted = webhooks_sql::delete_webhook(&mut *c, &env, &id).await?;
                     if deleted {
-                        queries::insert_event(c, &event).await?;
+                        events_sql::insert_event(c, &event).await?;
                     }
                     Ok(deleted)
                 })
@@ -132,7 +132,7 @@ impl WebhookStore for SqliteDb {
     }
 
     async fn deliveries(&self, webhook_id: &str, limit: i64) -> StoreResult<Vec<DeliveryHistory>> {
-        queries::delivery_histories(&self.pool, webhook_id, None, limit).await
+        webhooks_sql::delivery_histories(&self.pool, webhook_id, None, limit).await
     }
 
     async fn delivery(
@@ -140,7 +140,7 @@ impl WebhookStore for SqliteDb {
         webhook_id: &str,
         delivery_id: &str,
     ) -> StoreResult<Option<DeliveryHistory>> {
-        let found = queries::delivery_histories(&self.pool, webhook_id, Some(delivery_id), 1);
+        let found = webhooks_sql::delivery_histories(&self.pool, webhook_id, Some(delivery_id), 1);
         Ok(found.await?.into_iter().next())
     }
 
@@ -152,7 +152,7 @@ impl WebhookStore for SqliteDb {
     ) -> StoreResult<Vec<DeliveryRecord>> {
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::lease_due(c, now, lease_until, limit).await })
+                Box::pin(async move { webhooks_sql::lease_due(c, now, lease_until, limit).await })
             })
             .await
     }
@@ -168,7 +168,7 @@ impl WebhookStore for SqliteDb {
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    queries::record_attempt(c, &attempt, &outcome, leased_until, &event).await
+                    webhooks_sql::record_attempt(c, &attempt, &outcome, leased_until, &event).await
                 })
             })
             .await
@@ -178,7 +178,9 @@ impl WebhookStore for SqliteDb {
         let (webhook_id, delivery_id) = (webhook_id.to_string(), delivery_id.to_string());
         self.writer
             .transaction(move |c| {
-                Box::pin(async move { queries::redeliver(c, &webhook_id, &delivery_id, now).await })
+                Box::pin(
+                    async move { webhooks_sql::redeliver(c, &webhook_id, &delivery_id, now).await },
+                )
             })
             .await
     }

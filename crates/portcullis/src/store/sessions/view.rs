@@ -3,16 +3,16 @@
 
 use sqlx::FromRow;
 
-use super::{Revocation, ScopeRevocation, SessionRecord, SessionView};
+use crate::store::{Revocation, ScopeRevocation, SessionRecord, SessionView};
 
-pub(super) const MINUTE_MS: i64 = 60_000;
+pub(in crate::store) const MINUTE_MS: i64 = 60_000;
 
 /// The user's confirmed MFA devices by kind, as columns `totp_devices` and
 /// `passkey_devices`, for the user whose id is the SQL expression `user`
 /// in the environment `environment` (so that `mfa_devices_by_user` finds
 /// them: without it the passkey count scanned every device): a sign-in
 /// learns them in the statement that stores it.
-pub(super) fn confirmed_device_counts(environment: &str, user: &str) -> String {
+pub(in crate::store) fn confirmed_device_counts(environment: &str, user: &str) -> String {
     let count = |kind: &str| {
         format!(
             "(SELECT COUNT(*) FROM mfa_devices d WHERE d.environment_id = {environment} \
@@ -27,7 +27,7 @@ pub(super) fn confirmed_device_counts(environment: &str, user: &str) -> String {
 }
 
 /// The kinds of device the counts of `confirmed_device_counts` name.
-pub(super) fn device_kinds(totp: i64, passkey: i64) -> Vec<String> {
+pub(in crate::store) fn device_kinds(totp: i64, passkey: i64) -> Vec<String> {
     [("totp", totp), ("passkey", passkey)]
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -37,14 +37,14 @@ pub(super) fn device_kinds(totp: i64, passkey: i64) -> Vec<String> {
 
 /// "Alive and not revoked in any scope" over `sessions s`, `users u`,
 /// `environments e`, at the instant (ms) bound to placeholder `now`.
-pub(super) fn alive(now: &str) -> String {
+pub(in crate::store) fn alive(now: &str) -> String {
     alive_with(now, "")
 }
 
 /// `alive`, for a query that names the user (`s.user_id = …`): the unary
 /// `+` keeps SQLite from reading the environment's sessions by expiry or
 /// epoch (nearly all of them) instead of the user's by `sessions_by_user`.
-pub(super) fn alive_of_one_user(now: &str) -> String {
+pub(in crate::store) fn alive_of_one_user(now: &str) -> String {
     alive_with(now, "+")
 }
 
@@ -55,24 +55,24 @@ fn alive_with(now: &str, unindexed: &str) -> String {
     )
 }
 
-pub(super) const FROM_JOINED: &str = "FROM sessions s JOIN users u ON u.id = s.user_id JOIN environments e ON e.id = s.environment_id";
+pub(in crate::store) const FROM_JOINED: &str = "FROM sessions s JOIN users u ON u.id = s.user_id JOIN environments e ON e.id = s.environment_id";
 
 /// Adds `delta` to the live-session counter of an expiry minute.
-pub(super) const ADD_TO_COUNT: &str = "INSERT INTO session_counts (environment_id, expires_minute, live) VALUES ($1, $2, $3) \
+pub(in crate::store) const ADD_TO_COUNT: &str = "INSERT INTO session_counts (environment_id, expires_minute, live) VALUES ($1, $2, $3) \
      ON CONFLICT (environment_id, expires_minute) DO UPDATE SET live = session_counts.live + excluded.live";
 
-pub(super) const SELECT_VIEW: &str = "SELECT s.*, \
+pub(in crate::store) const SELECT_VIEW: &str = "SELECT s.*, \
     u.sessions_epoch AS u_epoch, u.sessions_revoked_at AS u_at, \
     u.sessions_revoked_by_kind AS u_kind, u.sessions_revoked_by_id AS u_by, \
     e.sessions_epoch AS e_epoch, e.sessions_revoked_at AS e_at, \
     e.sessions_revoked_by_kind AS e_kind, e.sessions_revoked_by_id AS e_by \
     FROM sessions s JOIN users u ON u.id = s.user_id JOIN environments e ON e.id = s.environment_id";
 
-pub(super) const REVOKED: &str = "(s.revoked_at IS NOT NULL OR s.user_epoch < u.sessions_epoch \
+pub(in crate::store) const REVOKED: &str = "(s.revoked_at IS NOT NULL OR s.user_epoch < u.sessions_epoch \
     OR s.env_epoch < e.sessions_epoch)";
 
 #[derive(FromRow)]
-pub(super) struct ViewRow {
+pub(in crate::store) struct ViewRow {
     #[sqlx(flatten)]
     session: SessionRecord,
     u_epoch: i64,

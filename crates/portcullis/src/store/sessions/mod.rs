@@ -1,0 +1,136 @@
+//! Sessions, their live counters by expiry minute, and revocations (one
+//! session, a user's, an environment's). The sign-in statement, which
+//! differs per dialect, lives in `sqlite/sessions.rs` and
+//! `postgres/sessions.rs`.
+
+pub(super) mod view;
+
+use crate::store::{EventRecord, StoreResult, UserRecord};
+use async_trait::async_trait;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub id: String,
+    pub environment_id: String,
+    pub user_id: String,
+    /// The JWT's `iat` (seconds).
+    pub iat: i64,
+    /// The revocation epochs the session was issued under.
+    pub env_epoch: i64,
+    pub user_epoch: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub last_active_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub revoked_by_kind: Option<String>,
+    pub revoked_by_id: Option<String>,
+    pub amr: String,
+    pub scope: String,
+}
+
+/// A session as read back: its own fields plus the user's and the
+/// environment's latest revocation, so its effective revocation can be derived.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub session: SessionRecord,
+    pub user_revocation: Option<ScopeRevocation>,
+    pub environment_revocation: Option<ScopeRevocation>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionFilter {
+    All,
+    Revoked,
+    NotRevoked,
+    /// Neither revoked nor expired at this instant (ms).
+    Live(i64),
+}
+
+/// Who revoked, and when (ms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    pub at: i64,
+    pub by_kind: String,
+    pub by_id: Option<String>,
+}
+
+/// A user's or environment's latest revocation: sessions issued under an
+/// epoch below `epoch` are revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeRevocation {
+    pub epoch: i64,
+    pub revocation: Revocation,
+}
+
+/// The verification a sign-in uses up (`SessionStore::insert_for_email_user`).
+#[derive(Debug, Clone)]
+pub struct UsedCode {
+    pub verification_id: String,
+    pub used_at: i64,
+}
+
+/// The ids of the events a sign-in writes with its session:
+/// `user.session.created`, and `user.created` when it creates the user.
+/// `None`: not written (no webhook of the environment takes it).
+#[derive(Debug, Clone)]
+pub struct SignInEventIds {
+    pub session_created: Option<String>,
+    pub user_created: Option<String>,
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// A sign-in by e-mail address, in one round trip: finds the user of
+    /// `user.environment_id` with `user.email`, or creates `user`, and
+    /// inserts `session` for them. The store sets the session's `user_id`,
+    /// its `user_epoch` to the user's stored epoch and its `env_epoch` to
+    /// the larger of the given one and the environment's stored epoch, so
+    /// the session is born under the newest revocation the store knows.
+    /// Also returns the kinds of the user's confirmed MFA devices.
+    /// Writes the sign-in's events in the same round trip.
+    ///
+    /// First marks the verification `code.verification_id` used at
+    /// `code.used_at` (the code matched, `VerificationStore::attempt`), and
+    /// does nothing else, returning `None`, if it already was.
+    async fn insert_for_email_user(
+        &self,
+        code: &UsedCode,
+        user: &UserRecord,
+        session: &SessionRecord,
+        events: &SignInEventIds,
+    ) -> StoreResult<Option<(UserRecord, SessionRecord, Vec<String>)>>;
+    async fn get(&self, environment_id: &str, session_id: &str)
+    -> StoreResult<Option<SessionView>>;
+    async fn list_for_user(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+        filter: &SessionFilter,
+    ) -> StoreResult<Vec<SessionView>>;
+    /// Revokes one session; `None` if it does not exist in the environment.
+    /// Revoking a revoked session changes nothing and returns it as it is.
+    /// `event` is stored only when this revoked a session that was alive.
+    async fn revoke(
+        &self,
+        environment_id: &str,
+        session_id: &str,
+        revocation: &Revocation,
+        event: &EventRecord,
+    ) -> StoreResult<Option<SessionView>>;
+    /// Revoked sessions that could still be presented (`exp > now_s`).
+    async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>>;
+    async fn record_activity(&self, activity: &[(String, i64)]) -> StoreResult<()>;
+    /// Forgets session counters of minutes before `now_ms`.
+    async fn prune_expired(&self, now_ms: i64) -> StoreResult<()>;
+    /// The session's second factor was proved: its new scope and methods
+    /// (`amr`, a JSON array). False if there is no such session.
+    async fn complete_mfa(
+        &self,
+        environment_id: &str,
+        session_id: &str,
+        scope: &str,
+        amr: &str,
+    ) -> StoreResult<bool>;
+}
