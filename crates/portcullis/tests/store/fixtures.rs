@@ -364,7 +364,7 @@ pub fn tenant() -> NewTenant {
             project_id: project.id.clone(),
             organization_id: organization.id.clone(),
             kind: kind.into(),
-            settings_json: "{}".into(),
+            settings: Default::default(),
             locked: false,
             sessions_epoch: 0,
             sessions_revoked_at: None,
