@@ -38,6 +38,16 @@ impl Role {
     }
 }
 
+/// A role as stored (the store reads members' and tokens' roles through
+/// this): a name that is none of ours is an error, never a panic.
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        Self::parse(&name).ok_or_else(|| format!("unknown stored role {name:?}"))
+    }
+}
+
 /// Why a change to members or tokens is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoleRuleError {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::environments::{EnvironmentRuntime, Environments};
 use super::events::Events;
-use super::{ServiceError, ServiceResult, new_id, stored_role};
+use super::{ServiceError, ServiceResult, new_id};
 use crate::clock::{Clock, parse_rfc3339, rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::actor::Actor;
@@ -133,7 +133,7 @@ impl From<&ApiTokenRecord> for ApiToken {
         ApiToken {
             id: t.id.clone(),
             note: t.note.clone(),
-            role: t.role.clone(),
+            role: t.role.as_str().to_string(),
             environment_id: t.environment_id.clone(),
             created_at: rfc3339(t.created_at),
             expires_at: t.expires_at.map(rfc3339),
@@ -220,7 +220,7 @@ impl ApiTokens {
         {
             return Err(ServiceError::InvalidApiToken);
         }
-        let role = stored_role(&token.role)?;
+        let role = token.role;
         // `last_used_at` to the minute: not a write per request.
         if token
             .last_used_at
@@ -354,7 +354,7 @@ impl ApiTokens {
             id: new_id(self.clock.as_ref(), TOKEN_ID_PREFIX)?,
             organization_id: caller.organization_id.clone(),
             environment_id,
-            role: role.as_str().to_string(),
+            role,
             note,
             token_hash: hash_token(&secret),
             created_at: now,
@@ -400,7 +400,7 @@ impl ApiTokens {
             .await?
             .filter(|t| caller.sees(t))
             .ok_or(ServiceError::NotFound)?;
-        let role = stored_role(&token.role)?;
+        let role = token.role;
         roles::check_removal(caller.role, role, true)?;
         Ok(token)
     }

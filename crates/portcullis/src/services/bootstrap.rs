@@ -92,7 +92,7 @@ fn new_owner_token(organization_id: &str, now: i64) -> ServiceResult<(ApiTokenRe
         id: crypto::new_id("tok", now)?,
         organization_id: organization_id.to_string(),
         environment_id: None,
-        role: Role::Owner.as_str().to_string(),
+        role: Role::Owner,
         note: "owner token created by init".into(),
         token_hash: hash_token(&secret),
         created_at: now,
@@ -193,7 +193,7 @@ pub async fn create_first_tenant(
         organization_id: organization.id.clone(),
         email: owner_email.as_str().to_string(),
         name: None,
-        role: Role::Owner.as_str().to_string(),
+        role: Role::Owner,
         created_at: now,
         updated_at: now,
     };

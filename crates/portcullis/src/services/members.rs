@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::api_tokens::ApiCaller;
 use super::events::Events;
-use super::{ServiceError, ServiceResult, new_id, stored_role};
+use super::{ServiceError, ServiceResult, new_id};
 use crate::clock::{Clock, rfc3339, to_millis};
 use crate::crypto;
 use crate::domain::actor::Actor;
@@ -41,7 +41,7 @@ impl From<&MemberRecord> for Member {
             id: m.id.clone(),
             email: m.email.clone(),
             name: m.name.clone(),
-            role: m.role.clone(),
+            role: m.role.as_str().to_string(),
             created_at: rfc3339(m.created_at),
             updated_at: rfc3339(m.updated_at),
         }
@@ -183,7 +183,7 @@ impl Members {
             organization_id: caller.organization_id.clone(),
             email,
             name,
-            role: role.as_str().to_string(),
+            role,
             created_at: now,
             updated_at: now,
         };
@@ -206,7 +206,7 @@ impl Members {
     ) -> ServiceResult<Member> {
         let current = self.record(caller, member_id).await?;
         caller.require_current_secret()?;
-        let current_role = stored_role(&current.role)?;
+        let current_role = current.role;
         let mut errors = ValidationErrors::default();
         let email = update.email.and_then(|e| parse_email(&e, &mut errors));
         let name = update.name.map(|n| parse_name(n, &mut errors));
@@ -221,7 +221,7 @@ impl Members {
             email,
             name,
             role: match transfer {
-                false => role.map(|r| r.as_str().to_string()),
+                false => role,
                 true => None,
             },
         };
@@ -241,12 +241,12 @@ impl Members {
         let updated = match transfer {
             true => {
                 store
-                    .transfer_ownership(org, member_id, &current.role, &changes, now, &events)
+                    .transfer_ownership(org, member_id, current.role, &changes, now, &events)
                     .await
             }
             false => {
                 store
-                    .update(org, member_id, &current.role, &changes, now, &events)
+                    .update(org, member_id, current.role, &changes, now, &events)
                     .await
             }
         };
@@ -263,7 +263,7 @@ impl Members {
     ) -> ServiceResult<()> {
         let current = self.record(caller, member_id).await?;
         caller.require_current_secret()?;
-        let role = stored_role(&current.role)?;
+        let role = current.role;
         roles::check_removal(caller.role, role, false)?;
         let events = self
             .member_events(
@@ -275,7 +275,7 @@ impl Members {
             .await?;
         match self
             .store
-            .delete(&caller.organization_id, member_id, &current.role, &events)
+            .delete(&caller.organization_id, member_id, current.role, &events)
             .await?
         {
             true => Ok(()),

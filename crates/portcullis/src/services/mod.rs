@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::crypto::CryptoError;
-use crate::domain::roles::{Role, RoleRuleError};
+use crate::domain::roles::RoleRuleError;
 use crate::domain::validation::ValidationErrors;
 use crate::mail::MailError;
 use crate::metrics::Metrics;
@@ -190,12 +190,6 @@ impl From<RoleRuleError> for ServiceError {
             )),
         }
     }
-}
-
-/// A role as the store keeps it (tokens, members); anything else is ours
-/// to fix, not the caller's.
-pub fn stored_role(text: &str) -> ServiceResult<Role> {
-    Role::parse(text).ok_or_else(|| ServiceError::internal(format!("unknown stored role {text:?}")))
 }
 
 /// A new id (`crypto::new_id`) at the injected clock's time.

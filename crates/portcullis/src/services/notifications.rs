@@ -138,10 +138,7 @@ impl Notifications {
             .list(organization_id)
             .await?
             .into_iter()
-            .filter(|m| {
-                Role::parse(&m.role).is_some_and(|r| r.allows(Role::Admin))
-                    && !m.email.ends_with(".invalid")
-            })
+            .filter(|m| m.role.allows(Role::Admin) && !m.email.ends_with(".invalid"))
             .map(|m| m.email)
             .collect())
     }

@@ -1,6 +1,7 @@
 //! The schema's unique rules surface as `StoreError::Conflict` naming the
 //! rule, and a write that breaks one changes nothing.
 
+use portcullis::domain::roles::Role;
 use portcullis::store::{Constraint, MemberChanges, OriginRecord, StoreError};
 
 use crate::fixtures::{
@@ -24,7 +25,7 @@ async fn a_member_email_is_unique_in_an_organization() {
     };
     assert_conflict(
         members
-            .update(&t.org, &bob.id, "developer", &to_ada, T0 + 1, &[])
+            .update(&t.org, &bob.id, Role::Developer, &to_ada, T0 + 1, &[])
             .await,
         Constraint::MemberEmail,
     );
@@ -43,12 +44,12 @@ async fn an_organization_has_one_owner() {
     let admin = member(&t.org, "admin@example.test", "admin");
     members.insert(&admin, &[]).await.unwrap();
     let promote = MemberChanges {
-        role: Some("owner".into()),
+        role: Some(Role::Owner),
         ..MemberChanges::default()
     };
     assert_conflict(
         members
-            .update(&t.org, &admin.id, "admin", &promote, T0 + 1, &[])
+            .update(&t.org, &admin.id, Role::Admin, &promote, T0 + 1, &[])
             .await,
         Constraint::OneOwner,
     );
@@ -58,7 +59,7 @@ async fn an_organization_has_one_owner() {
         .transfer_ownership(
             &t.org,
             &admin.id,
-            "admin",
+            Role::Admin,
             &MemberChanges::default(),
             T0 + 2,
             &[],
@@ -66,18 +67,18 @@ async fn an_organization_has_one_owner() {
         .await
         .unwrap()
         .expect("the member had the expected role");
-    assert_eq!(moved.role, "owner");
+    assert_eq!(moved.role, Role::Owner);
     let owners: Vec<String> = members
         .list(&t.org)
         .await
         .unwrap()
         .into_iter()
-        .filter(|m| m.role == "owner")
+        .filter(|m| m.role == Role::Owner)
         .map(|m| m.id)
         .collect();
     assert_eq!(owners, [admin.id]);
     let old_owner = members.get(&t.org, &t.owner_id).await.unwrap().unwrap();
-    assert_eq!(old_owner.role, "admin");
+    assert_eq!(old_owner.role, Role::Admin);
 }
 
 #[tokio::test]

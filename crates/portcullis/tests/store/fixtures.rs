@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use portcullis::domain::roles::Role;
 use portcullis::store::{
     ApiTokenRecord, Backend, Constraint, DeliveryRecord, EnvironmentRecord, EventRecord,
     MemberRecord, MfaDeviceRecord, NewTenant, NotificationRecord, OrganizationRecord,
@@ -391,7 +392,7 @@ pub fn api_token(organization_id: &str, role: &str, token_hash: Vec<u8>) -> ApiT
         id: id("tok"),
         organization_id: organization_id.into(),
         environment_id: None,
-        role: role.into(),
+        role: Role::parse(role).expect("a role"),
         note: String::new(),
         token_hash,
         created_at: T0,
@@ -410,7 +411,7 @@ pub fn member(organization_id: &str, email: &str, role: &str) -> MemberRecord {
         organization_id: organization_id.into(),
         email: email.into(),
         name: None,
-        role: role.into(),
+        role: Role::parse(role).expect("a role"),
         created_at: T0,
         updated_at: T0,
     }

@@ -1,5 +1,6 @@
 //! API tokens of an organization.
 
+use crate::domain::roles::Role;
 use crate::store::{EventRecord, StoreResult};
 use async_trait::async_trait;
 
@@ -8,7 +9,9 @@ pub struct ApiTokenRecord {
     pub id: String,
     pub organization_id: String,
     pub environment_id: Option<String>,
-    pub role: String,
+    /// Read through `Role::try_from`.
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub note: String,
     pub token_hash: Vec<u8>,
     pub created_at: i64,

@@ -17,7 +17,7 @@ pub(super) async fn insert_token(conn: &mut Conn, t: &ApiTokenRecord) -> StoreRe
     .bind(&t.id)
     .bind(&t.organization_id)
     .bind(&t.environment_id)
-    .bind(&t.role)
+    .bind(t.role.as_str())
     .bind(&t.note)
     .bind(&t.token_hash)
     .bind(t.created_at)

@@ -1,5 +1,6 @@
 //! The members who administer an organization.
 
+use crate::domain::roles::Role;
 use crate::store::{EventRecord, StoreResult};
 use async_trait::async_trait;
 
@@ -11,7 +12,10 @@ pub struct MemberRecord {
     /// Lower case.
     pub email: String,
     pub name: Option<String>,
-    pub role: String,
+    /// Read through `Role::try_from`: an unknown stored role is a
+    /// `StoreError`.
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -21,7 +25,7 @@ pub struct MemberRecord {
 pub struct MemberChanges {
     pub email: Option<String>,
     pub name: Option<Option<String>>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
 }
 
 /// Organization members. There is always exactly one owner (a unique
@@ -45,7 +49,7 @@ pub trait MemberStore: Send + Sync {
         &self,
         organization_id: &str,
         member_id: &str,
-        expected_role: &str,
+        expected_role: Role,
         changes: &MemberChanges,
         at: i64,
         events: &[EventRecord],
@@ -58,7 +62,7 @@ pub trait MemberStore: Send + Sync {
         &self,
         organization_id: &str,
         member_id: &str,
-        expected_role: &str,
+        expected_role: Role,
         changes: &MemberChanges,
         at: i64,
         events: &[EventRecord],
@@ -68,7 +72,7 @@ pub trait MemberStore: Send + Sync {
         &self,
         organization_id: &str,
         member_id: &str,
-        expected_role: &str,
+        expected_role: Role,
         events: &[EventRecord],
     ) -> StoreResult<bool>;
 }

@@ -5,6 +5,7 @@
 
 use super::events_sql::{insert_events, recorded_if};
 use super::{Conn, Pool, db};
+use crate::domain::roles::Role;
 use crate::store::{EventRecord, MemberChanges, MemberRecord, StoreError, StoreResult};
 
 pub(super) async fn insert_member(conn: &mut Conn, m: &MemberRecord) -> StoreResult<()> {
@@ -16,7 +17,7 @@ pub(super) async fn insert_member(conn: &mut Conn, m: &MemberRecord) -> StoreRes
     .bind(&m.organization_id)
     .bind(&m.email)
     .bind(&m.name)
-    .bind(&m.role)
+    .bind(m.role.as_str())
     .bind(m.created_at)
     .bind(m.updated_at)
     .execute(conn)
@@ -54,7 +55,7 @@ pub(super) async fn update_member(
     conn: &mut Conn,
     organization_id: &str,
     member_id: &str,
-    expected_role: &str,
+    expected_role: Role,
     c: &MemberChanges,
     at: i64,
 ) -> StoreResult<Option<MemberRecord>> {
@@ -67,11 +68,11 @@ pub(super) async fn update_member(
     .bind(&c.email)
     .bind(c.name.is_some())
     .bind(c.name.clone().flatten())
-    .bind(&c.role)
+    .bind(c.role.map(Role::as_str))
     .bind(at)
     .bind(organization_id)
     .bind(member_id)
-    .bind(expected_role)
+    .bind(expected_role.as_str())
     .fetch_optional(conn)
     .await
     .map_err(db)
@@ -90,7 +91,7 @@ pub(super) async fn update_member_recorded(
     conn: &mut Conn,
     organization_id: &str,
     member_id: &str,
-    expected_role: &str,
+    expected_role: Role,
     c: &MemberChanges,
     at: i64,
     events: &[EventRecord],
@@ -110,7 +111,7 @@ pub(super) async fn transfer_ownership(
     conn: &mut Conn,
     organization_id: &str,
     member_id: &str,
-    expected_role: &str,
+    expected_role: Role,
     c: &MemberChanges,
     at: i64,
     events: &[EventRecord],
@@ -154,7 +155,7 @@ pub(super) async fn delete_member(
     conn: &mut Conn,
     organization_id: &str,
     member_id: &str,
-    expected_role: &str,
+    expected_role: Role,
     events: &[EventRecord],
 ) -> StoreResult<bool> {
     let deleted = sqlx::query(
@@ -163,7 +164,7 @@ pub(super) async fn delete_member(
     )
     .bind(organization_id)
     .bind(member_id)
-    .bind(expected_role)
+    .bind(expected_role.as_str())
     .execute(&mut *conn)
     .await
     .map_err(db)?

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::{PgDb, db, members_sql};
+use crate::domain::roles::Role;
 use crate::store::{EventRecord, MemberChanges, MemberRecord, MemberStore, StoreResult};
 
 #[async_trait]
@@ -30,7 +31,7 @@ impl MemberStore for PgDb {
         &self,
         organization_id: &str,
         member_id: &str,
-        expected_role: &str,
+        expected_role: Role,
         changes: &MemberChanges,
         at: i64,
         events: &[EventRecord],
@@ -54,7 +55,7 @@ impl MemberStore for PgDb {
         &self,
         organization_id: &str,
         member_id: &str,
-        expected_role: &str,
+        expected_role: Role,
         changes: &MemberChanges,
         at: i64,
         events: &[EventRecord],
@@ -85,7 +86,7 @@ impl MemberStore for PgDb {
         &self,
         organization_id: &str,
         member_id: &str,
-        expected_role: &str,
+        expected_role: Role,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
         let mut tx = self.write().await?;

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::{SqliteDb, members_sql};
+use crate::domain::roles::Role;
 use crate::store::{EventRecord, MemberChanges, MemberRecord, MemberStore, StoreResult};
 
 #[async_trait]
@@ -34,17 +35,21 @@ impl MemberStore for SqliteDb {
         &self,
         organization_id: &str,
         member_id: &str,
-        expected_role: &str,
+        expected_role: Role,
         changes: &MemberChanges,
         at: i64,
         events: &[EventRecord],
     ) -> StoreResult<Option<MemberRecord>> {
-        let (org, id, role) = owned(organization_id, member_id, expected_role);
+        let (org, id, role) = (
+            organization_id.to_string(),
+            member_id.to_string(),
+            expected_role,
+        );
         let (changes, events) = (changes.clone(), events.to_vec());
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    members_sql::update_member_recorded(c, &org, &id, &role, &changes, at, &events)
+                    members_sql::update_member_recorded(c, &org, &id, role, &changes, at, &events)
                         .await
                 })
             })
@@ -55,18 +60,21 @@ impl MemberStore for SqliteDb {
         &self,
         organization_id: &str,
         member_id: &str,
-        expected_role: &str,
+        expected_role: Role,
         changes: &MemberChanges,
         at: i64,
         events: &[EventRecord],
     ) -> StoreResult<Option<MemberRecord>> {
-        let (org, id, role) = owned(organization_id, member_id, expected_role);
+        let (org, id, role) = (
+            organization_id.to_string(),
+            member_id.to_string(),
+            expected_role,
+        );
         let (changes, events) = (changes.clone(), events.to_vec());
         self.writer
             .transaction(move |c| {
                 Box::pin(async move {
-                    members_sql::transfer_ownership(c, &org, &id, &role, &changes, at, &events)
-                        .await
+                    members_sql::transfer_ownership(c, &org, &id, role, &changes, at, &events).await
                 })
             })
             .await
@@ -76,26 +84,21 @@ impl MemberStore for SqliteDb {
         &self,
         organization_id: &str,
         member_id: &str,
-        expected_role: &str,
+        expected_role: Role,
         events: &[EventRecord],
     ) -> StoreResult<bool> {
-        let (org, id, role) = owned(organization_id, member_id, expected_role);
+        let (org, id, role) = (
+            organization_id.to_string(),
+            member_id.to_string(),
+            expected_role,
+        );
         let events = events.to_vec();
         self.writer
             .transaction(move |c| {
                 Box::pin(
-                    async move { members_sql::delete_member(c, &org, &id, &role, &events).await },
+                    async move { members_sql::delete_member(c, &org, &id, role, &events).await },
                 )
             })
             .await
     }
-}
-
-/// What the writer's jobs take: owned copies.
-fn owned(organization_id: &str, member_id: &str, role: &str) -> (String, String, String) {
-    (
-        organization_id.to_string(),
-        member_id.to_string(),
-        role.to_string(),
-    )
 }
