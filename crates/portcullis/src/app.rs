@@ -242,7 +242,7 @@ pub async fn build_services(
         webhooks: Arc::new(Webhooks::new(WebhooksParts {
             clock: clock.clone(),
             master_key: master_key.clone(),
-            store: store.webhooks.clone(),
+            webhook_store: store.webhooks.clone(),
             event_store: store.events.clone(),
             environments: environments.clone(),
             events: events.clone(),
@@ -281,7 +281,7 @@ pub async fn build_services(
         outbox: Arc::new(Outbox::new(OutboxParts {
             clock,
             master_key,
-            store: store.events.clone(),
+            event_store: store.events.clone(),
             webhooks: store.webhooks.clone(),
             sessions: store.sessions.clone(),
             users: store.users.clone(),
@@ -327,7 +327,7 @@ fn mfa_services(
     let totp = Arc::new(TotpDevices::new(TotpParts {
         clock: clock.clone(),
         master_key: master_key.clone(),
-        store: store.mfa.clone(),
+        mfa_store: store.mfa.clone(),
         events: events.clone(),
         elevation: elevation.clone(),
         recovery: recovery.clone(),
@@ -337,7 +337,7 @@ fn mfa_services(
     let passkeys = Arc::new(Passkeys::new(PasskeysParts {
         clock: clock.clone(),
         public_url: public_url.to_string(),
-        store: store.mfa.clone(),
+        mfa_store: store.mfa.clone(),
         events: events.clone(),
         elevation: elevation.clone(),
         recovery: recovery.clone(),

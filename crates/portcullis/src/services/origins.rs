@@ -19,7 +19,36 @@ use crate::store::{OriginRecord, OriginStore};
 /// Ids of origins: `ori_` + 32 hex digits.
 pub const ORIGIN_ID_PREFIX: &str = "ori";
 
+/// An origin as the environment lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedOrigin {
+    /// `ori_…`
+    pub id: String,
+    /// In normal form.
+    pub origin: String,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+}
+
+impl From<&OriginRecord> for ListedOrigin {
+    fn from(r: &OriginRecord) -> Self {
+        ListedOrigin {
+            id: r.id.clone(),
+            origin: r.origin.clone(),
+            created_at: r.created_at,
+        }
+    }
+}
+
 impl EnvironmentRuntime {
+    /// The environment's origins as listed, oldest first.
+    pub fn listed(&self) -> Vec<ListedOrigin> {
+        self.listed_origins
+            .iter()
+            .map(|(record, _)| record.into())
+            .collect()
+    }
+
     /// The advice the environment's list earns (only `live` ones get any).
     pub fn origin_warnings(&self) -> Vec<OriginWarning> {
         origin_list::warnings(
@@ -60,7 +89,7 @@ impl Origins {
         env: &EnvironmentRuntime,
         input: &str,
         actor: &Actor,
-    ) -> ServiceResult<OriginRecord> {
+    ) -> ServiceResult<ListedOrigin> {
         let origin = AllowedOrigin::parse(input.trim()).map_err(|e| {
             ServiceError::Validation(ValidationErrors::single("origin", e.to_string()))
         })?;
@@ -85,7 +114,7 @@ impl Origins {
                 format!("an environment lists at most {MAX_ORIGINS} origins"),
             )));
         }
-        Ok(record)
+        Ok((&record).into())
     }
 
     pub async fn delete(

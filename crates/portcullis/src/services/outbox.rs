@@ -55,7 +55,7 @@ pub struct Outbox {
 pub struct OutboxParts {
     pub clock: Arc<dyn Clock>,
     pub master_key: MasterKey,
-    pub store: Arc<dyn EventStore>,
+    pub event_store: Arc<dyn EventStore>,
     pub webhooks: Arc<dyn WebhookStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub users: Arc<dyn UserStore>,
@@ -71,7 +71,7 @@ impl Outbox {
         Outbox {
             clock: p.clock,
             master_key: p.master_key,
-            store: p.store,
+            store: p.event_store,
             webhooks: p.webhooks,
             sessions: p.sessions,
             users: p.users,

@@ -135,7 +135,7 @@ pub struct Webhooks {
 pub struct WebhooksParts {
     pub clock: Arc<dyn Clock>,
     pub master_key: MasterKey,
-    pub store: Arc<dyn WebhookStore>,
+    pub webhook_store: Arc<dyn WebhookStore>,
     pub event_store: Arc<dyn EventStore>,
     pub environments: Arc<Environments>,
     pub events: Arc<Events>,
@@ -148,7 +148,7 @@ impl Webhooks {
         Webhooks {
             clock: p.clock,
             master_key: p.master_key,
-            store: p.store,
+            store: p.webhook_store,
             event_store: p.event_store,
             environments: p.environments,
             events: p.events,

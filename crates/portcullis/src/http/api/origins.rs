@@ -14,7 +14,7 @@ use crate::domain::origin_list::OriginWarning;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiAuth, ApiJson, Client, Developer, Viewer};
 use crate::services::Services;
-use crate::store::OriginRecord;
+use crate::services::origins::ListedOrigin;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Origin {
@@ -25,12 +25,12 @@ pub struct Origin {
     pub created_at: String,
 }
 
-impl From<&OriginRecord> for Origin {
-    fn from(r: &OriginRecord) -> Self {
+impl From<ListedOrigin> for Origin {
+    fn from(o: ListedOrigin) -> Self {
         Origin {
-            id: r.id.clone(),
-            origin: r.origin.clone(),
-            created_at: rfc3339(r.created_at),
+            id: o.id,
+            origin: o.origin,
+            created_at: rfc3339(o.created_at),
         }
     }
 }
@@ -72,7 +72,7 @@ pub async fn list_origins(
 ) -> ApiResult<Json<OriginList>> {
     let env = authorized_environment(&services, &auth.0, &environment_id).await?;
     Ok(Json(OriginList {
-        origins: env.listed_origins.iter().map(|(r, _)| r.into()).collect(),
+        origins: env.listed().into_iter().map(Origin::from).collect(),
         warnings: env.origin_warnings(),
     }))
 }
@@ -97,12 +97,12 @@ pub async fn add_origin(
     // A locked environment answers 423 whatever the body.
     let ApiJson(body) = body?;
     let actor = Actor::api_token(&auth.0.token_id, client.ip_address);
-    let record = services.origins.add(&env, &body.origin, &actor).await?;
+    let added = services.origins.add(&env, &body.origin, &actor).await?;
     let env = services.environments.get(env.id()).await?;
     Ok((
         StatusCode::CREATED,
         Json(AddedOrigin {
-            origin: (&record).into(),
+            origin: added.into(),
             warnings: env.origin_warnings(),
         }),
     ))

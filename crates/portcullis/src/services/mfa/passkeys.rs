@@ -107,7 +107,7 @@ pub struct Passkeys {
 pub struct PasskeysParts {
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
-    pub store: Arc<dyn MfaStore>,
+    pub mfa_store: Arc<dyn MfaStore>,
     pub events: Arc<Events>,
     pub elevation: Arc<Elevation>,
     pub recovery: Arc<Recovery>,
@@ -119,7 +119,7 @@ impl Passkeys {
         Passkeys {
             clock: p.clock,
             public_url: p.public_url,
-            store: p.store,
+            store: p.mfa_store,
             events: p.events,
             elevation: p.elevation,
             recovery: p.recovery,

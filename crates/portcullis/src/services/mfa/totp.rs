@@ -41,7 +41,7 @@ pub struct TotpDevices {
 pub struct TotpParts {
     pub clock: Arc<dyn Clock>,
     pub master_key: MasterKey,
-    pub store: Arc<dyn MfaStore>,
+    pub mfa_store: Arc<dyn MfaStore>,
     pub events: Arc<Events>,
     pub elevation: Arc<Elevation>,
     pub recovery: Arc<Recovery>,
@@ -54,7 +54,7 @@ impl TotpDevices {
         TotpDevices {
             clock: p.clock,
             master_key: p.master_key,
-            store: p.store,
+            store: p.mfa_store,
             events: p.events,
             elevation: p.elevation,
             recovery: p.recovery,
