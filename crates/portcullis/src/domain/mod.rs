@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod algorithm;
 pub mod claims;
+pub mod delivery;
 pub mod email;
 pub mod events;
 pub mod mfa;

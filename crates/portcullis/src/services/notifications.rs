@@ -12,6 +12,7 @@ use super::outbox_signal::OutboxSignal;
 use super::retry::{LEASE_MS, after_failure};
 use super::{ServiceError, ServiceResult, new_id};
 use crate::clock::{Clock, to_millis};
+use crate::domain::delivery::MailStatus;
 use crate::domain::events;
 use crate::domain::roles::Role;
 use crate::domain::settings::ADMIN_MEMBERS;
@@ -119,7 +120,7 @@ impl Notifications {
                     event_id: event.id.clone(),
                     environment_id: environment_id.clone(),
                     recipient: recipient.clone(),
-                    status: "pending".into(),
+                    status: MailStatus::Pending,
                     attempts: 0,
                     next_attempt_at: Some(now),
                     last_error: None,

@@ -23,6 +23,7 @@ use super::{ServiceResult, new_id};
 use crate::clock::{Clock, rfc3339, to_millis};
 use crate::crypto::{self, MasterKey};
 use crate::domain::actor::Actor;
+use crate::domain::delivery::DeliveryStatus;
 use crate::domain::events::{self, filter_of, subscribed};
 use crate::store::{
     AttemptRecord, AttemptRecorded, DeliveryOutcome, DeliveryRecord, EventRecord, EventStore,
@@ -212,7 +213,7 @@ impl Outbox {
                     webhook_id: w.id.clone(),
                     event_id: event.id.clone(),
                     environment_id: w.environment_id.clone(),
-                    status: "pending".into(),
+                    status: DeliveryStatus::Pending,
                     attempts: 0,
                     next_attempt_at: Some(now),
                     last_response_status: None,

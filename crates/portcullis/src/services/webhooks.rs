@@ -13,6 +13,7 @@ use super::{ServiceError, ServiceResult, new_id};
 use crate::clock::{Clock, rfc3339, to_millis};
 use crate::crypto::{self, MasterKey};
 use crate::domain::actor::Actor;
+use crate::domain::delivery::DeliveryStatus;
 use crate::domain::events::{self, filter_of, is_event_type};
 use crate::domain::validation::ValidationErrors;
 use crate::domain::webhook_url;
@@ -461,11 +462,11 @@ fn delivery_view(
         id: d.id.clone(),
         event_id: d.event_id.clone(),
         event_type,
-        status: d.status.clone(),
+        status: d.status.as_str().to_string(),
         attempt_count: d.attempts,
         next_attempt_at: d
             .next_attempt_at
-            .filter(|_| d.status == "pending")
+            .filter(|_| d.status == DeliveryStatus::Pending)
             .map(rfc3339),
         last_response_status: d.last_response_status,
         created_at: rfc3339(d.created_at),

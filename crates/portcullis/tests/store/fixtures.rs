@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use portcullis::domain::delivery::{DeliveryStatus, MailStatus};
 use portcullis::domain::roles::Role;
 use portcullis::store::{
     ApiTokenRecord, Backend, Constraint, DeliveryRecord, EnvironmentRecord, EventRecord,
@@ -245,7 +246,7 @@ impl TestStore {
             webhook_id: webhook.id.clone(),
             event_id: event.id.clone(),
             environment_id: self.env.clone(),
-            status: status.into(),
+            status: DeliveryStatus::try_from(status.to_string()).expect("a delivery status"),
             attempts: 0,
             next_attempt_at: due,
             last_response_status: None,
@@ -267,7 +268,7 @@ impl TestStore {
             event_id: event.id.clone(),
             environment_id: self.env.clone(),
             recipient: "security@example.test".into(),
-            status: status.into(),
+            status: MailStatus::try_from(status.to_string()).expect("a mail status"),
             attempts: 0,
             next_attempt_at: due,
             last_error: None,

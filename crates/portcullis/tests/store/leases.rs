@@ -5,6 +5,7 @@
 //! nothing. On PostgreSQL, a row another transaction holds is passed over
 //! (`FOR UPDATE SKIP LOCKED`), not waited for.
 
+use portcullis::domain::delivery::DeliveryStatus;
 use std::collections::BTreeSet;
 
 use futures::future::join_all;
@@ -235,7 +236,7 @@ async fn racing_delivery_leases_never_share_one_and_a_lost_lease_stores_no_attem
         .await
         .unwrap()
         .expect("the delivery");
-    assert_eq!(history.delivery.status, "succeeded");
+    assert_eq!(history.delivery.status, DeliveryStatus::Succeeded);
     let attempts: Vec<&str> = history.attempts.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(attempts, [current.id.as_str()]);
 }

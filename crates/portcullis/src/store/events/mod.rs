@@ -1,6 +1,7 @@
 //! The audit log and the outbox: events, their fan-out, and notification
 //! e-mails.
 
+use crate::domain::delivery::MailStatus;
 use crate::store::{DeliveryOutcome, DeliveryRecord, StoreResult};
 use async_trait::async_trait;
 
@@ -82,8 +83,9 @@ pub struct NotificationRecord {
     pub event_id: String,
     pub environment_id: String,
     pub recipient: String,
-    /// `pending`, `sent` or `failed`.
-    pub status: String,
+    /// Read through `MailStatus::try_from`.
+    #[sqlx(try_from = "String")]
+    pub status: MailStatus,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
     pub last_error: Option<String>,

@@ -6,6 +6,7 @@
 use sqlx::AssertSqlSafe;
 
 use super::{Conn, Pool, db};
+use crate::domain::delivery::MailStatus;
 use crate::store::{
     DeliveryOutcome, DeliveryRecord, EventQuery, EventRecord, FanoutScope, NotificationRecord,
     StoreResult,
@@ -265,7 +266,7 @@ pub(super) async fn dispatch_event(
         .bind(&d.webhook_id)
         .bind(&d.event_id)
         .bind(&d.environment_id)
-        .bind(&d.status)
+        .bind(d.status.as_str())
         .bind(d.attempts)
         .bind(d.next_attempt_at)
         .bind(d.last_response_status)
@@ -285,7 +286,7 @@ pub(super) async fn dispatch_event(
         .bind(&n.event_id)
         .bind(&n.environment_id)
         .bind(&n.recipient)
-        .bind(&n.status)
+        .bind(n.status.as_str())
         .bind(n.attempts)
         .bind(n.next_attempt_at)
         .bind(&n.last_error)
@@ -346,16 +347,16 @@ pub(super) async fn record_notification(
     now: i64,
 ) -> StoreResult<()> {
     let (status, next, sent) = match outcome {
-        DeliveryOutcome::Succeeded => ("sent", None, Some(now)),
-        DeliveryOutcome::Retry(at) => ("pending", Some(*at), None),
-        DeliveryOutcome::Failed => ("failed", None, None),
+        DeliveryOutcome::Succeeded => (MailStatus::Sent, None, Some(now)),
+        DeliveryOutcome::Retry(at) => (MailStatus::Pending, Some(*at), None),
+        DeliveryOutcome::Failed => (MailStatus::Failed, None, None),
     };
     sqlx::query(
         "UPDATE notifications SET status = $1, next_attempt_at = $2, sent_at = $3, \
          last_error = $4, attempts = attempts + 1 \
          WHERE id = $5 AND status = 'pending' AND next_attempt_at = $6",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(next)
     .bind(sent)
     .bind(error)

@@ -1,5 +1,6 @@
 //! Webhook endpoints, their deliveries and every attempt.
 
+use crate::domain::delivery::DeliveryStatus;
 use crate::store::{EventRecord, StoreResult};
 use async_trait::async_trait;
 
@@ -39,8 +40,9 @@ pub struct DeliveryRecord {
     pub webhook_id: String,
     pub event_id: String,
     pub environment_id: String,
-    /// `pending`, `succeeded` or `failed`.
-    pub status: String,
+    /// Read through `DeliveryStatus::try_from`.
+    #[sqlx(try_from = "String")]
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
     pub last_response_status: Option<i64>,
@@ -230,7 +232,7 @@ mod tests {
                 webhook_id: "whk".into(),
                 event_id: "evt".into(),
                 environment_id: "env".into(),
-                status: "pending".into(),
+                status: DeliveryStatus::Pending,
                 attempts: 0,
                 next_attempt_at: None,
                 last_response_status: None,

@@ -6,6 +6,7 @@
 use super::environments_sql::has_room;
 use super::events_sql::{insert_event, lease_pending};
 use super::{Conn, Pool, db};
+use crate::domain::delivery::DeliveryStatus;
 use crate::store::{
     AttemptRecord, AttemptRecorded, DeliveryAttemptRow, DeliveryHistory, DeliveryOutcome,
     DeliveryRecord, EventRecord, StoreResult, WebhookChanges, WebhookRecord,
@@ -191,9 +192,9 @@ pub(super) async fn record_attempt(
     disabled_event: &EventRecord,
 ) -> StoreResult<AttemptRecorded> {
     let (status, next, completed) = match outcome {
-        DeliveryOutcome::Succeeded => ("succeeded", None, Some(a.attempted_at)),
-        DeliveryOutcome::Retry(at) => ("pending", Some(*at), None),
-        DeliveryOutcome::Failed => ("failed", None, Some(a.attempted_at)),
+        DeliveryOutcome::Succeeded => (DeliveryStatus::Succeeded, None, Some(a.attempted_at)),
+        DeliveryOutcome::Retry(at) => (DeliveryStatus::Pending, Some(*at), None),
+        DeliveryOutcome::Failed => (DeliveryStatus::Failed, None, Some(a.attempted_at)),
     };
     let updated: Option<(String, i64)> = sqlx::query_as(
         "UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, \
@@ -201,7 +202,7 @@ pub(super) async fn record_attempt(
          WHERE id = $5 AND status = 'pending' AND next_attempt_at = $6 \
          RETURNING webhook_id, attempts",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(next)
     .bind(completed)
     .bind(a.response_status)
