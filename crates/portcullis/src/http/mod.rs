@@ -30,22 +30,37 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The whole application router and its OpenAPI document, built from the
 /// same route list so the two cannot drift.
 pub fn router(services: Arc<Services>) -> Router {
-    let (routes, mut openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let (routes, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(sdk::router(services.clone()))
         .merge(api::router())
         .merge(ops::router())
         .split_for_parts();
-    openapi::declare_problems(&mut openapi);
-    let openapi_json = Arc::new(openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()));
+    // Written out on the first request for it: building the document with
+    // its declared problems takes a few MB for a moment, which the
+    // allocator keeps; a server nobody asks for its document never pays
+    // it (docs/benchmarks.md, "Issue 15: before and after").
+    let spec = Arc::new(std::sync::Mutex::new(Some(openapi)));
+    let json = Arc::new(std::sync::OnceLock::<String>::new());
     routes
         .route(
             "/openapi.json",
             axum::routing::get(move || {
-                let body = openapi_json.clone();
+                let body = json
+                    .get_or_init(|| {
+                        let taken = spec.lock().unwrap_or_else(|e| e.into_inner()).take();
+                        taken.map_or_else(
+                            || "{}".into(),
+                            |mut document| {
+                                openapi::declare_problems(&mut document);
+                                document.to_pretty_json().unwrap_or_else(|_| "{}".into())
+                            },
+                        )
+                    })
+                    .clone();
                 async move {
                     (
                         [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        body.as_str().to_owned(),
+                        body,
                     )
                 }
             }),
