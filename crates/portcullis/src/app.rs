@@ -99,8 +99,11 @@ pub async fn init(config: &Config, clock: &dyn Clock) -> Result<InitOutcome, Str
 pub async fn wire_initialized(
     config: &Config,
     clock: Arc<dyn Clock>,
-    public_url: String,
 ) -> Result<(String, Wired), String> {
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
     let (store, master_key) = open_store(config).await.map_err(|e| e.0)?;
     let organization_id = bootstrap::first_organization_id(&store)
         .await?

@@ -49,12 +49,8 @@ fn to_json(value: impl Serialize) -> Result<Value, String> {
 impl Operator {
     /// Opens the database of `config` (its data directory or database URL).
     pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<Operator, String> {
-        let public_url = config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", config.listen));
         let (organization_id, Wired { services, workers }) =
-            wire_initialized(config, clock, public_url).await?;
+            wire_initialized(config, clock).await?;
         // This process hears no one: it reads environments from the store.
         workers.changes.set_single_node();
         let who = std::env::var("USER").ok().filter(|u| !u.is_empty());

@@ -13,6 +13,8 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
+    const ALL: [Self; 3] = [Self::Pending, Self::Succeeded, Self::Failed];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -26,12 +28,10 @@ impl TryFrom<String> for DeliveryStatus {
     type Error = String;
 
     fn try_from(name: String) -> Result<Self, String> {
-        match name.as_str() {
-            "pending" => Ok(Self::Pending),
-            "succeeded" => Ok(Self::Succeeded),
-            "failed" => Ok(Self::Failed),
-            _ => Err(format!("unknown delivery status {name:?}")),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .ok_or_else(|| format!("unknown delivery status {name:?}"))
     }
 }
 
@@ -44,6 +44,8 @@ pub enum MailStatus {
 }
 
 impl MailStatus {
+    const ALL: [Self; 3] = [Self::Pending, Self::Sent, Self::Failed];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -57,12 +59,10 @@ impl TryFrom<String> for MailStatus {
     type Error = String;
 
     fn try_from(name: String) -> Result<Self, String> {
-        match name.as_str() {
-            "pending" => Ok(Self::Pending),
-            "sent" => Ok(Self::Sent),
-            "failed" => Ok(Self::Failed),
-            _ => Err(format!("unknown mail status {name:?}")),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .ok_or_else(|| format!("unknown mail status {name:?}"))
     }
 }
 
@@ -72,14 +72,10 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_strangers_are_refused() {
-        for s in [
-            DeliveryStatus::Pending,
-            DeliveryStatus::Succeeded,
-            DeliveryStatus::Failed,
-        ] {
+        for s in DeliveryStatus::ALL {
             assert_eq!(DeliveryStatus::try_from(s.as_str().to_string()), Ok(s));
         }
-        for s in [MailStatus::Pending, MailStatus::Sent, MailStatus::Failed] {
+        for s in MailStatus::ALL {
             assert_eq!(MailStatus::try_from(s.as_str().to_string()), Ok(s));
         }
         assert!(DeliveryStatus::try_from("sent".to_string()).is_err());

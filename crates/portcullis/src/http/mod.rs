@@ -39,24 +39,16 @@ pub fn router(services: Arc<Services>) -> Router {
     // its declared problems takes a few MB for a moment, which the
     // allocator keeps; a server nobody asks for its document never pays
     // it (docs/benchmarks.md, "Issue 15: before and after").
-    let spec = Arc::new(std::sync::Mutex::new(Some(openapi)));
-    let json = Arc::new(std::sync::OnceLock::<String>::new());
+    let json = Arc::new(std::sync::LazyLock::new(move || {
+        let mut document = openapi;
+        openapi::declare_problems(&mut document);
+        document.to_pretty_json().unwrap_or_else(|_| "{}".into())
+    }));
     routes
         .route(
             "/openapi.json",
             axum::routing::get(move || {
-                let body = json
-                    .get_or_init(|| {
-                        let taken = spec.lock().unwrap_or_else(|e| e.into_inner()).take();
-                        taken.map_or_else(
-                            || "{}".into(),
-                            |mut document| {
-                                openapi::declare_problems(&mut document);
-                                document.to_pretty_json().unwrap_or_else(|_| "{}".into())
-                            },
-                        )
-                    })
-                    .clone();
+                let body = String::clone(&json);
                 async move {
                     (
                         [(axum::http::header::CONTENT_TYPE, "application/json")],

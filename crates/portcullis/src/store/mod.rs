@@ -6,6 +6,36 @@
 //! Instants are Unix milliseconds (`*_at`); JWT-facing instants (`iat`,
 //! watermarks) are Unix seconds.
 
+/// Every aggregate's shared SQL (`<aggregate>/sql.rs`), compiled into the
+/// backend module that invokes this after defining `Conn`, `Pool` and the
+/// dialect macros (`sqlite/mod.rs`, `postgres/mod.rs`).
+macro_rules! shared_sql {
+    () => {
+        shared_sql!(
+            api_tokens_sql "../api_tokens/sql.rs",
+            environments_sql "../environments/sql.rs",
+            events_sql "../events/sql.rs",
+            jobs_sql "../jobs/sql.rs",
+            members_sql "../members/sql.rs",
+            mfa_sql "../mfa/sql.rs",
+            origins_sql "../origins/sql.rs",
+            sessions_sql "../sessions/sql.rs",
+            tenant_sql "../tenant/sql.rs",
+            users_sql "../users/sql.rs",
+            verifications_sql "../verifications/sql.rs",
+            webhooks_sql "../webhooks/sql.rs",
+        );
+    };
+    ($($module:ident $path:literal,)*) => {
+        $(
+            // Each file is compiled once per backend, on purpose.
+            #[allow(clippy::duplicate_mod)]
+            #[path = $path]
+            mod $module;
+        )*
+    };
+}
+
 mod api_tokens;
 mod changes;
 mod environments;

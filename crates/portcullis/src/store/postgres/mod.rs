@@ -64,42 +64,7 @@ macro_rules! greatest {
     };
 }
 
-#[allow(clippy::duplicate_mod)]
-#[path = "../api_tokens/sql.rs"]
-mod api_tokens_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "../environments/sql.rs"]
-mod environments_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "../events/sql.rs"]
-mod events_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "../jobs/sql.rs"]
-mod jobs_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "../members/sql.rs"]
-mod members_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "../mfa/sql.rs"]
-mod mfa_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "../origins/sql.rs"]
-mod origins_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "../sessions/sql.rs"]
-mod sessions_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "../tenant/sql.rs"]
-mod tenant_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "../users/sql.rs"]
-mod users_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "../verifications/sql.rs"]
-mod verifications_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "../webhooks/sql.rs"]
-mod webhooks_sql;
+shared_sql!();
 
 use std::str::FromStr;
 use std::sync::Arc;
