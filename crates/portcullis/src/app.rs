@@ -21,6 +21,8 @@ use crate::services::environments::Environments;
 use crate::services::events::Events;
 use crate::services::lock::EnvironmentLocks;
 use crate::services::maintenance::{Maintenance, MaintenanceParts};
+use crate::services::member_access::{MemberAccess, MemberAccessParts};
+use crate::services::member_totp::MemberTotp;
 use crate::services::members::Members;
 use crate::services::mfa::attempts::CodeAttempts;
 use crate::services::mfa::completion::Completion;
@@ -193,8 +195,27 @@ pub async fn build_services(
         config.smtp_from.clone(),
         signal.clone(),
     ));
+    let member_totp = Arc::new(MemberTotp::new(
+        clock.clone(),
+        master_key.clone(),
+        store.member_access.clone(),
+        rate_limits.clone(),
+    ));
+    let member_access = Arc::new(MemberAccess::new(MemberAccessParts {
+        clock: clock.clone(),
+        master_key: master_key.clone(),
+        organizations: store.organizations.clone(),
+        members: store.members.clone(),
+        store: store.member_access.clone(),
+        totp: member_totp.clone(),
+        rate_limits: rate_limits.clone(),
+        mail: mail.clone(),
+        mail_from: config.smtp_from.clone(),
+    }));
     let services = Services {
         clock: clock.clone(),
+        member_access,
+        member_totp,
         settings: Arc::new(Settings::new(
             clock.clone(),
             master_key.clone(),

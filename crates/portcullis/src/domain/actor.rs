@@ -13,6 +13,8 @@ pub enum ActorKind {
     /// An end user, through the SDK API.
     User,
     ApiToken,
+    /// A member of the organization, through the dashboard.
+    Member,
     /// Portcullis itself (a fan-out, a ping).
     System,
     /// The operator, through the `portcullis` command on the database.
@@ -24,8 +26,18 @@ impl ActorKind {
         match self {
             ActorKind::User => "user",
             ActorKind::ApiToken => "api_token",
+            ActorKind::Member => "member",
             ActorKind::System => "system",
             ActorKind::Cli => "cli",
+        }
+    }
+
+    /// The `revoked_by.kind` of a session this actor revoked (API.md): a
+    /// member is `admin` there.
+    pub fn revoked_by_kind(self) -> &'static str {
+        match self {
+            ActorKind::Member => "admin",
+            other => other.as_str(),
         }
     }
 }
@@ -53,6 +65,15 @@ impl Actor {
             kind: ActorKind::Cli,
             id: who.unwrap_or_else(|| "operator".into()),
             ip_address: None,
+        }
+    }
+
+    /// A member, through the dashboard.
+    pub fn member(id: &str, ip_address: Option<String>) -> Actor {
+        Actor {
+            kind: ActorKind::Member,
+            id: id.to_string(),
+            ip_address,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod claims;
 pub mod delivery;
 pub mod email;
 pub mod events;
+pub mod member_session;
 pub mod mfa;
 pub mod origin;
 pub mod origin_list;

@@ -58,6 +58,18 @@ impl ApiCaller {
         }
     }
 
+    /// A member at the dashboard, with their role in the organization.
+    pub fn member(member_id: &str, organization_id: &str, role: Role) -> ApiCaller {
+        ApiCaller {
+            token_id: member_id.to_string(),
+            organization_id: organization_id.to_string(),
+            environment_id: None,
+            role,
+            expires_at: None,
+            via_previous_secret: false,
+        }
+    }
+
     /// Managing tokens and members needs the token's current secret.
     pub fn require_current_secret(&self) -> ServiceResult<()> {
         match self.via_previous_secret {

@@ -47,6 +47,50 @@ fn code_mac(master: &MasterKey, verification_id: &str, code: &str) -> Vec<u8> {
     )
 }
 
+/// The limits on mailing a code to `email` within `scope` (an environment,
+/// or the dashboard's organization) at the request of the client at `ip`.
+/// The client's own limits first: a client they refuse does not even touch
+/// the address's, which its owner needs.
+pub(super) async fn check_start_limits(
+    rate_limits: &RateLimits,
+    scope: &str,
+    email: &EmailAddress,
+    ip: &str,
+) -> ServiceResult<()> {
+    let address = format!("{scope}|{}", email.as_str());
+    rate_limits
+        .check_all(&[
+            (Bucket::EmailStartPerIp, format!("{scope}|{ip}")),
+            (Bucket::EmailStartPerAddressAndIp, format!("{address}|{ip}")),
+            (Bucket::EmailStartPerAddress, address.clone()),
+            (Bucket::EmailStartPerAddressPerDay, address),
+        ])
+        .await
+}
+
+/// The message that carries a sign-in code.
+pub(super) fn code_message(
+    from: &lettre::message::Mailbox,
+    email: &EmailAddress,
+    code: &str,
+) -> ServiceResult<Message> {
+    let to = email
+        .as_str()
+        .parse()
+        .map_err(|_| ValidationErrors::single("email", "cannot be used as a recipient"))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(format!("{code} is your sign-in code"))
+        .header(ContentType::TEXT_PLAIN)
+        .body(format!(
+            "Your sign-in code is {code}\n\nIt expires in {} minutes and works once. \
+             If you did not ask for it, you can ignore this message.\n",
+            CODE_LIFETIME.whole_minutes()
+        ))
+        .map_err(|e| ServiceError::internal(format!("building the message: {e}")))
+}
+
 pub struct EmailSignIn {
     clock: Arc<dyn Clock>,
     master_key: MasterKey,
@@ -99,37 +143,13 @@ impl EmailSignIn {
         let email = EmailAddress::parse(email)
             .map_err(|e| ValidationErrors::single("email", e.to_string()))?;
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
-        let address = format!("{}|{}", env.id(), email.as_str());
-        // The client's own limits first: a client they refuse does not even
-        // touch the address's, which its owner needs.
-        self.rate_limits
-            .check_all(&[
-                (Bucket::EmailStartPerIp, format!("{}|{ip}", env.id())),
-                (Bucket::EmailStartPerAddressAndIp, format!("{address}|{ip}")),
-                (Bucket::EmailStartPerAddress, address.clone()),
-                (Bucket::EmailStartPerAddressPerDay, address),
-            ])
-            .await?;
+        check_start_limits(&self.rate_limits, env.id(), &email, ip).await?;
 
         let now = self.clock.now();
         let id = new_id(self.clock.as_ref(), "vrf")?;
         let code = crypto::random_digits(CODE_DIGITS)?;
         let expires_at = to_millis(now + CODE_LIFETIME);
-        let to = email
-            .as_str()
-            .parse()
-            .map_err(|_| ValidationErrors::single("email", "cannot be used as a recipient"))?;
-        let message = Message::builder()
-            .from(self.mail_from.clone())
-            .to(to)
-            .subject(format!("{code} is your sign-in code"))
-            .header(ContentType::TEXT_PLAIN)
-            .body(format!(
-                "Your sign-in code is {code}\n\nIt expires in {} minutes and works once. \
-                 If you did not ask for it, you can ignore this message.\n",
-                CODE_LIFETIME.whole_minutes()
-            ))
-            .map_err(|e| ServiceError::internal(format!("building the message: {e}")))?;
+        let message = code_message(&self.mail_from, &email, &code)?;
         self.verifications
             .insert(&VerificationRecord {
                 code_mac: code_mac(&self.master_key, &id, &code),

@@ -11,6 +11,8 @@ pub mod events;
 pub mod keys;
 pub mod lock;
 pub mod maintenance;
+pub mod member_access;
+pub mod member_totp;
 pub mod members;
 pub mod mfa;
 pub mod notifications;
@@ -224,6 +226,8 @@ pub struct Services {
     pub users: Arc<users::Users>,
     pub api_tokens: Arc<api_tokens::ApiTokens>,
     pub members: Arc<members::Members>,
+    pub member_access: Arc<member_access::MemberAccess>,
+    pub member_totp: Arc<member_totp::MemberTotp>,
     pub webhooks: Arc<webhooks::Webhooks>,
     pub readiness: Arc<readiness::Readiness>,
     pub metrics: Metrics,

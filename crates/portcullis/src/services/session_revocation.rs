@@ -22,7 +22,7 @@ use crate::store::{EnvironmentStore, Revocation, SessionStore, UserStore};
 fn revocation_by(actor: &Actor, at: i64) -> Revocation {
     Revocation {
         at,
-        by_kind: actor.kind.as_str().into(),
+        by_kind: actor.kind.revoked_by_kind().into(),
         by_id: Some(actor.id.clone()),
     }
 }

@@ -16,6 +16,7 @@ macro_rules! shared_sql {
             environments_sql "../environments/sql.rs",
             events_sql "../events/sql.rs",
             jobs_sql "../jobs/sql.rs",
+            member_access_sql "../member_access/sql.rs",
             members_sql "../members/sql.rs",
             mfa_sql "../mfa/sql.rs",
             origins_sql "../origins/sql.rs",
@@ -43,6 +44,7 @@ mod error;
 mod events;
 mod health;
 mod jobs;
+mod member_access;
 mod members;
 mod mfa;
 mod origins;
@@ -65,6 +67,7 @@ pub use error::{Constraint, StoreError, StoreResult};
 pub use events::*;
 pub use health::*;
 pub use jobs::*;
+pub use member_access::*;
 pub use members::*;
 pub use mfa::*;
 pub use origins::*;
@@ -82,6 +85,7 @@ pub struct Store {
     pub environments: Arc<dyn EnvironmentStore>,
     pub api_tokens: Arc<dyn ApiTokenStore>,
     pub members: Arc<dyn MemberStore>,
+    pub member_access: Arc<dyn MemberAccessStore>,
     pub users: Arc<dyn UserStore>,
     pub verifications: Arc<dyn VerificationStore>,
     pub sessions: Arc<dyn SessionStore>,
@@ -103,6 +107,7 @@ impl Store {
             + EnvironmentStore
             + ApiTokenStore
             + MemberStore
+            + MemberAccessStore
             + UserStore
             + VerificationStore
             + SessionStore
@@ -121,6 +126,7 @@ impl Store {
             environments: db.clone(),
             api_tokens: db.clone(),
             members: db.clone(),
+            member_access: db.clone(),
             users: db.clone(),
             verifications: db.clone(),
             sessions: db.clone(),

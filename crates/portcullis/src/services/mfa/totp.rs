@@ -236,7 +236,7 @@ impl TotpDevices {
     }
 }
 
-fn totp_for(secret: Vec<u8>, account: &str) -> ServiceResult<Totp> {
+pub(crate) fn totp_for(secret: Vec<u8>, account: &str) -> ServiceResult<Totp> {
     Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(mfa::TOTP_DIGITS as u8)
@@ -250,14 +250,14 @@ fn totp_for(secret: Vec<u8>, account: &str) -> ServiceResult<Totp> {
 }
 
 /// The code of `step` equals `code`, compared in constant time.
-fn totp_matches(totp: &Totp, step: i64, code: &str) -> bool {
+pub(crate) fn totp_matches(totp: &Totp, step: i64, code: &str) -> bool {
     let Ok(t) = u64::try_from(step * TOTP_STEP_S) else {
         return false;
     };
     crypto::constant_time_eq(totp.generate(t).to_string().as_bytes(), code.as_bytes())
 }
 
-fn qr_svg(data: &str) -> ServiceResult<String> {
+pub(crate) fn qr_svg(data: &str) -> ServiceResult<String> {
     let code = qrcode::QrCode::new(data.as_bytes())
         .map_err(|e| ServiceError::internal(format!("QR code: {e}")))?;
     Ok(code

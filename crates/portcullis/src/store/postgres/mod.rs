@@ -8,6 +8,7 @@ mod environments;
 mod events;
 mod health;
 mod jobs;
+mod member_access;
 mod members;
 mod mfa;
 mod organizations;
