@@ -7,6 +7,7 @@ pub mod claims;
 pub mod delivery;
 pub mod email;
 pub mod events;
+pub mod expiration;
 pub mod member_session;
 pub mod mfa;
 pub mod origin;

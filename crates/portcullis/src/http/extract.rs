@@ -128,19 +128,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip_address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(512).collect());
-        Ok(Client(ClientInfo {
-            ip_address,
-            user_agent,
-        }))
+        Ok(Client(client_info(parts)))
+    }
+}
+
+/// The caller's address and user agent (at most 512 characters).
+pub fn client_info(parts: &Parts) -> ClientInfo {
+    let ip_address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(512).collect());
+    ClientInfo {
+        ip_address,
+        user_agent,
     }
 }
 

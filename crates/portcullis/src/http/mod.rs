@@ -1,6 +1,7 @@
 //! The HTTP layer: extract, authorize, call a service, map errors.
 
 pub mod api;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 mod openapi;
@@ -35,6 +36,7 @@ pub fn router(services: Arc<Services>) -> Router {
         .merge(api::router())
         .merge(ops::router())
         .split_for_parts();
+    let routes = routes.merge(dashboard::router(services.clone()));
     // Written out on the first request for it: building the document with
     // its declared problems takes a few MB for a moment, which the
     // allocator keeps; a server nobody asks for its document never pays
@@ -103,7 +105,12 @@ async fn ensure_problem(response: Response) -> Response {
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes() == error::PROBLEM_JSON.as_bytes());
-    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+    // The dashboard's pages say what went wrong themselves.
+    let is_page = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_problem || is_page || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let code = match status {

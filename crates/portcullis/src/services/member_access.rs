@@ -41,6 +41,8 @@ pub struct MemberSession {
     pub role: Role,
     pub state: SessionState,
     pub has_totp: bool,
+    /// The organization requires every member to have TOTP.
+    pub require_member_mfa: bool,
     /// For every change the session makes (form field or header).
     pub csrf_token: String,
 }
@@ -263,6 +265,7 @@ impl MemberAccess {
             role: view.member_role,
             state,
             has_totp: view.has_totp,
+            require_member_mfa: view.require_member_mfa,
         }))
     }
 

@@ -112,7 +112,12 @@ impl MemberTotp {
     /// The step whose code `code` is, within the allowed skew and after
     /// the last one used. Attempts count against the member's hourly
     /// limit of code attempts.
-    async fn check(&self, record: &MemberTotpRecord, email: &str, code: &str) -> ServiceResult<i64> {
+    async fn check(
+        &self,
+        record: &MemberTotpRecord,
+        email: &str,
+        code: &str,
+    ) -> ServiceResult<i64> {
         let code = mfa::normalize_totp_code(code)
             .ok_or_else(|| ValidationErrors::single("code", "must be 6 digits"))?;
         self.rate_limits

@@ -428,6 +428,13 @@ impl Sessions {
             .collect())
     }
 
+    /// How many of the environment's sessions are alive now (what
+    /// revoking them all would revoke).
+    pub async fn count_live(&self, environment_id: &str) -> ServiceResult<u64> {
+        let now = to_millis(self.clock.now());
+        Ok(self.store.count_live(environment_id, now).await?)
+    }
+
     pub async fn get(&self, environment_id: &str, session_id: &str) -> ServiceResult<Session> {
         let view = self
             .store

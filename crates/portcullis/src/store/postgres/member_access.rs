@@ -25,8 +25,15 @@ impl MemberAccessStore for PgDb {
         code_mac: &[u8],
     ) -> StoreResult<SignInAttempt> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        sql::attempt_sign_in(&mut conn, organization_id, sign_in_id, max_attempts, now, code_mac)
-            .await
+        sql::attempt_sign_in(
+            &mut conn,
+            organization_id,
+            sign_in_id,
+            max_attempts,
+            now,
+            code_mac,
+        )
+        .await
     }
 
     async fn begin_session(

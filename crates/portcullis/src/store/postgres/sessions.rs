@@ -125,6 +125,11 @@ impl SessionStore for PgDb {
         Ok(Some(view))
     }
 
+    async fn count_live(&self, environment_id: &str, now: i64) -> StoreResult<u64> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        sessions_sql::live_sessions(&mut conn, environment_id, now).await
+    }
+
     async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>> {
         sessions_sql::revoked_unexpired(&self.pool, now_s).await
     }

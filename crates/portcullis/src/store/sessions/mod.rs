@@ -119,6 +119,8 @@ pub trait SessionStore: Send + Sync {
         revocation: &Revocation,
         event: &EventRecord,
     ) -> StoreResult<Option<SessionView>>;
+    /// How many of the environment's sessions are alive at `now`.
+    async fn count_live(&self, environment_id: &str, now: i64) -> StoreResult<u64>;
     /// Revoked sessions that could still be presented (`exp > now_s`).
     async fn revoked_unexpired(&self, now_s: i64) -> StoreResult<Vec<(String, i64)>>;
     async fn record_activity(&self, activity: &[(String, i64)]) -> StoreResult<()>;

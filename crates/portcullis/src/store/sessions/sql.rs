@@ -32,9 +32,38 @@ pub(super) async fn add_to_count(
     Ok(())
 }
 
+/// The environment's sessions alive at `at`: exact for the minute under
+/// way (some of its sessions have expired), counters for every later
+/// minute.
+pub(super) async fn live_sessions(
+    conn: &mut Conn,
+    environment_id: &str,
+    at: i64,
+) -> StoreResult<u64> {
+    let this_minute = at.div_euclid(MINUTE_MS);
+    let this_minute_live: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT COUNT(*) {FROM_JOINED} WHERE s.environment_id = $1 AND s.expires_at < $2 AND {}",
+        alive("$3")
+    )))
+    .bind(environment_id)
+    .bind((this_minute + 1) * MINUTE_MS)
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let later: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM session_counts \
+         WHERE environment_id = $1 AND expires_minute > $2",
+    )
+    .bind(environment_id)
+    .bind(this_minute)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok((this_minute_live + later).max(0) as u64)
+}
+
 /// Raises the environment's epoch; returns (sessions revoked, epoch).
-/// Exact for the minute under way (some of its sessions have
-/// expired), counters for every later minute.
 pub(super) async fn revoke_environment(
     conn: &mut Conn,
     environment_id: &str,
@@ -49,26 +78,7 @@ pub(super) async fn revoke_environment(
     .await
     .map_err(db)?;
     let epoch = current.ok_or(StoreError::NotFound)? + 1;
-    let this_minute = r.at.div_euclid(MINUTE_MS);
-    let this_minute_live: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT COUNT(*) {FROM_JOINED} WHERE s.environment_id = $1 AND s.expires_at < $2 AND {}",
-        alive("$3")
-    )))
-    .bind(environment_id)
-    .bind((this_minute + 1) * MINUTE_MS)
-    .bind(r.at)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-    let later: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM session_counts \
-         WHERE environment_id = $1 AND expires_minute > $2",
-    )
-    .bind(environment_id)
-    .bind(this_minute)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
+    let live = live_sessions(&mut *conn, environment_id, r.at).await?;
     sqlx::query("DELETE FROM session_counts WHERE environment_id = $1")
         .bind(environment_id)
         .execute(&mut *conn)
@@ -86,7 +96,7 @@ pub(super) async fn revoke_environment(
     .execute(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(((this_minute_live + later).max(0) as u64, epoch))
+    Ok((live, epoch))
 }
 
 /// Raises the user's epoch; returns (sessions revoked, epoch).

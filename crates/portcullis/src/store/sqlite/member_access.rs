@@ -48,7 +48,9 @@ impl MemberAccessStore for SqliteDb {
     ) -> StoreResult<bool> {
         let (id, s) = (sign_in_id.to_string(), session.clone());
         self.writer
-            .transaction(move |c| Box::pin(async move { sql::begin_session(c, &id, &s, now).await }))
+            .transaction(move |c| {
+                Box::pin(async move { sql::begin_session(c, &id, &s, now).await })
+            })
             .await
     }
 

@@ -1,0 +1,232 @@
+//! Signing in: the e-mail, the mailed code, the member's TOTP code; and
+//! signing out. The answer to an address never says whether it is a
+//! member's.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use super::page::{AnyMember, DashError, FoundSession, Layout, Member, Message, redirect, render};
+use crate::domain::member_session::{SessionState, set_cookie};
+use crate::http::extract::Client;
+use crate::services::Services;
+
+pub enum SignInStep {
+    Email,
+    Code(String),
+    Totp,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    layout: Option<Layout>,
+    step: SignInStep,
+    email: String,
+    csrf: String,
+    message: Option<Message>,
+}
+
+fn sign_in_page(
+    status: StatusCode,
+    step: SignInStep,
+    email: &str,
+    message: Option<Message>,
+) -> Response {
+    render(
+        status,
+        &SignInPage {
+            layout: None,
+            step,
+            email: email.to_string(),
+            csrf: String::new(),
+            message,
+        },
+    )
+}
+
+/// `/dashboard/`: a signed-in member goes to the first environment's
+/// security settings; anyone else to sign in.
+pub async fn home(
+    State(services): State<Arc<Services>>,
+    member: Result<Member, DashError>,
+) -> Result<Response, DashError> {
+    let member = member?;
+    let environments = services.locks.environments_of(&member.caller()).await?;
+    let first = environments
+        .iter()
+        .find(|e| e.kind == "sandbox")
+        .or(environments.first())
+        .ok_or_else(|| DashError::Page(StatusCode::NOT_FOUND, "no environment yet".into()))?;
+    Ok(redirect(
+        member.htmx,
+        &format!("/dashboard/environments/{}/settings/security", first.id),
+    ))
+}
+
+pub async fn page(found: Option<axum::Extension<FoundSession>>) -> Response {
+    if found.is_some_and(|f| {
+        f.0.0
+            .as_ref()
+            .is_some_and(|s| s.state == SessionState::Active)
+    }) {
+        return redirect(false, "/dashboard/");
+    }
+    sign_in_page(StatusCode::OK, SignInStep::Email, "", None)
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn start(
+    State(services): State<Arc<Services>>,
+    Client(client): Client,
+    form: Result<Form<EmailForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return sign_in_page(
+            StatusCode::BAD_REQUEST,
+            SignInStep::Email,
+            "",
+            Some(Message::error("Enter your e-mail address.")),
+        );
+    };
+    match services.member_access.start(&form.email, &client).await {
+        Ok(sign_in_id) => sign_in_page(
+            StatusCode::OK,
+            SignInStep::Code(sign_in_id),
+            &form.email,
+            None,
+        ),
+        Err(e) => {
+            let (status, message) = Message::of(e);
+            sign_in_page(status, SignInStep::Email, &form.email, Some(message))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    sign_in_id: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn verify(
+    State(services): State<Arc<Services>>,
+    Client(client): Client,
+    form: Result<Form<CodeForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return sign_in_page(
+            StatusCode::BAD_REQUEST,
+            SignInStep::Email,
+            "",
+            Some(Message::error("Start again: enter your e-mail address.")),
+        );
+    };
+    match services
+        .member_access
+        .verify(&form.sign_in_id, &form.code, &client)
+        .await
+    {
+        Ok(begun) => {
+            let https = services.environments.public_url().starts_with("https:");
+            let next = match begun.session.state {
+                SessionState::AwaitingTotp => "/dashboard/sign-in/totp",
+                SessionState::MustEnrol => "/dashboard/account",
+                _ => "/dashboard/",
+            };
+            let mut r = redirect(false, next);
+            if let Ok(v) =
+                HeaderValue::from_str(&set_cookie(https, Some(begun.cookie_value.expose_secret())))
+            {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Err(e) => {
+            let (status, message) = Message::of(e);
+            sign_in_page(
+                status,
+                SignInStep::Code(form.sign_in_id),
+                &form.email,
+                Some(message),
+            )
+        }
+    }
+}
+
+pub async fn totp_page(AnyMember(member): AnyMember) -> Response {
+    if member.session.state != SessionState::AwaitingTotp {
+        return redirect(member.htmx, "/dashboard/");
+    }
+    render(
+        StatusCode::OK,
+        &SignInPage {
+            layout: None,
+            step: SignInStep::Totp,
+            email: member.session.email.clone(),
+            csrf: member.session.csrf_token.clone(),
+            message: None,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct TotpForm {
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn totp(
+    State(services): State<Arc<Services>>,
+    AnyMember(member): AnyMember,
+    Form(form): Form<TotpForm>,
+) -> Response {
+    match services
+        .member_access
+        .complete_with_totp(&member.session, &form.code)
+        .await
+    {
+        Ok(()) => redirect(member.htmx, "/dashboard/"),
+        Err(e) => {
+            let (status, message) = Message::of(e);
+            render(
+                status,
+                &SignInPage {
+                    layout: None,
+                    step: SignInStep::Totp,
+                    email: member.session.email.clone(),
+                    csrf: member.session.csrf_token.clone(),
+                    message: Some(message),
+                },
+            )
+        }
+    }
+}
+
+pub async fn sign_out(
+    State(services): State<Arc<Services>>,
+    AnyMember(member): AnyMember,
+) -> Result<Response, DashError> {
+    services.member_access.sign_out(&member.session).await?;
+    let https = services.environments.public_url().starts_with("https:");
+    let mut r = redirect(false, "/dashboard/sign-in");
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(https, None)) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(r.into_response())
+}
