@@ -62,7 +62,10 @@ export async function newPage(browser, server, { clock, ...contextOptions } = {}
   const page = await context.newPage();
   page.problems = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') page.problems.push(`console: ${m.text()}`);
+    // Chromium asks every site for /favicon.ico by itself.
+    if (m.type() === 'error' && !m.location().url?.endsWith('/favicon.ico')) {
+      page.problems.push(`console: ${m.text()}${m.location().url ? ` (${m.location().url})` : ''}`);
+    }
   });
   page.on('pageerror', (e) => page.problems.push(`uncaught: ${e.message}`));
   return page;

@@ -55,7 +55,7 @@ export async function startServer(options = {}) {
   } = options;
   const bin = serverBinary();
   await eventually(`the server binary ${bin} exists (build it: cargo build --bin portcullis, or set PORTCULLIS_BIN)`,
-    () => existsSync(bin), { timeout: 30_000, interval: 200 });
+    () => existsSync(bin), { timeout: 10_000, interval: 200 });
   const dataDir = await mkdtemp(join(tmpdir(), 'portcullis-browser-'));
   const config = [
     '--data-dir', dataDir,
