@@ -48,6 +48,8 @@ test('the owner signs in to the dashboard with an e-mail code', async (t) => {
     t.skip('GET /dashboard/ answers 404: this binary has no dashboard yet (issue 16)');
     return;
   }
+  assert.ok([302, 303, 307].includes(probe.status), `GET /dashboard/ answers ${probe.status}, not a redirect`);
+  assert.equal(new URL(probe.headers.get('location'), server.base).pathname, '/dashboard/sign-in');
   const page = await newPage(browser, server);
   await page.goto('/dashboard/');
   await page.waitForURL((url) => url.pathname === '/dashboard/sign-in');

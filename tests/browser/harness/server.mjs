@@ -3,7 +3,7 @@
 // with mail going to the tests' SMTP sink.
 
 import { spawn, execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,11 +26,20 @@ export const DEFAULT_OWNER_EMAIL = 'owner@example.test';
 const START_TIMEOUT_MS = 60_000;
 
 const running = new Set();
-// A test file that dies (an uncaught error, the runner's timeout) must not
-// leave its server behind.
-process.once('exit', () => {
+// A test file that dies (an uncaught error, the runner's timeout, Ctrl-C)
+// must not leave its server behind. On a signal, 'exit' is not emitted
+// unless something handles the signal: these handlers do, and end the
+// process as the signal would have.
+const killAll = () => {
   for (const server of running) server.kill();
-});
+};
+process.once('exit', killAll);
+for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(128 + number);
+  });
+}
 
 /**
  * Starts a server. Options:
@@ -159,9 +168,10 @@ export class PortcullisServer {
     }
   }
 
-  /** Ends the process at once (the process's exit handler). */
+  /** Ends the process at once and removes its data (the test process's exit handler). */
   kill() {
     this.#child?.kill('SIGKILL');
+    if (process.env.PORTCULLIS_KEEP_TEST_DATA !== '1') rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   /** The server's log as text, for failure messages. */
