@@ -32,8 +32,8 @@
 //   `server.sdk(method, path, body, {env, token})` an environment's SDK API;
 //   both return a Reply (`status`, `body`, `.expect(200)`,
 //   `.expectProblem(409, 'code')`). `server.signInUser(email)` signs an end
-//   user in through the SDK's e-mail flow and returns the verify answer
-//   (`.token` is the JWT).
+//   user in through the SDK's e-mail flow and returns the JWT
+//   (`signInUserAnswer`: the whole verify answer, session and user ids).
 // - mail.mjs: `startMailSink()` (npm smtp-server on a free port). Mark the
 //   stream with `mail.cursor()` before an action, then
 //   `await mail.waitForCode(to, {after: cursor})` / `mail.waitFor(to, …)`.

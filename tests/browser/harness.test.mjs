@@ -51,8 +51,11 @@ test('expectAccessible fails on serious and critical violations, naming rule, he
     assert.match(e.message, /\[critical\] button-name/);
     return true;
   });
-  // A rule can be turned off, with a reason, in a test.
+  // A rule can be turned off, with a reason, in a test; a part of the page
+  // left out, or checked alone.
   await assert.rejects(expectAccessible(p, { disableRules: ['label'] }), /button-name/);
+  await assert.rejects(expectAccessible(p, { exclude: '#unlabelled' }), (e) => !/\blabel\b:/.test(e.message));
+  await expectAccessible(p, { include: 'h1' });
 });
 
 test('mail.waitForCode waits for a mail after the cursor, and times out naming the address', async () => {

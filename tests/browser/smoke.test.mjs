@@ -27,12 +27,14 @@ test('Chromium opens /healthz on the server', async () => {
 
 test('an end user signs in through the SDK with the code from the SMTP sink', async () => {
   const email = 'ada@example.test';
-  const signedIn = await server.signInUser(email);
+  const signedIn = await server.signInUserAnswer(email);
   assert.match(signedIn.token, /^eyJ/);
   const session = (await server.sdk('GET', '/session', undefined, { token: signedIn.token })).expect(200);
   assert.equal(session.user.id, signedIn.user.id);
+  const again = await server.signInUser(email);
+  assert.notEqual(again, signedIn.token);
   const mails = mail.messages.filter((m) => m.to.includes(email));
-  assert.equal(mails.length, 1);
+  assert.equal(mails.length, 2);
   assert.match(mails[0].subject, /^\d{6} is your sign-in code$/);
 });
 
@@ -57,6 +59,7 @@ test('the owner signs in to the dashboard with an e-mail code', async (t) => {
   await screenshot(page, 'sign-in');
 
   await signInToDashboard(page, server);
+  await expectAccessible(page);
   await screenshot(page, 'security-settings');
   expectNoPageProblems(page);
 });

@@ -27,7 +27,9 @@ export async function expectAccessible(page, { include, exclude, disableRules = 
   }
   const results = await page.evaluate(
     async ({ include, exclude, disableRules }) => {
-      const context = include || exclude ? { include: include ? [include] : undefined, exclude: exclude ? [exclude] : [] } : document;
+      const context = include || exclude
+        ? { ...(include ? { include: [include] } : {}), ...(exclude ? { exclude: [exclude] } : {}) }
+        : document;
       const rules = Object.fromEntries(disableRules.map((id) => [id, { enabled: false }]));
       return window.axe.run(context, { resultTypes: ['violations'], rules });
     },

@@ -215,10 +215,14 @@ export class PortcullisServer {
 
   /**
    * Signs an end user in through the SDK e-mail flow (start, the code from
-   * the mail sink, verify); returns `{token, session, user, …}` (the
-   * verify answer).
+   * the mail sink, verify); returns the JWT. `signInUserAnswer` returns the
+   * whole verify answer (`{token, session, user, mfa}`).
    */
-  async signInUser(email, { env = this.sandbox } = {}) {
+  async signInUser(email, options = {}) {
+    return (await this.signInUserAnswer(email, options)).token;
+  }
+
+  async signInUserAnswer(email, { env = this.sandbox } = {}) {
     if (!this.mail) throw new Error('signInUser needs a server started with a mail sink');
     const cursor = this.mail.cursor();
     const started = (await this.sdk('POST', '/auth/email/start', { email }, { env })).expect(202);
