@@ -48,7 +48,10 @@ for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) 
  * - `ownerEmail`: the owner member's address (default owner@example.test).
  * - `port`: listen on this port (see `freePort()`), e.g. to give a
  *   `publicUrl` with `localhost` (passkeys refuse IP origins). Default: a
- *   port the system chooses, learnt from the server's log.
+ *   port the system chooses, learnt from the server's log. For passkeys:
+ *   `const port = await freePort();
+ *    startServer({mail, port, publicUrl: `http://localhost:${port}`})`,
+ *   then `newPage(browser, server, {baseURL: server.publicUrl})`.
  * - `publicUrl`, `rateLimits` (default off, as in the Rust black-box
  *   tests), `args` (more `serve` flags), `env` (more variables).
  */
@@ -76,7 +79,13 @@ export async function startServer(options = {}) {
   if (publicUrl) config.push('--public-url', publicUrl);
   const childEnv = { ...cleanEnv(), RUST_LOG: 'info,sqlx=warn', ...env };
 
-  const init = JSON.parse(await runWhileBinaryIsThere(bin, ['init', '--json', ...config], childEnv));
+  let init;
+  try {
+    init = JSON.parse(await runWhileBinaryIsThere(bin, ['init', '--json', ...config], childEnv));
+  } catch (e) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   const serveArgs = ['serve', ...config, ...(rateLimits ? [] : ['--no-rate-limits']), ...args];
   const server = new PortcullisServer({ bin, dataDir, ownerEmail, mail, init, args: serveArgs, env: childEnv });
   try {
