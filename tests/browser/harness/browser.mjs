@@ -48,7 +48,7 @@ export async function launchBrowser() {
  */
 export async function newPage(browser, server, { clock, ...contextOptions } = {}) {
   const context = await browser.newContext({
-    baseURL: server?.base,
+    baseURL: server?.browserBase ?? server?.base,
     viewport: { width: 1280, height: 800 },
     locale: 'en-GB',
     timezoneId: 'UTC',

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
  */
 export async function signInToDashboard(page, server, email = server.ownerEmail) {
   if (!server.mail) throw new Error('signInToDashboard needs a server started with a mail sink');
-  await page.goto(server.url('/dashboard/'));
+  await page.goto(new URL('/dashboard/', server.browserBase ?? server.base).toString());
   await page.waitForURL((url) => url.pathname === '/dashboard/sign-in');
 
   const emailField = page.getByLabel('E-mail', { exact: true });

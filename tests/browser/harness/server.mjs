@@ -51,7 +51,7 @@ for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) 
  *   port the system chooses, learnt from the server's log. For passkeys:
  *   `const port = await freePort();
  *    startServer({mail, port, publicUrl: `http://localhost:${port}`})`,
- *   then `newPage(browser, server, {baseURL: server.publicUrl})`.
+ *   and the browser goes to `server.browserBase` (the public URL).
  * - `publicUrl`, `rateLimits` (default off, as in the Rust black-box
  *   tests), `args` (more `serve` flags), `env` (more variables).
  */
@@ -87,7 +87,7 @@ export async function startServer(options = {}) {
     throw e;
   }
   const serveArgs = ['serve', ...config, ...(rateLimits ? [] : ['--no-rate-limits']), ...args];
-  const server = new PortcullisServer({ bin, dataDir, ownerEmail, mail, init, args: serveArgs, env: childEnv });
+  const server = new PortcullisServer({ bin, dataDir, ownerEmail, mail, init, args: serveArgs, env: childEnv, publicUrl });
   try {
     await server.start();
   } catch (e) {
@@ -110,16 +110,18 @@ export async function freePort() {
 }
 
 export class PortcullisServer {
-  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  /** `http://127.0.0.1:PORT`, no trailing slash: where the tests' requests go. */
   base = '';
+  /** Where the browser goes (`newPage`'s base URL): `base`, or the `publicUrl` given. */
+  browserBase = '';
   /** Lines the server logged (JSON objects, or strings when not JSON). */
   log = [];
   #child;
   #exited;
   #options;
 
-  constructor({ bin, dataDir, ownerEmail, mail, init, args, env }) {
-    this.#options = { bin, args, env };
+  constructor({ bin, dataDir, ownerEmail, mail, init, args, env, publicUrl }) {
+    this.#options = { bin, args, env, publicUrl };
     this.dataDir = dataDir;
     this.ownerEmail = ownerEmail;
     this.mail = mail;
@@ -157,6 +159,9 @@ export class PortcullisServer {
     const fields = await within('portcullis serve logs "portcullis is listening"', listening, START_TIMEOUT_MS);
     this.base = `http://${fields.address}`;
     this.publicUrl = fields.public_url;
+    // Where the browser goes: the public URL when the test chose one (a
+    // `localhost` origin for passkeys), else the bound address.
+    this.browserBase = this.#options.publicUrl ? this.publicUrl.replace(/\/$/, '') : this.base;
     await eventually('GET /readyz answers 200', async () => (await fetch(this.url('/readyz'))).status === 200,
       { timeout: START_TIMEOUT_MS });
   }
