@@ -1,0 +1,33 @@
+// The dashboard's own steps, shared by its tests.
+
+import assert from 'node:assert/strict';
+
+/**
+ * Signs `email` (default: the owner) in to the dashboard as a member:
+ * `/dashboard/` → `/dashboard/sign-in`, "E-mail" + "Send code", the code
+ * from the mail sink, "Code" + "Sign in", and lands on the sandbox's
+ * security settings (`/dashboard/environments/{sandbox}/settings/security`,
+ * heading "Security"). Members with MFA are not handled yet.
+ */
+export async function signInToDashboard(page, server, email = server.ownerEmail) {
+  if (!server.mail) throw new Error('signInToDashboard needs a server started with a mail sink');
+  await page.goto(new URL('/dashboard/', server.browserBase ?? server.base).toString());
+  await page.waitForURL((url) => url.pathname === '/dashboard/sign-in');
+
+  const emailField = page.getByLabel('E-mail', { exact: true });
+  assert.equal(await emailField.getAttribute('name'), 'email');
+  const cursor = server.mail.cursor();
+  await emailField.fill(email);
+  await page.getByRole('button', { name: 'Send code' }).click();
+
+  const codeField = page.getByLabel('Code', { exact: true });
+  await codeField.waitFor();
+  assert.equal(await codeField.getAttribute('name'), 'code');
+  const code = await server.mail.waitForCode(email, { after: cursor });
+  await codeField.fill(code);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+
+  const landing = `/dashboard/environments/${server.sandbox}/settings/security`;
+  await page.waitForURL((url) => url.pathname === landing);
+  await page.getByRole('heading', { name: 'Security' }).first().waitFor();
+}
