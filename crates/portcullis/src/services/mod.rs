@@ -1,6 +1,7 @@
 //! Business rules over the store. No HTTP types, no SQL.
 
 pub mod activity;
+pub mod advisor;
 pub mod api_tokens;
 pub mod bootstrap;
 pub mod change_state;
@@ -225,6 +226,7 @@ pub struct Services {
     pub api_tokens: Arc<api_tokens::ApiTokens>,
     pub members: Arc<members::Members>,
     pub webhooks: Arc<webhooks::Webhooks>,
+    pub advisor: Arc<advisor::SecurityAdvisor>,
     pub readiness: Arc<readiness::Readiness>,
     pub metrics: Metrics,
 }

@@ -10,8 +10,10 @@ const NOW: i64 = 1_800_000_000_000;
 /// An environment that earns no finding: a `sandbox` whose settings and
 /// surroundings follow every rule.
 fn clean() -> AdvisorInput {
-    let mut settings = SecuritySettings::default();
-    settings.token_storage = TokenStorage::Cookie;
+    let mut settings = SecuritySettings {
+        token_storage: TokenStorage::Cookie,
+        ..SecuritySettings::default()
+    };
     settings.mfa.session_enforcement = true;
     settings.notifications.recipients = vec!["security@example.com".into()];
     AdvisorInput {
