@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::services::advisor::SecurityAdvisor;
 use crate::services::api_tokens::ApiTokens;
 use crate::services::bootstrap::{self, InitOutcome};
 use crate::services::change_state::ChangeState;
@@ -273,6 +274,11 @@ pub async fn build_services(
             outbox: signal.clone(),
             allow_private: config.allow_private_webhook_urls,
         })),
+        advisor: Arc::new(SecurityAdvisor::new(
+            clock.clone(),
+            store.members.clone(),
+            store.api_tokens.clone(),
+        )),
         readiness: Arc::new(Readiness::new(store.health.clone(), state.clone())),
         locks: locks.clone(),
         mfa,

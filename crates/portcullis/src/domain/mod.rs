@@ -2,6 +2,7 @@
 //! Everything here is unit-tested on its own.
 
 pub mod actor;
+pub mod advisor;
 pub mod algorithm;
 pub mod claims;
 pub mod delivery;

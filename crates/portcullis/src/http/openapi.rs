@@ -82,9 +82,13 @@ const RATE_LIMITED: [(&str, &str); 5] = [
 
 /// The management routes under an environment that a lock leaves open
 /// (docs/access.md, the `locked` column): reading the environment, lock,
-/// unlock, introspection and revocations.
-const OPEN_WHEN_LOCKED: [(&str, &str); 7] = [
+/// unlock, introspection, revocations and the security advisor.
+const OPEN_WHEN_LOCKED: [(&str, &str); 8] = [
     ("get", "/api/v1/environments/{environment_id}"),
+    (
+        "get",
+        "/api/v1/environments/{environment_id}/security/advisor",
+    ),
     ("post", "/api/v1/environments/{environment_id}/lock"),
     ("post", "/api/v1/environments/{environment_id}/unlock"),
     (

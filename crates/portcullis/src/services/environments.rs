@@ -46,6 +46,11 @@ impl EnvironmentRuntime {
             .any(|filter| crate::domain::events::subscribed(filter, kind))
     }
 
+    /// A `live` environment (the other kind, `sandbox`, is for development).
+    pub fn is_live(&self) -> bool {
+        self.record.kind == "live"
+    }
+
     pub fn is_locked(&self) -> bool {
         self.record.locked
     }

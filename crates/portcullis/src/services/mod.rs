@@ -1,6 +1,7 @@
 //! Business rules over the store. No HTTP types, no SQL.
 
 pub mod activity;
+pub mod advisor;
 pub mod api_tokens;
 pub mod bootstrap;
 pub mod change_state;
@@ -229,6 +230,7 @@ pub struct Services {
     pub member_access: Arc<member_access::MemberAccess>,
     pub member_totp: Arc<member_totp::MemberTotp>,
     pub webhooks: Arc<webhooks::Webhooks>,
+    pub advisor: Arc<advisor::SecurityAdvisor>,
     pub readiness: Arc<readiness::Readiness>,
     pub metrics: Metrics,
 }

@@ -52,7 +52,7 @@ impl EnvironmentRuntime {
     /// The advice the environment's list earns (only `live` ones get any).
     pub fn origin_warnings(&self) -> Vec<OriginWarning> {
         origin_list::warnings(
-            self.record.kind == "live",
+            self.is_live(),
             self.listed_origins
                 .iter()
                 .map(|(record, origin)| (record.origin.as_str(), origin.as_ref())),

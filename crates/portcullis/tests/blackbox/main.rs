@@ -5,6 +5,7 @@ mod harness;
 mod postgres;
 
 mod access;
+mod advisor;
 mod api_tokens;
 mod bad_input;
 mod cli;

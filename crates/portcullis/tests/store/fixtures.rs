@@ -14,7 +14,7 @@ use portcullis::store::{
     ProjectRecord, Revocation, SessionRecord, SignInEventIds, Store, StoreError, StoreResult,
     UsedCode, UserRecord, VerificationRecord, WebhookRecord,
 };
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
 use tempfile::TempDir;
 
 use crate::postgres::PgDatabase;
@@ -51,6 +51,8 @@ pub struct TestStore {
     pub other_env: String,
     pub owner_id: String,
     pub owner_token_hash: Vec<u8>,
+    /// The database's URL, for the rows no store method writes yet.
+    url: String,
     pg: Option<PgDatabase>,
     _dir: Option<TempDir>,
 }
@@ -84,6 +86,7 @@ impl TestStore {
             other_env: tenant.environments[1].id.clone(),
             owner_id: tenant.owner.id.clone(),
             owner_token_hash: tenant.owner_token.token_hash.clone(),
+            url,
             pg,
             _dir: dir,
         }
@@ -293,6 +296,33 @@ impl TestStore {
             .await
             .expect("event dispatched");
         assert!(dispatched);
+    }
+
+    /// A member's TOTP authenticator, confirmed at `confirmed_at` (`None`:
+    /// enrolment begun, not confirmed), written with plain SQL: the
+    /// dashboard that will write it has no store method yet.
+    pub async fn member_totp(&self, member_id: &str, confirmed_at: Option<i64>) {
+        const INSERT: &str = "INSERT INTO member_totp (member_id, secret_sealed, created_at, \
+                              confirmed_at) VALUES ($1, $2, $3, $4)";
+        // The same statement on either backend's connection.
+        macro_rules! insert {
+            ($conn:ty) => {{
+                let mut conn = <$conn>::connect(&self.url).await.expect("connect");
+                sqlx::query(INSERT)
+                    .bind(member_id)
+                    .bind(b"sealed".as_slice())
+                    .bind(T0)
+                    .bind(confirmed_at)
+                    .execute(&mut conn)
+                    .await
+                    .map(|r| r.rows_affected())
+            }};
+        }
+        let written = match backend() {
+            Backend::Sqlite => insert!(SqliteConnection),
+            Backend::Postgres => insert!(PgConnection),
+        };
+        assert_eq!(written.expect("member_totp written"), 1);
     }
 
     /// PostgreSQL only: another node's transaction, holding the row of

@@ -17,6 +17,7 @@ mod fixtures;
 
 mod constraints;
 mod leases;
+mod members;
 mod outbox;
 mod retention;
 mod revocation;

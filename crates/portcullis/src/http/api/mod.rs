@@ -3,6 +3,7 @@
 //! `admin`, lock and unlock `owner`: each handler names its least role in
 //! its `ApiAuth<…>` argument (docs/access.md has the whole table).
 
+mod advisor;
 mod environments;
 mod events;
 mod members;
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<Arc<Services>> {
             environments::get_security_settings,
             environments::patch_security_settings
         ))
+        .routes(routes!(advisor::security_advisor))
         .routes(routes!(origins::list_origins, origins::add_origin))
         .routes(routes!(origins::delete_origin))
         .routes(routes!(events::list_events))
@@ -91,7 +93,7 @@ pub async fn authorized_environment(
 
 /// The environment, if the caller may act on it, locked or not: for the
 /// routes a lock leaves open (reading the environment, lock, unlock,
-/// introspection).
+/// introspection, revocations, the security advisor).
 pub async fn authorized_environment_even_locked(
     services: &Services,
     caller: &ApiCaller,

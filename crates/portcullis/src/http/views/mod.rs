@@ -8,6 +8,7 @@
 //! The values of the domain that are a documented shape themselves
 //! (settings, claims, roles) keep their own derives (`crate::domain`).
 
+pub mod advisor;
 pub mod auth;
 pub mod environments;
 pub mod events;

@@ -67,6 +67,9 @@ pub trait MemberStore: Send + Sync {
         at: i64,
         events: &[EventRecord],
     ) -> StoreResult<Option<MemberRecord>>;
+    /// The organization's members who have a confirmed TOTP authenticator
+    /// (`member_totp.confirmed_at` set), by id.
+    async fn ids_with_totp(&self, organization_id: &str) -> StoreResult<Vec<String>>;
     /// Removes a member that has `expected_role` (never the owner).
     async fn delete(
         &self,

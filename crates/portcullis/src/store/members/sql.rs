@@ -51,6 +51,20 @@ pub(super) async fn member(
     .map_err(db)
 }
 
+pub(super) async fn member_ids_with_totp(
+    pool: &Pool,
+    organization_id: &str,
+) -> StoreResult<Vec<String>> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT t.member_id FROM member_totp t JOIN members m ON m.id = t.member_id \
+         WHERE m.organization_id = $1 AND t.confirmed_at IS NOT NULL ORDER BY t.member_id",
+    )
+    .bind(organization_id)
+    .fetch_all(pool)
+    .await
+    .map_err(db)
+}
+
 pub(super) async fn update_member(
     conn: &mut Conn,
     organization_id: &str,

@@ -21,6 +21,10 @@ impl MemberStore for PgDb {
         members_sql::member(&self.pool, organization_id, member_id).await
     }
 
+    async fn ids_with_totp(&self, organization_id: &str) -> StoreResult<Vec<String>> {
+        members_sql::member_ids_with_totp(&self.pool, organization_id).await
+    }
+
     async fn insert(&self, member: &MemberRecord, events: &[EventRecord]) -> StoreResult<()> {
         let mut tx = self.write().await?;
         members_sql::insert_member_recorded(&mut tx, member, events).await?;

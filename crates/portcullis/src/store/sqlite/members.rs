@@ -20,6 +20,10 @@ impl MemberStore for SqliteDb {
         members_sql::member(&self.pool, organization_id, member_id).await
     }
 
+    async fn ids_with_totp(&self, organization_id: &str) -> StoreResult<Vec<String>> {
+        members_sql::member_ids_with_totp(&self.pool, organization_id).await
+    }
+
     async fn insert(&self, member: &MemberRecord, events: &[EventRecord]) -> StoreResult<()> {
         let (member, events) = (member.clone(), events.to_vec());
         self.writer
