@@ -45,7 +45,9 @@ pub struct MfaForm {
 pub struct Finding {
     pub severity: String,
     pub message: String,
-    pub link: String,
+    /// The section that fixes it; `None` for what the dashboard cannot
+    /// change yet (tokens, webhooks, members: the management API).
+    pub link: Option<String>,
 }
 
 #[derive(Template)]
@@ -94,7 +96,7 @@ pub async fn security_page(
         can_edit: member.may(Role::Developer) && !env.is_locked(),
         is_owner: member.session.role == Role::Owner,
         messages: SectionMessages::default(),
-        findings: findings(services, member, env).await?,
+        findings: findings(services, env).await?,
         mfa: MfaForm {
             totp: s.mfa.methods.contains(&MfaMethod::Totp),
             passkey: s.mfa.methods.contains(&MfaMethod::Passkey),
@@ -132,11 +134,24 @@ pub async fn security_page(
 
 /// The advisor's findings, each with the link to what fixes it.
 async fn findings(
-    _services: &Services,
-    _member: &Member,
-    _env: &EnvironmentRuntime,
+    services: &Services,
+    env: &EnvironmentRuntime,
 ) -> Result<Vec<Finding>, DashError> {
-    Ok(vec![])
+    use crate::domain::advisor::Setting;
+    Ok(services
+        .advisor
+        .findings(env)
+        .await?
+        .into_iter()
+        .map(|f| Finding {
+            severity: f.severity.as_str().to_string(),
+            message: f.message,
+            link: match f.setting {
+                Setting::Tokens | Setting::Webhooks | Setting::Members => None,
+                s => Some(format!("{}#{}", base(env.id()), s.as_str())),
+            },
+        })
+        .collect())
 }
 
 pub async fn page(
