@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
  * `/dashboard/` → `/dashboard/sign-in`, "E-mail" + "Send code", the code
  * from the mail sink, "Code" + "Sign in", and lands on the sandbox's
  * security settings (`/dashboard/environments/{sandbox}/settings/security`,
- * heading "Security"). Members with MFA are not handled yet.
+ * heading "Security"). A member with TOTP gives `totp()`'s code at the
+ * "Authenticator code" step.
  */
-export async function signInToDashboard(page, server, email = server.ownerEmail) {
+export async function signInToDashboard(page, server, email = server.ownerEmail, { totp } = {}) {
   if (!server.mail) throw new Error('signInToDashboard needs a server started with a mail sink');
   await page.goto(new URL('/dashboard/', server.browserBase ?? server.base).toString());
   await page.waitForURL((url) => url.pathname === '/dashboard/sign-in');
@@ -26,6 +27,11 @@ export async function signInToDashboard(page, server, email = server.ownerEmail)
   const code = await server.mail.waitForCode(email, { after: cursor });
   await codeField.fill(code);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  if (totp) {
+    await page.waitForURL((url) => url.pathname === '/dashboard/sign-in/totp');
+    await page.getByLabel('Authenticator code').fill(totp());
+    await page.getByRole('button', { name: 'Continue' }).click();
+  }
 
   const landing = `/dashboard/environments/${server.sandbox}/settings/security`;
   await page.waitForURL((url) => url.pathname === landing);
