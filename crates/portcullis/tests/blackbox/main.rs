@@ -11,6 +11,7 @@ mod bad_input;
 mod cli;
 mod connections;
 mod crash;
+mod dashboard;
 mod database_down;
 mod email_sign_in;
 mod introspection;
