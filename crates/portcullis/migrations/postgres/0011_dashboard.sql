@@ -15,7 +15,9 @@ CREATE TABLE member_sign_ins (
     attempts        BIGINT NOT NULL DEFAULT 0,
     created_at      BIGINT NOT NULL,
     expires_at      BIGINT NOT NULL,
-    consumed_at     BIGINT
+    consumed_at     BIGINT,
+    -- The order of insertion (only the newest code of an address works).
+    seq             BIGINT GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX member_sign_ins_by_expiry ON member_sign_ins (expires_at);
 CREATE INDEX member_sign_ins_by_email ON member_sign_ins (organization_id, email);

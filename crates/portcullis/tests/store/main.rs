@@ -17,6 +17,7 @@ mod fixtures;
 
 mod constraints;
 mod leases;
+mod member_access;
 mod members;
 mod outbox;
 mod retention;
