@@ -294,6 +294,7 @@ pub async fn build_services(
             jobs: store.jobs.clone(),
             sessions: store.sessions.clone(),
             verifications: store.verifications.clone(),
+            member_access: store.member_access.clone(),
             mfa: store.mfa.clone(),
             rate_limits,
             events: events.clone(),

@@ -160,6 +160,13 @@ enum MemberCommand {
         target: Target,
         member_id: String,
     },
+    /// Remove a member's dashboard TOTP (a lost authenticator); they set
+    /// it up again after signing in with an e-mailed code.
+    ResetTotp {
+        #[command(flatten)]
+        target: Target,
+        member_id: String,
+    },
 }
 
 impl Command {
@@ -181,7 +188,8 @@ impl Command {
                 MemberCommand::List { target }
                 | MemberCommand::Add { target, .. }
                 | MemberCommand::Update { target, .. }
-                | MemberCommand::Remove { target, .. } => target.config.clone(),
+                | MemberCommand::Remove { target, .. }
+                | MemberCommand::ResetTotp { target, .. } => target.config.clone(),
             },
         }
     }
@@ -247,6 +255,10 @@ async fn serve(config: Config) -> Result<(), String> {
         );
     }
     tracing::info!(address = %app.local_addr(), public_url = %app.public_url(), "portcullis is listening");
+    tracing::info!(
+        dashboard = %format!("{}/dashboard/", app.public_url().trim_end_matches('/')),
+        "members sign in to the dashboard with an e-mailed code (docs/dashboard.md)"
+    );
     app.run_until(shutdown_signal())
         .await
         .map_err(|e| e.to_string())
@@ -383,6 +395,9 @@ async fn operate(config: Config, command: Command) -> Result<(), String> {
             ),
             MemberCommand::Remove { target, member_id } => {
                 (operator.remove_member(&member_id).await?, target.json)
+            }
+            MemberCommand::ResetTotp { target, member_id } => {
+                (operator.reset_member_totp(&member_id).await?, target.json)
             }
         },
     };

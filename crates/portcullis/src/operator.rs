@@ -186,6 +186,22 @@ impl Operator {
             .map_err(explain)?;
         Ok(json!({ "removed": member_id }))
     }
+
+    pub async fn reset_member_totp(&self, member_id: &str) -> Result<Value, String> {
+        // The member must exist in the organization (and be named right).
+        self.services
+            .members
+            .get(&self.caller, member_id)
+            .await
+            .map_err(explain)?;
+        let removed = self
+            .services
+            .member_totp
+            .reset(member_id)
+            .await
+            .map_err(explain)?;
+        Ok(json!({ "member_id": member_id, "totp_removed": removed }))
+    }
 }
 
 /// What `portcullis init --json` prints: the new tenant's ids and the owner

@@ -2,7 +2,8 @@
 //! own (coalesced `last_active_at` writes, the revocation index merged with
 //! the store and pruned), and the shared database's (expired verifications
 //! and session counters, idle rate-limit keys, spent elevated tokens,
-//! WebAuthn challenges, events and their deliveries past retention), which
+//! WebAuthn challenges, events and their deliveries past retention,
+//! members' expired sign-in codes and ended dashboard sessions), which
 //! one node at a time claims (`store::JobStore`), so N nodes do not do it
 //! N times.
 
@@ -15,8 +16,9 @@ use super::events::Events;
 use super::rate_limit::RateLimits;
 use super::revocations::Revocations;
 use crate::clock::{Clock, to_millis};
+use crate::domain::member_session::IDLE_TIMEOUT_MS;
 use crate::domain::settings::MAX_JWT_EXPIRATION_SECONDS;
-use crate::store::{JobStore, MfaStore, SessionStore, VerificationStore};
+use crate::store::{JobStore, MemberAccessStore, MfaStore, SessionStore, VerificationStore};
 
 /// The shared database's pruning job and how often it is due (clock time).
 const PRUNE_JOB: &str = "prune";
@@ -29,6 +31,7 @@ pub struct Maintenance {
     jobs: Arc<dyn JobStore>,
     sessions: Arc<dyn SessionStore>,
     verifications: Arc<dyn VerificationStore>,
+    member_access: Arc<dyn MemberAccessStore>,
     mfa: Arc<dyn MfaStore>,
     rate_limits: Arc<RateLimits>,
     events: Arc<Events>,
@@ -43,6 +46,7 @@ pub struct MaintenanceParts {
     pub jobs: Arc<dyn JobStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub verifications: Arc<dyn VerificationStore>,
+    pub member_access: Arc<dyn MemberAccessStore>,
     pub mfa: Arc<dyn MfaStore>,
     pub rate_limits: Arc<RateLimits>,
     pub events: Arc<Events>,
@@ -58,6 +62,7 @@ impl Maintenance {
             jobs: p.jobs,
             sessions: p.sessions,
             verifications: p.verifications,
+            member_access: p.member_access,
             mfa: p.mfa,
             rate_limits: p.rate_limits,
             events: p.events,
@@ -110,6 +115,13 @@ impl Maintenance {
         }
         if let Err(e) = self.verifications.prune_expired(now_ms).await {
             tracing::warn!(error = %e, "could not prune verifications");
+        }
+        if let Err(e) = self
+            .member_access
+            .prune_member_access(now_ms, IDLE_TIMEOUT_MS)
+            .await
+        {
+            tracing::warn!(error = %e, "could not prune members' sign-ins and sessions");
         }
         // A margin for nodes whose clocks lag: a spent elevated token must stay
         // known until no node could still take it for unexpired.

@@ -47,6 +47,12 @@ impl MemberTotp {
             .is_some_and(|t| t.confirmed_at.is_some()))
     }
 
+    /// Removes the member's TOTP, confirmed or pending (the operator, for
+    /// a lost authenticator); whether there was one.
+    pub async fn reset(&self, member_id: &str) -> ServiceResult<bool> {
+        Ok(self.store.delete_totp(member_id).await?)
+    }
+
     /// A new secret for the member's authenticator app, shown once.
     pub async fn begin(&self, member_id: &str, email: &str) -> ServiceResult<TotpSetup> {
         let secret = crypto::random_bytes::<TOTP_SECRET_BYTES>()?.to_vec();

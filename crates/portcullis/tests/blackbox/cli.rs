@@ -356,7 +356,7 @@ async fn serve_on_an_empty_dir_initializes_once_and_logs_no_secret() {
 }
 
 /// `portcullis <args> --json` on the storage: its answer, or its refusal.
-fn operate(storage: &Storage, args: &[&str]) -> Result<Value, String> {
+pub(crate) fn operate(storage: &Storage, args: &[&str]) -> Result<Value, String> {
     let out = portcullis_on(storage)
         .args(args)
         .arg("--json")

@@ -454,3 +454,78 @@ async fn a_required_member_mfa_sends_a_member_without_totp_to_enrol_first() {
     );
     assert_eq!(refused.location(), Some("/dashboard/account"));
 }
+
+#[tokio::test]
+async fn a_member_with_totp_gives_its_code_at_sign_in_and_the_operator_can_reset_it() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(DEFAULT_OWNER_EMAIL).await;
+    let (_, csrf) = browser.security().await;
+    let setup = browser
+        .post("/dashboard/account/totp", &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(setup.status, 200, "{}", setup.body);
+    let key = setup.body.split("Key: <code>").nth(1).unwrap();
+    let key = key[..key.find("</code>").unwrap()].to_string();
+    let now = || crate::mfa::now_s(&app);
+    let wrong = browser
+        .post(
+            "/dashboard/account/totp/confirm",
+            &[("csrf", csrf.as_str()), ("code", "12345")],
+        )
+        .await;
+    assert_eq!(wrong.status, 400);
+    let code = crate::mfa::totp_code(&key, now());
+    let confirmed = browser
+        .post(
+            "/dashboard/account/totp/confirm",
+            &[("csrf", csrf.as_str()), ("code", code.as_str())],
+        )
+        .await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+
+    let mut again = Browser::new(&app);
+    let landed = again.sign_in(DEFAULT_OWNER_EMAIL).await;
+    assert_eq!(landed.location(), Some("/dashboard/sign-in/totp"));
+    assert_eq!(
+        again.security().await.0.location(),
+        Some("/dashboard/sign-in/totp"),
+        "nothing opens before the second factor"
+    );
+    let step = again.get("/dashboard/sign-in/totp").await;
+    let csrf = step.input("csrf").unwrap();
+    let replayed = again
+        .post(
+            "/dashboard/sign-in/totp",
+            &[("csrf", csrf.as_str()), ("code", code.as_str())],
+        )
+        .await;
+    assert_eq!(replayed.status, 400, "a step works once");
+    crate::mfa::next_step(&app);
+    let code = crate::mfa::totp_code(&key, now());
+    let done = again
+        .post(
+            "/dashboard/sign-in/totp",
+            &[("csrf", csrf.as_str()), ("code", code.as_str())],
+        )
+        .await;
+    assert_eq!((done.status, done.location()), (303, Some("/dashboard/")));
+    assert_eq!(again.security().await.0.status, 200);
+
+    let owner = app
+        .api(Method::GET, "/members", None)
+        .await
+        .assert_status(200)["members"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reset = crate::cli::operate(&app.storage, &["members", "reset-totp", &owner]).unwrap();
+    assert_eq!(reset["totp_removed"], true);
+    let mut third = Browser::new(&app);
+    let landed = third.sign_in(DEFAULT_OWNER_EMAIL).await;
+    assert_eq!(
+        landed.location(),
+        Some("/dashboard/"),
+        "no TOTP step after the reset"
+    );
+}

@@ -146,6 +146,8 @@ pub trait MemberAccessStore: Send + Sync {
     /// Uses a TOTP step once: `false` when `step` is not after the last
     /// one used.
     async fn use_totp_step(&self, member_id: &str, step: i64) -> StoreResult<bool>;
+    /// Removes the member's TOTP; whether there was one.
+    async fn delete_totp(&self, member_id: &str) -> StoreResult<bool>;
     async fn set_require_member_mfa(&self, organization_id: &str, on: bool) -> StoreResult<()>;
     /// Deletes sign-ins and sessions that ended before `now`.
     async fn prune_member_access(&self, now: i64, idle_ms: i64) -> StoreResult<()>;

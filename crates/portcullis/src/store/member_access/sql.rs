@@ -214,6 +214,15 @@ pub(super) async fn use_totp_step(conn: &mut Conn, member_id: &str, step: i64) -
     Ok(done.rows_affected() == 1)
 }
 
+pub(super) async fn delete_totp(conn: &mut Conn, member_id: &str) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM member_totp WHERE member_id = $1")
+        .bind(member_id)
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub(super) async fn set_require_member_mfa(
     conn: &mut Conn,
     organization_id: &str,

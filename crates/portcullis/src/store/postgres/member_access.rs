@@ -86,6 +86,11 @@ impl MemberAccessStore for PgDb {
         sql::use_totp_step(&mut conn, member_id, step).await
     }
 
+    async fn delete_totp(&self, member_id: &str) -> StoreResult<bool> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        sql::delete_totp(&mut conn, member_id).await
+    }
+
     async fn set_require_member_mfa(&self, organization_id: &str, on: bool) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         sql::set_require_member_mfa(&mut conn, organization_id, on).await

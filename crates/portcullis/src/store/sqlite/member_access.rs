@@ -104,6 +104,13 @@ impl MemberAccessStore for SqliteDb {
             .await
     }
 
+    async fn delete_totp(&self, member_id: &str) -> StoreResult<bool> {
+        let m = member_id.to_string();
+        self.writer
+            .statement(move |c| Box::pin(async move { sql::delete_totp(c, &m).await }))
+            .await
+    }
+
     async fn set_require_member_mfa(&self, organization_id: &str, on: bool) -> StoreResult<()> {
         let o = organization_id.to_string();
         self.writer
