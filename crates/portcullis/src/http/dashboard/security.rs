@@ -46,7 +46,7 @@ pub struct Finding {
     pub severity: String,
     pub message: String,
     /// The section that fixes it; `None` for what the dashboard cannot
-    /// change yet (tokens, webhooks, members: the management API).
+    /// change yet (tokens, webhooks: the management API).
     pub link: Option<String>,
 }
 
@@ -147,7 +147,9 @@ async fn findings(
             severity: f.severity.as_str().to_string(),
             message: f.message,
             link: match f.setting {
-                Setting::Tokens | Setting::Webhooks | Setting::Members => None,
+                // A member's own TOTP is set up on their account page.
+                Setting::Members => Some("/dashboard/account#totp".into()),
+                Setting::Tokens | Setting::Webhooks => None,
                 s => Some(format!("{}#{}", base(env.id()), s.as_str())),
             },
         })
