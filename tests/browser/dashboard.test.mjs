@@ -193,6 +193,13 @@ test('revoking one session on the user page refuses its JWT; the user\'s other s
   const owner = (await server.api('GET', '/members')).expect(200).members.find((m) => m.role === 'owner');
   const revoked = (sessions.data ?? sessions).find((s) => s.id === sid);
   assert.deepEqual(revoked.revoked_by, { kind: 'admin', id: owner.id });
+  // The user's page lists the revocation among the user's recent events,
+  // by the member, once the outbox has written it.
+  await eventually('the user page lists the revocation', async () => {
+    await page.goto(`/dashboard/environments/${server.sandbox}/users/${user.id}`);
+    const row = page.locator('tr', { hasText: 'admin.user.session.revoked' });
+    return (await row.count()) > 0 && (await row.first().innerText()).includes(owner.id);
+  });
   expectNoPageProblems(page);
 });
 
@@ -293,7 +300,7 @@ test('a member enrols TOTP, then signs in with it; owner-level confirmations ask
 
   let code;
   await eventually('a TOTP step not used yet', () => (code = nextCode()) !== null, { timeout: 35_000 });
-  await signInToDashboard(page, server, email, { totp: () => code });
+  await signInToDashboard(page, server, email, { totp: () => code, checkPage: expectAccessible });
 
   await page.goto(`${security(server.live)}/sessions/revoke`);
   await page.getByLabel('Authenticator code').waitFor();

@@ -44,3 +44,7 @@ CREATE TABLE member_totp (
     confirmed_at   BIGINT,
     last_used_step BIGINT
 );
+
+-- A user's recent events on their dashboard page: by subject (the user,
+-- their sessions), newest first.
+CREATE INDEX events_by_subject ON events (environment_id, subject_id, seq);

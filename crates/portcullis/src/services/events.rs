@@ -31,7 +31,7 @@ pub struct Event {
 /// Who caused an event.
 #[derive(Debug, Clone)]
 pub struct EventActor {
-    /// `user`, `api_token`, `system` or `cli`
+    /// `user`, `api_token`, `member`, `system` or `cli`
     pub kind: String,
     pub id: Option<String>,
     pub ip_address: Option<String>,
@@ -153,6 +153,18 @@ impl Events {
             .iter()
             .map(|env| self.new_event(env, kind, actor, Some(subject), Some(data.clone())))
             .collect()
+    }
+
+    /// The newest `limit` events about any of `subjects` (a user and their
+    /// sessions, on the user's dashboard page).
+    pub async fn about(
+        &self,
+        environment_id: &str,
+        subjects: &[String],
+        limit: i64,
+    ) -> ServiceResult<Vec<Event>> {
+        let records = self.store.about(environment_id, subjects, limit).await?;
+        Ok(records.iter().map(Event::from_record).collect())
     }
 
     /// The environment's audit log.

@@ -292,3 +292,41 @@ async fn pruning_removes_idle_sessions_and_keeps_busy_ones() {
     assert!(access.session(&busy.id_hash).await.unwrap().is_some());
     assert!(access.session(&idle.id_hash).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_users_page_reads_the_newest_events_about_the_user_and_their_sessions() {
+    let t = TestStore::open().await;
+    let events = &t.store.events;
+    let about = |subject: &str, at: i64| {
+        let mut e = t.event("user.session.created", at);
+        e.subject_id = Some(subject.to_string());
+        e
+    };
+    for e in [
+        about("usr_1", T0),
+        about("ses_1", T0 + 1),
+        about("usr_2", T0 + 2),
+        about("ses_2", T0 + 3),
+    ] {
+        events.insert(&e).await.unwrap();
+    }
+    let mut pending = about("ses_1", T0 + 4);
+    pending.fanout = Some("environment_sessions".into());
+    events.insert(&pending).await.unwrap();
+    let subjects = ["usr_1".to_string(), "ses_1".to_string()];
+    let found = events.about(&t.env, &subjects, 10).await.unwrap();
+    let got: Vec<_> = found
+        .iter()
+        .map(|e| e.subject_id.clone().unwrap())
+        .collect();
+    assert_eq!(got, ["ses_1", "usr_1"], "newest first, no fan-out pending");
+    assert_eq!(events.about(&t.env, &subjects, 1).await.unwrap().len(), 1);
+    assert!(
+        events
+            .about(&t.other_env, &subjects, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(events.about(&t.env, &[], 10).await.unwrap().is_empty());
+}

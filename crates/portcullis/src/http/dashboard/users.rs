@@ -16,6 +16,7 @@ use super::security_actions::ConfirmPage;
 use crate::domain::roles::Role;
 use crate::services::Services;
 use crate::services::environments::EnvironmentRuntime;
+use crate::services::events::Event;
 use crate::services::lock::EnvironmentInfo;
 use crate::services::mfa::MfaDevice;
 use crate::services::sessions::Session;
@@ -97,8 +98,12 @@ struct UserPage {
     user: User,
     devices: Vec<MfaDevice>,
     sessions: Vec<Session>,
+    events: Vec<Event>,
     message: Option<Message>,
 }
+
+/// Events shown on a user's page.
+const RECENT_EVENTS: i64 = 20;
 
 async fn user_page(
     services: &Services,
@@ -113,6 +118,13 @@ async fn user_page(
         .of_user(env.id(), user_id, SessionFilter::All)
         .await?;
     sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    let subjects: Vec<String> = std::iter::once(user.id.clone())
+        .chain(sessions.iter().take(99).map(|s| s.id.clone()))
+        .collect();
+    let events = services
+        .events
+        .about(env.id(), &subjects, RECENT_EVENTS)
+        .await?;
     Ok(UserPage {
         layout: Some(member.layout(services, Some(env)).await?),
         env: EnvironmentInfo::of(env),
@@ -123,6 +135,7 @@ async fn user_page(
         devices: services.mfa.devices.list(env.id(), user_id).await?,
         user,
         sessions,
+        events,
         message,
     })
 }

@@ -106,6 +106,14 @@ pub trait EventStore: Send + Sync {
         environment_id: &str,
         query: &EventQuery,
     ) -> StoreResult<Vec<(i64, EventRecord)>>;
+    /// The newest `limit` events (listed ones: fanned out) whose subject
+    /// is one of `subjects` (at most 100), newest first.
+    async fn about(
+        &self,
+        environment_id: &str,
+        subjects: &[String],
+        limit: i64,
+    ) -> StoreResult<Vec<EventRecord>>;
     async fn insert(&self, event: &EventRecord) -> StoreResult<()>;
     async fn get(&self, event_id: &str) -> StoreResult<Option<EventRecord>>;
     /// Up to `limit` events not dispatched and not leased at `now`, oldest

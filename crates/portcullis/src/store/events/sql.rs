@@ -144,6 +144,35 @@ pub(super) async fn list_events(
     Ok(rows.into_iter().map(|r| (r.position, r.event)).collect())
 }
 
+/// `EventStore::about`: one placeholder per subject, so the query is
+/// built here (only placeholders are formatted into it).
+pub(super) async fn events_about(
+    pool: &Pool,
+    environment_id: &str,
+    subjects: &[String],
+    limit: i64,
+) -> StoreResult<Vec<EventRecord>> {
+    let subjects = &subjects[..subjects.len().min(100)];
+    if subjects.is_empty() {
+        return Ok(vec![]);
+    }
+    let placeholders: Vec<String> = (0..subjects.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "SELECT seq AS position, {EVENT_COLUMNS} FROM events \
+         WHERE environment_id = $1 AND fanout IS NULL AND subject_id IN ({}) \
+         ORDER BY seq DESC LIMIT $2",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, EventRow>(AssertSqlSafe(sql))
+        .bind(environment_id)
+        .bind(limit);
+    for subject in subjects {
+        query = query.bind(subject);
+    }
+    let rows = query.fetch_all(pool).await.map_err(db)?;
+    Ok(rows.into_iter().map(|r| r.event).collect())
+}
+
 pub(super) async fn lease_undispatched(
     conn: &mut Conn,
     now: i64,

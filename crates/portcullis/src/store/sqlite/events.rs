@@ -18,6 +18,15 @@ impl EventStore for SqliteDb {
         events_sql::list_events(&self.pool, environment_id, query).await
     }
 
+    async fn about(
+        &self,
+        environment_id: &str,
+        subjects: &[String],
+        limit: i64,
+    ) -> StoreResult<Vec<EventRecord>> {
+        events_sql::events_about(&self.pool, environment_id, subjects, limit).await
+    }
+
     async fn insert(&self, event: &EventRecord) -> StoreResult<()> {
         let event = event.clone();
         self.writer
