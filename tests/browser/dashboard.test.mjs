@@ -47,6 +47,7 @@ const csrfOf = (page) => page.locator('input[name="csrf"]').first().inputValue()
 test('the owner changes the JWT expiration to 3 days; the management API reads 259200', async () => {
   const page = await newPage(browser, server);
   await signInToDashboard(page, server);
+  assert.equal(await page.title(), 'Security · sandbox · Portcullis');
   await expectAccessible(page);
   await screenshot(page, 'security');
 
@@ -180,6 +181,7 @@ test('revoking one session on the user page refuses its JWT; the user\'s other s
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('link', { name: email }).click();
   await page.getByRole('heading', { name: email }).waitFor();
+  assert.equal(await page.title(), 'User · sandbox · Portcullis');
   await expectAccessible(page);
   await screenshot(page, 'user');
   const sid = claims(first).sid;
