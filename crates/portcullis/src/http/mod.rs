@@ -94,6 +94,9 @@ pub(crate) async fn not_found(State(services): State<Arc<Services>>, req: Reques
     services
         .metrics
         .http_request(req.method(), "unmatched", 404, 0.0);
+    if req.uri().path().starts_with("/dashboard/") {
+        return dashboard::not_found_page();
+    }
     ApiError::not_found().into_response()
 }
 

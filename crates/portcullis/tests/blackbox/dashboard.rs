@@ -199,6 +199,20 @@ async fn a_member_signs_in_to_a_hashed_http_only_strict_cookie_and_pages_carry_s
     assert_eq!(page.headers["x-content-type-options"], "nosniff");
     assert_eq!(page.headers["referrer-policy"], "same-origin");
     assert!(!page.body.contains("<script>"), "no inline script");
+
+    // A change's address reloaded leads to its section; an unknown page
+    // is a page too.
+    let reloaded = browser.get(&security(&app, "jwt-expiration")).await;
+    assert_eq!(reloaded.status, 303);
+    assert!(
+        reloaded
+            .location()
+            .is_some_and(|l| l.ends_with("/settings/security#jwt-expiration"))
+    );
+    let missing = browser.get("/dashboard/nowhere").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("There is no such page."));
+    assert!(missing.headers.contains_key("content-security-policy"));
 }
 
 #[tokio::test]

@@ -113,7 +113,44 @@ pub fn router(services: Arc<Services>) -> Router<Arc<Services>> {
             &format!("{env}/users/{{user_id}}/mfa/reset"),
             get(users::confirm_reset_mfa).post(users::reset_mfa),
         )
+        .method_not_allowed_fallback(to_the_page)
         .route_layer(middleware::from_fn_with_state(services, gate))
+}
+
+/// A page reloaded after a change shows the address the form was sent to;
+/// asked for with GET, it leads to the page that change belongs to.
+async fn to_the_page(method: Method, uri: axum::http::Uri) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return DashError::Page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "This address takes a form.".into(),
+        )
+        .into_response();
+    }
+    axum::response::Redirect::to(&page_of(uri.path())).into_response()
+}
+
+/// The page a change's address belongs to: the security page at its
+/// section, or the dashboard's start.
+fn page_of(path: &str) -> String {
+    const SECURITY: &str = "/settings/security/";
+    match path.find(SECURITY) {
+        Some(at) => {
+            let section = path[at + SECURITY.len()..]
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            format!("{}#{section}", &path[..at + SECURITY.len() - 1])
+        }
+        None => "/dashboard/".to_string(),
+    }
+}
+
+/// A dashboard address that leads nowhere: a page that says so.
+pub fn not_found_page() -> Response {
+    with_headers(
+        DashError::Page(StatusCode::NOT_FOUND, "There is no such page.".into()).into_response(),
+    )
 }
 
 /// The files the pages load, compiled into the binary.
@@ -304,6 +341,22 @@ mod tests {
             ]),
             public
         ));
+    }
+
+    #[test]
+    fn a_change_address_asked_for_with_get_leads_to_its_page() {
+        assert_eq!(
+            page_of("/dashboard/environments/env_1/settings/security/jwt-expiration"),
+            "/dashboard/environments/env_1/settings/security#jwt-expiration"
+        );
+        assert_eq!(
+            page_of("/dashboard/environments/env_1/settings/security/origins/ori_1/delete"),
+            "/dashboard/environments/env_1/settings/security#origins"
+        );
+        assert_eq!(
+            page_of("/dashboard/environments/env_1/sessions/s/revoke"),
+            "/dashboard/"
+        );
     }
 
     #[test]
