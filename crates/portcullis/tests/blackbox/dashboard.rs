@@ -543,3 +543,66 @@ async fn a_member_with_totp_gives_its_code_at_sign_in_and_the_operator_can_reset
         "no TOTP step after the reset"
     );
 }
+
+#[tokio::test]
+async fn a_members_revocations_send_the_same_signed_webhooks_naming_the_member() {
+    let app = spawn_app_for_webhooks().await;
+    let env = app.sandbox.clone();
+    let receiver = Receiver::start().await;
+    let (_, secret) = app.create_webhook(&env, &receiver.url, &[]).await;
+    let (one, _) = app.sign_in(&env, "ada@example.com").await;
+    let (two, _) = app.sign_in(&env, "bob@example.com").await;
+    let sid = claims_of(&one)["sid"].as_str().unwrap().to_string();
+    let owner = app
+        .api(Method::GET, "/members", None)
+        .await
+        .assert_status(200)["members"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in(DEFAULT_OWNER_EMAIL).await;
+    let (_, csrf) = browser.security().await;
+    let revoked = browser
+        .post(
+            &format!("/dashboard/environments/{env}/sessions/{sid}/revoke"),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    let got = receiver.wait_for("admin.user.session.revoked", 1).await;
+    assert_eq!(got[0].body["data"]["id"], sid.as_str());
+    assert_eq!(
+        got[0].body["data"]["revoked_by"],
+        json!({ "kind": "admin", "id": owner })
+    );
+    assert!(got[0].signed_with(&secret), "verified by standardwebhooks");
+    app.session(&env, &one)
+        .await
+        .assert_problem(401, "session_revoked");
+    app.session(&env, &two).await.assert_status(200);
+
+    let all = browser
+        .post(
+            &security(&app, "sessions/revoke"),
+            &[("csrf", csrf.as_str()), ("confirmed", "true")],
+        )
+        .await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert!(all.body.contains("revoked_count 1"), "{}", all.body);
+    // The summary names the member; each session's own event names its
+    // scope, the environment (as for an API token's, docs/events.md).
+    let summary = receiver.wait_for("environment.sessions.revoked", 1).await;
+    assert_eq!(
+        summary[0].body["data"]["revoked_by"],
+        json!({ "kind": "admin", "id": owner })
+    );
+    assert!(summary[0].signed_with(&secret));
+    let got = receiver.wait_for("admin.user.session.revoked", 2).await;
+    assert_eq!(got[1].body["data"]["revoked_by"]["kind"], "environment");
+    assert!(got[1].signed_with(&secret));
+    app.session(&env, &two)
+        .await
+        .assert_problem(401, "session_revoked");
+}
