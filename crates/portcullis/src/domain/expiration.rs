@@ -46,6 +46,28 @@ pub fn split(seconds: u32) -> (u64, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever is typed: a lifetime within the bounds, or a refusal;
+        /// never a panic. What is accepted shows again as itself.
+        #[test]
+        fn any_input_is_a_lifetime_within_bounds_or_a_refusal(number in ".{0,24}", unit in "[a-z]{0,8}") {
+            if let Ok(seconds) = parse(&number, &unit) {
+                prop_assert!((MIN_SECONDS..=MAX_SECONDS).contains(&u64::from(seconds)));
+                let (n, u) = split(seconds);
+                prop_assert_eq!(parse(&n.to_string(), u), Ok(seconds));
+            }
+        }
+
+        #[test]
+        fn every_whole_number_of_a_unit_is_judged_by_the_bounds(n in 0u64..100_000, i in 0usize..5) {
+            let (unit, len) = UNITS[i];
+            let seconds = n * len;
+            let within = (MIN_SECONDS..=MAX_SECONDS).contains(&seconds);
+            prop_assert_eq!(parse(&n.to_string(), unit).is_ok(), within);
+        }
+    }
 
     #[test]
     fn numbers_and_units_become_seconds_within_the_bounds() {

@@ -297,6 +297,22 @@ fn with_headers(mut r: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A change is taken only from the public URL's origin or the host
+        /// the request was sent to, whatever else `Origin` says.
+        #[test]
+        fn only_this_origin_passes(origin in "\\PC{0,40}", host in "[a-z0-9.:]{1,20}") {
+            let public = "https://auth.example.com";
+            let h = headers(&[("origin", &origin), ("host", &host)]);
+            if same_origin(&h, public) {
+                let from_host = format!("https://{}", host);
+                let ok = origin.eq_ignore_ascii_case(public) || origin.eq_ignore_ascii_case(&from_host);
+                prop_assert!(ok, "{} passed with host {}", origin, host);
+            }
+        }
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
