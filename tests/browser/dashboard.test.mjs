@@ -227,6 +227,18 @@ test('a viewer sees no lock and no revoke button, and a forged POST from their s
   assert.equal(after.locked, before.locked);
   const settings = (await server.api('GET', `/environments/${server.sandbox}/settings/security`)).expect(200);
   assert.notEqual(settings.jwt_expiration_seconds, 300);
+
+  // A user's page: read only as well.
+  const token = await server.signInUser('seen-by-viewer@example.test');
+  const user = (await server.api('GET', `/environments/${server.sandbox}/users?email=seen-by-viewer@example.test`)).expect(200).data[0];
+  await page.goto(`/dashboard/environments/${server.sandbox}/users/${user.id}`);
+  await page.getByRole('heading', { name: 'seen-by-viewer@example.test' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: /Revoke/ }).count(), 0);
+  await expectAccessible(page);
+  const sid = claims(token).sid;
+  const forged = await postFromPage(page, `/dashboard/environments/${server.sandbox}/sessions/${sid}/revoke`, { csrf });
+  assert.equal(forged.status, 403);
+  (await server.sdk('GET', '/session', undefined, { token })).expect(200);
 });
 
 test('a POST without the CSRF token, or after sign-out, changes nothing', async () => {
