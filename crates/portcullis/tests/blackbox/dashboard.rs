@@ -533,6 +533,64 @@ async fn a_member_with_totp_gives_its_code_at_sign_in_and_the_operator_can_reset
     assert_eq!((done.status, done.location()), (303, Some("/dashboard/")));
     assert_eq!(again.security().await.0.status, 200);
 
+    // Owner actions ask for a fresh code again.
+    let (_, csrf) = again.security().await;
+    let lock = security(&app, "lock");
+    let locked = || async {
+        app.api(Method::GET, &format!("/environments/{}", app.sandbox), None)
+            .await
+            .assert_status(200)["locked"]
+            .as_bool()
+            .unwrap()
+    };
+    let refused = again
+        .post(&lock, &[("csrf", csrf.as_str()), ("confirmed", "true")])
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("Authenticator code"));
+    assert!(!locked().await);
+    let used = again
+        .post(
+            &lock,
+            &[
+                ("csrf", csrf.as_str()),
+                ("confirmed", "true"),
+                ("totp", code.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(used.status, 400, "the sign-in's step is used");
+    assert!(!locked().await);
+    crate::mfa::next_step(&app);
+    let code = crate::mfa::totp_code(&key, now());
+    let done = again
+        .post(
+            &lock,
+            &[
+                ("csrf", csrf.as_str()),
+                ("confirmed", "true"),
+                ("totp", code.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(locked().await);
+    assert!(done.body.contains("banner locked"));
+    crate::mfa::next_step(&app);
+    let code = crate::mfa::totp_code(&key, now());
+    let unlocked = again
+        .post(
+            &security(&app, "unlock"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("confirmed", "true"),
+                ("totp", code.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(unlocked.status, 200, "{}", unlocked.body);
+    assert!(!locked().await);
+
     let owner = app
         .api(Method::GET, "/members", None)
         .await
