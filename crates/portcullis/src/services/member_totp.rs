@@ -94,7 +94,11 @@ impl MemberTotp {
             .ok_or_else(|| ServiceError::Conflict("no TOTP set-up is waiting".into()))?;
         let step = self.check(&record, email, code).await?;
         let now = to_millis(self.clock.now());
-        match self.store.confirm_totp(member_id, now, step).await? {
+        match self
+            .store
+            .confirm_totp(member_id, record.created_at, now, step)
+            .await?
+        {
             true => Ok(()),
             false => Err(ServiceError::Conflict("TOTP is set up already".into())),
         }
@@ -116,8 +120,10 @@ impl MemberTotp {
     }
 
     /// The step whose code `code` is, within the allowed skew and after
-    /// the last one used. Attempts count against the member's hourly
-    /// limit of code attempts.
+    /// the last one used. Each code is checked against the member's hourly
+    /// limit of code attempts first; a right one hands its turn back, so
+    /// only wrong codes use the limit up (an owner who signs in, locks and
+    /// unlocks is not locked out by their own right codes).
     async fn check(
         &self,
         record: &MemberTotpRecord,
@@ -126,11 +132,9 @@ impl MemberTotp {
     ) -> ServiceResult<i64> {
         let code = mfa::normalize_totp_code(code)
             .ok_or_else(|| ValidationErrors::single("code", "must be 6 digits"))?;
+        let limit_key = format!("dashboard-totp|{}", record.member_id);
         self.rate_limits
-            .check(
-                Bucket::VerifyPerAddress,
-                &format!("dashboard-totp|{}", record.member_id),
-            )
+            .check(Bucket::VerifyPerAddress, &limit_key)
             .await?;
         let secret = self.master_key.open(
             &format!("{SEAL_PURPOSE}:{}", record.member_id),
@@ -138,7 +142,7 @@ impl MemberTotp {
         )?;
         let totp = totp_for(secret, email)?;
         let now = self.clock.now().unix_timestamp();
-        mfa::accepted_step(now, record.last_used_step, |s| {
+        let step = mfa::accepted_step(now, record.last_used_step, |s| {
             totp_matches(&totp, s, &code)
         })
         .map_err(|refusal| {
@@ -146,6 +150,10 @@ impl MemberTotp {
                 tracing::info!(member_id = %record.member_id, "a member's TOTP code was replayed");
             }
             ServiceError::InvalidCode
-        })
+        })?;
+        self.rate_limits
+            .give_back(Bucket::VerifyPerAddress, &limit_key)
+            .await;
+        Ok(step)
     }
 }

@@ -156,6 +156,19 @@ impl RateLimits {
         Ok(())
     }
 
+    /// Hands back the turn a `check` of `bucket` took for `key` (a right
+    /// code: only wrong ones count against the limit, which is still
+    /// checked before each code is compared).
+    pub async fn give_back(&self, bucket: Bucket, key: &str) {
+        let Some(quota) = self.quotas.get(&bucket) else {
+            return;
+        };
+        let key = format!("{}|{key}", bucket.name());
+        if let Err(e) = self.store.give_back(&key, *quota).await {
+            tracing::warn!(error = %e, "could not hand back a rate-limit turn");
+        }
+    }
+
     /// Drops keys whose limits have fully recovered, so memory stays bounded.
     pub async fn forget_idle(&self) {
         let now = to_millis(self.clock.now());

@@ -284,13 +284,25 @@ async fn a_session_ends_after_30_idle_minutes_and_12_hours_and_at_a_role_change_
     assert_eq!(browser.security().await.0.status, 303, "12 hours at most");
 
     browser.sign_in("dev@example.com").await;
-    app.api(
-        Method::PATCH,
-        &format!("/members/{id}"),
-        Some(json!({ "role": "viewer" })),
-    )
-    .await
-    .assert_status(200);
+    let app_ref = &app;
+    let set_role = |role: &'static str| {
+        let path = format!("/members/{id}");
+        let app = app_ref;
+        async move {
+            app.api(Method::PATCH, &path, Some(json!({ "role": role })))
+                .await
+                .assert_status(200);
+        }
+    };
+    set_role("viewer").await;
+    set_role("developer").await;
+    assert_eq!(
+        browser.security().await.0.status,
+        303,
+        "a role change ends it, even changed back"
+    );
+    browser.sign_in("dev@example.com").await;
+    set_role("viewer").await;
     assert_eq!(
         browser.security().await.0.status,
         303,

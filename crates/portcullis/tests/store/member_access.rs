@@ -249,8 +249,15 @@ async fn a_member_totp_is_confirmed_once_and_each_step_is_used_once() {
         !access.use_totp_step(&t.owner_id, 10).await.unwrap(),
         "not confirmed yet"
     );
-    assert!(access.confirm_totp(&t.owner_id, T0, 10).await.unwrap());
-    assert!(!access.confirm_totp(&t.owner_id, T0, 11).await.unwrap());
+    assert!(
+        !access
+            .confirm_totp(&t.owner_id, T0 - 1, T0, 10)
+            .await
+            .unwrap(),
+        "another enrolment than the one checked"
+    );
+    assert!(access.confirm_totp(&t.owner_id, T0, T0, 10).await.unwrap());
+    assert!(!access.confirm_totp(&t.owner_id, T0, T0, 11).await.unwrap());
     assert!(
         !access.begin_totp(&record(b"three")).await.unwrap(),
         "confirmed: kept"

@@ -140,9 +140,16 @@ pub trait MemberAccessStore: Send + Sync {
     /// Starts (or restarts) an unconfirmed enrolment; `false` when the
     /// member has a confirmed TOTP already.
     async fn begin_totp(&self, record: &MemberTotpRecord) -> StoreResult<bool>;
-    /// Confirms a pending TOTP with its first step; `false` if none is
-    /// pending.
-    async fn confirm_totp(&self, member_id: &str, at: i64, step: i64) -> StoreResult<bool>;
+    /// Confirms the pending TOTP begun at `begun_at` (the one whose code
+    /// was checked, not one a second enrolment put in its place) with its
+    /// first step; `false` if that one is not pending.
+    async fn confirm_totp(
+        &self,
+        member_id: &str,
+        begun_at: i64,
+        at: i64,
+        step: i64,
+    ) -> StoreResult<bool>;
     /// Uses a TOTP step once: `false` when `step` is not after the last
     /// one used.
     async fn use_totp_step(&self, member_id: &str, step: i64) -> StoreResult<bool>;

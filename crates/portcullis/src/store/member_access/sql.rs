@@ -103,6 +103,28 @@ pub(super) async fn begin_session(
     Ok(true)
 }
 
+/// Ends every dashboard session of the member (and of the owner, with
+/// `with_owner`): called in the transaction of a role change, so a session never
+/// outlives the role it began with (not even if the role changes back).
+pub(super) async fn end_sessions_of_owner_and(
+    conn: &mut Conn,
+    organization_id: &str,
+    member_id: &str,
+    with_owner: bool,
+) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM member_sessions WHERE member_id IN (SELECT id FROM members \
+         WHERE organization_id = $1 AND (id = $2 OR ($3 AND role = 'owner')))",
+    )
+    .bind(organization_id)
+    .bind(member_id)
+    .bind(with_owner)
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
 pub(super) async fn session(pool: &Pool, id_hash: &[u8]) -> StoreResult<Option<MemberSessionView>> {
     sqlx::query_as::<_, MemberSessionView>(
         "SELECT s.member_id, m.organization_id, m.email, s.role, m.role AS member_role, \
@@ -184,16 +206,18 @@ pub(super) async fn begin_totp(conn: &mut Conn, t: &MemberTotpRecord) -> StoreRe
 pub(super) async fn confirm_totp(
     conn: &mut Conn,
     member_id: &str,
+    begun_at: i64,
     at: i64,
     step: i64,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE member_totp SET confirmed_at = $2, last_used_step = $3 \
-         WHERE member_id = $1 AND confirmed_at IS NULL",
+         WHERE member_id = $1 AND confirmed_at IS NULL AND created_at = $4",
     )
     .bind(member_id)
     .bind(at)
     .bind(step)
+    .bind(begun_at)
     .execute(conn)
     .await
     .map_err(db)?;

@@ -4,6 +4,7 @@
 //! resolve for that backend.
 
 use super::events_sql::{insert_events, recorded_if};
+use super::member_access_sql::end_sessions_of_owner_and;
 use super::{Conn, Pool, db};
 use crate::domain::roles::Role;
 use crate::store::{EventRecord, MemberChanges, MemberRecord, StoreError, StoreResult};
@@ -113,6 +114,9 @@ pub(super) async fn update_member_recorded(
     let updated =
         update_member(&mut *conn, organization_id, member_id, expected_role, c, at).await?;
     if updated.is_some() {
+        if c.role.is_some_and(|role| role != expected_role) {
+            end_sessions_of_owner_and(&mut *conn, organization_id, member_id, false).await?;
+        }
         insert_events(conn, events).await?;
     }
     Ok(updated)
@@ -136,6 +140,8 @@ pub(super) async fn transfer_ownership(
     {
         return Ok(None);
     }
+    // Both roles change: both members' dashboard sessions end.
+    end_sessions_of_owner_and(&mut *conn, organization_id, member_id, true).await?;
     // The owner steps down first: one owner at any moment (the
     // unique index checks each statement).
     sqlx::query(

@@ -76,9 +76,15 @@ impl MemberAccessStore for PgDb {
         sql::begin_totp(&mut conn, record).await
     }
 
-    async fn confirm_totp(&self, member_id: &str, at: i64, step: i64) -> StoreResult<bool> {
+    async fn confirm_totp(
+        &self,
+        member_id: &str,
+        begun_at: i64,
+        at: i64,
+        step: i64,
+    ) -> StoreResult<bool> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        sql::confirm_totp(&mut conn, member_id, at, step).await
+        sql::confirm_totp(&mut conn, member_id, begun_at, at, step).await
     }
 
     async fn use_totp_step(&self, member_id: &str, step: i64) -> StoreResult<bool> {

@@ -90,10 +90,18 @@ impl MemberAccessStore for SqliteDb {
             .await
     }
 
-    async fn confirm_totp(&self, member_id: &str, at: i64, step: i64) -> StoreResult<bool> {
+    async fn confirm_totp(
+        &self,
+        member_id: &str,
+        begun_at: i64,
+        at: i64,
+        step: i64,
+    ) -> StoreResult<bool> {
         let m = member_id.to_string();
         self.writer
-            .statement(move |c| Box::pin(async move { sql::confirm_totp(c, &m, at, step).await }))
+            .statement(move |c| {
+                Box::pin(async move { sql::confirm_totp(c, &m, begun_at, at, step).await })
+            })
             .await
     }
 
