@@ -8,9 +8,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::ServiceResult;
+use super::api_tokens::ApiCaller;
 use super::environments::EnvironmentRuntime;
 use crate::clock::{Clock, to_millis};
 use crate::domain::advisor::{self, AdvisorInput, Finding, MemberFacts, TokenFacts};
+use crate::domain::roles::Role;
 use crate::store::{ApiTokenRecord, ApiTokenStore, MemberStore};
 
 pub struct SecurityAdvisor {
@@ -33,9 +35,20 @@ impl SecurityAdvisor {
     }
 
     /// The environment's findings, most severe first (empty: nothing to
-    /// advise). The caller has been authorized for `env`.
-    pub async fn findings(&self, env: &EnvironmentRuntime) -> ServiceResult<Vec<Finding>> {
-        Ok(advisor::findings(&self.input(env).await?))
+    /// advise). The caller has been authorized for `env`. Members and API
+    /// tokens are named only to a caller who may list them (an `admin`
+    /// reaching the whole organization); others see them counted.
+    pub async fn findings(
+        &self,
+        caller: &ApiCaller,
+        env: &EnvironmentRuntime,
+    ) -> ServiceResult<Vec<Finding>> {
+        let findings = advisor::findings(&self.input(env).await?);
+        let sees_all = caller.role.allows(Role::Admin) && caller.environment_id.is_none();
+        Ok(match sees_all {
+            true => findings,
+            false => advisor::redacted(findings),
+        })
     }
 
     async fn input(&self, env: &EnvironmentRuntime) -> ServiceResult<AdvisorInput> {

@@ -130,9 +130,13 @@ pub fn findings(input: &AdvisorInput) -> Vec<Finding> {
         notifications,
         members_without_totp,
     ];
-    let mut out: Vec<Finding> = rules.iter().flat_map(|rule| rule(input)).collect();
-    out.sort_by_key(|f| (f.severity, f.rule));
-    out
+    sorted(rules.iter().flat_map(|rule| rule(input)).collect())
+}
+
+/// Most severe first, then by rule (stable within one rule).
+fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by_key(|f| (f.severity, f.rule));
+    findings
 }
 
 fn finding(rule: &'static str, severity: Severity, setting: Setting, message: String) -> Finding {
@@ -343,6 +347,42 @@ pub fn members_without_totp(input: &AdvisorInput) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+/// The findings as a caller who may not list members and API tokens sees
+/// them: the findings that name a member or a token become one finding per
+/// rule that counts them, so a `viewer` learns that something needs fixing
+/// but not which privileged addresses lack a second factor.
+pub fn redacted(findings: Vec<Finding>) -> Vec<Finding> {
+    let count = |rule: &str| findings.iter().filter(|f| f.rule == rule).count();
+    let (members, tokens) = (count("member_without_totp"), count("api_token_not_rotated"));
+    let mut out: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| f.rule != "member_without_totp" && f.rule != "api_token_not_rotated")
+        .collect();
+    if members > 0 {
+        out.push(finding(
+            "member_without_totp",
+            Severity::High,
+            Setting::Members,
+            format!(
+                "{members} of the organization's owners and admins have no TOTP authenticator, \
+                 so an e-mail alone gives their access to the dashboard."
+            ),
+        ));
+    }
+    if tokens > 0 {
+        out.push(finding(
+            "api_token_not_rotated",
+            Severity::Medium,
+            Setting::Tokens,
+            format!(
+                "{tokens} API tokens that reach this environment are over \
+                 {TOKEN_ROTATION_DAYS} days old and were never rotated; an admin can rotate them."
+            ),
+        ));
+    }
+    sorted(out)
 }
 
 #[cfg(test)]

@@ -295,3 +295,55 @@ fn findings_come_most_severe_first_then_by_rule() {
     assert_eq!(Severity::Critical.as_str(), "critical");
     assert_eq!(Setting::JwtExpiration.as_str(), "jwt-expiration");
 }
+
+#[test]
+fn a_caller_who_may_not_list_members_and_tokens_sees_them_counted_not_named() {
+    let named = vec![
+        finding(
+            "member_without_totp",
+            Severity::High,
+            Setting::Members,
+            "ada@example.com (owner) …".into(),
+        ),
+        finding(
+            "member_without_totp",
+            Severity::High,
+            Setting::Members,
+            "bob@example.com (admin) …".into(),
+        ),
+        finding(
+            "api_token_not_rotated",
+            Severity::Medium,
+            Setting::Tokens,
+            "API token tok_1 (\"ci\") …".into(),
+        ),
+        finding(
+            "token_storage_in_app",
+            Severity::Low,
+            Setting::Sessions,
+            "kept".into(),
+        ),
+    ];
+    let seen = redacted(named);
+    let rules: Vec<&str> = seen.iter().map(|f| f.rule).collect();
+    assert_eq!(
+        rules,
+        [
+            "member_without_totp",
+            "api_token_not_rotated",
+            "token_storage_in_app"
+        ]
+    );
+    let text: String = seen.iter().map(|f| f.message.as_str()).collect();
+    assert!(
+        !text.contains("ada@") && !text.contains("bob@") && !text.contains("tok_1"),
+        "{text}"
+    );
+    assert!(
+        seen[0]
+            .message
+            .starts_with("2 of the organization's owners and admins")
+    );
+    assert!(seen[1].message.starts_with("1 API tokens"));
+    assert!(redacted(vec![]).is_empty());
+}

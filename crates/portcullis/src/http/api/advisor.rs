@@ -26,6 +26,6 @@ pub async fn security_advisor(
     Path(environment_id): Path<String>,
 ) -> ApiResult<Json<Vec<Finding>>> {
     let env = authorized_environment_even_locked(&services, &auth.0, &environment_id).await?;
-    let findings = services.advisor.findings(&env).await?;
+    let findings = services.advisor.findings(&auth.0, &env).await?;
     Ok(Json(findings.into_iter().map(Finding::from).collect()))
 }

@@ -96,7 +96,7 @@ pub async fn security_page(
         can_edit: member.may(Role::Developer) && !env.is_locked(),
         is_owner: member.session.role == Role::Owner,
         messages: SectionMessages::default(),
-        findings: findings(services, env).await?,
+        findings: findings(services, member, env).await?,
         mfa: MfaForm {
             totp: s.mfa.methods.contains(&MfaMethod::Totp),
             passkey: s.mfa.methods.contains(&MfaMethod::Passkey),
@@ -135,12 +135,13 @@ pub async fn security_page(
 /// The advisor's findings, each with the link to what fixes it.
 async fn findings(
     services: &Services,
+    member: &Member,
     env: &EnvironmentRuntime,
 ) -> Result<Vec<Finding>, DashError> {
     use crate::domain::advisor::Setting;
     Ok(services
         .advisor
-        .findings(env)
+        .findings(&member.caller(), env)
         .await?
         .into_iter()
         .map(|f| Finding {
