@@ -278,6 +278,8 @@ test('lock shows the banner on every page and the SDK answers 423; unlock', asyn
 
   await page.goto(security(server.sandbox));
   assert.equal(await page.getByRole('button', { name: 'Save expiration' }).count(), 0, 'read only while locked');
+  assert.equal(await page.getByRole('link', { name: 'Revoke all sessions' }).count(), 1,
+    'revoking only takes access away: open during an incident');
   await page.locator('#lock').getByRole('link', { name: 'Unlock environment' }).click();
   await page.getByRole('button', { name: 'Unlock environment' }).click();
   await page.locator('#lock').getByText('The environment is unlocked.').waitFor();

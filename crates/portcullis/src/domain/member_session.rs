@@ -7,6 +7,8 @@ use crate::domain::roles::Role;
 pub const IDLE_TIMEOUT_MS: i64 = 30 * 60 * 1000;
 /// And this long after the sign-in, whatever the activity.
 pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 60 * 60 * 1000;
+/// A sign-in waits this long for its TOTP code, at most.
+pub const TOTP_STEP_TIMEOUT_MS: i64 = 10 * 60 * 1000;
 /// Activity is written at most this often (a request within it counts,
 /// but is not written again).
 pub const TOUCH_INTERVAL_MS: i64 = 60 * 1000;
@@ -18,6 +20,7 @@ pub struct SessionFacts {
     pub role_now: Role,
     /// The e-mailed code was right but the member's TOTP code is due.
     pub awaiting_totp: bool,
+    pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub require_member_mfa: bool,
@@ -40,6 +43,7 @@ pub fn state(f: &SessionFacts, now: i64) -> SessionState {
     if now >= f.expires_at
         || now >= f.last_seen_at.saturating_add(IDLE_TIMEOUT_MS)
         || f.role_now != f.role_at_sign_in
+        || (f.awaiting_totp && now >= f.created_at.saturating_add(TOTP_STEP_TIMEOUT_MS))
     {
         SessionState::Ended
     } else if f.awaiting_totp {
@@ -90,6 +94,7 @@ mod tests {
             role_at_sign_in: Role::Developer,
             role_now: Role::Developer,
             awaiting_totp: false,
+            created_at: 1_000_000,
             last_seen_at: 1_000_000,
             expires_at: 1_000_000 + ABSOLUTE_TIMEOUT_MS,
             require_member_mfa: false,
@@ -130,6 +135,15 @@ mod tests {
             ..f
         };
         assert_eq!(state(&waiting, f.last_seen_at), SessionState::AwaitingTotp);
+        let busy_waiting = SessionFacts {
+            last_seen_at: f.created_at + TOTP_STEP_TIMEOUT_MS - 1,
+            ..waiting
+        };
+        assert_eq!(
+            state(&busy_waiting, f.created_at + TOTP_STEP_TIMEOUT_MS),
+            SessionState::Ended,
+            "the TOTP step waits 10 minutes at most, whatever the activity"
+        );
         let required = SessionFacts {
             require_member_mfa: true,
             ..f

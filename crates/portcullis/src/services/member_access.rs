@@ -323,6 +323,7 @@ fn facts(view: &MemberSessionView) -> SessionFacts {
         role_at_sign_in: view.role,
         role_now: view.member_role,
         awaiting_totp: view.stage == SessionStage::Totp,
+        created_at: view.created_at,
         last_seen_at: view.last_seen_at,
         expires_at: view.expires_at,
         require_member_mfa: view.require_member_mfa,

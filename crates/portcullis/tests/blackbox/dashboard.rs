@@ -209,6 +209,18 @@ async fn a_member_signs_in_to_a_hashed_http_only_strict_cookie_and_pages_carry_s
             .location()
             .is_some_and(|l| l.ends_with("/settings/security#jwt-expiration"))
     );
+    // htmx gets a redirect as HX-Redirect, a full navigation.
+    let mut stranger = Browser::new(&app);
+    let req = stranger
+        .client
+        .get(format!(
+            "{}/dashboard/environments/{}/users",
+            app.base, app.sandbox
+        ))
+        .header("hx-request", "true");
+    let page = stranger.send(req).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.headers["hx-redirect"], "/dashboard/sign-in");
     let missing = browser.get("/dashboard/nowhere").await;
     assert_eq!(missing.status, 404);
     assert!(missing.body.contains("There is no such page."));

@@ -5,14 +5,12 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use secrecy::ExposeSecret;
-use serde::Deserialize;
 
-use super::page::{AnyMember, DashError, Layout, Member, Message, redirect, render};
+use super::page::{AnyMember, DashError, Fields, Layout, Member, Message, redirect, render};
 use crate::domain::member_session::SessionState;
 use crate::domain::roles::Role;
 use crate::services::Services;
@@ -106,22 +104,16 @@ pub async fn begin_totp(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CodeForm {
-    #[serde(default)]
-    code: String,
-}
-
 pub async fn confirm_totp(
     State(services): State<Arc<Services>>,
     member: AnyMember,
-    Form(form): Form<CodeForm>,
+    form: Fields,
 ) -> Result<Response, DashError> {
     let member = signed_in(member)?;
     let s = &member.session;
     match services
         .member_totp
-        .confirm(&s.member_id, &s.email, &form.code)
+        .confirm(&s.member_id, &s.email, form.get("code"))
         .await
     {
         Ok(()) => Ok(redirect(member.htmx, "/dashboard/account?totp=on")),
@@ -132,21 +124,27 @@ pub async fn confirm_totp(
     }
 }
 
-#[derive(Deserialize)]
-pub struct RequireForm {
-    #[serde(default)]
-    on: Option<String>,
-}
-
 pub async fn require_mfa(
     State(services): State<Arc<Services>>,
     member: Member,
-    Form(form): Form<RequireForm>,
+    form: Fields,
 ) -> Result<Response, DashError> {
-    let on = form.on.is_some();
+    let on = form.flag("on");
+    // An owner action: a fresh TOTP code when the owner has TOTP.
+    if member.session.role == Role::Owner
+        && member.session.has_totp
+        && let Err(e) = services
+            .member_totp
+            .prove(&member.session.member_id, form.get("totp"))
+            .await
+    {
+        let (status, message) = Message::of(e);
+        return account_page(&services, &member, status, Some(message), None).await;
+    }
     services
         .member_access
         .set_require_member_mfa(&member.session, on)
         .await?;
+    tracing::info!(member_id = %member.session.member_id, require_member_mfa = on, "members' TOTP requirement set");
     Ok(redirect(member.htmx, "/dashboard/account"))
 }

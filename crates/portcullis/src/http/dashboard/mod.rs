@@ -242,7 +242,15 @@ async fn gate(State(services): State<Arc<Services>>, req: Request, next: Next) -
         if let Some(session) = session.as_ref().filter(|_| !OPEN_POSTS.contains(&path)) {
             let bytes = match to_bytes(body, crate::http::MAX_BODY_BYTES).await {
                 Ok(b) => b,
-                Err(_) => return with_headers(refused("The form is too large.")),
+                Err(_) => {
+                    return with_headers(
+                        DashError::Page(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "The form is too large.".into(),
+                        )
+                        .into_response(),
+                    );
+                }
             };
             let token = parts
                 .headers
@@ -262,8 +270,27 @@ async fn gate(State(services): State<Arc<Services>>, req: Request, next: Next) -
             body = Body::from(bytes);
         }
     }
+    let htmx = parts.headers.contains_key("hx-request");
     parts.extensions.insert(FoundSession(session));
-    with_headers(next.run(Request::from_parts(parts, body)).await)
+    let response = next.run(Request::from_parts(parts, body)).await;
+    with_headers(match htmx {
+        true => as_htmx_redirect(response),
+        false => response,
+    })
+}
+
+/// A redirect answered to htmx becomes `HX-Redirect` (a full navigation):
+/// followed inside htmx's request, the page it leads to (sign-in, say)
+/// would be swapped into the page the member is on.
+fn as_htmx_redirect(mut response: Response) -> Response {
+    if !response.status().is_redirection() {
+        return response;
+    }
+    if let Some(to) = response.headers_mut().remove(header::LOCATION) {
+        *response.status_mut() = StatusCode::OK;
+        response.headers_mut().insert("hx-redirect", to);
+    }
+    response
 }
 
 fn refused(why: &str) -> Response {

@@ -67,6 +67,13 @@ pub struct Layout {
     pub env: Option<EnvironmentInfo>,
 }
 
+impl Layout {
+    /// Is `e` the environment the page is about?
+    pub fn is_current(&self, e: &EnvironmentInfo) -> bool {
+        self.env.as_ref().is_some_and(|env| env.id == e.id)
+    }
+}
+
 /// The request's signed-in member: redirected to sign in when there is
 /// none, to the TOTP step or to enrolment while those are due.
 pub struct Member {

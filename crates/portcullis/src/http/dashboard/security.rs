@@ -58,6 +58,8 @@ pub struct SecurityPage {
     pub base: String,
     pub csrf: String,
     pub can_edit: bool,
+    /// Revoking takes access away: open on a locked environment too.
+    pub can_revoke: bool,
     pub is_owner: bool,
     pub messages: SectionMessages,
     pub findings: Vec<Finding>,
@@ -94,6 +96,7 @@ pub async fn security_page(
         base: base(env.id()),
         csrf: member.session.csrf_token.clone(),
         can_edit: member.may(Role::Developer) && !env.is_locked(),
+        can_revoke: member.may(Role::Developer),
         is_owner: member.session.role == Role::Owner,
         messages: SectionMessages::default(),
         findings: findings(services, member, env).await?,

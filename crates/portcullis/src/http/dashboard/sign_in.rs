@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
-use serde::Deserialize;
 
-use super::page::{AnyMember, DashError, FoundSession, Layout, Member, Message, redirect, render};
+use super::page::{
+    AnyMember, DashError, Fields, FoundSession, Layout, Member, Message, redirect, render,
+};
 use crate::domain::member_session::{SessionState, set_cookie};
 use crate::http::extract::Client;
 use crate::services::Services;
@@ -81,65 +81,30 @@ pub async fn page(found: Option<axum::Extension<FoundSession>>) -> Response {
     sign_in_page(StatusCode::OK, SignInStep::Email, "", None)
 }
 
-#[derive(Deserialize)]
-pub struct EmailForm {
-    #[serde(default)]
-    email: String,
-}
-
 pub async fn start(
     State(services): State<Arc<Services>>,
     Client(client): Client,
-    form: Result<Form<EmailForm>, axum::extract::rejection::FormRejection>,
+    form: Fields,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return sign_in_page(
-            StatusCode::BAD_REQUEST,
-            SignInStep::Email,
-            "",
-            Some(Message::error("Enter your e-mail address.")),
-        );
-    };
-    match services.member_access.start(&form.email, &client).await {
-        Ok(sign_in_id) => sign_in_page(
-            StatusCode::OK,
-            SignInStep::Code(sign_in_id),
-            &form.email,
-            None,
-        ),
+    let email = form.get("email");
+    match services.member_access.start(email, &client).await {
+        Ok(sign_in_id) => sign_in_page(StatusCode::OK, SignInStep::Code(sign_in_id), email, None),
         Err(e) => {
             let (status, message) = Message::of(e);
-            sign_in_page(status, SignInStep::Email, &form.email, Some(message))
+            sign_in_page(status, SignInStep::Email, email, Some(message))
         }
     }
-}
-
-#[derive(Deserialize)]
-pub struct CodeForm {
-    #[serde(default)]
-    sign_in_id: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    code: String,
 }
 
 pub async fn verify(
     State(services): State<Arc<Services>>,
     Client(client): Client,
-    form: Result<Form<CodeForm>, axum::extract::rejection::FormRejection>,
+    form: Fields,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return sign_in_page(
-            StatusCode::BAD_REQUEST,
-            SignInStep::Email,
-            "",
-            Some(Message::error("Start again: enter your e-mail address.")),
-        );
-    };
+    let (sign_in_id, email) = (form.get("sign_in_id"), form.get("email"));
     match services
         .member_access
-        .verify(&form.sign_in_id, &form.code, &client)
+        .verify(sign_in_id, form.get("code"), &client)
         .await
     {
         Ok(begun) => {
@@ -161,8 +126,8 @@ pub async fn verify(
             let (status, message) = Message::of(e);
             sign_in_page(
                 status,
-                SignInStep::Code(form.sign_in_id),
-                &form.email,
+                SignInStep::Code(sign_in_id.to_string()),
+                email,
                 Some(message),
             )
         }
@@ -185,20 +150,14 @@ pub async fn totp_page(AnyMember(member): AnyMember) -> Response {
     )
 }
 
-#[derive(Deserialize)]
-pub struct TotpForm {
-    #[serde(default)]
-    code: String,
-}
-
 pub async fn totp(
     State(services): State<Arc<Services>>,
     AnyMember(member): AnyMember,
-    Form(form): Form<TotpForm>,
+    form: Fields,
 ) -> Response {
     match services
         .member_access
-        .complete_with_totp(&member.session, &form.code)
+        .complete_with_totp(&member.session, form.get("code"))
         .await
     {
         Ok(()) => redirect(member.htmx, "/dashboard/"),

@@ -93,7 +93,10 @@ struct UserPage {
     env: EnvironmentInfo,
     base: String,
     csrf: String,
+    /// Revoking: open on a locked environment too.
     can_edit: bool,
+    /// Resetting MFA changes the environment: not while it is locked.
+    can_reset: bool,
     has_live: bool,
     user: User,
     devices: Vec<MfaDevice>,
@@ -131,6 +134,7 @@ async fn user_page(
         base: base(env.id()),
         csrf: member.session.csrf_token.clone(),
         can_edit: member.may(Role::Developer),
+        can_reset: member.may(Role::Developer) && !env.is_locked(),
         has_live: sessions.iter().any(|s| s.revoked_at.is_none()),
         devices: services.mfa.devices.list(env.id(), user_id).await?,
         user,
@@ -156,7 +160,6 @@ pub async fn revoke_session(
     State(services): State<Arc<Services>>,
     member: Member,
     Path((environment_id, session_id)): Path<(String, String)>,
-    form: Fields,
 ) -> Result<Response, DashError> {
     member.require(Role::Developer)?;
     let env = member.environment(&services, &environment_id).await?;
@@ -164,14 +167,10 @@ pub async fn revoke_session(
         .revocation
         .session(env.id(), &session_id, None, &member.actor())
         .await?;
-    let user_id = match form.get("user_id") {
-        "" => session.user_id.clone(),
-        id => id.to_string(),
-    };
     let message = Message::success(format!("Session {} revoked.", session.id));
     Ok(render(
         StatusCode::OK,
-        &user_page(&services, &member, &env, &user_id, Some(message)).await?,
+        &user_page(&services, &member, &env, &session.user_id, Some(message)).await?,
     ))
 }
 
