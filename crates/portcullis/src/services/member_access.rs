@@ -276,19 +276,27 @@ impl MemberAccess {
         }))
     }
 
-    /// The second step of a sign-in: the member's TOTP code.
+    /// The second step of a sign-in: the member's TOTP code. The session
+    /// goes on under a new id, whose cookie value this returns: the value
+    /// that waited for the code never opens a signed-in session.
     pub async fn complete_with_totp(
         &self,
         session: &MemberSession,
         code: &str,
-    ) -> ServiceResult<()> {
+    ) -> ServiceResult<SecretString> {
         if session.state != SessionState::AwaitingTotp {
             return Err(ServiceError::Conflict("the sign-in is complete".into()));
         }
         self.totp.prove(&session.member_id, code).await?;
         let now = to_millis(self.clock.now());
-        match self.store.complete_session(&session.id_hash, now).await? {
-            true => Ok(()),
+        let secret = crypto::new_secret("")?;
+        let new_hash = crypto::sha256(secret.as_bytes());
+        match self
+            .store
+            .complete_session(&session.id_hash, &new_hash, now)
+            .await?
+        {
+            true => Ok(secret.into()),
             false => Err(ServiceError::Conflict("the sign-in is complete".into())),
         }
     }

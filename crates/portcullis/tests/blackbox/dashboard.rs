@@ -548,6 +548,7 @@ async fn a_member_with_totp_gives_its_code_at_sign_in_and_the_operator_can_reset
     assert_eq!(replayed.status, 400, "a step works once");
     crate::mfa::next_step(&app);
     let code = crate::mfa::totp_code(&key, now());
+    let waiting_cookie = again.cookie.clone();
     let done = again
         .post(
             "/dashboard/sign-in/totp",
@@ -556,6 +557,15 @@ async fn a_member_with_totp_gives_its_code_at_sign_in_and_the_operator_can_reset
         .await;
     assert_eq!((done.status, done.location()), (303, Some("/dashboard/")));
     assert_eq!(again.security().await.0.status, 200);
+    // The session goes on under a new cookie; the value that waited for the
+    // code opens nothing.
+    let mut waited = Browser::new(&app);
+    waited.cookie = waiting_cookie;
+    assert_ne!(waited.cookie, again.cookie);
+    assert_eq!(
+        waited.security().await.0.location(),
+        Some("/dashboard/sign-in")
+    );
 
     // Owner actions ask for a fresh code again.
     let (_, csrf) = again.security().await;

@@ -146,18 +146,28 @@ async fn a_session_is_seen_with_its_members_role_now_and_ends_with_the_member() 
         .touch_session(&s.id_hash, T0 + 5 * MINUTE)
         .await
         .unwrap();
+    let moved = b"moved".to_vec();
     assert!(
         access
-            .complete_session(&s.id_hash, T0 + 6 * MINUTE)
+            .complete_session(&s.id_hash, &moved, T0 + 6 * MINUTE)
             .await
             .unwrap()
+    );
+    assert!(
+        access.session(&s.id_hash).await.unwrap().is_none(),
+        "the id that waited for the code is gone"
     );
     assert!(
         !access
-            .complete_session(&s.id_hash, T0 + 7 * MINUTE)
+            .complete_session(&moved, b"again", T0 + 7 * MINUTE)
             .await
-            .unwrap()
+            .unwrap(),
+        "only a waiting session completes"
     );
+    let s = NewMemberSession {
+        id_hash: moved,
+        ..s
+    };
     let view = access.session(&s.id_hash).await.unwrap().unwrap();
     assert_eq!(
         (view.stage, view.last_seen_at),
@@ -166,6 +176,8 @@ async fn a_session_is_seen_with_its_members_role_now_and_ends_with_the_member() 
 
     access.set_require_member_mfa(&t.org, true).await.unwrap();
     t.member_totp(&dev.id, Some(T0)).await;
+    let view = access.session(&s.id_hash).await.unwrap().unwrap();
+    assert!(view.has_totp && view.require_member_mfa);
     let updated = t
         .store
         .members
@@ -183,20 +195,43 @@ async fn a_session_is_seen_with_its_members_role_now_and_ends_with_the_member() 
         .await
         .unwrap();
     assert!(updated.is_some());
-    let view = access.session(&s.id_hash).await.unwrap().unwrap();
-    assert!(view.has_totp && view.require_member_mfa);
-    assert_eq!(
-        (view.role, view.member_role),
-        (Role::Developer, Role::Viewer)
+    assert!(
+        access.session(&s.id_hash).await.unwrap().is_none(),
+        "a role change ends the member's sessions in its transaction"
     );
 
+    let later = session(&dev.id, Role::Viewer, SessionStage::SignedIn);
+    let si = sign_in(&t.org, &dev.email, Some(&dev.id), b"c");
+    access.insert_sign_in(&si).await.unwrap();
+    assert!(access.begin_session(&si.id, &later, T0).await.unwrap());
+    let renamed = t
+        .store
+        .members
+        .update(
+            &t.org,
+            &dev.id,
+            Role::Viewer,
+            &portcullis::store::MemberChanges {
+                name: Some(Some("Dev".into())),
+                ..Default::default()
+            },
+            T0,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(renamed.is_some());
+    assert!(
+        access.session(&later.id_hash).await.unwrap().is_some(),
+        "another change leaves them"
+    );
     t.store
         .members
         .delete(&t.org, &dev.id, Role::Viewer, &[])
         .await
         .unwrap();
     assert!(
-        access.session(&s.id_hash).await.unwrap().is_none(),
+        access.session(&later.id_hash).await.unwrap().is_none(),
         "gone with its member"
     );
 

@@ -160,7 +160,16 @@ pub async fn totp(
         .complete_with_totp(&member.session, form.get("code"))
         .await
     {
-        Ok(()) => redirect(member.htmx, "/dashboard/"),
+        Ok(cookie_value) => {
+            let https = services.environments.public_url().starts_with("https:");
+            let mut r = redirect(false, "/dashboard/");
+            if let Ok(v) =
+                HeaderValue::from_str(&set_cookie(https, Some(cookie_value.expose_secret())))
+            {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
         Err(e) => {
             let (status, message) = Message::of(e);
             render(

@@ -131,9 +131,15 @@ pub trait MemberAccessStore: Send + Sync {
     async fn session(&self, id_hash: &[u8]) -> StoreResult<Option<MemberSessionView>>;
     /// Records activity (for the idle timeout).
     async fn touch_session(&self, id_hash: &[u8], now: i64) -> StoreResult<()>;
-    /// Moves a session from `Totp` to `SignedIn`; `false` if it was not
-    /// waiting.
-    async fn complete_session(&self, id_hash: &[u8], now: i64) -> StoreResult<bool>;
+    /// In one transaction: the session waiting for its TOTP code is
+    /// replaced by a `SignedIn` one under a new id (`new_hash`), with the
+    /// same member, role and ends; `false` if it was not waiting.
+    async fn complete_session(
+        &self,
+        id_hash: &[u8],
+        new_hash: &[u8],
+        now: i64,
+    ) -> StoreResult<bool>;
     async fn end_session(&self, id_hash: &[u8]) -> StoreResult<()>;
     /// The member's TOTP, confirmed or pending.
     async fn totp(&self, member_id: &str) -> StoreResult<Option<MemberTotpRecord>>;

@@ -155,18 +155,26 @@ pub(super) async fn touch_session(conn: &mut Conn, id_hash: &[u8], now: i64) -> 
 pub(super) async fn complete_session(
     conn: &mut Conn,
     id_hash: &[u8],
+    new_hash: &[u8],
     now: i64,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "UPDATE member_sessions SET stage = 'signed_in', last_seen_at = $2 \
-         WHERE id_hash = $1 AND stage = 'totp'",
+    let moved = sqlx::query(
+        "INSERT INTO member_sessions (id_hash, member_id, role, stage, created_at, \
+             last_seen_at, expires_at) \
+         SELECT $2, member_id, role, 'signed_in', created_at, $3, expires_at \
+         FROM member_sessions WHERE id_hash = $1 AND stage = 'totp'",
     )
     .bind(id_hash)
+    .bind(new_hash)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(done.rows_affected() == 1)
+    if moved.rows_affected() != 1 {
+        return Ok(false);
+    }
+    end_session(conn, id_hash).await?;
+    Ok(true)
 }
 
 pub(super) async fn end_session(conn: &mut Conn, id_hash: &[u8]) -> StoreResult<()> {

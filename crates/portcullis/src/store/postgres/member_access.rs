@@ -57,9 +57,16 @@ impl MemberAccessStore for PgDb {
         sql::touch_session(&mut conn, id_hash, now).await
     }
 
-    async fn complete_session(&self, id_hash: &[u8], now: i64) -> StoreResult<bool> {
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        sql::complete_session(&mut conn, id_hash, now).await
+    async fn complete_session(
+        &self,
+        id_hash: &[u8],
+        new_hash: &[u8],
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let done = sql::complete_session(&mut tx, id_hash, new_hash, now).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     async fn end_session(&self, id_hash: &[u8]) -> StoreResult<()> {

@@ -65,10 +65,17 @@ impl MemberAccessStore for SqliteDb {
             .await
     }
 
-    async fn complete_session(&self, id_hash: &[u8], now: i64) -> StoreResult<bool> {
-        let h = id_hash.to_vec();
+    async fn complete_session(
+        &self,
+        id_hash: &[u8],
+        new_hash: &[u8],
+        now: i64,
+    ) -> StoreResult<bool> {
+        let (h, n) = (id_hash.to_vec(), new_hash.to_vec());
         self.writer
-            .statement(move |c| Box::pin(async move { sql::complete_session(c, &h, now).await }))
+            .transaction(move |c| {
+                Box::pin(async move { sql::complete_session(c, &h, &n, now).await })
+            })
             .await
     }
 
