@@ -84,6 +84,7 @@ test('a refused origin leaves the list unchanged and says why', async () => {
   assert.match(await page.locator('#origins [role="alert"]').innerText(), /origin/i);
   assert.equal(await page.locator('#origins').getByLabel('Origin', { exact: true }).inputValue(), 'https://domain.com/home',
     'what was typed stays in the field');
+  await screenshot(page, 'origin-refused');
   const after = (await server.api('GET', `/environments/${server.sandbox}/origins`)).expect(200);
   assert.deepEqual(after, before);
 
@@ -177,6 +178,11 @@ test('revoking one session on the user page refuses its JWT; the user\'s other s
   await signInToDashboard(page, server);
   await page.getByRole('link', { name: 'Users' }).click();
   await page.getByRole('heading', { name: 'Users' }).waitFor();
+  await page.getByLabel('E-mail').fill('nobody@example.test');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByText('No users with this e-mail.').waitFor();
+  await expectAccessible(page);
+  await screenshot(page, 'users-empty');
   await page.getByLabel('E-mail').fill(email);
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('link', { name: email }).click();
@@ -298,6 +304,7 @@ test('a member enrols TOTP, then signs in with it; owner-level confirmations ask
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
   await page.getByRole('img', { name: /QR code/ }).waitFor();
   await expectAccessible(page);
+  await screenshot(page, 'account-totp');
   const key = (await page.locator('#totp code').innerText()).trim();
   const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key), digits: 6, period: 30, algorithm: 'SHA1' });
   let lastStep = -1;

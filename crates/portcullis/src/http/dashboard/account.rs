@@ -116,7 +116,7 @@ pub async fn confirm_totp(
         .confirm(&s.member_id, &s.email, form.get("code"))
         .await
     {
-        Ok(()) => Ok(redirect(member.htmx, "/dashboard/account?totp=on")),
+        Ok(()) => Ok(redirect("/dashboard/account?totp=on")),
         Err(e) => {
             let (status, message) = Message::of(e);
             account_page(&services, &member, status, Some(message), None).await
@@ -146,5 +146,5 @@ pub async fn require_mfa(
         .set_require_member_mfa(&member.session, on)
         .await?;
     tracing::info!(member_id = %member.session.member_id, require_member_mfa = on, "members' TOTP requirement set");
-    Ok(redirect(member.htmx, "/dashboard/account"))
+    Ok(redirect("/dashboard/account"))
 }

@@ -212,14 +212,27 @@ fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
         && authority.map(str::to_ascii_lowercase) == host.map(str::to_ascii_lowercase)
 }
 
+/// Every dashboard response passes here on its way out: the security
+/// headers, and a redirect answered to htmx as `HX-Redirect`.
 async fn gate(State(services): State<Arc<Services>>, req: Request, next: Next) -> Response {
+    let htmx = req.headers().contains_key("hx-request");
+    let response = admit(&services, req, next).await;
+    with_headers(match htmx {
+        true => as_htmx_redirect(response),
+        false => response,
+    })
+}
+
+/// The session the cookie holds, and for a change this origin and the
+/// session's CSRF token, or the refusal.
+async fn admit(services: &Services, req: Request, next: Next) -> Response {
     let public_url = services.environments.public_url().to_string();
-    let https = public_url.starts_with("https:");
+    let https = is_https(services);
     let (mut parts, body) = req.into_parts();
     let session = match session_cookie(&parts.headers, https) {
         Some(value) => match services.member_access.session(&value).await {
             Ok(s) => s,
-            Err(e) => return with_headers(DashError::from(e).into_response()),
+            Err(e) => return DashError::from(e).into_response(),
         },
         None => None,
     };
@@ -227,14 +240,11 @@ async fn gate(State(services): State<Arc<Services>>, req: Request, next: Next) -
     let reading = parts.method == Method::GET || parts.method == Method::HEAD;
     if !reading {
         if !same_origin(&parts.headers, &public_url) {
-            return with_headers(refused("The request did not come from this dashboard."));
+            return refused("The request did not come from this dashboard.");
         }
         let path = parts.uri.path();
         if session.is_none() && !OPEN_POSTS.contains(&path) {
-            return with_headers(page::redirect(
-                parts.headers.contains_key("hx-request"),
-                "/dashboard/sign-in",
-            ));
+            return page::redirect("/dashboard/sign-in");
         }
         // The first two steps of signing in take no token even with a
         // session (a member starting over from the TOTP step): they change
@@ -243,13 +253,11 @@ async fn gate(State(services): State<Arc<Services>>, req: Request, next: Next) -
             let bytes = match to_bytes(body, crate::http::MAX_BODY_BYTES).await {
                 Ok(b) => b,
                 Err(_) => {
-                    return with_headers(
-                        DashError::Page(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "The form is too large.".into(),
-                        )
-                        .into_response(),
-                    );
+                    return DashError::Page(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "The form is too large.".into(),
+                    )
+                    .into_response();
                 }
             };
             let token = parts
@@ -263,20 +271,15 @@ async fn gate(State(services): State<Arc<Services>>, req: Request, next: Next) -
                         .map(|(_, v)| v.into_owned())
                 });
             if !token.is_some_and(|t| services.member_access.csrf_matches(session, &t)) {
-                return with_headers(refused(
+                return refused(
                     "This form has expired or did not come from this dashboard. Reload the page and try again.",
-                ));
+                );
             }
             body = Body::from(bytes);
         }
     }
-    let htmx = parts.headers.contains_key("hx-request");
     parts.extensions.insert(FoundSession(session));
-    let response = next.run(Request::from_parts(parts, body)).await;
-    with_headers(match htmx {
-        true => as_htmx_redirect(response),
-        false => response,
-    })
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// A redirect answered to htmx becomes `HX-Redirect` (a full navigation):
@@ -291,6 +294,12 @@ fn as_htmx_redirect(mut response: Response) -> Response {
         response.headers_mut().insert("hx-redirect", to);
     }
     response
+}
+
+/// Does the server answer on https (then the cookie is `__Host-` and
+/// `Secure`)?
+pub fn is_https(services: &Services) -> bool {
+    services.environments.public_url().starts_with("https:")
 }
 
 fn refused(why: &str) -> Response {

@@ -78,7 +78,6 @@ impl Layout {
 /// none, to the TOTP step or to enrolment while those are due.
 pub struct Member {
     pub session: MemberSession,
-    pub htmx: bool,
     pub client: ClientInfo,
 }
 
@@ -90,23 +89,14 @@ pub struct AnyMember(pub Member);
 #[derive(Clone)]
 pub struct FoundSession(pub Option<MemberSession>);
 
-fn is_htmx(parts: &Parts) -> bool {
-    parts.headers.contains_key("hx-request")
-}
-
 async fn member_of(parts: &mut Parts) -> Result<Member, DashError> {
-    let htmx = is_htmx(parts);
     let session = parts
         .extensions
         .get::<FoundSession>()
         .and_then(|f| f.0.clone())
         .ok_or(DashError::Redirect("/dashboard/sign-in".into()))?;
     let client = crate::http::extract::client_info(parts);
-    Ok(Member {
-        session,
-        htmx,
-        client,
-    })
+    Ok(Member { session, client })
 }
 
 impl FromRequestParts<Arc<Services>> for AnyMember {
@@ -207,19 +197,10 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
-/// To another page: for htmx, `HX-Redirect` (a full navigation); else
-/// 303 See Other.
-pub fn redirect(htmx: bool, to: &str) -> Response {
-    match htmx {
-        true => {
-            let mut r = StatusCode::OK.into_response();
-            if let Ok(v) = HeaderValue::from_str(to) {
-                r.headers_mut().insert("hx-redirect", v);
-            }
-            r
-        }
-        false => Redirect::to(to).into_response(),
-    }
+/// To another page: 303 See Other (the gate turns it into `HX-Redirect`
+/// for htmx).
+pub fn redirect(to: &str) -> Response {
+    Redirect::to(to).into_response()
 }
 
 #[derive(Template)]

@@ -34,12 +34,20 @@ pub struct ConfirmPage {
 
 /// What a confirmation asks beyond the click.
 #[derive(Clone, Copy)]
-struct Asks {
-    type_name: bool,
-    totp: bool,
+pub struct Asks {
+    pub type_name: bool,
+    pub totp: bool,
 }
 
-async fn confirm_page(
+impl Asks {
+    /// Only the click.
+    pub const CLICK: Asks = Asks {
+        type_name: false,
+        totp: false,
+    };
+}
+
+pub async fn confirm_page(
     services: &Services,
     member: &Member,
     env: &EnvironmentRuntime,
@@ -55,7 +63,7 @@ async fn confirm_page(
 
 /// Checks what the confirmation asked for; `Some(message)` when it was
 /// not given.
-async fn confirmed(
+pub async fn confirmed(
     services: &Services,
     member: &Member,
     env: &EnvironmentRuntime,
@@ -82,7 +90,7 @@ async fn confirmed(
     Ok(None)
 }
 
-fn blank(
+pub fn blank(
     title: String,
     question: String,
     action: String,
@@ -315,10 +323,6 @@ async fn origin_confirmation(
         .into_iter()
         .find(|o| o.id == origin_id)
         .ok_or(crate::services::ServiceError::NotFound)?;
-    let asks = Asks {
-        type_name: false,
-        totp: false,
-    };
     let page = blank(
         "Delete origin".into(),
         format!(
@@ -327,7 +331,7 @@ async fn origin_confirmation(
         ),
         format!("{}/origins/{origin_id}/delete", base(env.id())),
         "Delete origin",
-        asks,
+        Asks::CLICK,
         env,
     );
     confirm_page(services, member, env, page).await
@@ -355,9 +359,9 @@ pub async fn delete_origin(
     member.require(Role::Developer)?;
     let env = member.environment(&services, &environment_id).await?;
     env.refuse_if_locked()?;
-    if form.get("confirmed") != "true" {
+    if let Some(message) = confirmed(&services, &member, &env, Asks::CLICK, &form).await? {
         let mut page = origin_confirmation(&services, &member, &env, &origin_id).await?;
-        page.message = Some(Message::error("Confirm on the confirmation page."));
+        page.message = Some(message);
         return Ok(render(StatusCode::BAD_REQUEST, &page));
     }
     services

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use secrecy::ExposeSecret;
 
+use super::is_https;
 use super::page::{
     AnyMember, DashError, Fields, FoundSession, Layout, Member, Message, redirect, render,
 };
@@ -64,10 +65,10 @@ pub async fn home(
         .find(|e| e.kind == "sandbox")
         .or(environments.first())
         .ok_or_else(|| DashError::Page(StatusCode::NOT_FOUND, "no environment yet".into()))?;
-    Ok(redirect(
-        member.htmx,
-        &format!("/dashboard/environments/{}/settings/security", first.id),
-    ))
+    Ok(redirect(&format!(
+        "/dashboard/environments/{}/settings/security",
+        first.id
+    )))
 }
 
 pub async fn page(found: Option<axum::Extension<FoundSession>>) -> Response {
@@ -76,7 +77,7 @@ pub async fn page(found: Option<axum::Extension<FoundSession>>) -> Response {
             .as_ref()
             .is_some_and(|s| s.state == SessionState::Active)
     }) {
-        return redirect(false, "/dashboard/");
+        return redirect("/dashboard/");
     }
     sign_in_page(StatusCode::OK, SignInStep::Email, "", None)
 }
@@ -108,19 +109,12 @@ pub async fn verify(
         .await
     {
         Ok(begun) => {
-            let https = services.environments.public_url().starts_with("https:");
             let next = match begun.session.state {
                 SessionState::AwaitingTotp => "/dashboard/sign-in/totp",
                 SessionState::MustEnrol => "/dashboard/account",
                 _ => "/dashboard/",
             };
-            let mut r = redirect(false, next);
-            if let Ok(v) =
-                HeaderValue::from_str(&set_cookie(https, Some(begun.cookie_value.expose_secret())))
-            {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
+            to_with_cookie(&services, next, Some(begun.cookie_value.expose_secret()))
         }
         Err(e) => {
             let (status, message) = Message::of(e);
@@ -134,20 +128,25 @@ pub async fn verify(
     }
 }
 
-pub async fn totp_page(AnyMember(member): AnyMember) -> Response {
-    if member.session.state != SessionState::AwaitingTotp {
-        return redirect(member.htmx, "/dashboard/");
-    }
+/// The TOTP step of the member's sign-in.
+fn totp_step(member: &Member, status: StatusCode, message: Option<Message>) -> Response {
     render(
-        StatusCode::OK,
+        status,
         &SignInPage {
             layout: None,
             step: SignInStep::Totp,
             email: member.session.email.clone(),
             csrf: member.session.csrf_token.clone(),
-            message: None,
+            message,
         },
     )
+}
+
+pub async fn totp_page(AnyMember(member): AnyMember) -> Response {
+    if member.session.state != SessionState::AwaitingTotp {
+        return redirect("/dashboard/");
+    }
+    totp_step(&member, StatusCode::OK, None)
 }
 
 pub async fn totp(
@@ -161,27 +160,11 @@ pub async fn totp(
         .await
     {
         Ok(cookie_value) => {
-            let https = services.environments.public_url().starts_with("https:");
-            let mut r = redirect(false, "/dashboard/");
-            if let Ok(v) =
-                HeaderValue::from_str(&set_cookie(https, Some(cookie_value.expose_secret())))
-            {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
+            to_with_cookie(&services, "/dashboard/", Some(cookie_value.expose_secret()))
         }
         Err(e) => {
             let (status, message) = Message::of(e);
-            render(
-                status,
-                &SignInPage {
-                    layout: None,
-                    step: SignInStep::Totp,
-                    email: member.session.email.clone(),
-                    csrf: member.session.csrf_token.clone(),
-                    message: Some(message),
-                },
-            )
+            totp_step(&member, status, Some(message))
         }
     }
 }
@@ -191,10 +174,15 @@ pub async fn sign_out(
     AnyMember(member): AnyMember,
 ) -> Result<Response, DashError> {
     services.member_access.sign_out(&member.session).await?;
-    let https = services.environments.public_url().starts_with("https:");
-    let mut r = redirect(false, "/dashboard/sign-in");
-    if let Ok(v) = HeaderValue::from_str(&set_cookie(https, None)) {
+    Ok(to_with_cookie(&services, "/dashboard/sign-in", None))
+}
+
+/// A redirect to `to` that sets the session cookie to `value` (`None`:
+/// clears it).
+fn to_with_cookie(services: &Services, to: &str, value: Option<&str>) -> Response {
+    let mut r = redirect(to);
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(is_https(services), value)) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
-    Ok(r.into_response())
+    r
 }

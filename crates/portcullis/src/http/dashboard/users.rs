@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::page::{DashError, Fields, Layout, Member, Message, render};
-use super::security_actions::ConfirmPage;
+use super::security_actions::{Asks, ConfirmPage, blank, confirm_page, confirmed};
 use crate::domain::roles::Role;
 use crate::services::Services;
 use crate::services::environments::EnvironmentRuntime;
@@ -201,23 +201,23 @@ async fn reset_confirmation(
     user_id: &str,
 ) -> Result<ConfirmPage, DashError> {
     let user = services.users.get(env.id(), user_id).await?;
-    Ok(ConfirmPage {
-        layout: Some(member.layout(services, Some(env)).await?),
-        title: "Reset MFA".into(),
-        question: format!(
+    let mut page = blank(
+        "Reset MFA".into(),
+        format!(
             "Delete every MFA device and recovery code of {}? They enrol again at their next sign-in.",
             user.email.as_deref().unwrap_or(&user.id)
         ),
-        warning: Some(
-            "Their sessions stay; revoke them too if the account may be compromised.".into(),
-        ),
-        action: format!("{}/users/{user_id}/mfa/reset", base(env.id())),
-        button: "Reset MFA",
+        format!("{}/users/{user_id}/mfa/reset", base(env.id())),
+        "Reset MFA",
+        Asks::CLICK,
+        env,
+    );
+    page.warning =
+        Some("Their sessions stay; revoke them too if the account may be compromised.".into());
+    let page = confirm_page(services, member, env, page).await?;
+    Ok(ConfirmPage {
         back: format!("{}/users/{user_id}", base(env.id())),
-        csrf: member.session.csrf_token.clone(),
-        type_name: None,
-        ask_totp: false,
-        message: None,
+        ..page
     })
 }
 
@@ -243,9 +243,9 @@ pub async fn reset_mfa(
     member.require(Role::Developer)?;
     let env = member.environment(&services, &environment_id).await?;
     env.refuse_if_locked()?;
-    if form.get("confirmed") != "true" {
+    if let Some(message) = confirmed(&services, &member, &env, Asks::CLICK, &form).await? {
         let mut page = reset_confirmation(&services, &member, &env, &user_id).await?;
-        page.message = Some(Message::error("Confirm on the confirmation page."));
+        page.message = Some(message);
         return Ok(render(StatusCode::BAD_REQUEST, &page));
     }
     let removed = services
