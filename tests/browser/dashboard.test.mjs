@@ -73,6 +73,44 @@ test('the owner changes the JWT expiration to 3 days; the management API reads 2
   expectNoPageProblems(page, { httpStatuses: [400] });
 });
 
+test('the MFA and notification sections save on their own and read back from the management API', async () => {
+  const page = await newPage(browser, server);
+  await signInToDashboard(page, server);
+  const settings = () => server.api('GET', `/environments/${server.sandbox}/settings/security`).then((r) => r.expect(200));
+  const mfa = page.locator('#mfa');
+  await mfa.getByLabel(/Session-based/).check();
+  await mfa.getByLabel('Required at sign-in').check();
+  await mfa.getByRole('button', { name: 'Save multi-factor settings' }).click();
+  await page.locator('#mfa').getByText('Multi-factor settings saved.').waitFor();
+  let now = await settings();
+  assert.equal(now.mfa.session_enforcement, true);
+  assert.equal(now.mfa.enrollment, 'required');
+
+  const notifications = page.locator('#notifications');
+  await notifications.getByLabel('environment.locked').uncheck();
+  await notifications.getByLabel(/Recipients/).fill('security@example.test, oncall@example.test');
+  await notifications.getByRole('button', { name: 'Save notifications' }).click();
+  await page.locator('#notifications').getByText('Notification settings saved.').waitFor();
+  now = await settings();
+  assert.deepEqual(now.notifications.recipients, ['security@example.test', 'oncall@example.test']);
+  assert.equal(now.notifications.events['environment.locked'], false);
+  assert.equal(now.mfa.session_enforcement, true, 'one section saved leaves the others');
+
+  await page.locator('#notifications').getByLabel(/Recipients/).fill('not an address');
+  await page.locator('#notifications').getByRole('button', { name: 'Save notifications' }).click();
+  await page.locator('#notifications [role="alert"]').waitFor();
+  assert.deepEqual((await settings()).notifications.recipients, ['security@example.test', 'oncall@example.test'],
+    'a refused recipient changes nothing');
+  await screenshot(page, 'notifications-refused');
+
+  // Put the defaults back for the tests that follow.
+  await server.api('PATCH', `/environments/${server.sandbox}/settings/security`, {
+    mfa: { session_enforcement: false, enrollment: 'optional' },
+    notifications: { recipients: [], events: { 'environment.locked': true } },
+  }).then((r) => r.expect(200));
+  expectNoPageProblems(page, { httpStatuses: [400] });
+});
+
 test('a refused origin leaves the list unchanged and says why', async () => {
   const page = await newPage(browser, server);
   await signInToDashboard(page, server);
