@@ -38,6 +38,7 @@ use crate::services::origins::Origins;
 use crate::services::outbox::{Outbox, OutboxParts};
 use crate::services::outbox_signal::OutboxSignal;
 use crate::services::readiness::Readiness;
+use crate::services::sdk_cookies::SdkCookies;
 use crate::services::session_revocation::{SessionRevocation, SessionRevocationParts};
 use crate::services::sessions::Sessions;
 use crate::services::settings::Settings;
@@ -215,6 +216,7 @@ pub async fn build_services(
     }));
     let services = Services {
         clock: clock.clone(),
+        sdk_cookies: Arc::new(SdkCookies::new(master_key.clone())),
         member_access,
         member_totp,
         settings: Arc::new(Settings::new(

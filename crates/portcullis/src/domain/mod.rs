@@ -16,6 +16,7 @@ pub mod origin_list;
 pub mod rate_limit;
 pub mod revocation;
 pub mod roles;
+pub mod sdk_cookie;
 pub mod settings;
 pub mod validation;
 pub mod verification;

@@ -30,6 +30,11 @@ pub struct SecuritySettings {
     pub jwt_expiration_seconds: u32,
     pub token_algorithm: TokenAlgorithm,
     pub token_storage: TokenStorage,
+    /// Cookie mode: the `Domain` of the session cookies, so that
+    /// `auth.example.com` can serve `app.example.com` (`example.com`).
+    /// Unset: the cookies are the server host's alone.
+    #[serde(default)]
+    pub cookie_domain: Option<String>,
     pub mfa: MfaSettings,
     /// Where passkeys are valid. Absent in settings stored before it
     /// existed: the defaults then.
@@ -203,6 +208,7 @@ impl Default for SecuritySettings {
             jwt_expiration_seconds: DEFAULT_JWT_EXPIRATION_SECONDS,
             token_algorithm: TokenAlgorithm::Rs256,
             token_storage: TokenStorage::InApp,
+            cookie_domain: None,
             mfa: MfaSettings {
                 methods: vec![MfaMethod::Totp, MfaMethod::Passkey],
                 enrollment: MfaEnrollment::Optional,
@@ -256,6 +262,14 @@ impl SecuritySettings {
                 "must name at least one method unless enrollment is off",
             );
         }
+        if let Some(domain) = &self.cookie_domain
+            && !is_domain_name(domain)
+        {
+            errors.push(
+                "cookie_domain",
+                "must be a lower-case domain name such as example.com (not an IP address)",
+            );
+        }
         self.passkeys.validate(&mut errors);
         if self.notifications.recipients.len() > MAX_NOTIFICATION_RECIPIENTS {
             errors.push(
@@ -281,6 +295,37 @@ impl SecuritySettings {
                     "must be an e-mail address",
                 );
             }
+        }
+        errors.into_result()
+    }
+
+    /// The rules that need the environment around the settings:
+    /// `public_host`, the host of the server's public URL, and whether the
+    /// environment's origin list is empty (every origin allowed).
+    pub fn validate_for(
+        &self,
+        public_host: Option<&str>,
+        allows_every_origin: bool,
+    ) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        if self.token_storage == TokenStorage::Cookie && allows_every_origin {
+            errors.push(
+                "token_storage",
+                "cookie storage needs at least one allowed origin: with an empty list any \
+                 site could send requests that carry the user's cookie",
+            );
+        }
+        if let (Some(domain), Some(host)) = (&self.cookie_domain, public_host)
+            && host != domain
+            && !host.ends_with(&format!(".{domain}"))
+        {
+            errors.push(
+                "cookie_domain",
+                format!(
+                    "must be the server's host ({host}) or a parent domain of it, or browsers \
+                     refuse the cookies"
+                ),
+            );
         }
         errors.into_result()
     }
@@ -504,5 +549,36 @@ mod tests {
         let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
         merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}}));
         assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
+    }
+
+    #[test]
+    fn cookie_mode_needs_an_origin_list_and_a_cookie_domain_above_the_host() {
+        let s = SecuritySettings::default()
+            .patched(&json!({"token_storage": "cookie", "cookie_domain": "example.com"}))
+            .unwrap();
+        s.validate_for(Some("auth.example.com"), false).unwrap();
+        s.validate_for(Some("example.com"), false).unwrap();
+        let err = s.validate_for(Some("auth.example.com"), true).unwrap_err();
+        assert_eq!(err.0[0].field, "token_storage");
+        let err = s
+            .validate_for(Some("auth.notexample.com"), false)
+            .unwrap_err();
+        assert_eq!(err.0[0].field, "cookie_domain");
+        assert!(err.0[0].message.contains("auth.notexample.com"));
+        // In-app storage does not care about the list.
+        let in_app = s.patched(&json!({"token_storage": "in_app"})).unwrap();
+        assert!(in_app.validate_for(Some("auth.example.com"), true).is_ok());
+        for bad in [
+            "Example.com",
+            "127.0.0.1",
+            "example.com/",
+            ".example.com",
+            "",
+        ] {
+            let err = s.patched(&json!({"cookie_domain": bad})).unwrap_err();
+            assert_eq!(err.0[0].field, "cookie_domain", "{bad}");
+        }
+        let unset = s.patched(&json!({"cookie_domain": null})).unwrap();
+        assert_eq!(unset.cookie_domain, None);
     }
 }

@@ -121,6 +121,20 @@ pub fn bearer(parts: &Parts) -> Option<Authorization<Bearer>> {
     (!credentials.token().is_empty()).then_some(credentials)
 }
 
+/// The value of the cookie `name` among the request's cookies, if it has a
+/// non-empty one.
+pub fn cookie_value(headers: &header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
+}
+
 /// The caller's address (the TCP peer) and user agent.
 pub struct Client(pub ClientInfo);
 

@@ -16,7 +16,9 @@ use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::Response;
 use utoipa::openapi::schema::{Object, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{Ref, RefOr};
 
 use super::MAX_BODY_BYTES;
@@ -52,6 +54,14 @@ impl utoipa::Modify for SecuritySchemes {
             ),
         );
         components.add_security_scheme(
+            SESSION_COOKIE,
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::domain::sdk_cookie::SESSION_COOKIE,
+                "Cookie mode (token_storage \"cookie\"): the session's JWT in an HttpOnly \
+                 cookie; a state-changing request also sends X-Portcullis-CSRF (docs/sdk.md)",
+            ))),
+        );
+        components.add_security_scheme(
             API_TOKEN,
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
@@ -60,6 +70,9 @@ impl utoipa::Modify for SecuritySchemes {
 
 /// The security scheme of the SDK's routes that take a session.
 const SESSION_JWT: &str = "session_jwt";
+/// The same session in cookie mode: every route that takes `SESSION_JWT`
+/// takes this too (`declare_problems` adds it).
+const SESSION_COOKIE: &str = "session_cookie";
 /// The security scheme of the management API.
 const API_TOKEN: &str = "api_token";
 
@@ -189,7 +202,11 @@ impl Route<'_> {
             ));
         }
         if self.secured_by(SESSION_JWT) {
-            out.push(declared(401, "missing_credentials", "no bearer token"));
+            out.push(declared(
+                401,
+                "missing_credentials",
+                "no bearer token (in cookie mode: no session cookie)",
+            ));
             out.push(declared(
                 401,
                 "invalid_token",
@@ -223,6 +240,14 @@ impl Route<'_> {
                     "mfa_required",
                     "the session has not completed MFA, and this route needs a complete one",
                 ));
+                if self.method != "get" {
+                    out.push(declared(
+                        403,
+                        "forbidden",
+                        "cookie mode: the session came in the cookie, and X-Portcullis-CSRF \
+                         is missing or not the session's csrf_token",
+                    ));
+                }
             }
         }
         if path_parameters {
@@ -304,6 +329,22 @@ pub(super) fn declare_problems(doc: &mut utoipa::openapi::OpenApi) {
                 operation,
             }
             .problems();
+            let sdk_session = path.starts_with(SDK_PREFIX)
+                && Route {
+                    method,
+                    path,
+                    operation,
+                }
+                .secured_by(SESSION_JWT);
+            if sdk_session {
+                operation
+                    .security
+                    .get_or_insert_with(Vec::new)
+                    .push(SecurityRequirement::new::<_, [&str; 0], &str>(
+                        SESSION_COOKIE,
+                        [],
+                    ));
+            }
             for problem in problems {
                 add(operation, &problem);
             }

@@ -24,6 +24,7 @@ pub mod rate_limit;
 pub mod readiness;
 pub mod retry;
 pub mod revocations;
+pub mod sdk_cookies;
 pub mod session_revocation;
 pub mod sessions;
 pub mod settings;
@@ -221,6 +222,7 @@ pub struct Services {
     pub origins: Arc<origins::Origins>,
     pub events: Arc<events::Events>,
     pub sessions: Arc<sessions::Sessions>,
+    pub sdk_cookies: Arc<sdk_cookies::SdkCookies>,
     pub revocation: Arc<session_revocation::SessionRevocation>,
     pub email_sign_in: Arc<email_sign_in::EmailSignIn>,
     pub mfa: MfaServices,

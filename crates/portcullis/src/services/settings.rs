@@ -50,6 +50,10 @@ impl Settings {
     ) -> ServiceResult<SecuritySettings> {
         let env = self.environments.get(environment_id).await?;
         let next = env.settings.patched(patch)?;
+        let public_host = url::Url::parse(self.environments.public_url())
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        next.validate_for(public_host.as_deref(), env.origins.allows_all())?;
         let event = self.events.new_event(
             &env,
             events::ENVIRONMENT_SETTINGS_UPDATED,

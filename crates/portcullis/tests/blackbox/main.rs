@@ -10,6 +10,7 @@ mod api_tokens;
 mod bad_input;
 mod cli;
 mod connections;
+mod cookie_mode;
 mod crash;
 mod dashboard;
 mod database_down;

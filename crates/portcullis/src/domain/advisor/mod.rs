@@ -119,12 +119,13 @@ const DAY_MS: i64 = 86_400_000;
 /// Every rule's findings, most severe first, then by rule (stable within
 /// one rule).
 pub fn findings(input: &AdvisorInput) -> Vec<Finding> {
-    let rules: [fn(&AdvisorInput) -> Vec<Finding>; 9] = [
+    let rules: [fn(&AdvisorInput) -> Vec<Finding>; 10] = [
         jwt_lifetime,
         mfa_not_enforced,
         live_allows_every_origin,
         risky_origins,
         token_storage_in_app,
+        cookie_storage_without_origins,
         stale_api_tokens,
         no_revocation_webhook,
         notifications,
@@ -248,6 +249,24 @@ pub fn token_storage_in_app(input: &AdvisorInput) -> Vec<Finding> {
         "Session tokens are stored by the application where its scripts can read them, so a \
          cross-site scripting flaw can steal them; use cookie storage where the application \
          and Portcullis share a site."
+            .into(),
+    )]
+}
+
+/// Cookie storage with nothing on the origin list: the server then sends
+/// no credentialed CORS answers (any site could otherwise act with the
+/// user's cookie), so the application's pages cannot sign in.
+pub fn cookie_storage_without_origins(input: &AdvisorInput) -> Vec<Finding> {
+    if input.settings.token_storage != TokenStorage::Cookie || !input.allows_every_origin {
+        return vec![];
+    }
+    vec![finding(
+        "cookie_storage_without_origins",
+        Severity::High,
+        Setting::Origins,
+        "Session tokens are kept in cookies but no origin is allowed by name: cookies are \
+         only sent for origins on the list (with an empty list any site could act with a \
+         user's cookie), so sign-in from the application's pages fails; add its origins."
             .into(),
     )]
 }

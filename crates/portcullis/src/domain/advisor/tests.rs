@@ -19,7 +19,7 @@ fn clean() -> AdvisorInput {
     AdvisorInput {
         live: false,
         settings,
-        allows_every_origin: true,
+        allows_every_origin: false,
         origin_warnings: vec![],
         subscribed_revocation_events: vec![ADMIN_USER_SESSION_REVOKED],
         tokens: vec![TokenFacts {
@@ -121,6 +121,7 @@ fn mfa_offered_but_never_required_is_flagged() {
 #[test]
 fn only_a_live_environment_with_an_empty_list_is_flagged() {
     let mut input = clean();
+    input.allows_every_origin = true;
     assert!(live_allows_every_origin(&input).is_empty(), "sandbox");
     input.live = true;
     let found = live_allows_every_origin(&input);
@@ -164,6 +165,19 @@ fn each_origin_warning_is_a_finding() {
         "{}",
         found[1].message
     );
+}
+
+#[test]
+fn cookie_storage_without_an_origin_list_is_a_high_finding() {
+    let mut input = clean();
+    assert!(cookie_storage_without_origins(&input).is_empty(), "listed");
+    input.allows_every_origin = true;
+    let found = cookie_storage_without_origins(&input);
+    assert_eq!(rules_of(&found), ["cookie_storage_without_origins"]);
+    assert_eq!(found[0].severity, Severity::High);
+    assert_eq!(found[0].setting, Setting::Origins);
+    input.settings.token_storage = TokenStorage::InApp;
+    assert!(cookie_storage_without_origins(&input).is_empty(), "in app");
 }
 
 #[test]
@@ -275,6 +289,7 @@ fn owners_and_admins_without_totp_are_flagged_one_by_one() {
 fn findings_come_most_severe_first_then_by_rule() {
     let mut input = clean();
     input.live = true;
+    input.allows_every_origin = true;
     input.settings = SecuritySettings::default();
     input.subscribed_revocation_events = vec![];
     input.members[0].has_totp = false;

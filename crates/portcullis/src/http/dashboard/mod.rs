@@ -173,16 +173,7 @@ async fn static_file(Path(file): Path<String>) -> Response {
 
 /// The session cookie's value, if the request has one.
 fn session_cookie(headers: &HeaderMap, https: bool) -> Option<String> {
-    let name = cookie_name(https);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| !v.is_empty())
+    crate::http::extract::cookie_value(headers, cookie_name(https))
 }
 
 /// Does the change come from this origin? Its `Origin` must be the public

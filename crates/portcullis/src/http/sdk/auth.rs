@@ -3,9 +3,10 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::SdkEnvironment;
+use super::{SdkEnvironment, cookies};
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, Client};
 use crate::http::views::auth::{AuthResult, VerificationStarted};
@@ -45,7 +46,8 @@ pub async fn email_start(
     Ok((StatusCode::ACCEPTED, Json(started.into())))
 }
 
-/// Trades the code for a session and its JWT.
+/// Trades the code for a session and its JWT (in cookie mode, set as the
+/// `HttpOnly` cookie `portcullis_session`, with `csrf_token` in the body).
 #[utoipa::path(post, path = "/auth/email/verify", tag = "sdk",
     params(("environment_id" = String, Path)),
     request_body = EmailVerify,
@@ -58,12 +60,10 @@ pub async fn email_verify(
     SdkEnvironment(env): SdkEnvironment,
     Client(client): Client,
     ApiJson(body): ApiJson<EmailVerify>,
-) -> ApiResult<Json<AuthResult>> {
-    Ok(Json(
-        services
-            .email_sign_in
-            .verify(&env, &body.verification_id, &body.code, &client)
-            .await?
-            .into(),
-    ))
+) -> ApiResult<Response> {
+    let signed = services
+        .email_sign_in
+        .verify(&env, &body.verification_id, &body.code, &client)
+        .await?;
+    Ok(cookies::auth_answer(&services, &env, signed))
 }

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::{ElevatedTokenHeader, SdkAnySession, SdkSession};
+use super::{ElevatedTokenHeader, SdkAnySession, SdkSession, cookies};
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::http::views::auth::AuthResult;
@@ -141,17 +142,15 @@ pub async fn verify(
     State(services): State<Arc<Services>>,
     session: SdkAnySession,
     ApiJson(body): ApiJson<MfaVerify>,
-) -> ApiResult<Json<AuthResult>> {
+) -> ApiResult<Response> {
     let assertion = body.assertion.map(Into::into);
     let factor = SecondFactor::from_fields(body.code, body.recovery_code, assertion)?;
-    Ok(Json(
-        services
-            .mfa
-            .second_factor
-            .verify(&session.env, &session.claims, factor)
-            .await?
-            .into(),
-    ))
+    let signed = services
+        .mfa
+        .second_factor
+        .verify(&session.env, &session.claims, factor)
+        .await?;
+    Ok(cookies::auth_answer(&services, &session.env, signed))
 }
 
 /// An elevated token for one action: 5 minutes, this session, single use.

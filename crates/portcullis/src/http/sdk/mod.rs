@@ -1,6 +1,8 @@
 //! The SDK API, `/sdk/v1/{environment_id}/…`, called from browsers and apps.
 
 mod auth;
+mod config;
+pub mod cookies;
 pub mod gate;
 mod mfa;
 mod session;
@@ -10,11 +12,11 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::extract::bearer;
 use crate::domain::claims::SessionClaims;
 use crate::services::environments::EnvironmentRuntime;
 use crate::services::{ServiceError, Services};
@@ -34,6 +36,7 @@ pub fn router(services: Arc<Services>) -> OpenApiRouter<Arc<Services>> {
 
 fn routes() -> OpenApiRouter<Arc<Services>> {
     OpenApiRouter::new()
+        .routes(routes!(config::public_config))
         .routes(routes!(auth::email_start))
         .routes(routes!(auth::email_verify))
         .routes(routes!(session::current_session))
@@ -55,11 +58,14 @@ fn routes() -> OpenApiRouter<Arc<Services>> {
 }
 
 /// The caller's live, complete session: a valid JWT of the environment in
-/// the path. A partial token (MFA outstanding) is refused with 403
+/// the path, as a bearer token or, in cookie mode, the session cookie
+/// (`cookies.rs`). A partial token (MFA outstanding) is refused with 403
 /// `mfa_required`.
 pub struct SdkSession {
     pub env: Arc<EnvironmentRuntime>,
     pub claims: Arc<SessionClaims>,
+    /// The token came in the session cookie.
+    pub by_cookie: bool,
 }
 
 /// The caller's live session, complete or partial: for the MFA routes that
@@ -67,6 +73,7 @@ pub struct SdkSession {
 pub struct SdkAnySession {
     pub env: Arc<EnvironmentRuntime>,
     pub claims: Arc<SessionClaims>,
+    pub by_cookie: bool,
 }
 
 /// The environment of the path, resolved by the gate: known, unlocked,
@@ -87,43 +94,64 @@ impl<S: Send + Sync> FromRequestParts<S> for SdkEnvironment {
 }
 
 impl FromRequestParts<Arc<Services>> for SdkAnySession {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
         services: &Arc<Services>,
     ) -> Result<Self, Self::Rejection> {
-        let SdkEnvironment(env) = SdkEnvironment::from_request_parts(parts, services).await?;
-        let credentials = bearer(parts).ok_or(ServiceError::MissingCredentials)?;
+        let SdkEnvironment(env) = SdkEnvironment::from_request_parts(parts, services)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Some(credential) = cookies::credential(parts, &env) else {
+            return Err(ApiError::from(ServiceError::MissingCredentials).into_response());
+        };
+        let by_cookie = credential.is_cookie();
         let claims = services
             .sessions
-            .check_session_token(&env, credentials.token());
+            .check_session_token(&env, credential.token());
         services.metrics.session_check(match &claims {
             Ok(_) => "valid",
             Err(ServiceError::TokenExpired) => "expired",
             Err(ServiceError::SessionRevoked) => "revoked",
             Err(_) => "invalid",
         });
+        let claims = match claims {
+            Ok(claims) => claims,
+            Err(e) => return Err(cookies::rejected(e.into(), &env, by_cookie)),
+        };
+        if by_cookie {
+            cookies::check_csrf(services, parts, &env, &claims.sid)
+                .map_err(IntoResponse::into_response)?;
+        }
         Ok(SdkAnySession {
-            claims: claims?,
+            claims,
             env,
+            by_cookie,
         })
     }
 }
 
 impl FromRequestParts<Arc<Services>> for SdkSession {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
         services: &Arc<Services>,
     ) -> Result<Self, Self::Rejection> {
-        let SdkAnySession { env, claims } =
-            SdkAnySession::from_request_parts(parts, services).await?;
+        let SdkAnySession {
+            env,
+            claims,
+            by_cookie,
+        } = SdkAnySession::from_request_parts(parts, services).await?;
         if claims.is_partial() {
-            return Err(ServiceError::MfaRequired.into());
+            return Err(ApiError::from(ServiceError::MfaRequired).into_response());
         }
-        Ok(SdkSession { env, claims })
+        Ok(SdkSession {
+            env,
+            claims,
+            by_cookie,
+        })
     }
 }
 

@@ -3,9 +3,10 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::SdkSession;
+use super::{SdkSession, cookies};
 use crate::clock::to_millis;
 use crate::domain::actor::Actor;
 use crate::http::error::ApiResult;
@@ -20,6 +21,10 @@ use crate::services::users::User;
 pub struct CurrentSession {
     pub session: SessionInfo,
     pub user: UserInfo,
+    /// Cookie mode, when the session came in the cookie: the value that
+    /// state-changing requests send in `X-Portcullis-CSRF`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -42,13 +47,17 @@ pub async fn current_session(
     let c = &session.claims;
     let user = User::from_claims(c).into();
     let last_active = Some(to_millis(services.clock.now()));
+    let csrf_token = session
+        .by_cookie
+        .then(|| services.sdk_cookies.csrf_token(session.env.id(), &c.sid));
     Json(CurrentSession {
         session: Session::from_claims(c, last_active).into(),
         user,
+        csrf_token,
     })
 }
 
-/// Revokes the caller's session.
+/// Revokes the caller's session; in cookie mode, clears both cookies.
 #[utoipa::path(post, path = "/logout", tag = "sdk",
     params(("environment_id" = String, Path)),
     security(("session_jwt" = [])),
@@ -57,7 +66,7 @@ pub async fn logout(
     State(services): State<Arc<Services>>,
     session: SdkSession,
     Client(client): Client,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let c = &session.claims;
     services
         .revocation
@@ -68,7 +77,11 @@ pub async fn logout(
             &Actor::user(&c.sub, client.ip_address.clone()),
         )
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if cookies::cookie_mode(&session.env) {
+        cookies::clear(response.headers_mut(), &session.env);
+    }
+    Ok(response)
 }
 
 /// The caller's live sessions (not revoked, not expired).

@@ -52,7 +52,14 @@ impl From<signed_in::MfaStatus> for MfaStatus {
 /// The answer to a successful sign-in (API.md, "auth result").
 #[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct AuthResult {
+    /// The session's JWT; absent in cookie mode, where it is in the
+    /// `HttpOnly` cookie `portcullis_session`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Cookie mode only: the value state-changing requests send in
+    /// `X-Portcullis-CSRF` (also in the readable cookie `portcullis_csrf`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
     pub session: SessionInfo,
     pub user: UserInfo,
     pub mfa: MfaStatus,
@@ -62,6 +69,7 @@ impl From<signed_in::SignedIn> for AuthResult {
     fn from(s: signed_in::SignedIn) -> Self {
         AuthResult {
             token: s.token.as_ref().map(shown),
+            csrf_token: None,
             session: s.session.into(),
             user: s.user.into(),
             mfa: s.mfa.into(),
