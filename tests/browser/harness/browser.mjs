@@ -24,13 +24,14 @@ export const CHROMIUM_ARGS = [
  * `--user-data-dir` in the temporary directory, and removes it at
  * `browser.close()`; each `newPage()` is a new, empty browser context
  * (cookies, storage), so tests sharing one browser do not share a session.
- * `PORTCULLIS_HEADED=1` shows the window (needs a display).
+ * `PORTCULLIS_HEADED=1` shows the window (needs a display). `args`: more
+ * flags (the SDK tests' host names and certificate, `tls.mjs`).
  */
-export async function launchBrowser() {
+export async function launchBrowser({ args = [] } = {}) {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: process.env.PORTCULLIS_HEADED !== '1',
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...args],
   });
 }
 

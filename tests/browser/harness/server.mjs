@@ -54,6 +54,9 @@ for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) 
  *   and the browser goes to `server.browserBase` (the public URL).
  * - `publicUrl`, `rateLimits` (default off, as in the Rust black-box
  *   tests), `args` (more `serve` flags), `env` (more variables).
+ * - `tls`: the test's certificate (`makeTestTls()`): the server serves
+ *   HTTPS with it (`--tls-cert`, `--tls-key`), and the harness's own
+ *   requests trust its CA.
  */
 export async function startServer(options = {}) {
   const {
@@ -64,6 +67,7 @@ export async function startServer(options = {}) {
     rateLimits = false,
     args = [],
     env = {},
+    tls,
   } = options;
   const bin = serverBinary();
   await eventually(`the server binary ${bin} exists (build it: cargo build --bin portcullis, or set PORTCULLIS_BIN)`,
@@ -77,6 +81,7 @@ export async function startServer(options = {}) {
   ];
   if (mail) config.push('--smtp-url', mail.url);
   if (publicUrl) config.push('--public-url', publicUrl);
+  const tlsArgs = tls ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : [];
   const childEnv = { ...cleanEnv(), RUST_LOG: 'info,sqlx=warn', ...env };
 
   let init;
@@ -86,8 +91,8 @@ export async function startServer(options = {}) {
     await rm(dataDir, { recursive: true, force: true });
     throw e;
   }
-  const serveArgs = ['serve', ...config, ...(rateLimits ? [] : ['--no-rate-limits']), ...args];
-  const server = new PortcullisServer({ bin, dataDir, ownerEmail, mail, init, args: serveArgs, env: childEnv, publicUrl });
+  const serveArgs = ['serve', ...config, ...tlsArgs, ...(rateLimits ? [] : ['--no-rate-limits']), ...args];
+  const server = new PortcullisServer({ bin, dataDir, ownerEmail, mail, init, args: serveArgs, env: childEnv, publicUrl, tls });
   try {
     await server.start();
   } catch (e) {
@@ -119,9 +124,11 @@ export class PortcullisServer {
   #child;
   #exited;
   #options;
+  #fetch;
 
-  constructor({ bin, dataDir, ownerEmail, mail, init, args, env, publicUrl }) {
+  constructor({ bin, dataDir, ownerEmail, mail, init, args, env, publicUrl, tls }) {
     this.#options = { bin, args, env, publicUrl };
+    this.#fetch = tls ? tls.fetch : fetch;
     this.dataDir = dataDir;
     this.ownerEmail = ownerEmail;
     this.mail = mail;
@@ -157,17 +164,21 @@ export class PortcullisServer {
       });
     });
     const fields = await within('portcullis serve logs "portcullis is listening"', listening, START_TIMEOUT_MS);
-    this.base = `http://${fields.address}`;
+    this.base = `${this.#fetch === fetch ? 'http' : 'https'}://${fields.address}`;
     this.publicUrl = fields.public_url;
     // Where the browser goes: the public URL when the test chose one (a
     // `localhost` origin for passkeys), else the bound address.
     this.browserBase = this.#options.publicUrl ? this.publicUrl.replace(/\/$/, '') : this.base;
-    await eventually('GET /readyz answers 200', async () => (await fetch(this.url('/readyz'))).status === 200,
+    await eventually('GET /readyz answers 200', async () => (await this.#fetch(this.url('/readyz'))).status === 200,
       { timeout: START_TIMEOUT_MS });
   }
 
-  /** Stops the server (SIGTERM, then SIGKILL after a deadline) and removes its data. */
-  async stop() {
+  /**
+   * Stops the process (SIGTERM, then SIGKILL after a deadline) and keeps
+   * its data: `start()` runs it again on the same port and database (give
+   * `startServer` a `port` for that).
+   */
+  async halt() {
     if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) {
       this.#child.kill('SIGTERM');
       try {
@@ -177,6 +188,11 @@ export class PortcullisServer {
         await this.#exited;
       }
     }
+  }
+
+  /** Stops the server and removes its data. */
+  async stop() {
+    await this.halt();
     if (process.env.PORTCULLIS_KEEP_TEST_DATA !== '1') {
       await rm(this.dataDir, { recursive: true, force: true });
     }
@@ -208,7 +224,7 @@ export class PortcullisServer {
       init.headers['content-type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
-    const response = await fetch(this.url(path), init);
+    const response = await this.#fetch(this.url(path), init);
     return Reply.read(method, path, response);
   }
 
