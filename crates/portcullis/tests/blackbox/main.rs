@@ -28,5 +28,6 @@ mod passkeys;
 mod private_files;
 mod rate_limits;
 mod sessions;
+mod tls;
 mod tokens;
 mod webhooks;
