@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::http::tls::Https;
 use crate::metrics::Metrics;
 use crate::services::advisor::SecurityAdvisor;
 use crate::services::api_tokens::ApiTokens;
@@ -107,7 +108,7 @@ pub async fn wire_initialized(
     let public_url = config
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", config.listen));
+        .unwrap_or_else(|| format!("{}://{}", scheme(config), config.listen));
     let (store, master_key) = open_store(config).await.map_err(|e| e.0)?;
     let organization_id = bootstrap::first_organization_id(&store)
         .await?
@@ -399,8 +400,18 @@ fn mfa_services(
     }
 }
 
+/// `https` when Portcullis serves HTTPS itself, else `http`.
+fn scheme(config: &Config) -> &'static str {
+    if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    }
+}
+
 pub struct Application {
     listener: TcpListener,
+    tls: Option<Https>,
     services: Arc<Services>,
     workers: Workers,
     flush_every: std::time::Duration,
@@ -424,6 +435,12 @@ impl Application {
                 "max_connections lowered to fit the open-file limit"
             );
         }
+        // Before the database: a bad certificate or key stops the start.
+        let tls = config
+            .tls
+            .as_ref()
+            .map(|files| Https::start(files).map_err(StartupError))
+            .transpose()?;
         let (store, master_key) = open_store(&config).await?;
         let created = match store.organizations.first_tenant().await {
             Ok(Some(_)) => None,
@@ -446,11 +463,18 @@ impl Application {
         let public_url = config
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{local}"));
+            .unwrap_or_else(|| format!("{}://{local}", scheme(&config)));
+        if tls.is_some() && public_url.starts_with("http://") {
+            tracing::warn!(
+                public_url,
+                "Portcullis serves HTTPS but the public URL is http://: set --public-url to the https:// URL clients use"
+            );
+        }
         let Wired { services, workers } =
             build_services(&config, clock, store, master_key, public_url).await?;
         Ok(Self {
             listener,
+            tls,
             services: Arc::new(services),
             workers,
             flush_every: config.activity_flush_interval,
@@ -464,6 +488,13 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Where this server is reached directly: `http://` or, serving
+    /// HTTPS, `https://` and the address it listens on.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr())
     }
 
     pub fn public_url(&self) -> &str {
@@ -488,8 +519,13 @@ impl Application {
             w.notifications.clone(),
         ));
         let locks = tokio::spawn(workers::locks::run(w.locks.clone(), self.lock_watch_every));
+        let (tls, reload) = self.tls.map(Https::run).unzip();
         let result =
-            crate::http::server::serve(self.listener, router, self.connections, shutdown).await;
+            crate::http::server::serve(self.listener, router, self.connections, tls, shutdown)
+                .await;
+        if let Some(reload) = reload {
+            reload.abort();
+        }
         maintenance.abort();
         changes.abort();
         outbox.abort();

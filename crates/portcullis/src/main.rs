@@ -254,7 +254,12 @@ async fn serve(config: Config) -> Result<(), String> {
             "initialized a new data directory; the owner API token was written to owner_token_file (read it once, then delete it)"
         );
     }
-    tracing::info!(address = %app.local_addr(), public_url = %app.public_url(), "portcullis is listening");
+    tracing::info!(
+        address = %app.local_addr(),
+        url = %app.url(),
+        public_url = %app.public_url(),
+        "portcullis is listening"
+    );
     tracing::info!(
         dashboard = %format!("{}/dashboard/", app.public_url().trim_end_matches('/')),
         "members sign in to the dashboard with an e-mailed code (docs/dashboard.md)"

@@ -142,6 +142,16 @@ pub struct ConfigArgs {
     #[arg(long, env = "PORTCULLIS_MAX_CONNECTIONS", value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<u64>,
+    /// A PEM file holding the server's certificate chain, leaf first:
+    /// Portcullis serves HTTPS itself (with --tls-key; both or neither).
+    #[arg(long, env = "PORTCULLIS_TLS_CERT", value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// A PEM file holding the certificate's private key (PKCS#8, PKCS#1
+    /// or SEC1). Both files are read again on SIGHUP.
+    #[arg(long, env = "PORTCULLIS_TLS_KEY", value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
     /// The sign-in rate limits (the file's `[rate_limits]` table).
     #[arg(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,6 +184,14 @@ impl Default for ConnectionLimits {
     }
 }
 
+/// The certificate chain and private key files Portcullis serves HTTPS
+/// with (`http/tls.rs`); read at start and again on SIGHUP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -204,6 +222,8 @@ pub struct Config {
     /// Days events are kept (docs/events.md, "Retention").
     pub event_retention_days: i64,
     pub connections: ConnectionLimits,
+    /// HTTPS (`None`: plain HTTP, the default).
+    pub tls: Option<TlsFiles>,
 }
 
 impl std::fmt::Debug for Config {
@@ -212,6 +232,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
+            .field("tls", &self.tls)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "configured"))
             .finish_non_exhaustive()
     }
@@ -327,6 +348,22 @@ impl Config {
                 1_000_000,
             )? as usize,
         };
+        let tls = match (settings.tls_cert, settings.tls_key) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "tls_key",
+                    "missing: --tls-cert needs --tls-key (give both or neither)",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "tls_cert",
+                    "missing: --tls-key needs --tls-cert (give both or neither)",
+                ));
+            }
+        };
         let owner_email = match settings.owner_email {
             None => EmailAddress::parse(DEFAULT_OWNER_EMAIL)
                 .map_err(|e| invalid("owner_email", e.to_string()))?,
@@ -355,6 +392,7 @@ impl Config {
             owner_email,
             event_retention_days,
             connections,
+            tls,
         })
     }
 

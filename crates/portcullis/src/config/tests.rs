@@ -186,3 +186,47 @@ fn flags_win_over_the_file_and_the_switch_turns_limits_off() {
     assert_eq!(c.listen.port(), 10);
     assert!(!c.rate_limits.enabled);
 }
+
+#[test]
+fn tls_takes_both_files_or_neither() {
+    assert_eq!(Config::resolve(args()).unwrap().tls, None);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(
+        &path,
+        "tls_cert = \"/etc/c.pem\"\ntls_key = \"/etc/k.pem\"\n",
+    )
+    .unwrap();
+    let c = Config::resolve(ConfigArgs {
+        config: Some(path.clone()),
+        tls_key: Some("/run/k.pem".into()),
+        ..args()
+    })
+    .unwrap();
+    assert_eq!(
+        c.tls,
+        Some(TlsFiles {
+            cert: "/etc/c.pem".into(),
+            key: "/run/k.pem".into(),
+        })
+    );
+    for (args, missing) in [
+        (
+            ConfigArgs {
+                tls_cert: Some("c.pem".into()),
+                ..args()
+            },
+            "tls_key",
+        ),
+        (
+            ConfigArgs {
+                tls_key: Some("k.pem".into()),
+                ..args()
+            },
+            "tls_cert",
+        ),
+    ] {
+        let e = Config::resolve(args).unwrap_err().to_string();
+        assert!(e.contains(missing) && e.contains("both or neither"), "{e}");
+    }
+}

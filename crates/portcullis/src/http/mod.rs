@@ -8,6 +8,7 @@ mod openapi;
 mod ops;
 pub mod sdk;
 pub mod server;
+pub mod tls;
 pub mod views;
 
 use std::sync::Arc;

@@ -2,7 +2,8 @@
 //! at most `max_connections` at once (more wait in the listen queue), a
 //! header timeout, an idle timeout between requests, a body deadline, an
 //! accept loop that pauses when the process is out of files, and a
-//! graceful shutdown. The limits and their reasons: docs/deployment.md,
+//! graceful shutdown; with TLS (`tls.rs`), the handshake first, within the
+//! header timeout. The limits and their reasons: docs/deployment.md,
 //! "Connections".
 
 use std::future::Future;
@@ -22,12 +23,13 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 use tower_http::timeout::DeadlineBody;
 
+use super::tls::ServerTls;
 use crate::config::ConnectionLimits;
 
 /// Open files kept for everything but client connections: the database
@@ -87,11 +89,13 @@ pub fn connection_cap(configured: usize, open_files: Option<u64>) -> usize {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets the
-/// answers in progress finish (for at most `SHUTDOWN_GRACE`).
+/// answers in progress finish (for at most `SHUTDOWN_GRACE`). With `tls`,
+/// each connection's TLS handshake comes first.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    tls: Option<Arc<ServerTls>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -127,8 +131,9 @@ pub async fn serve(
                 }
             },
         };
+        let started = Instant::now();
         let activity = Arc::new(Activity::default());
-        let io = TokioIo::new(Deadlines::new(stream, activity.clone(), limits));
+        let deadlines = activity.clone();
         let router = router.clone();
         let body_timeout = limits.body_timeout;
         let service = hyper::service::service_fn(move |req: Request<Incoming>| {
@@ -142,9 +147,26 @@ pub async fn serve(
                 response
             }
         });
-        let connection = graceful.watch(builder.serve_connection(io, service));
+        let (builder, watcher, tls) = (builder.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let served = match tls {
+                None => {
+                    let io = TokioIo::new(Deadlines::new(stream, deadlines, limits, started));
+                    watcher.watch(builder.serve_connection(io, service)).await
+                }
+                Some(tls) => {
+                    let due = started + limits.header_timeout;
+                    match tls.handshake(stream, due).await {
+                        Some(stream) => {
+                            let io =
+                                TokioIo::new(Deadlines::new(stream, deadlines, limits, started));
+                            watcher.watch(builder.serve_connection(io, service)).await
+                        }
+                        None => Ok(()),
+                    }
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(error = %e, "connection closed");
             }
             drop(slot);
@@ -242,12 +264,13 @@ enum Wait {
     Idle,
 }
 
-/// The client's socket, with the header and idle deadlines: a read that
-/// would wait past the deadline fails, and hyper closes the connection.
-/// While a request is being answered no deadline runs here (its body has
-/// its own, `limit_body`).
-struct Deadlines {
-    stream: TcpStream,
+/// The client's socket (or its TLS stream: the deadlines are on the
+/// decrypted bytes), with the header and idle deadlines: a read that would
+/// wait past the deadline fails, and hyper closes the connection. While a
+/// request is being answered no deadline runs here (its body has its own,
+/// `limit_body`).
+struct Deadlines<S> {
+    stream: S,
     activity: Arc<Activity>,
     header_timeout: Duration,
     idle_timeout: Duration,
@@ -257,17 +280,18 @@ struct Deadlines {
     deadline: Pin<Box<Sleep>>,
 }
 
-impl Deadlines {
-    fn new(stream: TcpStream, activity: Arc<Activity>, limits: ConnectionLimits) -> Self {
+impl<S> Deadlines<S> {
+    fn new(stream: S, activity: Arc<Activity>, limits: ConnectionLimits, started: Instant) -> Self {
         Self {
             stream,
             activity,
             header_timeout: limits.header_timeout,
             idle_timeout: limits.idle_timeout,
-            // The first request's header is due from the connection's start.
+            // The first request's header is due from the connection's
+            // start (its accept, before any TLS handshake).
             wait: Wait::Header,
             seen: 0,
-            deadline: Box::pin(tokio::time::sleep(limits.header_timeout)),
+            deadline: Box::pin(tokio::time::sleep_until(started + limits.header_timeout)),
         }
     }
 
@@ -281,7 +305,7 @@ impl Deadlines {
     }
 }
 
-impl AsyncRead for Deadlines {
+impl<S: AsyncRead + Unpin> AsyncRead for Deadlines<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -315,7 +339,7 @@ impl AsyncRead for Deadlines {
     }
 }
 
-impl AsyncWrite for Deadlines {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Deadlines<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

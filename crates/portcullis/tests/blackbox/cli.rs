@@ -2,6 +2,7 @@
 //! rule that no secret reaches the log.
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -52,7 +53,9 @@ pub(crate) fn init_json(storage: &Storage) -> Value {
 pub(crate) struct Server {
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
+    /// `http://` or, serving HTTPS, `https://` and its address.
     pub(crate) base: String,
+    pub(crate) address: SocketAddr,
 }
 
 impl Server {
@@ -71,16 +74,14 @@ impl Server {
             }
         });
         let seen = log.clone();
-        let address = eventually("the server logs its address", || {
+        let field = |line: &str, name: &str| {
+            let value = line.split(&format!(" {name}=")).nth(1)?;
+            value.split_whitespace().next().map(String::from)
+        };
+        let (address, base) = eventually("the server logs its address", || {
             seen.lock().unwrap().iter().find_map(|l| {
                 l.contains("portcullis is listening")
-                    .then(|| {
-                        l.split("address=")
-                            .nth(1)?
-                            .split_whitespace()
-                            .next()
-                            .map(String::from)
-                    })
+                    .then(|| Some((field(l, "address")?, field(l, "url")?)))
                     .flatten()
             })
         })
@@ -88,12 +89,22 @@ impl Server {
         Server {
             child,
             log,
-            base: format!("http://{address}"),
+            base,
+            address: address.parse().expect("a socket address"),
         }
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
+    }
+
+    /// Sends the process SIGHUP (as `kill -HUP` does).
+    pub(crate) fn hang_up(&self) {
+        let status = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -HUP failed");
     }
 }
 

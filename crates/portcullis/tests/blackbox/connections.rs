@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 
@@ -38,7 +38,7 @@ async fn stalled(base: &str, bytes: &[u8]) -> TcpStream {
 
 /// What the server sent before closing the connection (end of stream or
 /// reset); fails if it is still open after `DEADLINE`.
-async fn read_until_closed(stream: &mut TcpStream) -> String {
+pub(crate) async fn read_until_closed(stream: &mut (impl AsyncRead + Unpin)) -> String {
     let deadline = Instant::now() + DEADLINE;
     let mut received = Vec::new();
     let mut buf = [0u8; 4096];

@@ -29,5 +29,6 @@ mod passkeys;
 mod private_files;
 mod rate_limits;
 mod sessions;
+mod tls;
 mod tokens;
 mod webhooks;

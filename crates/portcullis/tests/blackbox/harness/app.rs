@@ -72,7 +72,7 @@ pub async fn start(
     let app = Application::build(config, clock.clone())
         .await
         .expect("the application starts");
-    let base = format!("http://{}", app.local_addr());
+    let base = app.url();
     let public_url = app.public_url().to_string();
     let created = app.created.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -16,7 +16,9 @@
 //! - `clock`, `jwt`: the test clock, and tokens read in assertions;
 //! - `wait`: polling with a deadline;
 //! - `mail_sink`, `webhook_sink`: a real SMTP server and a real webhook
-//!   receiver that record what they get.
+//!   receiver that record what they get;
+//! - `tls`: a throw-away certificate authority, certificate files for a
+//!   server's `--tls-cert`/`--tls-key`, and clients that trust only it.
 
 mod app;
 mod clock;
@@ -26,6 +28,7 @@ mod mail_sink;
 mod management;
 mod sign_in;
 mod storage;
+mod tls;
 mod wait;
 mod webhook_sink;
 
@@ -35,5 +38,6 @@ pub use jwt::*;
 pub use mail_sink::*;
 pub use sign_in::*;
 pub use storage::*;
+pub use tls::*;
 pub use wait::*;
 pub use webhook_sink::*;
