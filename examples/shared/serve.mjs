@@ -8,7 +8,10 @@
 // "Verify the session in your backend".
 //
 // Configuration (environment variables):
-//   PORTCULLIS_URL          where Portcullis runs (default http://localhost:8080)
+//   PORTCULLIS_URL          where Portcullis runs (default http://localhost:8080):
+//                           its public URL, the tokens' issuer
+//   PORTCULLIS_INTERNAL_URL where this backend reaches Portcullis, if not at
+//                           PORTCULLIS_URL (a private network; the tests)
 //   PORTCULLIS_ENVIRONMENT  the environment id, env_… (required)
 //   PORTCULLIS_STORAGE      in_app | cookie (default: the SDK asks the server)
 //   HOST, PORT              where this server listens (default 127.0.0.1:3000;
@@ -49,9 +52,10 @@ export function sessionCookie(header = '') {
  * `kid`), `iss`, `aud` (the environment id), `exp`/`nbf`, and a complete
  * sign-in (`user:basic`; `requiresAdditionalAuth` is refused).
  */
-export function sessionVerifier({ portcullisUrl, environmentId }) {
-  const issuer = `${portcullisUrl.replace(/\/$/, '')}/sdk/v1/${environmentId}`;
-  const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
+export function sessionVerifier({ portcullisUrl, internalUrl = portcullisUrl, environmentId }) {
+  const under = (url) => `${url.replace(/\/$/, '')}/sdk/v1/${environmentId}`;
+  const issuer = under(portcullisUrl);
+  const jwks = createRemoteJWKSet(new URL(`${under(internalUrl)}/.well-known/jwks.json`));
   return async (token) => {
     const { payload } = await jwtVerify(token, jwks, {
       issuer,
@@ -91,9 +95,11 @@ async function serveFile(res, dir, path) {
  * Starts the application server; resolves with `{ url, close }`.
  * `mounts`: `[[urlPrefix, directory]]`, the first match wins; `/` last.
  */
-export async function startAppServer({ mounts, portcullisUrl, environmentId, storage, host = '127.0.0.1', port = 3000, tls }) {
+export async function startAppServer({
+  mounts, portcullisUrl, internalUrl, environmentId, storage, host = '127.0.0.1', port = 3000, tls,
+}) {
   if (!environmentId) throw new Error('PORTCULLIS_ENVIRONMENT is required (an environment id, env_…)');
-  const verify = sessionVerifier({ portcullisUrl, environmentId });
+  const verify = sessionVerifier({ portcullisUrl, internalUrl, environmentId });
   const config = { environmentId, baseUrl: portcullisUrl, ...(storage ? { storage } : {}) };
   const handler = async (req, res) => {
     const url = new URL(req.url, 'http://app');
@@ -158,6 +164,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const app = await startAppServer({
       mounts: exampleMounts(publicDir),
       portcullisUrl: env.PORTCULLIS_URL || 'http://localhost:8080',
+      internalUrl: env.PORTCULLIS_INTERNAL_URL || undefined,
       environmentId: env.PORTCULLIS_ENVIRONMENT,
       storage: env.PORTCULLIS_STORAGE,
       host: env.HOST || '127.0.0.1',

@@ -31,13 +31,13 @@ function SignIn() {
     <section>
       <h2>Sign in</h2>
       {verificationId === null ? (
-        <form onSubmit={run(async () => setVerificationId((await portcullis.email.start(email)).verificationId))}>
+        <form id="email-form" onSubmit={run(async () => setVerificationId((await portcullis.email.start(email)).verificationId))}>
           <label htmlFor="email">E-mail address</label>
           <input id="email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} required />
           <button type="submit">Send me a code</button>
         </form>
       ) : (
-        <form onSubmit={run(() => portcullis.email.verify(verificationId, code.trim()))}>
+        <form id="code-form" onSubmit={run(() => portcullis.email.verify(verificationId, code.trim()))}>
           <label htmlFor="code">The 6-digit code we sent</label>
           <input id="code" inputMode="numeric" value={code} onChange={(e) => setCode(e.target.value)} required />
           <button type="submit">Sign in</button>
@@ -55,7 +55,7 @@ function SecondFactor() {
   return (
     <section>
       <h2>Second factor</h2>
-      <form onSubmit={run(() => portcullis.mfa.verify({ code: code.trim() }))}>
+      <form id="mfa-form" onSubmit={run(() => portcullis.mfa.verify({ code: code.trim() }))}>
         <label htmlFor="mfa-code">Code from your authenticator app</label>
         <input id="mfa-code" value={code} onChange={(e) => setCode(e.target.value)} required />
         <button type="submit">Verify</button>

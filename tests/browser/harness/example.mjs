@@ -28,6 +28,9 @@ export async function startExample(name, { server, env, tls, storage }) {
     env: {
       ...process.env,
       PORTCULLIS_URL: server.publicUrl.replace(/\/$/, ''),
+      // Node does not resolve the test's host names: the backend fetches
+      // the keys by address; the tokens' issuer stays the public URL.
+      PORTCULLIS_INTERNAL_URL: server.base,
       PORTCULLIS_ENVIRONMENT: env,
       ...(storage ? { PORTCULLIS_STORAGE: storage } : {}),
       HOST: '127.0.0.1',
