@@ -141,6 +141,34 @@ test('a refused origin leaves the list unchanged and says why', async () => {
   expectNoPageProblems(page, { httpStatuses: [400] });
 });
 
+test('token storage: a refused cookie domain says why and changes nothing; cookie storage saves', async () => {
+  // Cookie storage needs an allowed origin; one may be listed already.
+  const listed = await server.api('POST', `/environments/${server.sandbox}/origins`, { origin: 'https://storage.example.test' });
+  assert.ok([201, 409].includes(listed.status), `${listed.status}`);
+  const page = await newPage(browser, server);
+  await signInToDashboard(page, server);
+  const storage = async () => (await server.api('GET', `/environments/${server.sandbox}/settings/security`)).expect(200);
+  const section = page.locator('#token-storage');
+  await section.getByLabel(/HttpOnly cookie/).check();
+  await section.getByLabel(/Cookie domain/).fill('example.org');
+  await section.getByRole('button', { name: 'Save token storage' }).click();
+  await page.locator('#token-storage [role="alert"]').waitFor();
+  assert.match(await page.locator('#token-storage [role="alert"]').innerText(), /parent domain/);
+  assert.equal(await page.locator('#token-storage').getByLabel(/Cookie domain/).inputValue(), 'example.org');
+  assert.equal(await page.locator('#token-storage').getByLabel(/HttpOnly cookie/).isChecked(), true);
+  assert.equal((await storage()).token_storage, 'in_app');
+
+  await page.locator('#token-storage').getByLabel(/Cookie domain/).fill('');
+  await page.locator('#token-storage').getByRole('button', { name: 'Save token storage' }).click();
+  await page.locator('#token-storage').getByText('Token storage saved.').waitFor();
+  const now = await storage();
+  assert.equal(now.token_storage, 'cookie');
+  assert.equal(now.cookie_domain ?? null, null);
+  await expectAccessible(page);
+  (await server.api('PATCH', `/environments/${server.sandbox}/settings/security`, { token_storage: 'in_app' })).expect(200);
+  expectNoPageProblems(page, { httpStatuses: [400] });
+});
+
 test('a wildcard origin on live shows the warning and the advisor finding', async () => {
   const page = await newPage(browser, server);
   await signInToDashboard(page, server);

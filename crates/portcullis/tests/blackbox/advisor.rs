@@ -48,7 +48,7 @@ async fn a_fresh_environment_gets_the_default_findings_most_severe_first() {
         ("medium", "mfa"),
         ("medium", "webhooks"),
         ("low", "notifications"),
-        ("low", "sessions"),
+        ("low", "token-storage"),
     ];
     for (finding, (severity, setting)) in sandbox.iter().zip(expected) {
         assert_eq!(finding["severity"], severity, "{finding}");

@@ -705,3 +705,56 @@ async fn a_members_revocations_send_the_same_signed_webhooks_naming_the_member()
         .await
         .assert_problem(401, "session_revoked");
 }
+
+/// Chooses cookie storage on the security page, with `domain`.
+async fn save_storage(browser: &mut Browser<'_>, path: &str, csrf: &str, domain: &str) -> Page {
+    let form = [
+        ("csrf", csrf),
+        ("token_storage", "cookie"),
+        ("cookie_domain", domain),
+    ];
+    browser.post(path, &form).await
+}
+
+#[tokio::test]
+async fn token_storage_is_chosen_on_the_security_page_with_the_servers_reasons_on_refusal() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(DEFAULT_OWNER_EMAIL).await;
+    let (page, csrf) = browser.security().await;
+    assert!(page.body.contains("id=\"token-storage\""));
+    let path = security(&app, "token-storage");
+    let settings = format!("/environments/{}/settings/security", app.sandbox);
+    let storage =
+        || async { app.api(Method::GET, &settings, None).await.body["token_storage"].clone() };
+
+    let refused = save_storage(&mut browser, &path, &csrf, "").await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("cookie storage needs at least one allowed origin")
+    );
+    assert!(
+        refused.body.contains("value=\"cookie\" checked"),
+        "the choice is kept"
+    );
+    assert_eq!(storage().await, "in_app");
+
+    app.add_origin(&app.sandbox, "https://app.example.com")
+        .await
+        .assert_status(201);
+    let foreign = save_storage(&mut browser, &path, &csrf, "example.org").await;
+    assert_eq!(foreign.status, 400, "{}", foreign.body);
+    assert!(foreign.body.contains("or a parent domain of it"));
+    assert!(
+        foreign.body.contains("value=\"example.org\""),
+        "what was typed is kept"
+    );
+    assert_eq!(storage().await, "in_app");
+
+    let saved = save_storage(&mut browser, &path, &csrf, "").await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(saved.body.contains("Token storage saved."));
+    assert_eq!(storage().await, "cookie");
+}

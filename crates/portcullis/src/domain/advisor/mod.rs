@@ -34,6 +34,7 @@ pub enum Setting {
     Mfa,
     Origins,
     JwtExpiration,
+    TokenStorage,
     Notifications,
     Sessions,
     Lock,
@@ -48,6 +49,7 @@ impl Setting {
             Self::Mfa => "mfa",
             Self::Origins => "origins",
             Self::JwtExpiration => "jwt-expiration",
+            Self::TokenStorage => "token-storage",
             Self::Notifications => "notifications",
             Self::Sessions => "sessions",
             Self::Lock => "lock",
@@ -245,7 +247,7 @@ pub fn token_storage_in_app(input: &AdvisorInput) -> Vec<Finding> {
     vec![finding(
         "token_storage_in_app",
         Severity::Low,
-        Setting::Sessions,
+        Setting::TokenStorage,
         "Session tokens are stored by the application where its scripts can read them, so a \
          cross-site scripting flaw can steal them; use cookie storage where the application \
          and Portcullis share a site."

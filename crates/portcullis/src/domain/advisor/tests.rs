@@ -188,7 +188,7 @@ fn in_app_storage_is_a_low_finding() {
     let found = token_storage_in_app(&input);
     assert_eq!(rules_of(&found), ["token_storage_in_app"]);
     assert_eq!(found[0].severity, Severity::Low);
-    assert_eq!(found[0].setting, Setting::Sessions);
+    assert_eq!(found[0].setting, Setting::TokenStorage);
 }
 
 #[test]

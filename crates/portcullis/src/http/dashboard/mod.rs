@@ -84,6 +84,10 @@ pub fn router(services: Arc<Services>) -> Router<Arc<Services>> {
             post(security::save_expiration),
         )
         .route(
+            &format!("{env}/settings/security/token-storage"),
+            post(security::save_token_storage),
+        )
+        .route(
             &format!("{env}/settings/security/notifications"),
             post(security::save_notifications),
         )

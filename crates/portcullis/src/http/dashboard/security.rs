@@ -15,7 +15,7 @@ use crate::domain::events::NOTIFIABLE;
 use crate::domain::expiration;
 use crate::domain::origin_list::OriginWarning;
 use crate::domain::roles::Role;
-use crate::domain::settings::{MfaEnrollment, MfaMethod};
+use crate::domain::settings::{MfaEnrollment, MfaMethod, TokenStorage};
 use crate::services::Services;
 use crate::services::environments::EnvironmentRuntime;
 use crate::services::lock::EnvironmentInfo;
@@ -27,6 +27,7 @@ pub struct SectionMessages {
     pub mfa: Option<Message>,
     pub origins: Option<Message>,
     pub jwt: Option<Message>,
+    pub storage: Option<Message>,
     pub notifications: Option<Message>,
     pub sessions: Option<Message>,
     pub lock: Option<Message>,
@@ -73,6 +74,9 @@ pub struct SecurityPage {
     pub jwt_unit: &'static str,
     pub jwt_input: String,
     pub jwt_unit_input: String,
+    /// `in_app` or `cookie`, as chosen or as entered.
+    pub storage: &'static str,
+    pub cookie_domain: String,
     pub notifications: Vec<(&'static str, bool)>,
     pub recipients: String,
 }
@@ -122,6 +126,11 @@ pub async fn security_page(
         jwt_unit,
         jwt_input: jwt_number.to_string(),
         jwt_unit_input: jwt_unit.to_string(),
+        storage: match s.token_storage {
+            TokenStorage::InApp => "in_app",
+            TokenStorage::Cookie => "cookie",
+        },
+        cookie_domain: s.cookie_domain.clone().unwrap_or_default(),
         notifications: NOTIFIABLE
             .iter()
             .map(|k| {
@@ -285,6 +294,39 @@ pub async fn save_expiration(
             Ok(render(StatusCode::BAD_REQUEST, &page))
         }
     }
+}
+
+/// Where session tokens live (docs/sdk.md): in the application, or in an
+/// `HttpOnly` cookie on `cookie_domain` (empty: Portcullis's host alone).
+pub async fn save_token_storage(
+    State(services): State<Arc<Services>>,
+    member: Member,
+    Path(environment_id): Path<String>,
+    form: Fields,
+) -> Result<Response, DashError> {
+    let env = for_change(&services, &member, &environment_id).await?;
+    let storage = match form.get("token_storage") {
+        "cookie" => "cookie",
+        _ => "in_app",
+    };
+    let domain = form.get("cookie_domain").trim().to_string();
+    let patch = json!({
+        "token_storage": storage,
+        "cookie_domain": (!domain.is_empty()).then_some(domain.as_str()),
+    });
+    save_settings(
+        &services,
+        &member,
+        &env,
+        patch,
+        |m| &mut m.storage,
+        "Token storage saved.",
+        |p| {
+            p.storage = storage;
+            p.cookie_domain = domain.clone();
+        },
+    )
+    .await
 }
 
 pub async fn save_notifications(
