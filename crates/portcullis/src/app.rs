@@ -39,6 +39,7 @@ use crate::services::origins::Origins;
 use crate::services::outbox::{Outbox, OutboxParts};
 use crate::services::outbox_signal::OutboxSignal;
 use crate::services::readiness::Readiness;
+use crate::services::revocation_feed::RevocationFeed;
 use crate::services::sdk_cookies::SdkCookies;
 use crate::services::session_revocation::{SessionRevocation, SessionRevocationParts};
 use crate::services::sessions::Sessions;
@@ -233,6 +234,7 @@ pub async fn build_services(
             environments.clone(),
             events.clone(),
         )),
+        revocation_feed: Arc::new(RevocationFeed::new(clock.clone(), store.sessions.clone())),
         revocation: Arc::new(SessionRevocation::new(SessionRevocationParts {
             clock: clock.clone(),
             sessions: store.sessions.clone(),

@@ -114,6 +114,11 @@ impl RevocationIndex {
     }
 }
 
+/// How long the revocation feed keeps an entry (ms): the longest token
+/// lifetime and a day, after which no token it concerns can be presented.
+pub const FEED_RETENTION_MS: i64 =
+    (super::settings::MAX_JWT_EXPIRATION_SECONDS as i64 + 86_400) * 1000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,6 +129,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::EnvironmentLocked => {
                 Self::new(S::LOCKED, "environment_locked", "the environment is locked")
             }
+            ServiceError::CursorExpired => Self::new(
+                S::GONE,
+                "cursor_expired",
+                "the cursor is older than what the feed keeps; start over without `after`",
+            ),
             ServiceError::Unavailable => Self {
                 retry_after: Some(1),
                 ..Self::new(

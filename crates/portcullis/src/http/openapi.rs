@@ -95,8 +95,10 @@ const RATE_LIMITED: [(&str, &str); 5] = [
 
 /// The management routes under an environment that a lock leaves open
 /// (docs/access.md, the `locked` column): reading the environment, lock,
-/// unlock, introspection, revocations and the security advisor.
-const OPEN_WHEN_LOCKED: [(&str, &str); 8] = [
+/// unlock, introspection, revocations, the revocation feed and the
+/// security advisor.
+const OPEN_WHEN_LOCKED: [(&str, &str); 9] = [
+    ("get", "/api/v1/environments/{environment_id}/revocations"),
     ("get", "/api/v1/environments/{environment_id}"),
     (
         "get",

@@ -17,6 +17,7 @@ use super::rate_limit::RateLimits;
 use super::revocations::Revocations;
 use crate::clock::{Clock, to_millis};
 use crate::domain::member_session::IDLE_TIMEOUT_MS;
+use crate::domain::revocation::FEED_RETENTION_MS;
 use crate::domain::settings::MAX_JWT_EXPIRATION_SECONDS;
 use crate::store::{JobStore, MemberAccessStore, MfaStore, SessionStore, VerificationStore};
 
@@ -112,6 +113,13 @@ impl Maintenance {
         self.rate_limits.forget_idle().await;
         if let Err(e) = self.sessions.prune_expired(now_ms).await {
             tracing::warn!(error = %e, "could not prune session counters");
+        }
+        if let Err(e) = self
+            .sessions
+            .prune_revocation_log(now_ms - FEED_RETENTION_MS)
+            .await
+        {
+            tracing::warn!(error = %e, "could not prune the revocation feed");
         }
         if let Err(e) = self.verifications.prune_expired(now_ms).await {
             tracing::warn!(error = %e, "could not prune verifications");

@@ -23,6 +23,7 @@ pub mod outbox_signal;
 pub mod rate_limit;
 pub mod readiness;
 pub mod retry;
+pub mod revocation_feed;
 pub mod revocations;
 pub mod sdk_cookies;
 pub mod session_revocation;
@@ -80,6 +81,9 @@ pub enum ServiceError {
     RateLimited { retry_after_secs: u64 },
     #[error("the environment is locked")]
     EnvironmentLocked,
+    /// A feed cursor older than what the server keeps: start over.
+    #[error("the cursor is older than what the feed keeps")]
+    CursorExpired,
     /// The database is out of reach, or this node cannot vouch for its
     /// revocation state (it has not heard the other nodes recently); the
     /// client should retry, maybe on another node.
@@ -224,6 +228,7 @@ pub struct Services {
     pub sessions: Arc<sessions::Sessions>,
     pub sdk_cookies: Arc<sdk_cookies::SdkCookies>,
     pub revocation: Arc<session_revocation::SessionRevocation>,
+    pub revocation_feed: Arc<revocation_feed::RevocationFeed>,
     pub email_sign_in: Arc<email_sign_in::EmailSignIn>,
     pub mfa: MfaServices,
     pub users: Arc<users::Users>,

@@ -15,6 +15,7 @@ macro_rules! shared_sql {
             api_tokens_sql "../api_tokens/sql.rs",
             environments_sql "../environments/sql.rs",
             events_sql "../events/sql.rs",
+            feed_sql "../sessions/feed_sql.rs",
             jobs_sql "../jobs/sql.rs",
             member_access_sql "../member_access/sql.rs",
             members_sql "../members/sql.rs",

@@ -28,6 +28,7 @@ mod origins;
 mod passkeys;
 mod private_files;
 mod rate_limits;
+mod revocation_feed;
 mod sessions;
 mod tls;
 mod tokens;

@@ -278,6 +278,7 @@ fn every_service_error() -> Vec<ServiceError> {
             retry_after_secs: 3,
         },
         ServiceError::EnvironmentLocked,
+        ServiceError::CursorExpired,
         ServiceError::Unavailable,
         ServiceError::internal("a test fault"),
     ];
@@ -297,6 +298,7 @@ fn every_service_error() -> Vec<ServiceError> {
             | ServiceError::Conflict(..)
             | ServiceError::RateLimited { .. }
             | ServiceError::EnvironmentLocked
+            | ServiceError::CursorExpired
             | ServiceError::Unavailable
             | ServiceError::Internal(..) => {}
         }
@@ -334,7 +336,7 @@ async fn the_error_mapping_answers_only_documented_statuses_that_the_document_de
         }
         seen.insert(code, status);
     }
-    assert_eq!(seen.len(), 16, "{seen:?}");
+    assert_eq!(seen.len(), 17, "{seen:?}");
 }
 
 /// Ids of the right shape that name nothing.

@@ -9,6 +9,7 @@ mod events;
 mod members;
 mod mfa;
 mod origins;
+mod revocations;
 mod sessions;
 mod tokens;
 mod users;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<Arc<Services>> {
         .routes(routes!(origins::list_origins, origins::add_origin))
         .routes(routes!(origins::delete_origin))
         .routes(routes!(events::list_events))
+        .routes(routes!(revocations::revocations))
         .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
         .routes(routes!(
             webhooks::get_webhook,

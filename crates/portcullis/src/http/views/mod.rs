@@ -14,6 +14,7 @@ pub mod environments;
 pub mod events;
 pub mod members;
 pub mod mfa;
+pub mod revocations;
 pub mod sessions;
 pub mod tokens;
 pub mod users;

@@ -6,10 +6,10 @@ use crate::store::sessions::view::{
     device_kinds,
 };
 
-use super::{PgDb, db, sessions_sql};
+use super::{PgDb, db, feed_sql, sessions_sql};
 use crate::store::{
-    Change, EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView,
-    SignInEventIds, StoreResult, UsedCode, UserRecord,
+    Change, EventRecord, FeedPage, Revocation, SessionFilter, SessionRecord, SessionStore,
+    SessionView, SignInEventIds, StoreResult, UsedCode, UserRecord,
 };
 
 #[async_trait]
@@ -154,6 +154,21 @@ impl SessionStore for PgDb {
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         sessions_sql::prune_session_counts(&mut conn, now_ms).await
+    }
+
+    async fn revocation_feed(
+        &self,
+        environment_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<FeedPage> {
+        feed_sql::revocation_feed(&self.pool, environment_id, after, limit).await
+    }
+
+    async fn prune_revocation_log(&self, before_ms: i64) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        feed_sql::prune_revocation_log(&mut tx, before_ms).await?;
+        tx.commit().await
     }
 
     async fn complete_mfa(

@@ -56,6 +56,32 @@ pub struct Revocation {
     pub by_id: Option<String>,
 }
 
+/// One entry of an environment's revocation feed (docs/verify.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    pub seq: i64,
+    /// `session`, `user` or `environment`.
+    pub kind: String,
+    pub subject_id: String,
+    /// A session's user.
+    pub user_id: Option<String>,
+    /// The epoch a user or environment was raised to.
+    pub epoch: Option<i64>,
+    /// A session's expiry (ms).
+    pub expires_at: Option<i64>,
+}
+
+/// A page of the feed, and where the feed stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPage {
+    pub environment_epoch: i64,
+    /// The newest entry's `seq` (0: none yet).
+    pub latest: i64,
+    /// The highest `seq` pruned: a cursor below it is too old.
+    pub floor: i64,
+    pub entries: Vec<FeedEntry>,
+}
+
 /// A user's or environment's latest revocation: sessions issued under an
 /// epoch below `epoch` are revoked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +152,16 @@ pub trait SessionStore: Send + Sync {
     async fn record_activity(&self, activity: &[(String, i64)]) -> StoreResult<()>;
     /// Forgets session counters of minutes before `now_ms`.
     async fn prune_expired(&self, now_ms: i64) -> StoreResult<()>;
+    /// At most `limit` entries of the environment's revocation feed after
+    /// `after`; `NotFound` for an unknown environment.
+    async fn revocation_feed(
+        &self,
+        environment_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<FeedPage>;
+    /// Forgets the feed's entries recorded before `before_ms`.
+    async fn prune_revocation_log(&self, before_ms: i64) -> StoreResult<()>;
     /// The session's second factor was proved: its new scope and methods
     /// (`amr`, a JSON array). False if there is no such session.
     async fn complete_mfa(

@@ -6,6 +6,7 @@
 use sqlx::AssertSqlSafe;
 
 use super::events_sql::insert_event;
+use super::feed_sql::{LogEntry, log_revocation};
 use super::{Conn, Pool, db};
 use crate::store::sessions::view::{
     ADD_TO_COUNT, FROM_JOINED, MINUTE_MS, REVOKED, SELECT_VIEW, ViewRow, alive, alive_of_one_user,
@@ -248,7 +249,7 @@ pub(super) async fn revoke_session(
     let Some((expires_at, was_alive)) = found else {
         return Ok(None);
     };
-    sqlx::query(
+    let newly = sqlx::query(
         "UPDATE sessions SET revoked_at = $1, revoked_by_kind = $2, revoked_by_id = $3 \
          WHERE id = $4 AND revoked_at IS NULL",
     )
@@ -258,7 +259,9 @@ pub(super) async fn revoke_session(
     .bind(session_id)
     .execute(&mut *conn)
     .await
-    .map_err(db)?;
+    .map_err(db)?
+    .rows_affected()
+        > 0;
     if was_alive {
         add_to_count(&mut *conn, environment_id, expires_at, -1).await?;
     }
@@ -270,7 +273,19 @@ pub(super) async fn revoke_session(
     .fetch_one(&mut *conn)
     .await
     .map_err(db)?;
-    Ok(Some((view.into(), was_alive)))
+    let view: SessionView = view.into();
+    // The feed hears of a session revoked now that could still be used.
+    if newly && expires_at > r.at {
+        let entry = LogEntry {
+            kind: "session",
+            subject_id: session_id,
+            user_id: Some(&view.session.user_id),
+            epoch: None,
+            expires_at: Some(expires_at),
+        };
+        log_revocation(&mut *conn, environment_id, entry, r.at).await?;
+    }
+    Ok(Some((view, was_alive)))
 }
 
 pub(super) async fn revoked_unexpired(pool: &Pool, now_s: i64) -> StoreResult<Vec<(String, i64)>> {
@@ -294,6 +309,14 @@ pub(super) async fn revoke_user_recorded(
     event: &EventRecord,
 ) -> StoreResult<(u64, i64)> {
     let (count, epoch) = revoke_user(&mut *conn, environment_id, user_id, r).await?;
+    let entry = LogEntry {
+        kind: "user",
+        subject_id: user_id,
+        user_id: Some(user_id),
+        epoch: Some(epoch),
+        expires_at: None,
+    };
+    log_revocation(&mut *conn, environment_id, entry, r.at).await?;
     let environment_epoch: i64 =
         sqlx::query_scalar("SELECT sessions_epoch FROM environments WHERE id = $1")
             .bind(environment_id)
@@ -314,6 +337,14 @@ pub(super) async fn revoke_environment_recorded(
     event: &EventRecord,
 ) -> StoreResult<(u64, i64)> {
     let (count, epoch) = revoke_environment(&mut *conn, environment_id, r).await?;
+    let entry = LogEntry {
+        kind: "environment",
+        subject_id: environment_id,
+        user_id: None,
+        epoch: Some(epoch),
+        expires_at: None,
+    };
+    log_revocation(&mut *conn, environment_id, entry, r.at).await?;
     let scope = fanout_scope(environment_id, None, epoch, r, count);
     insert_event(conn, &event.with_fanout(&scope)).await?;
     Ok((count, epoch))

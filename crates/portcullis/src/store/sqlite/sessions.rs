@@ -6,9 +6,9 @@ use crate::store::sessions::view::{
     device_kinds,
 };
 
-use super::{SqliteDb, db, sessions_sql};
+use super::{SqliteDb, db, feed_sql, sessions_sql};
 use crate::store::{
-    EventRecord, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView,
+    EventRecord, FeedPage, Revocation, SessionFilter, SessionRecord, SessionStore, SessionView,
     SignInEventIds, StoreError, StoreResult, UsedCode, UserRecord,
 };
 
@@ -196,6 +196,23 @@ impl SessionStore for SqliteDb {
         self.writer
             .statement(move |c| {
                 Box::pin(async move { sessions_sql::prune_session_counts(c, now_ms).await })
+            })
+            .await
+    }
+
+    async fn revocation_feed(
+        &self,
+        environment_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<FeedPage> {
+        feed_sql::revocation_feed(&self.pool, environment_id, after, limit).await
+    }
+
+    async fn prune_revocation_log(&self, before_ms: i64) -> StoreResult<()> {
+        self.writer
+            .transaction(move |c| {
+                Box::pin(async move { feed_sql::prune_revocation_log(c, before_ms).await })
             })
             .await
     }
