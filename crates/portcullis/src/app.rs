@@ -234,7 +234,12 @@ pub async fn build_services(
             environments.clone(),
             events.clone(),
         )),
-        revocation_feed: Arc::new(RevocationFeed::new(clock.clone(), store.sessions.clone())),
+        revocation_feed: Arc::new(RevocationFeed::new(
+            clock.clone(),
+            store.sessions.clone(),
+            revocations.clone(),
+            config.stream_heartbeat_interval,
+        )),
         revocation: Arc::new(SessionRevocation::new(SessionRevocationParts {
             clock: clock.clone(),
             sessions: store.sessions.clone(),
@@ -522,6 +527,11 @@ impl Application {
         ));
         let locks = tokio::spawn(workers::locks::run(w.locks.clone(), self.lock_watch_every));
         let (tls, reload) = self.tls.map(Https::run).unzip();
+        let feed = self.services.revocation_feed.clone();
+        let shutdown = async move {
+            shutdown.await;
+            feed.close();
+        };
         let result =
             crate::http::server::serve(self.listener, router, self.connections, tls, shutdown)
                 .await;

@@ -215,6 +215,8 @@ pub struct Config {
     /// How often the environments' lock is read back from the database
     /// (`workers/locks.rs`).
     pub lock_watch_interval: Duration,
+    /// How often an idle revocation stream sends a heartbeat comment.
+    pub stream_heartbeat_interval: Duration,
     /// Webhooks may reach http and private destinations (development).
     pub allow_private_webhook_urls: bool,
     /// The owner member a first start creates.
@@ -388,6 +390,7 @@ impl Config {
             log_format,
             activity_flush_interval: Duration::from_secs(10),
             lock_watch_interval: Duration::from_secs(1),
+            stream_heartbeat_interval: Duration::from_secs(15),
             allow_private_webhook_urls: settings.allow_private_webhook_urls,
             owner_email,
             event_retention_days,

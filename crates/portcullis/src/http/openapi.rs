@@ -97,8 +97,12 @@ const RATE_LIMITED: [(&str, &str); 5] = [
 /// (docs/access.md, the `locked` column): reading the environment, lock,
 /// unlock, introspection, revocations, the revocation feed and the
 /// security advisor.
-const OPEN_WHEN_LOCKED: [(&str, &str); 9] = [
+const OPEN_WHEN_LOCKED: [(&str, &str); 10] = [
     ("get", "/api/v1/environments/{environment_id}/revocations"),
+    (
+        "get",
+        "/api/v1/environments/{environment_id}/revocations/stream",
+    ),
     ("get", "/api/v1/environments/{environment_id}"),
     (
         "get",

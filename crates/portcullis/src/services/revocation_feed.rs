@@ -8,7 +8,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::revocations::Revocations;
 use super::{ServiceError, ServiceResult};
 use crate::clock::{Clock, to_millis};
 use crate::domain::validation::ValidationErrors;
@@ -42,11 +47,51 @@ pub struct FeedAnswer {
 pub struct RevocationFeed {
     clock: Arc<dyn Clock>,
     sessions: Arc<dyn SessionStore>,
+    revocations: Arc<Revocations>,
+    closing: CancellationToken,
+    heartbeat: Duration,
+}
+
+/// What a stream of the feed waits on: a revocation recorded here or heard
+/// from another node, or the server closing.
+pub struct FeedWatch {
+    pub changed: watch::Receiver<u64>,
+    pub closing: CancellationToken,
 }
 
 impl RevocationFeed {
-    pub fn new(clock: Arc<dyn Clock>, sessions: Arc<dyn SessionStore>) -> Self {
-        RevocationFeed { clock, sessions }
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        sessions: Arc<dyn SessionStore>,
+        revocations: Arc<Revocations>,
+        heartbeat: Duration,
+    ) -> Self {
+        RevocationFeed {
+            clock,
+            sessions,
+            revocations,
+            closing: CancellationToken::new(),
+            heartbeat,
+        }
+    }
+
+    /// How often an idle stream sends a heartbeat comment.
+    pub fn heartbeat(&self) -> Duration {
+        self.heartbeat
+    }
+
+    /// For a stream: wakes it when there may be something new.
+    pub fn watch(&self) -> FeedWatch {
+        FeedWatch {
+            changed: self.revocations.subscribe(),
+            closing: self.closing.clone(),
+        }
+    }
+
+    /// Ends every stream: the server is shutting down (open streams would
+    /// otherwise hold the graceful shutdown for its whole grace).
+    pub fn close(&self) {
+        self.closing.cancel();
     }
 
     /// The entries after `after` (empty or absent: from the start of what

@@ -5,11 +5,16 @@
 
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use tokio::sync::watch;
+
 use crate::domain::revocation::RevocationIndex;
 use crate::store::{EnvironmentStore, SessionStore, StoreResult, UserStore};
 
 pub struct Revocations {
     index: RwLock<RevocationIndex>,
+    /// Counts the index's writes: what the revocation stream waits on
+    /// (a local revocation, another node's, the periodic resync).
+    written: watch::Sender<u64>,
     sessions: Arc<dyn SessionStore>,
     users: Arc<dyn UserStore>,
     environments: Arc<dyn EnvironmentStore>,
@@ -25,6 +30,7 @@ impl Revocations {
     ) -> StoreResult<Self> {
         let revocations = Revocations {
             index: RwLock::default(),
+            written: watch::Sender::new(0),
             sessions,
             users,
             environments,
@@ -56,7 +62,15 @@ impl Revocations {
         self.index.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The index, to change it. The store holds the change already (it is
+    /// written there first), so whoever is woken can read it there.
     pub fn write(&self) -> RwLockWriteGuard<'_, RevocationIndex> {
+        self.written.send_modify(|n| *n = n.wrapping_add(1));
         self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes with every write of the index.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.written.subscribe()
     }
 }

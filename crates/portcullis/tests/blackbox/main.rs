@@ -29,6 +29,7 @@ mod passkeys;
 mod private_files;
 mod rate_limits;
 mod revocation_feed;
+mod revocation_stream;
 mod sessions;
 mod tls;
 mod tokens;

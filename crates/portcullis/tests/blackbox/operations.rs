@@ -96,6 +96,7 @@ async fn the_openapi_document_lists_every_route() {
         "/api/v1/environments/{environment_id}/users/{user_id}/mfa/devices/{device_id}",
         "/api/v1/environments/{environment_id}/events",
         "/api/v1/environments/{environment_id}/revocations",
+        "/api/v1/environments/{environment_id}/revocations/stream",
         "/api/v1/environments/{environment_id}/security/advisor",
         "/api/v1/environments/{environment_id}/webhooks",
         "/api/v1/environments/{environment_id}/webhooks/{webhook_id}",

@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<Arc<Services>> {
         .routes(routes!(origins::delete_origin))
         .routes(routes!(events::list_events))
         .routes(routes!(revocations::revocations))
+        .routes(routes!(revocations::revocation_stream))
         .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
         .routes(routes!(
             webhooks::get_webhook,

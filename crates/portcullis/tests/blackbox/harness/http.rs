@@ -146,7 +146,16 @@ impl TestApp {
 async fn read(resp: reqwest::Response) -> Reply {
     let status = resp.status();
     let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap_or_default();
+    // An event stream does not end: its status and headers are the reply
+    // (revocation_stream.rs reads streams as they come).
+    let streaming = headers
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    let text = if streaming {
+        String::new()
+    } else {
+        resp.text().await.unwrap_or_default()
+    };
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
     Reply {
         status,
