@@ -28,8 +28,10 @@
 
 mod claims;
 mod error;
+mod follow;
 mod jwks;
 mod options;
+mod revocations;
 mod verifier;
 
 #[cfg(feature = "axum")]
@@ -39,6 +41,7 @@ pub use claims::{
     Claims, ELEVATED_TOKEN_TYP, SCOPE_REQUIRES_ADDITIONAL_AUTH, SCOPE_USER_BASIC, SESSION_TOKEN_TYP,
 };
 pub use error::{InvalidReason, VerifyError};
+pub use follow::{FollowOptions, RevocationFollower, StalePolicy};
 pub use options::{Clock, VerifierOptions, system_clock};
 pub use verifier::{RevocationCheck, SetupError, Stale, Verifier};
 

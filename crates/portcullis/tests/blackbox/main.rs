@@ -33,4 +33,5 @@ mod revocation_stream;
 mod sessions;
 mod tls;
 mod tokens;
+mod verify_follow;
 mod webhooks;

@@ -130,6 +130,11 @@ pub async fn spawn_app_for_webhooks() -> TestApp {
 impl TestApp {
     /// Stops the server gracefully (pending activity is written) and keeps
     /// its storage for a restart.
+    /// The issuer of `env`'s tokens (`{public_url}/sdk/v1/{env}`).
+    pub fn issuer(&self, env: &str) -> String {
+        format!("{}/sdk/v1/{env}", self.public_url.trim_end_matches('/'))
+    }
+
     pub async fn stop(mut self) -> Arc<Storage> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

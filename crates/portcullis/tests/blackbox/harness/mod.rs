@@ -17,6 +17,8 @@
 //! - `wait`: polling with a deadline;
 //! - `mail_sink`, `webhook_sink`: a real SMTP server and a real webhook
 //!   receiver that record what they get;
+//! - `outage`: a forwarder in front of a server that the test cuts and
+//!   restores, as if the server were gone and back;
 //! - `tls`: a throw-away certificate authority, certificate files for a
 //!   server's `--tls-cert`/`--tls-key`, and clients that trust only it.
 
@@ -26,6 +28,7 @@ mod http;
 mod jwt;
 mod mail_sink;
 mod management;
+mod outage;
 mod sign_in;
 mod storage;
 mod tls;
@@ -36,6 +39,7 @@ pub use app::*;
 pub use http::*;
 pub use jwt::*;
 pub use mail_sink::*;
+pub use outage::*;
 pub use sign_in::*;
 pub use storage::*;
 pub use tls::*;
