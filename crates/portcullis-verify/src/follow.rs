@@ -14,8 +14,8 @@ use tokio::sync::watch;
 
 use crate::claims::Claims;
 use crate::options::{Clock, system_clock};
-use crate::revocations::{FeedPage, LocalIndex};
-use crate::verifier::{RevocationCheck, SetupError, Stale};
+use crate::revocations::{FeedPage, LocalIndex, RevocationCheck, Stale};
+use crate::verifier::SetupError;
 
 /// What happens to verifications when the feed has not been heard from
 /// for longer than `stale_after`.

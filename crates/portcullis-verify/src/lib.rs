@@ -43,7 +43,8 @@ pub use claims::{
 pub use error::{InvalidReason, VerifyError};
 pub use follow::{FollowOptions, RevocationFollower, StalePolicy};
 pub use options::{Clock, VerifierOptions, system_clock};
-pub use verifier::{RevocationCheck, SetupError, Stale, Verifier};
+pub use revocations::{RevocationCheck, Stale};
+pub use verifier::{SetupError, Verifier};
 
 #[cfg(feature = "axum")]
 pub use extract::{

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::verifier::RevocationCheck;
+use crate::revocations::RevocationCheck;
 
 /// Where a verifier reads the time: the wall clock unless a test sets one.
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;

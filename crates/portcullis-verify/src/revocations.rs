@@ -9,6 +9,20 @@ use serde::Deserialize;
 
 use crate::claims::Claims;
 
+/// Tells whether a verified session has been revoked. The server's rule:
+/// revoked if `sid` is in the revoked-session set, or `user_epoch` is below
+/// the user's epoch, or `env_epoch` below the environment's.
+pub trait RevocationCheck: Send + Sync {
+    /// `Err(Stale)` when the revocation state is too old to answer: the
+    /// verification then fails with [`VerifyError::Unavailable`](crate::VerifyError::Unavailable).
+    fn is_revoked(&self, claims: &Claims) -> Result<bool, Stale>;
+}
+
+/// The revocation state is too old to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the revocation state is too old to answer")]
+pub struct Stale;
+
 /// One page of `GET …/revocations` (or one `revocations` event of the
 /// stream), as the server sends it.
 #[derive(Debug, Clone, Deserialize)]

@@ -13,24 +13,11 @@ use crate::claims::{Claims, ELEVATED_TOKEN_TYP, SCOPE_USER_BASIC, SESSION_TOKEN_
 use crate::error::{InvalidReason, VerifyError};
 use crate::jwks::{Discovery, KeyCache, fetch_json};
 use crate::options::{Clock, VerifierOptions};
+use crate::revocations::{RevocationCheck, Stale};
 
 /// A longer token is refused before any parsing: the server's are far
 /// shorter.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
-
-/// Tells whether a verified session has been revoked. The server's rule:
-/// revoked if `sid` is in the revoked-session set, or `user_epoch` is below
-/// the user's epoch, or `env_epoch` below the environment's.
-pub trait RevocationCheck: Send + Sync {
-    /// `Err(Stale)` when the revocation state is too old to answer: the
-    /// verification then fails with [`VerifyError::Unavailable`].
-    fn is_revoked(&self, claims: &Claims) -> Result<bool, Stale>;
-}
-
-/// The revocation state is too old to answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the revocation state is too old to answer")]
-pub struct Stale;
 
 /// Why a verifier could not be built.
 #[derive(Debug, thiserror::Error)]

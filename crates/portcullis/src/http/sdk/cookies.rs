@@ -11,6 +11,8 @@ use axum::Json;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum_extra::headers::Authorization;
+use axum_extra::headers::authorization::Bearer;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -25,14 +27,15 @@ use crate::services::signed_in::SignedIn;
 
 /// Where the session's JWT came from.
 pub enum Credential {
-    Bearer(String),
+    Bearer(Authorization<Bearer>),
     Cookie(String),
 }
 
 impl Credential {
     pub fn token(&self) -> &str {
         match self {
-            Credential::Bearer(t) | Credential::Cookie(t) => t,
+            Credential::Bearer(b) => b.token(),
+            Credential::Cookie(t) => t,
         }
     }
 
@@ -51,7 +54,7 @@ pub fn cookie_mode(env: &EnvironmentRuntime) -> bool {
 /// to fall back to the cookie), else the session cookie in cookie mode.
 pub fn credential(parts: &Parts, env: &EnvironmentRuntime) -> Option<Credential> {
     if parts.headers.contains_key(header::AUTHORIZATION) {
-        return bearer(parts).map(|b| Credential::Bearer(b.token().to_string()));
+        return bearer(parts).map(Credential::Bearer);
     }
     if !cookie_mode(env) {
         return None;
