@@ -236,12 +236,15 @@ impl Follow {
     }
 
     /// Reads pages from the cursor until none follows. Without a cursor the
-    /// pages are the whole current state, which replaces the index.
+    /// pages are the whole current state, which replaces the index only
+    /// once it has been read to the end (a failure half way leaves the
+    /// follower without a cursor: it starts over).
     async fn catch_up(&mut self) -> Result<(), Interrupted> {
         let fresh_start = self.cursor.is_none();
-        let mut index = LocalIndex::default();
+        let mut whole = LocalIndex::default();
+        let mut cursor = self.cursor.clone();
         loop {
-            let after = self.cursor.clone().unwrap_or_default();
+            let after = cursor.clone().unwrap_or_default();
             let url = reqwest::Url::parse_with_params(
                 &self.base,
                 [("after", after.as_str()), ("limit", "1000")],
@@ -257,18 +260,20 @@ impl Follow {
                 .json()
                 .await
                 .map_err(|e| Interrupted::Failed(e.without_url().to_string()))?;
+            cursor = Some(page.next_cursor.clone());
             if fresh_start {
-                index.apply(&page);
+                whole.apply(&page);
             } else {
                 self.shared.index().apply(&page);
+                self.cursor = cursor.clone();
             }
-            self.cursor = Some(page.next_cursor.clone());
             if !page.has_more {
                 break;
             }
         }
         if fresh_start {
-            *self.shared.index() = index;
+            *self.shared.index() = whole;
+            self.cursor = cursor;
         }
         let now_s = self.shared.now_s();
         self.shared.index().forget_expired(now_s);

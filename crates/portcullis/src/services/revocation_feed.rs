@@ -17,7 +17,7 @@ use super::revocations::Revocations;
 use super::{ServiceError, ServiceResult};
 use crate::clock::{Clock, to_millis};
 use crate::domain::validation::ValidationErrors;
-use crate::store::SessionStore;
+use crate::store::{FeedPage, SessionStore};
 
 /// Entries a page holds unless the caller asks for fewer.
 pub const DEFAULT_PAGE: u32 = 500;
@@ -129,35 +129,45 @@ impl RevocationFeed {
         if cursor.is_some_and(|c| c < page.floor) {
             return Err(ServiceError::CursorExpired);
         }
-        let now = to_millis(self.clock.now());
-        let next = page.entries.last().map_or(after, |e| e.seq);
-        let mut answer = FeedAnswer {
-            sessions: vec![],
-            users: BTreeMap::new(),
-            environment_epoch: page.environment_epoch,
-            next_cursor: next.to_string(),
-            has_more: next < page.latest,
-        };
-        for entry in page.entries {
-            match (entry.kind.as_str(), entry.epoch, entry.expires_at) {
-                ("session", _, Some(expires_at)) if expires_at > now => {
-                    answer.sessions.push(RevokedSession {
-                        session_id: entry.subject_id,
-                        user_id: entry.user_id,
-                        expires_at,
-                    });
-                }
-                ("user", Some(epoch), _) => {
-                    let known = answer.users.entry(entry.subject_id).or_insert(epoch);
-                    *known = (*known).max(epoch);
-                }
-                // Expired sessions, and the environment's raises (its
-                // epoch is in every page), only move the cursor.
-                _ => {}
-            }
-        }
-        Ok(answer)
+        Ok(answer_of(page, after, to_millis(self.clock.now())))
     }
+}
+
+/// The answer to a page read from `after`, at `now` (ms): sessions not yet
+/// expired, each user's highest epoch, the environment's epoch.
+fn answer_of(page: FeedPage, after: i64, now: i64) -> FeedAnswer {
+    let next = page.entries.last().map_or(after, |e| e.seq);
+    let mut answer = FeedAnswer {
+        sessions: vec![],
+        users: BTreeMap::new(),
+        environment_epoch: page.environment_epoch,
+        next_cursor: next.to_string(),
+        has_more: next < page.latest,
+    };
+    for entry in page.entries {
+        match (entry.kind.as_str(), entry.epoch, entry.expires_at) {
+            ("session", _, Some(expires_at)) if expires_at > now => {
+                answer.sessions.push(RevokedSession {
+                    session_id: entry.subject_id,
+                    user_id: entry.user_id,
+                    expires_at,
+                });
+            }
+            ("user", Some(epoch), _) => {
+                let known = answer.users.entry(entry.subject_id).or_insert(epoch);
+                *known = (*known).max(epoch);
+            }
+            // The head was read before the entries: a raise recorded
+            // in between is in the entries but not in the head, and
+            // the cursor moves past it, so its epoch must be here.
+            ("environment", Some(epoch), _) => {
+                answer.environment_epoch = answer.environment_epoch.max(epoch);
+            }
+            // Expired sessions only move the cursor.
+            _ => {}
+        }
+    }
+    answer
 }
 
 /// A cursor is the `seq` of the last entry seen, as decimal text; `None`:
@@ -183,6 +193,7 @@ fn parse_cursor(after: Option<&str>) -> ServiceResult<Option<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::FeedEntry;
 
     #[test]
     fn a_cursor_is_a_non_negative_number_or_nothing() {
@@ -192,5 +203,59 @@ mod tests {
         for bad in ["-1", "abc", "1.5", "99999999999999999999"] {
             assert!(parse_cursor(Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    fn entry(
+        seq: i64,
+        kind: &str,
+        subject: &str,
+        epoch: Option<i64>,
+        expires_at: Option<i64>,
+    ) -> FeedEntry {
+        FeedEntry {
+            seq,
+            kind: kind.into(),
+            subject_id: subject.into(),
+            user_id: None,
+            epoch,
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn a_page_keeps_live_sessions_the_highest_epochs_and_its_cursor() {
+        let page = FeedPage {
+            environment_epoch: 2,
+            latest: 9,
+            floor: 0,
+            entries: vec![
+                entry(4, "session", "ses_old", None, Some(1_000)),
+                entry(5, "session", "ses_live", None, Some(5_000)),
+                entry(6, "user", "usr_1", Some(3), None),
+                entry(7, "user", "usr_1", Some(2), None),
+            ],
+        };
+        let answer = answer_of(page, 3, 2_000);
+        assert_eq!(answer.sessions.len(), 1);
+        assert_eq!(answer.sessions[0].session_id, "ses_live");
+        assert_eq!(answer.users.get("usr_1"), Some(&3));
+        assert_eq!((answer.next_cursor.as_str(), answer.has_more), ("7", true));
+        assert_eq!(answer.environment_epoch, 2);
+    }
+
+    #[test]
+    fn an_environment_raise_read_after_the_head_is_not_lost() {
+        // The head (epoch 2, latest 6) was read, then a raise to 3 was
+        // recorded as entry 7 before the entries were read: the cursor
+        // moves past 7, so the page must carry epoch 3.
+        let page = FeedPage {
+            environment_epoch: 2,
+            latest: 6,
+            floor: 0,
+            entries: vec![entry(7, "environment", "env_1", Some(3), None)],
+        };
+        let answer = answer_of(page, 6, 0);
+        assert_eq!(answer.environment_epoch, 3);
+        assert_eq!((answer.next_cursor.as_str(), answer.has_more), ("7", false));
     }
 }

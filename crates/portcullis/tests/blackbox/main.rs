@@ -34,4 +34,5 @@ mod sessions;
 mod tls;
 mod tokens;
 mod verify_follow;
+mod verify_library;
 mod webhooks;

@@ -1,6 +1,7 @@
 //! `portcullis-verify` following the revocation feed of a real server
 //! (issue 18, point 5): the library refuses a session revoked on another
-//! node through the stream alone, and what it does when the feed is gone.
+//! node through the stream alone, or by polling the feed when the stream
+//! cannot be used, and what it does when the feed is gone.
 //! (The library does not depend on the server; the server's tests may
 //! depend on the library.)
 
@@ -103,6 +104,46 @@ async fn a_revocation_on_one_node_is_refused_by_the_library_following_the_other(
     until_revoked(&verifier, &after).await;
     let (fresh, _) = a.sign_in(&env, "new@example.com").await;
     verifier.verify_session(&fresh).await.expect("issued after");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_stream_the_library_polls_the_other_nodes_feed() {
+    let nodes = spawn_nodes(2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let env = a.sandbox.clone();
+    // Node B reached through a proxy that cannot carry the stream: only
+    // polling brings the news.
+    let proxy = NoStream::start(&b.base).await;
+    let options = FollowOptions {
+        poll_interval: Duration::from_millis(200),
+        ..FollowOptions::default()
+    };
+    let (verifier, follower) = following_via(a, &a.base, &proxy.base, &env, options).await;
+    eventually_async("the follower tried the stream", || async {
+        (proxy.streams_refused() > 0).then_some(())
+    })
+    .await;
+
+    let (token, result) = a.sign_in(&env, "poll@example.com").await;
+    let (other, _) = a.sign_in(&env, "other@example.com").await;
+    verifier.verify_session(&token).await.expect("valid");
+    let sid = result["session"]["id"].as_str().unwrap();
+    a.revoke_session(&env, sid).await.assert_status(200);
+    until_revoked(&verifier, &token).await;
+    verifier.verify_session(&other).await.expect("not revoked");
+
+    let user = result["user"]["id"].as_str().unwrap().to_string();
+    let (second, _) = a.sign_in(&env, "poll@example.com").await;
+    a.revoke_user(&env, &user).await.assert_status(200);
+    until_revoked(&verifier, &second).await;
+
+    a.revoke_environment(&env).await.assert_status(200);
+    until_revoked(&verifier, &other).await;
+    assert!(follower.is_fresh(), "polling keeps it fresh");
+    assert!(
+        proxy.streams_refused() >= 2,
+        "it tries the stream again between polls"
+    );
 }
 
 #[tokio::test]

@@ -58,7 +58,10 @@ pub(super) async fn log_revocation(
 type FeedRow = (i64, String, String, Option<String>, Option<i64>, Option<i64>);
 
 /// At most `limit` entries of the environment's feed after `after`, with
-/// where the feed stands. `NotFound` for an unknown environment.
+/// where the feed stands. `NotFound` for an unknown environment. The head
+/// is read before the entries, outside one snapshot: entries recorded in
+/// between may be newer than it (their own `epoch` then says more than
+/// `environment_epoch`; the service folds them in).
 pub(super) async fn revocation_feed(
     pool: &Pool,
     environment_id: &str,

@@ -18,7 +18,8 @@
 //! - `mail_sink`, `webhook_sink`: a real SMTP server and a real webhook
 //!   receiver that record what they get;
 //! - `outage`: a forwarder in front of a server that the test cuts and
-//!   restores, as if the server were gone and back;
+//!   restores, as if the server were gone and back, and a proxy that
+//!   refuses the revocation stream;
 //! - `tls`: a throw-away certificate authority, certificate files for a
 //!   server's `--tls-cert`/`--tls-key`, and clients that trust only it.
 
