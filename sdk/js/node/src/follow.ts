@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PortcullisClaims } from './claims.js';
 import { PortcullisAuthError } from './errors.js';
 import { parseFeedPage, RevocationIndex } from './revocations.js';
+import { deadline, EventParser } from './sse.js';
 import type { RevocationCheck } from './verifier.js';
 
 /**
@@ -29,11 +30,17 @@ export interface FollowOptions {
   apiToken: string;
   /** How often to poll the feed while the stream cannot be used (default 5 000 ms). */
   pollIntervalMs?: number;
-  /** How long the state may go without news (a page, an event, a heartbeat) before `policy` applies (default 60 000 ms). */
+  /**
+   * How long the state may go without news (a page, an event, a heartbeat)
+   * before `policy` applies (default 60 000 ms).
+   */
   staleAfterMs?: number;
   /** Default `fail_closed`. */
   policy?: StalePolicy;
-  /** A stream that sends nothing, not even a heartbeat (every 15 s), for this long is taken for dead (default 45 000 ms). */
+  /**
+   * A stream that sends nothing, not even a heartbeat (every 15 s), for
+   * this long is taken for dead (default 45 000 ms).
+   */
   streamIdleTimeoutMs?: number;
   /** Timeout of one feed request, and of the stream's answer (default 10 000 ms). */
   httpTimeoutMs?: number;
@@ -83,7 +90,8 @@ export function followRevocations(options: FollowOptions): RevocationFollower {
   if (policy !== 'fail_closed' && policy !== 'fail_open') {
     throw new TypeError("followRevocations: `policy` is 'fail_closed' or 'fail_open'");
   }
-  const base = `${String(options.portcullisUrl).replace(/\/+$/, '')}/api/v1/environments/${encodeURIComponent(environmentId)}/revocations`;
+  const root = String(options.portcullisUrl).replace(/\/+$/, '');
+  const base = `${root}/api/v1/environments/${encodeURIComponent(environmentId)}/revocations`;
   const closing = new AbortController();
 
   let index = new RevocationIndex();
@@ -127,7 +135,10 @@ export function followRevocations(options: FollowOptions): RevocationFollower {
     throw new Error(`${what} answered HTTP ${response.status}`);
   }
 
-  /** Reads pages from the cursor until none follows. Without a cursor they are the whole state, which replaces the index. */
+  /**
+   * Reads pages from the cursor until none follows. Without a cursor they
+   * are the whole state, which replaces the index once read whole.
+   */
   async function catchUp() {
     const fresh = cursor === undefined;
     const into = fresh ? new RevocationIndex() : index;
@@ -258,82 +269,4 @@ export function followRevocations(options: FollowOptions): RevocationFollower {
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-/** A signal that ends with `parent` or after a timeout, which `reset` starts again. */
-function deadline(parent: AbortSignal, ms: number) {
-  const controller = new AbortController();
-  let timedOut = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const onParent = () => controller.abort(parent.reason);
-  parent.addEventListener('abort', onParent, { once: true });
-  if (parent.aborted) onParent();
-  const reset = (after: number) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error('timed out'));
-    }, after);
-  };
-  reset(ms);
-  return {
-    signal: controller.signal,
-    reset,
-    expired: () => timedOut,
-    clear: () => {
-      clearTimeout(timer);
-      parent.removeEventListener('abort', onParent);
-      controller.abort();
-    },
-  };
-}
-
-interface SseEvent {
-  type: string;
-  data: string;
-  id: string | undefined;
-}
-
-/**
- * Server-Sent Events, line by line (CR, LF or CRLF, split anywhere across
- * chunks); `onEvent` gets each event and each comment (type `comment`).
- */
-class EventParser {
-  #buffer = '';
-  #type = '';
-  #data: string[] = [];
-  #id: string | undefined;
-
-  constructor(private readonly onEvent: (event: SseEvent) => void) {}
-
-  push(text: string): void {
-    this.#buffer += text;
-    for (;;) {
-      const end = this.#buffer.search(/\r\n|\r|\n/);
-      // A lone CR at the end may be the first half of a CRLF.
-      if (end < 0 || (end === this.#buffer.length - 1 && this.#buffer[end] === '\r')) return;
-      const line = this.#buffer.slice(0, end);
-      this.#buffer = this.#buffer.slice(end + (this.#buffer.startsWith('\r\n', end) ? 2 : 1));
-      this.#line(line);
-    }
-  }
-
-  #line(line: string): void {
-    if (line === '') {
-      if (this.#data.length || this.#type) {
-        this.onEvent({ type: this.#type || 'message', data: this.#data.join('\n'), id: this.#id });
-      }
-      this.#type = '';
-      this.#data = [];
-      this.#id = undefined;
-      return;
-    }
-    if (line.startsWith(':')) return this.onEvent({ type: 'comment', data: line.slice(1).trim(), id: undefined });
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'event') this.#type = value;
-    else if (field === 'data') this.#data.push(value);
-    else if (field === 'id') this.#id = value;
-  }
 }

@@ -26,7 +26,11 @@ before(async () => {
   issuer = (await server.sdk('GET', '/.well-known/openid-configuration')).expect(200).issuer;
   // What the docs ask for: a viewer token, limited to the environment.
   ({ secret: apiToken } = (
-    await server.api('POST', '/tokens', { note: 'follows the revocations', role: 'viewer', environment_id: server.sandbox })
+    await server.api('POST', '/tokens', {
+      note: 'follows the revocations',
+      role: 'viewer',
+      environment_id: server.sandbox,
+    })
   ).expect(201));
 });
 after(async () => {
@@ -67,13 +71,21 @@ async function signIn(what, email = freshEmail(what)) {
   return { token: answer.token, sid: answer.session.id, user: answer.user.id };
 }
 
-const codeOf = (promise) => promise.then(() => 'accepted', (e) => e.code ?? e.message);
+const codeOf = (promise) =>
+  promise.then(
+    () => 'accepted',
+    (e) => e.code ?? e.message,
+  );
 
 /** Waits until `verifier` refuses `token` with `code`. */
 function until(verifier, token, code = 'session_revoked', timeout = REACHES_WITHIN_MS) {
-  return eventually(`the verifier refuses the token with ${code}`, async () => (await codeOf(verifier.verifySession(token))) === code, {
-    timeout,
-  });
+  return eventually(
+    `the verifier refuses the token with ${code}`,
+    async () => (await codeOf(verifier.verifySession(token))) === code,
+    {
+      timeout,
+    },
+  );
 }
 
 test('a session, a user and the environment revoked are refused through the stream; others stay accepted', async (t) => {
@@ -122,18 +134,25 @@ test('with the stream refused, revocations come by polling', async (t) => {
     }
     if (path.endsWith('/revocations') && req.url.includes('after=')) seen.polls++;
     const target = new URL(req.url, server.base);
-    const upstream = httpRequest(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
-      res.writeHead(answer.statusCode, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = httpRequest(
+      target,
+      { method: req.method, headers: { ...req.headers, host: target.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
   await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => {
-    proxy.closeAllConnections();
-    proxy.close(resolve);
-  }));
+  t.after(
+    () =>
+      new Promise((resolve) => {
+        proxy.closeAllConnections();
+        proxy.close(resolve);
+      }),
+  );
   const { follower, errors } = await follow(t, `http://127.0.0.1:${proxy.address().port}`, { pollIntervalMs: 200 });
   const verifier = verifierWith(follower);
 

@@ -13,11 +13,18 @@ import { followRevocations } from '../dist/index.js';
 const ENV = 'env_feed';
 const TOKEN = 'pat_secret_token_value';
 const FUTURE = '2099-01-01T00:00:00Z';
-const claims = (sid, sub = 'usr_1', userEpoch = 0, envEpoch = 0) => ({ sid, sub, user_epoch: userEpoch, env_epoch: envEpoch });
+const claims = (sid, sub = 'usr_1', userEpoch = 0, envEpoch = 0) => ({
+  sid,
+  sub,
+  user_epoch: userEpoch,
+  env_epoch: envEpoch,
+});
 
 function page({ sessions = [], users = [], env = 0, cursor, more = false }) {
   return {
-    sessions: sessions.map((id) => (Array.isArray(id) ? { session_id: id[0], expires_at: id[1] } : { session_id: id, expires_at: FUTURE })),
+    sessions: sessions.map((id) =>
+      Array.isArray(id) ? { session_id: id[0], expires_at: id[1] } : { session_id: id, expires_at: FUTURE },
+    ),
     users: users.map(([user_id, epoch]) => ({ user_id, epoch })),
     environment_epoch: env,
     next_cursor: cursor,
@@ -56,10 +63,11 @@ async function startFeed({ onFeed, onStream }) {
     url: `http://127.0.0.1:${server.address().port}`,
     requests,
     count: (kind) => requests.filter((r) => r.kind === kind).length,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(resolve);
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
   };
 }
 
@@ -129,7 +137,9 @@ test('reads the whole state over pages, then applies the stream from its cursor'
   await eventually('the event is applied', () => revoked(follower, 'ses_2'));
   // A multi-line data field.
   const p = page({ sessions: ['ses_3'], cursor: '6' });
-  stream.write(`event: revocations\nid: 6\ndata: {"sessions":${JSON.stringify(p.sessions)},\ndata: "users":[],"environment_epoch":1,"next_cursor":"6","has_more":false}\n\n`);
+  stream.write(
+    `event: revocations\nid: 6\ndata: {"sessions":${JSON.stringify(p.sessions)},\ndata: "users":[],"environment_epoch":1,"next_cursor":"6","has_more":false}\n\n`,
+  );
   await eventually('the multi-line event is applied', () => revoked(follower, 'ses_3'));
   assert.deepEqual(errors, []);
   assert.equal(feed.count('stream'), 1, 'one stream all along');
@@ -141,7 +151,10 @@ test('a 410 starts over without a cursor, and the whole state replaces the index
     onFeed: (after) => {
       if (after === undefined) {
         starts++;
-        return [200, starts === 1 ? page({ sessions: ['ses_old'], cursor: '5' }) : page({ sessions: ['ses_new'], cursor: '90' })];
+        return [
+          200,
+          starts === 1 ? page({ sessions: ['ses_old'], cursor: '5' }) : page({ sessions: ['ses_new'], cursor: '90' }),
+        ];
       }
       return after === '6' ? [410, { code: 'cursor_expired' }] : [200, page({ cursor: after })];
     },
@@ -230,7 +243,12 @@ test('errors never carry the API token', async (t) => {
   assert.match(errors[0].message, /the feed answered HTTP 401/);
   for (const e of errors) assert.ok(!JSON.stringify([e.message, String(e.cause), e.stack]).includes(TOKEN));
   // Out of reach: the address is named, the token is not.
-  const gone = followRevocations({ portcullisUrl: 'http://127.0.0.1:1', environmentId: ENV, apiToken: TOKEN, onError: (e) => errors.push(e) });
+  const gone = followRevocations({
+    portcullisUrl: 'http://127.0.0.1:1',
+    environmentId: ENV,
+    apiToken: TOKEN,
+    onError: (e) => errors.push(e),
+  });
   await eventually('a connection error', () => errors.find((e) => e.message !== errors[0].message));
   await gone.close();
   for (const e of errors) assert.ok(!`${e.message} ${e.cause?.message}`.includes(TOKEN));
@@ -257,7 +275,10 @@ test('stale on the injected clock: fail_closed refuses with unavailable, fail_op
   assert.ok(closed.isFresh(), 'at the bound');
   clock += 1;
   assert.equal(closed.isFresh(), false);
-  assert.throws(() => revoked(closed, 'ses_2'), (e) => e.code === 'unavailable' && e.status === 503);
+  assert.throws(
+    () => revoked(closed, 'ses_2'),
+    (e) => e.code === 'unavailable' && e.status === 503,
+  );
   assert.equal(revoked(open, 'ses_2'), false);
   assert.equal(revoked(open, 'ses_1'), true);
   clock -= 120_000;
@@ -265,7 +286,12 @@ test('stale on the injected clock: fail_closed refuses with unavailable, fail_op
 });
 
 test('before the first sync: fail_closed refuses, fail_open accepts; synced() rejects on close', async () => {
-  const closed = followRevocations({ portcullisUrl: 'http://127.0.0.1:1', environmentId: ENV, apiToken: TOKEN, onError() {} });
+  const closed = followRevocations({
+    portcullisUrl: 'http://127.0.0.1:1',
+    environmentId: ENV,
+    apiToken: TOKEN,
+    onError() {},
+  });
   const open = followRevocations({
     portcullisUrl: 'http://127.0.0.1:1',
     environmentId: ENV,
@@ -273,7 +299,10 @@ test('before the first sync: fail_closed refuses, fail_open accepts; synced() re
     policy: 'fail_open',
     onError() {},
   });
-  assert.throws(() => revoked(closed, 'ses_1'), (e) => e.code === 'unavailable');
+  assert.throws(
+    () => revoked(closed, 'ses_1'),
+    (e) => e.code === 'unavailable',
+  );
   assert.equal(revoked(open, 'ses_1'), false);
   assert.equal(closed.lastHeard(), undefined);
   const synced = closed.synced();
@@ -287,7 +316,9 @@ test('expired sessions are forgotten on the injected clock', async (t) => {
   let cursor = 1;
   const feed = await startFeed({
     onFeed: (after) =>
-      after === undefined ? [200, page({ sessions: [['ses_1', '2030-01-01T00:01:00Z']], cursor: '1' })] : [200, page({ cursor: `${++cursor}` })],
+      after === undefined
+        ? [200, page({ sessions: [['ses_1', '2030-01-01T00:01:00Z']], cursor: '1' })]
+        : [200, page({ cursor: `${++cursor}` })],
     onStream: (_, res) => res.writeHead(503).end(),
   });
   const { follower } = follow(feed, { now: () => clock, staleAfterMs: Infinity });

@@ -54,7 +54,14 @@ test('epochs never fall', () => {
 
 test('sessions are forgotten at their expires_at', () => {
   const index = new RevocationIndex();
-  index.apply(page({ sessions: [['ses_1', '1970-01-01T00:01:40Z'], ['ses_2', '1970-01-01T00:03:20.5Z']] }));
+  index.apply(
+    page({
+      sessions: [
+        ['ses_1', '1970-01-01T00:01:40Z'],
+        ['ses_2', '1970-01-01T00:03:20.5Z'],
+      ],
+    }),
+  );
   index.forgetExpired(99_999);
   assert.equal(index.sessionCount, 2, 'not before');
   index.forgetExpired(100_000);
