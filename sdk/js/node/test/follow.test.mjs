@@ -57,13 +57,17 @@ async function follow(t, url, options = {}) {
   return { follower, errors };
 }
 
-const verifierWith = (follower, jwksBase = server.base) =>
-  createVerifier({
-    issuer,
-    audience: env(),
-    jwksUri: `${jwksBase}/sdk/v1/${env()}/.well-known/jwks.json`,
-    revocations: follower,
-  });
+/** A verifier of the sandbox's tokens that asks `following.follower`; it keeps `following` for failure messages. */
+const verifierWith = (following, jwksBase = server.base) =>
+  Object.assign(
+    createVerifier({
+      issuer,
+      audience: env(),
+      jwksUri: `${jwksBase}/sdk/v1/${env()}/.well-known/jwks.json`,
+      revocations: following.follower,
+    }),
+    { following },
+  );
 
 /** Signs in `email` (or a new address made from `what`): `{ token, sid, user }`. */
 async function signIn(what, email = freshEmail(what)) {
@@ -77,22 +81,31 @@ const codeOf = (promise) =>
     (e) => e.code ?? e.message,
   );
 
-/** Waits until `verifier` refuses `token` with `code`. */
-function until(verifier, token, code = 'session_revoked', timeout = REACHES_WITHIN_MS) {
-  return eventually(
-    `the verifier refuses the token with ${code}`,
-    async () => (await codeOf(verifier.verifySession(token))) === code,
-    {
-      timeout,
-    },
-  );
+/** Waits until `verifier` refuses `token` with `code`; if it does not, says what the follower was at. */
+async function until(verifier, token, code = 'session_revoked') {
+  let last;
+  try {
+    await eventually(
+      `the verifier refuses the token with ${code}`,
+      async () => (last = await codeOf(verifier.verifySession(token))) === code,
+      { timeout: REACHES_WITHIN_MS },
+    );
+  } catch (e) {
+    const { follower, errors } = verifier.following;
+    const heard = follower.lastHeard();
+    e.message +=
+      ` (last answer: ${last}; the follower: fresh ${follower.isFresh()},` +
+      ` last heard ${heard === undefined ? 'never' : `${Date.now() - heard} ms ago`},` +
+      ` errors: ${JSON.stringify(errors.map((error) => error.message))})`;
+    throw e;
+  }
 }
 
 test('a session, a user and the environment revoked are refused through the stream; others stay accepted', async (t) => {
   // Polling an hour apart: only the stream can bring the news in time.
   const { follower, errors } = await follow(t, server.base, { pollIntervalMs: 3_600_000 });
   assert.ok(follower.isFresh());
-  const verifier = verifierWith(follower);
+  const verifier = verifierWith({ follower, errors });
 
   // One session.
   const ada = await signIn('ada');
@@ -154,7 +167,7 @@ test('with the stream refused, revocations come by polling', async (t) => {
       }),
   );
   const { follower, errors } = await follow(t, `http://127.0.0.1:${proxy.address().port}`, { pollIntervalMs: 200 });
-  const verifier = verifierWith(follower);
+  const verifier = verifierWith({ follower, errors });
 
   const erin = await signIn('erin');
   const fay = await signIn('fay');
@@ -217,8 +230,8 @@ test('with the line cut: the policy applies past the bound; back, the follower r
   const closed = await follow(t, line.url, options);
   const open = await follow(t, line.url, { ...options, policy: 'fail_open' });
   // The keys come through the line too: once cached, they verify without it.
-  const closedVerifier = verifierWith(closed.follower, line.url);
-  const openVerifier = verifierWith(open.follower, line.url);
+  const closedVerifier = verifierWith(closed, line.url);
+  const openVerifier = verifierWith(open, line.url);
   const gil = await signIn('gil');
   const hal = await signIn('hal');
   for (const verifier of [closedVerifier, openVerifier]) {
