@@ -1,11 +1,11 @@
 // The examples' application server: it plays "your application", on an
 // origin of its own. It serves the example's page and the browser SDK, and
 // one protected backend route, `GET /api/me`, which verifies the caller's
-// Portcullis session JWT against the environment's JWKS with `jose` (an
-// implementation independent of Portcullis) — from `Authorization: Bearer`
-// (in-app storage) or from the `portcullis_session` cookie (cookie storage,
-// when the application shares the cookie's domain). See docs/sdk.md,
-// "Verify the session in your backend".
+// Portcullis session JWT with `@portcullis/node` (docs/verify.md, "Node") —
+// from `Authorization: Bearer` (in-app storage) or from the
+// `portcullis_session` cookie (cookie storage, when the application shares
+// the cookie's domain). See docs/sdk.md, "Verify the session in your
+// backend".
 //
 // Configuration (environment variables):
 //   PORTCULLIS_URL          where Portcullis runs (default http://localhost:8080):
@@ -14,6 +14,10 @@
 //                           PORTCULLIS_URL (a private network; the tests)
 //   PORTCULLIS_ENVIRONMENT  the environment id, env_… (required)
 //   PORTCULLIS_STORAGE      in_app | cookie (default: the SDK asks the server)
+//   PORTCULLIS_API_TOKEN    optional, an API token of role viewer: the route
+//                           also refuses revoked sessions, following the
+//                           environment's revocation feed (fails closed: 503
+//                           while the feed is out of reach for over a minute)
 //   HOST, PORT              where this server listens (default 127.0.0.1:3000;
 //                           PORT=0 picks a free port, printed on start)
 //   TLS_CERT, TLS_KEY       PEM files: serve HTTPS instead of HTTP
@@ -25,7 +29,7 @@ import { createServer as createHttp } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createVerifier, followRevocations } from '@portcullis/node';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const TYPES = {
@@ -50,21 +54,21 @@ export function sessionCookie(header = '') {
  * Verifies a session JWT as every backend should: signature against the
  * environment's published keys (fetched once, refetched on an unknown
  * `kid`), `iss`, `aud` (the environment id), `exp`/`nbf`, and a complete
- * sign-in (`user:basic`; `requiresAdditionalAuth` is refused).
+ * sign-in (`user:basic`; `requiresAdditionalAuth` is refused); with an API
+ * token, revocations too. Returns `{ verify(token), close() }`.
  */
-export function sessionVerifier({ portcullisUrl, internalUrl = portcullisUrl, environmentId }) {
+export function sessionVerifier({ portcullisUrl, internalUrl = portcullisUrl, environmentId, apiToken }) {
   const under = (url) => `${url.replace(/\/$/, '')}/sdk/v1/${environmentId}`;
-  const issuer = under(portcullisUrl);
-  const jwks = createRemoteJWKSet(new URL(`${under(internalUrl)}/.well-known/jwks.json`));
-  return async (token) => {
-    const { payload } = await jwtVerify(token, jwks, {
-      issuer,
-      audience: environmentId,
-      algorithms: ['RS256', 'ES256', 'EdDSA'],
-    });
-    const scopes = String(payload.scope ?? '').split(' ');
-    if (!scopes.includes('user:basic')) throw new Error('the sign-in is not complete (MFA outstanding)');
-    return payload;
+  const revocations = apiToken ? followRevocations({ portcullisUrl: internalUrl, environmentId, apiToken }) : undefined;
+  const verifier = createVerifier({
+    issuer: under(portcullisUrl),
+    audience: environmentId,
+    jwksUri: `${under(internalUrl)}/.well-known/jwks.json`,
+    revocations,
+  });
+  return {
+    verify: (token) => verifier.verifySession(token),
+    close: async () => revocations?.close(),
   };
 }
 
@@ -96,10 +100,10 @@ async function serveFile(res, dir, path) {
  * `mounts`: `[[urlPrefix, directory]]`, the first match wins; `/` last.
  */
 export async function startAppServer({
-  mounts, portcullisUrl, internalUrl, environmentId, storage, host = '127.0.0.1', port = 3000, tls,
+  mounts, portcullisUrl, internalUrl, environmentId, apiToken, storage, host = '127.0.0.1', port = 3000, tls,
 }) {
   if (!environmentId) throw new Error('PORTCULLIS_ENVIRONMENT is required (an environment id, env_…)');
-  const verify = sessionVerifier({ portcullisUrl, internalUrl, environmentId });
+  const sessions = sessionVerifier({ portcullisUrl, internalUrl, environmentId, apiToken });
   const config = { environmentId, baseUrl: portcullisUrl, ...(storage ? { storage } : {}) };
   const handler = async (req, res) => {
     const url = new URL(req.url, 'http://app');
@@ -109,7 +113,7 @@ export async function startAppServer({
       const token = bearer ?? sessionCookie(req.headers.cookie);
       if (!token) return send(res, 401, { error: 'no session' });
       try {
-        const claims = await verify(token);
+        const claims = await sessions.verify(token);
         return send(res, 200, {
           user_id: claims.sub,
           email: claims.email ?? null,
@@ -117,7 +121,8 @@ export async function startAppServer({
           via: bearer ? 'bearer' : 'cookie',
         });
       } catch (e) {
-        return send(res, 401, { error: 'invalid session', reason: e.code ?? e.message });
+        // A PortcullisAuthError: 401, 403 (MFA outstanding) or 503 (Portcullis out of reach).
+        return send(res, e.status ?? 401, { error: 'invalid session', reason: e.code ?? e.message });
       }
     }
     if (req.method !== 'GET') return send(res, 405, 'method not allowed');
@@ -139,7 +144,10 @@ export async function startAppServer({
   return {
     port: bound,
     url: `${tls ? 'https' : 'http'}://${host === '0.0.0.0' ? 'localhost' : host}:${bound}`,
-    close: () => new Promise((ok) => { server.closeAllConnections?.(); server.close(() => ok()); }),
+    close: async () => {
+      await sessions.close();
+      await new Promise((ok) => { server.closeAllConnections?.(); server.close(() => ok()); });
+    },
   };
 }
 
@@ -166,6 +174,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       portcullisUrl: env.PORTCULLIS_URL || 'http://localhost:8080',
       internalUrl: env.PORTCULLIS_INTERNAL_URL || undefined,
       environmentId: env.PORTCULLIS_ENVIRONMENT,
+      apiToken: env.PORTCULLIS_API_TOKEN || undefined,
       storage: env.PORTCULLIS_STORAGE,
       host: env.HOST || '127.0.0.1',
       port: Number(env.PORT ?? 3000),

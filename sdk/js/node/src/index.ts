@@ -1,8 +1,13 @@
 // @portcullis/node: verifies Portcullis session and elevated tokens on a
-// Node.js backend (docs/verify.md, "Node").
+// Node.js backend, and follows the environment's revocation feed
+// (docs/verify.md, "Node").
 
 export { createVerifier, ALGORITHMS } from './verifier.js';
 export type { RevocationCheck, Verifier, VerifierOptions, VerifyElevatedOptions, VerifySessionOptions } from './verifier.js';
+export { followRevocations } from './follow.js';
+export type { FollowOptions, RevocationFollower, StalePolicy } from './follow.js';
+export { parseFeedPage, RevocationIndex } from './revocations.js';
+export type { RevocationClaims, RevocationFeedPage } from './revocations.js';
 export { PortcullisAuthError } from './errors.js';
 export type { PortcullisErrorCode, PortcullisProblem } from './errors.js';
 export {

@@ -20,7 +20,7 @@ import { PortcullisAuthError } from './errors.js';
 export const ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
 
 /**
- * Where a verifier learns of revocations (the next step follows the
+ * Where a verifier learns of revocations (`followRevocations` follows the
  * server's feed). The server's rule: a token is revoked if its `sid` is
  * revoked, or its `user_epoch` is below the user's epoch, or its
  * `env_epoch` below the environment's. Consulted after the signature and
