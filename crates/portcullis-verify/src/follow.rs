@@ -128,6 +128,13 @@ impl RevocationFollower {
         self.shared.is_fresh()
     }
 
+    /// Changes each time the feed is heard from (a page, an event, a
+    /// heartbeat), after what it said has been applied: to wait for news
+    /// instead of polling [`last_heard`](Self::last_heard).
+    pub fn heard(&self) -> watch::Receiver<Option<SystemTime>> {
+        self.shared.heard.subscribe()
+    }
+
     /// Waits until the whole current state has been read once.
     pub async fn synced(&self) {
         let mut heard = self.shared.heard.subscribe();
