@@ -39,7 +39,7 @@ pub const DEFAULT_MAX_CONNECTIONS: u64 = 10_000;
 /// The settings as given: flags and variables (clap), or a file's keys
 /// (serde; a key that is not a setting is refused). What is not given is
 /// `None`, and is skipped when the layers are merged.
-#[derive(Debug, Clone, Default, clap::Args, Serialize, Deserialize)]
+#[derive(Clone, Default, clap::Args, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigArgs {
     /// A TOML configuration file.
@@ -226,6 +226,27 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// HTTPS (`None`: plain HTTP, the default).
     pub tls: Option<TlsFiles>,
+}
+
+/// The URLs that may carry a password (the database's, the SMTP
+/// server's) and the master key are shown only as given or not.
+impl std::fmt::Debug for ConfigArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let given = |v: bool| if v { "configured" } else { "not given" };
+        f.debug_struct("ConfigArgs")
+            .field("config", &self.config)
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("database_url", &given(self.database_url.is_some()))
+            .field("smtp_url", &given(self.smtp_url.is_some()))
+            .field("smtp_from", &self.smtp_from)
+            .field("master_key_file", &self.master_key_file)
+            .field("master_key", &given(self.master_key.is_some()))
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Config {

@@ -230,3 +230,15 @@ fn tls_takes_both_files_or_neither() {
         assert!(e.contains(missing) && e.contains("both or neither"), "{e}");
     }
 }
+
+#[test]
+fn the_settings_as_given_never_show_a_password_in_debug() {
+    let args = ConfigArgs {
+        database_url: Some("postgres://app:hunter2@db/portcullis".into()),
+        smtp_url: Some("smtps://user:hunter2@mail.example.com".into()),
+        ..ConfigArgs::default()
+    };
+    let shown = format!("{args:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("database_url: \"configured\""), "{shown}");
+}
