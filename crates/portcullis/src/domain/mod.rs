@@ -14,6 +14,7 @@ pub mod member_session;
 pub mod mfa;
 pub mod origin;
 pub mod origin_list;
+pub mod phone;
 pub mod rate_limit;
 pub mod revocation;
 pub mod roles;
