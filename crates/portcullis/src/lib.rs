@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod operator;
 pub mod private_files;
 pub mod services;
+pub mod sms;
 pub mod store;
 pub mod workers;
 

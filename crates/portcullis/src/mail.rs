@@ -37,12 +37,10 @@ impl MailTransport for FileMail {
         let name = crate::crypto::random_bytes::<16>()
             .map(hex::encode)
             .map_err(|e| MailError::Delivery(e.to_string()))?;
-        let partial = self.dir.join(format!("{name}.partial"));
-        let done = self.dir.join(format!("{name}.eml"));
         let bytes = message.formatted();
+        let dir = self.dir.clone();
         tokio::task::spawn_blocking(move || {
-            crate::private_files::write_new(&partial, &bytes)?;
-            std::fs::rename(&partial, &done)
+            crate::private_files::publish_new(&dir, &name, "eml", &bytes)
         })
         .await
         .map_err(|e| MailError::Delivery(e.to_string()))?

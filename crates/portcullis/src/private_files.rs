@@ -55,6 +55,21 @@ pub fn write_new(path: &Path, contents: &[u8]) -> std::io::Result<std::fs::File>
     Ok(file)
 }
 
+/// Writes `contents` as a new 0600 file `{dir}/{stem}.{extension}`,
+/// first under `.partial` and then renamed into place, so a reader never
+/// sees half of it (development mail and SMS). Blocks: call it from
+/// `spawn_blocking`.
+pub fn publish_new(
+    dir: &Path,
+    stem: &str,
+    extension: &str,
+    contents: &[u8],
+) -> std::io::Result<()> {
+    let partial = dir.join(format!("{stem}.partial"));
+    write_new(&partial, contents)?;
+    std::fs::rename(&partial, dir.join(format!("{stem}.{extension}")))
+}
+
 /// `write_new`, synced to disk before it returns: for what a crash must
 /// not lose (the master key).
 pub fn write_new_synced(path: &Path, contents: &[u8]) -> std::io::Result<()> {
