@@ -37,6 +37,18 @@ for key in KEYS:
             "high_s_twin": twin,
         })
 
+# EIP-1271: isValidSignature(bytes32, bytes) calldata, for signatures of several lengths.
+from eth_abi import encode as abi_encode
+from eth_utils import function_signature_to_4byte_selector, keccak
+
+selector = function_signature_to_4byte_selector("isValidSignature(bytes32,bytes)")
+eip1271 = []
+for length in (0, 1, 32, 65, 100, 130):
+    digest = keccak(text=f"message {length}")
+    signature = bytes((i * 7 + length) % 256 for i in range(length))
+    eip1271.append({"hash": "0x" + digest.hex(), "signature": "0x" + signature.hex(),
+                    "call_data": "0x" + (selector + abi_encode(["bytes32", "bytes"], [digest, signature])).hex()})
+
 addresses = []
 for i in range(20):
     raw = bytes((i * 37 + j * 11) % 256 for j in range(20))
@@ -46,6 +58,6 @@ out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", "
                    "domain", "ethereum", "vectors.json")
 with open(out, "w") as f:
     json.dump({"made_by": "eth-account 0.14.0 (scripts/eth-vectors.py)", "signatures": signatures,
-               "checksummed_addresses": addresses}, f, indent=1)
+               "checksummed_addresses": addresses, "eip1271": eip1271}, f, indent=1)
     f.write("\n")
 print(f"wrote {len(signatures)} signatures and {len(addresses)} addresses")

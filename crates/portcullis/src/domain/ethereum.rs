@@ -118,5 +118,36 @@ pub fn recover_personal_signer(message: &[u8], signature: &str) -> Result<Addres
     Ok(Address(address))
 }
 
+/// The selector of EIP-1271's `isValidSignature(bytes32,bytes)`, which is
+/// also the value a contract returns when the signature is its own.
+pub const EIP1271_MAGIC: [u8; 4] = [0x16, 0x26, 0xba, 0x7e];
+
+/// The `eth_call` data asking a contract wallet whether `signature` is its
+/// signature of `hash`: the selector, then the ABI encoding of
+/// `(bytes32 hash, bytes signature)` (the hash, the offset of the bytes,
+/// their length, the bytes padded to 32).
+pub fn eip1271_call_data(hash: &[u8; 32], signature: &[u8]) -> Vec<u8> {
+    let word = |n: usize| {
+        let mut w = [0u8; 32];
+        w[24..].copy_from_slice(&(n as u64).to_be_bytes());
+        w
+    };
+    let padded = signature.len().div_ceil(32) * 32;
+    let mut data = Vec::with_capacity(4 + 96 + padded);
+    data.extend_from_slice(&EIP1271_MAGIC);
+    data.extend_from_slice(hash);
+    data.extend_from_slice(&word(64));
+    data.extend_from_slice(&word(signature.len()));
+    data.extend_from_slice(signature);
+    data.resize(4 + 96 + padded, 0);
+    data
+}
+
+/// Whether an `eth_call` answer (the returned bytes) is the magic value: a
+/// `bytes4` is returned left-aligned in one 32-byte word.
+pub fn eip1271_says_valid(returned: &[u8]) -> bool {
+    returned.len() == 32 && returned[..4] == EIP1271_MAGIC && returned[4..].iter().all(|b| *b == 0)
+}
+
 #[cfg(test)]
 mod tests;

@@ -130,6 +130,38 @@ fn a_wrong_mixed_case_checksum_is_refused() {
     }
 }
 
+#[test]
+fn eip1271_call_data_is_what_eth_abi_encodes() {
+    let unhex = |s: &str| hex::decode(s.trim_start_matches("0x")).expect("hex");
+    let vectors = vectors();
+    let cases = vectors["eip1271"].as_array().expect("eip1271");
+    assert_eq!(cases.len(), 6);
+    for v in cases {
+        let hash: [u8; 32] = unhex(text(v, "hash")).try_into().expect("32 bytes");
+        let signature = unhex(text(v, "signature"));
+        assert_eq!(
+            eip1271_call_data(&hash, &signature),
+            unhex(text(v, "call_data")),
+            "{} signature bytes",
+            signature.len()
+        );
+    }
+}
+
+#[test]
+fn only_the_magic_word_says_valid() {
+    let mut word = [0u8; 32];
+    word[..4].copy_from_slice(&EIP1271_MAGIC);
+    assert!(eip1271_says_valid(&word));
+    assert!(!eip1271_says_valid(&word[..4]));
+    assert!(!eip1271_says_valid(&[0u8; 32]));
+    word[31] = 1;
+    assert!(!eip1271_says_valid(&word));
+    let mut right_aligned = [0u8; 32];
+    right_aligned[28..].copy_from_slice(&EIP1271_MAGIC);
+    assert!(!eip1271_says_valid(&right_aligned));
+}
+
 proptest! {
     #[test]
     fn parsing_never_panics(s in "\\PC{0,60}", hex in "0x[0-9a-fA-F]{0,140}") {
