@@ -65,6 +65,17 @@ impl Sample {
         self.total += started.elapsed();
     }
 
+    async fn record_async(&mut self, calls: usize, verifier: &Verifier, token: &str) {
+        let started = Instant::now();
+        for _ in 0..calls {
+            let one = Instant::now();
+            black_box(verifier.verify_session(black_box(token)).await.is_ok());
+            self.nanos
+                .push(u64::try_from(one.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        }
+        self.total += started.elapsed();
+    }
+
     fn summary(&mut self) -> (f64, f64, f64) {
         self.nanos.sort_unstable();
         let at = |p: f64| {
@@ -136,18 +147,5 @@ async fn compare(alg: Algorithm, args: &Args) {
             "{:<7} {name:<26} {per_second:>12.0} {p50:>10.1} {p99:>10.1}",
             format!("{alg:?}")
         );
-    }
-}
-
-impl Sample {
-    async fn record_async(&mut self, calls: usize, verifier: &Verifier, token: &str) {
-        let started = Instant::now();
-        for _ in 0..calls {
-            let one = Instant::now();
-            black_box(verifier.verify_session(black_box(token)).await.is_ok());
-            self.nanos
-                .push(u64::try_from(one.elapsed().as_nanos()).unwrap_or(u64::MAX));
-        }
-        self.total += started.elapsed();
     }
 }

@@ -77,18 +77,18 @@ where
     }
 }
 
-/// An answer's status as an attempt's outcome.
+/// An answer's status as an attempt's outcome: no answer, a 429 or a 5xx
+/// is worth another try; another status is a refusal.
 fn judged(answer: Result<reqwest::Response, reqwest::Error>) -> Attempt {
-    match answer {
-        Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
-            Attempt::Retry("the provider could not be reached".into())
-        }
-        Err(_) => Attempt::Retry("the provider's answer was cut".into()),
-        Ok(r) if r.status().is_success() => Attempt::Sent,
-        Ok(r) if r.status().as_u16() == 429 || r.status().is_server_error() => {
-            Attempt::Retry(format!("the provider answered {}", r.status().as_u16()))
-        }
-        Ok(r) => Attempt::Refused(format!("the provider answered {}", r.status().as_u16())),
+    let status = match answer {
+        Err(_) => return Attempt::Retry("the provider could not be reached".into()),
+        Ok(r) => r.status(),
+    };
+    let why = format!("the provider answered {}", status.as_u16());
+    match status.as_u16() {
+        200..=299 => Attempt::Sent,
+        429 | 500..=599 => Attempt::Retry(why),
+        _ => Attempt::Refused(why),
     }
 }
 
@@ -111,11 +111,11 @@ pub enum TwilioSender {
 /// `POST {base}/2010-04-01/Accounts/{sid}/Messages.json`, Basic auth,
 /// form fields `To`, `From` or `MessagingServiceSid`, `Body`.
 pub struct TwilioSms {
-    pub base_url: String,
-    pub account_sid: String,
-    pub auth_token: SecretString,
-    pub sender: TwilioSender,
-    pub deadline: Duration,
+    base_url: String,
+    account_sid: String,
+    auth_token: SecretString,
+    sender: TwilioSender,
+    deadline: Duration,
     http: reqwest::Client,
 }
 
@@ -177,9 +177,9 @@ impl SmsTransport for TwilioSms {
 /// Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`,
 /// `webhook-signature`) under a `whsec_…` secret, as Portcullis's webhooks.
 pub struct WebhookSms {
-    pub url: String,
+    url: String,
     key: Vec<u8>,
-    pub deadline: Duration,
+    deadline: Duration,
     clock: Arc<dyn crate::clock::Clock>,
     http: reqwest::Client,
 }
@@ -195,7 +195,7 @@ impl WebhookSms {
         use base64::Engine;
         let key = secret
             .expose_secret()
-            .strip_prefix("whsec_")
+            .strip_prefix(crate::crypto::WEBHOOK_SECRET_PREFIX)
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
             .ok_or_else(|| SmsError::Delivery("the webhook secret is not whsec_…".into()))?;
         Ok(WebhookSms {

@@ -36,11 +36,6 @@ fn verifier(app: &TestApp, env: &str) -> Verifier {
     verifier_at(app, env, time::Duration::ZERO)
 }
 
-fn part(token: &str, index: usize) -> Value {
-    let text = token.split('.').nth(index).expect("a JWS part");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(text).expect("base64url")).expect("JSON")
-}
-
 fn encode(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("JSON"))
 }
@@ -71,8 +66,8 @@ async fn real_tokens_verify_and_forgeries_made_from_them_do_not() {
     assert!(claims.scope.split(' ').any(|s| s == "user:basic"));
     assert!(!claims.is_partial());
 
-    let header = part(&token, 0);
-    let mut payload = part(&token, 1);
+    let header = header_of(&token);
+    let mut payload = claims_of(&token);
     let (header_text, signature) = (
         token.split('.').next().unwrap(),
         token.rsplit('.').next().unwrap(),
@@ -88,7 +83,7 @@ async fn real_tokens_verify_and_forgeries_made_from_them_do_not() {
     let none = format!(
         "{}.{}.",
         encode(&json!({"alg": "none", "typ": "JWT", "kid": header["kid"]})),
-        encode(&part(&token, 1))
+        encode(&claims_of(&token))
     );
     assert!(matches!(
         verifier.verify_session(&none).await,
@@ -109,7 +104,7 @@ async fn real_tokens_verify_and_forgeries_made_from_them_do_not() {
     hs.typ = Some("JWT".into());
     let confused = jsonwebtoken::encode(
         &hs,
-        &part(&token, 1),
+        &claims_of(&token),
         &jsonwebtoken::EncodingKey::from_secret(modulus.as_bytes()),
     )
     .expect("signing");
@@ -228,8 +223,8 @@ async fn a_new_key_is_picked_up_without_a_restart() {
     .await
     .assert_status(200);
     let (after, _) = app.sign_in(&env, "after@example.com").await;
-    assert_eq!(part(&after, 0)["alg"], "ES256");
-    assert_ne!(part(&after, 0)["kid"], part(&before, 0)["kid"]);
+    assert_eq!(header_of(&after)["alg"], "ES256");
+    assert_ne!(header_of(&after)["kid"], header_of(&before)["kid"]);
     // Within the refresh interval of the last fetch the new kid is not
     // looked for; once it has passed, the first token with it fetches it.
     assert_eq!(
