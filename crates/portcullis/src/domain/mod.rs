@@ -5,6 +5,7 @@ pub mod actor;
 pub mod advisor;
 pub mod algorithm;
 pub mod claims;
+pub mod credential;
 pub mod delivery;
 pub mod email;
 pub mod ethereum;

@@ -18,6 +18,7 @@ use super::users::User;
 use super::{ServiceError, ServiceResult, new_id};
 use crate::clock::{Clock, rfc3339, to_millis};
 use crate::crypto::{self, MasterKey};
+use crate::domain::credential::CredentialKind;
 use crate::domain::email::EmailAddress;
 use crate::domain::mfa::SignInOutcome;
 use crate::domain::settings::MfaEnrollment;
@@ -239,6 +240,8 @@ impl EmailSignIn {
             id: new_id(self.clock.as_ref(), "usr")?,
             environment_id: env.id().to_string(),
             email: Some(verification.destination.clone()),
+            phone_number: None,
+            wallet: None,
             created_at: now,
             sessions_epoch: 0,
             sessions_revoked_at: None,
@@ -251,7 +254,16 @@ impl EmailSignIn {
         };
         let Some(issued) = self
             .sessions
-            .issue_for_email(env, &used, &candidate, vec!["otp".into()], outcome, client)
+            .issue_for_credential(
+                env,
+                &used,
+                CredentialKind::Email,
+                &verification.destination,
+                &candidate,
+                vec!["otp".into()],
+                outcome,
+                client,
+            )
             .await?
         else {
             // Another request with the same code signed in first.
@@ -262,7 +274,7 @@ impl EmailSignIn {
         Ok(SignedIn {
             token: Some(issued.token),
             session: Session::from_new(issued.session),
-            user: User::from_record(&issued.user),
+            user: User::from_sign_in(&issued.user, &issued.identity),
             // The statement that stored the session read the user's devices.
             mfa: mfa_status(settings, &issued.mfa_kinds, outcome),
         })

@@ -180,7 +180,7 @@ fn conflict_message(rule: Constraint) -> &'static str {
         Constraint::Origin => "the environment lists this origin already",
         Constraint::OneTotpPerUser => "one TOTP device per user",
         Constraint::PasskeyCredential => "this passkey is registered already",
-        Constraint::UserEmail => "a user with this e-mail exists",
+        Constraint::Credential => "this credential belongs to another user",
         Constraint::Other => "this conflicts with an existing resource",
     }
 }
@@ -282,7 +282,7 @@ mod tests {
             Constraint::Origin,
             Constraint::OneTotpPerUser,
             Constraint::PasskeyCredential,
-            Constraint::UserEmail,
+            Constraint::Credential,
             Constraint::Other,
         ] {
             match ServiceError::from(StoreError::Conflict(rule)) {

@@ -17,12 +17,13 @@ use crate::clock::{Clock, rfc3339, to_millis};
 use crate::domain::claims::{
     SCOPE_REQUIRES_ADDITIONAL_AUTH, SCOPE_USER_BASIC, SESSION_TOKEN_TYP, SessionClaims,
 };
+use crate::domain::credential::{CredentialKind, Identity};
 use crate::domain::events;
 use crate::domain::mfa::{ELEVATED_TOKEN_TYP, SignInOutcome};
 pub use crate::store::SessionFilter;
 use crate::store::{
-    MfaStore, ScopeRevocation, SessionRecord, SessionStore, SessionView, SignInEventIds, UsedCode,
-    UserRecord,
+    Constraint, CredentialKey, MfaStore, ScopeRevocation, SessionRecord, SessionStore, SessionView,
+    SignInEventIds, SignInRecord, StoreError, UsedCode, UserRecord,
 };
 
 /// Tolerated clock skew between nodes for `nbf`.
@@ -155,6 +156,8 @@ pub struct IssuedSession {
     pub user: UserRecord,
     /// The kinds of the user's confirmed MFA devices.
     pub mfa_kinds: Vec<String>,
+    /// Who the token's claims say the user is.
+    pub identity: Identity,
 }
 
 /// What introspecting a token finds (RFC 7662): whether it is active,
@@ -209,16 +212,22 @@ impl Sessions {
         }
     }
 
-    /// Signs `candidate.email` in: finds or creates the user, stores a new
-    /// session for them and signs its JWT. The session's epochs come from
-    /// the store, in the same statement that inserts it, so it is born
-    /// under the newest revocation of its user and environment. Uses up the
-    /// verification whose code matched, in the same statement; `None` if
-    /// another sign-in used it first.
-    pub async fn issue_for_email(
+    /// Signs in with the credential `(kind, value)`: finds its user or
+    /// creates `candidate` holding it, stores a new session for them and
+    /// signs its JWT. The session's epochs come from the store, in the same
+    /// statement that inserts it, so it is born under the newest revocation
+    /// of its user and environment. Uses up the verification whose code
+    /// matched, in the same statement; `None` if another sign-in used it
+    /// first. Two first sign-ins of one new credential racing: the store
+    /// refuses the later one whole, and it is tried once more, finding the
+    /// user the earlier one made.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn issue_for_credential(
         &self,
         env: &EnvironmentRuntime,
-        code: &UsedCode,
+        proof: &UsedCode,
+        kind: CredentialKind,
+        value: &str,
         candidate: &UserRecord,
         amr: Vec<String>,
         outcome: SignInOutcome,
@@ -252,29 +261,48 @@ impl Sessions {
             amr: serde_json::to_string(&amr).map_err(|e| ServiceError::caused("serializing", e))?,
             scope: scope.to_string(),
         };
-        let Some((user, session, mfa_kinds)) = self
-            .store
-            .insert_for_email_user(
-                code,
-                candidate,
-                &template,
-                // Written only when a webhook takes them (docs/events.md):
-                // sign-in is the hot write path.
-                &SignInEventIds {
-                    session_created: match env.has_subscriber(events::USER_SESSION_CREATED) {
-                        true => Some(new_id(self.clock.as_ref(), "evt")?),
-                        false => None,
-                    },
-                    user_created: match env.has_subscriber(events::USER_CREATED) {
-                        true => Some(new_id(self.clock.as_ref(), "evt")?),
-                        false => None,
-                    },
-                },
-            )
-            .await?
+        let credential = CredentialKey {
+            id: new_id(self.clock.as_ref(), "vcr")?,
+            kind: kind.as_str().to_string(),
+            value: value.to_string(),
+        };
+        // Written only when a webhook takes them (docs/events.md): sign-in
+        // is the hot write path.
+        let events = SignInEventIds {
+            session_created: match env.has_subscriber(events::USER_SESSION_CREATED) {
+                true => Some(new_id(self.clock.as_ref(), "evt")?),
+                false => None,
+            },
+            user_created: match env.has_subscriber(events::USER_CREATED) {
+                true => Some(new_id(self.clock.as_ref(), "evt")?),
+                false => None,
+            },
+        };
+        let sign_in = || {
+            self.store
+                .sign_in(proof, &credential, candidate, &template, &events)
+        };
+        let stored = match sign_in().await {
+            Err(StoreError::Conflict(Constraint::Credential)) => sign_in().await?,
+            other => other?,
+        };
+        let Some(SignInRecord {
+            user,
+            session,
+            mfa_kinds,
+        }) = stored
         else {
             return Ok(None);
         };
+        let identity = Identity::of_sign_in(
+            kind,
+            value,
+            Identity {
+                email: user.email.clone(),
+                phone_number: user.phone_number.clone(),
+                wallet: user.wallet.clone(),
+            },
+        );
         let claims = SessionClaims {
             iss: env.issuer.clone(),
             sub: user.id.clone(),
@@ -287,7 +315,7 @@ impl Sessions {
             jti: new_id(self.clock.as_ref(), "jti")?,
             scope: session.scope.clone(),
             amr,
-            email: user.email.clone(),
+            email: identity.email.clone(),
             env_epoch: session.env_epoch,
             user_epoch: session.user_epoch,
         };
@@ -297,6 +325,7 @@ impl Sessions {
             session,
             user,
             mfa_kinds,
+            identity,
         }))
     }
 

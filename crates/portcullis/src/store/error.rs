@@ -60,8 +60,9 @@ pub enum Constraint {
     OneTotpPerUser,
     /// `passkey_credential_ids (environment_id, credential_id)`
     PasskeyCredential,
-    /// `users_by_email (environment_id, email)`
-    UserEmail,
+    /// `verified_credentials_value (environment_id, kind, value)`: a
+    /// credential another user holds.
+    Credential,
     /// Any other unique rule (a primary key, a token hash).
     Other,
 }
@@ -77,7 +78,7 @@ impl Constraint {
             Some("origins_environment_id_origin_key") => Some(Constraint::Origin),
             Some("one_confirmed_totp_per_user") => Some(Constraint::OneTotpPerUser),
             Some("passkey_credential_ids") => Some(Constraint::PasskeyCredential),
-            Some("users_by_email") => Some(Constraint::UserEmail),
+            Some("verified_credentials_value") => Some(Constraint::Credential),
             Some(_) => Some(Constraint::Other),
             None => None,
         };
@@ -94,7 +95,9 @@ impl Constraint {
                 "mfa_devices.environment_id, mfa_devices.credential_id" => {
                     Constraint::PasskeyCredential
                 }
-                "users.environment_id, users.email" => Constraint::UserEmail,
+                "verified_credentials.environment_id, verified_credentials.kind, verified_credentials.value" => {
+                    Constraint::Credential
+                }
                 _ => Constraint::Other,
             }
         })

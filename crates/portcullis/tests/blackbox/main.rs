@@ -12,6 +12,7 @@ mod cli;
 mod connections;
 mod cookie_mode;
 mod crash;
+mod credentials;
 mod dashboard;
 mod database_down;
 mod email_sign_in;

@@ -63,6 +63,7 @@ async fn the_openapi_document_lists_every_route() {
     let paths: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
     let expected: BTreeSet<String> = [
         "/sdk/v1/{environment_id}/config",
+        "/sdk/v1/{environment_id}/credentials",
         "/sdk/v1/{environment_id}/auth/email/start",
         "/sdk/v1/{environment_id}/auth/email/verify",
         "/sdk/v1/{environment_id}/session",

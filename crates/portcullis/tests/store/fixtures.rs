@@ -9,10 +9,10 @@ use std::time::Duration;
 use portcullis::domain::delivery::{DeliveryStatus, MailStatus};
 use portcullis::domain::roles::Role;
 use portcullis::store::{
-    ApiTokenRecord, Backend, Constraint, DeliveryRecord, EnvironmentRecord, EventRecord,
-    MemberRecord, MfaDeviceRecord, NewTenant, NotificationRecord, OrganizationRecord,
-    ProjectRecord, Revocation, SessionRecord, SignInEventIds, Store, StoreError, StoreResult,
-    UsedCode, UserRecord, VerificationRecord, WebhookRecord,
+    ApiTokenRecord, Backend, Constraint, CredentialKey, DeliveryRecord, EnvironmentRecord,
+    EventRecord, MemberRecord, MfaDeviceRecord, NewTenant, NotificationRecord, OrganizationRecord,
+    ProjectRecord, Revocation, SessionRecord, SignInEventIds, SignInRecord, Store, StoreError,
+    StoreResult, UsedCode, UserQuery, UserRecord, VerificationRecord, WebhookRecord,
 };
 use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
 use tempfile::TempDir;
@@ -144,16 +144,16 @@ impl TestStore {
         expires_at: i64,
     ) -> (UserRecord, SessionRecord) {
         let code = self.code(environment_id, email, b"mac", at).await;
-        let (user, session, _) = self
+        let signed_in = self
             .sign_in_with(&code, environment_id, email, at, expires_at)
             .await
             .expect("the sign-in is stored")
             .expect("the code was not used before");
-        (user, session)
+        (signed_in.user, signed_in.session)
     }
 
-    /// `SessionStore::insert_for_email_user` with code `code` and a new
-    /// user and session.
+    /// `SessionStore::sign_in` with code `code` and the e-mail credential
+    /// `email`, for a new user and session.
     pub async fn sign_in_with(
         &self,
         code: &str,
@@ -161,7 +161,23 @@ impl TestStore {
         email: &str,
         at: i64,
         expires_at: i64,
-    ) -> StoreResult<Option<(UserRecord, SessionRecord, Vec<String>)>> {
+    ) -> StoreResult<Option<SignInRecord>> {
+        self.sign_in_by(code, environment_id, "email", email, at, expires_at)
+            .await
+    }
+
+    /// `SessionStore::sign_in` with code `code` and the credential
+    /// `(kind, value)`, for a new user (whose primary of that kind it is)
+    /// and session.
+    pub async fn sign_in_by(
+        &self,
+        code: &str,
+        environment_id: &str,
+        kind: &str,
+        value: &str,
+        at: i64,
+        expires_at: i64,
+    ) -> StoreResult<Option<SignInRecord>> {
         let used = UsedCode {
             verification_id: code.into(),
             used_at: at,
@@ -170,15 +186,44 @@ impl TestStore {
             session_created: None,
             user_created: None,
         };
+        let mut candidate = new_user(environment_id, value, at);
+        if kind != "email" {
+            candidate.email = None;
+        }
+        match kind {
+            "phone" => candidate.phone_number = Some(value.into()),
+            "wallet" => candidate.wallet = Some(value.into()),
+            _ => {}
+        }
+        let credential = CredentialKey {
+            id: id("vcr"),
+            kind: kind.into(),
+            value: value.into(),
+        };
         self.store
             .sessions
-            .insert_for_email_user(
+            .sign_in(
                 &used,
-                &new_user(environment_id, email, at),
+                &credential,
+                &candidate,
                 &new_session(environment_id, at, expires_at),
                 &events,
             )
             .await
+    }
+
+    /// The users of `environment_id` with the verified address `email`.
+    pub async fn users_with_email(&self, environment_id: &str, email: &str) -> Vec<UserRecord> {
+        let query = UserQuery {
+            email: Some(email.into()),
+            after: None,
+            limit: 10,
+        };
+        self.store
+            .users
+            .list(environment_id, &query)
+            .await
+            .expect("the users are listed")
     }
 
     /// Revokes every session of `env` at `at`: how many it revoked and
@@ -352,6 +397,31 @@ impl TestStore {
     }
 }
 
+impl RowLock {
+    /// Waits until another session of the database waits for a lock (the
+    /// statement under test has reached the row this one holds); fails
+    /// after 10 s.
+    pub async fn wait_for_a_waiter(&mut self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()",
+            )
+            .fetch_one(&mut self.conn)
+            .await
+            .expect("pg_locks is read");
+            if waiting > 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "nothing waited for the held row"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
 /// A transaction of another node holding a row lock (`TestStore::lock_row`).
 pub struct RowLock {
     conn: PgConnection,
@@ -454,6 +524,8 @@ pub fn new_user(environment_id: &str, email: &str, at: i64) -> UserRecord {
         id: id("usr"),
         environment_id: environment_id.into(),
         email: Some(email.into()),
+        phone_number: None,
+        wallet: None,
         created_at: at,
         sessions_epoch: 0,
         sessions_revoked_at: None,

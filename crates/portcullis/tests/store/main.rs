@@ -16,6 +16,7 @@ mod postgres;
 mod fixtures;
 
 mod constraints;
+mod credentials;
 mod leases;
 mod member_access;
 mod members;

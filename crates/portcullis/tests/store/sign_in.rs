@@ -1,9 +1,9 @@
-//! The sign-in statement (`SessionStore::insert_for_email_user`) uses its
+//! The sign-in statement (`SessionStore::sign_in`) uses its
 //! code once, however many sign-ins race for it, and a code takes only as
 //! many attempts as allowed.
 
 use futures::future::join_all;
-use portcullis::store::{Attempt, SessionFilter, UserQuery};
+use portcullis::store::{Attempt, SessionFilter, SignInRecord};
 
 use crate::fixtures::{HOUR, MINUTE, T0, TestStore};
 
@@ -15,7 +15,11 @@ async fn a_code_signs_in_once() {
     let first = attempt(&t, &t.env, &code, 5, T0 + 1, b"right").await;
     assert!(matches!(first, Attempt::Matched(_)), "{first:?}");
 
-    let (user, session, kinds) = t
+    let SignInRecord {
+        user,
+        session,
+        mfa_kinds: kinds,
+    } = t
         .sign_in_with(&code, &t.env, email, T0 + 2, T0 + HOUR)
         .await
         .unwrap()
@@ -60,19 +64,7 @@ async fn racing_sign_ins_with_one_code_make_one_session() {
         signed_in.len()
     );
 
-    let users = t
-        .store
-        .users
-        .list(
-            &t.env,
-            &UserQuery {
-                email: Some(email.into()),
-                after: None,
-                limit: 10,
-            },
-        )
-        .await
-        .unwrap();
+    let users = t.users_with_email(&t.env, email).await;
     assert_eq!(users.len(), 1);
     let sessions = t
         .store

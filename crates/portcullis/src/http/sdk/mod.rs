@@ -3,6 +3,7 @@
 mod auth;
 mod config;
 pub mod cookies;
+mod credentials;
 pub mod gate;
 mod mfa;
 mod session;
@@ -43,6 +44,7 @@ fn routes() -> OpenApiRouter<Arc<Services>> {
         .routes(routes!(session::logout))
         .routes(routes!(session::own_sessions))
         .routes(routes!(session::revoke_own_session))
+        .routes(routes!(credentials::own_credentials))
         .routes(routes!(mfa::devices))
         .routes(routes!(mfa::remove_device))
         .routes(routes!(mfa::begin_totp))

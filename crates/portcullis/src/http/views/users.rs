@@ -4,11 +4,33 @@ use serde::Serialize;
 
 use crate::services::users as plain;
 
+/// A credential the user has proved (docs/sign-in.md).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VerifiedCredential {
-    /// `email` (later also `phone`, `wallet`, `passkey`).
+    /// `vcr_…`; absent where the answer comes from the token alone
+    /// (`GET /session`), as are the instants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `email`, `phone`, `wallet` or `passkey`.
     pub kind: String,
+    /// Normalized: e-mail lower-case, phone E.164, wallet EIP-55, passkey
+    /// the base64url credential id.
     pub value: String,
+    /// A passkey's label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+    /// When it last signed the user in; `null` if never since it was
+    /// linked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+}
+
+/// The caller's verified credentials (`GET /credentials`), oldest first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CredentialList {
+    pub data: Vec<VerifiedCredential>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -32,8 +54,12 @@ pub struct UserPage {
 impl From<plain::VerifiedCredential> for VerifiedCredential {
     fn from(c: plain::VerifiedCredential) -> Self {
         VerifiedCredential {
+            id: c.id,
             kind: c.kind,
             value: c.value,
+            name: c.name,
+            verified_at: c.verified_at,
+            last_used_at: c.last_used_at,
         }
     }
 }

@@ -2,37 +2,58 @@ use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, FromRow, Row};
 
 use crate::store::sessions::view::{
-    SESSION_CREATED_SELECT, SIGN_IN_EVENT_COLUMNS, USER_CREATED_SELECT, confirmed_device_counts,
-    device_kinds,
+    SESSION_CREATED_SELECT, SIGN_IN_EVENT_COLUMNS, USER_CREATED_SELECT, bind_sign_in,
+    confirmed_device_counts, device_kinds,
 };
 
 use super::{PgDb, db, feed_sql, sessions_sql};
 use crate::store::{
-    Change, EventRecord, FeedPage, Revocation, SessionFilter, SessionRecord, SessionStore,
-    SessionView, SignInEventIds, StoreResult, UsedCode, UserRecord,
+    Change, CredentialKey, EventRecord, FeedPage, Revocation, SessionFilter, SessionRecord,
+    SessionStore, SessionView, SignInEventIds, SignInRecord, StoreResult, UsedCode, UserRecord,
 };
 
 #[async_trait]
 impl SessionStore for PgDb {
-    async fn insert_for_email_user(
+    async fn sign_in(
         &self,
-        code: &UsedCode,
-        user: &UserRecord,
+        proof: &UsedCode,
+        credential: &CredentialKey,
+        candidate: &UserRecord,
         session: &SessionRecord,
         events: &SignInEventIds,
-    ) -> StoreResult<Option<(UserRecord, SessionRecord, Vec<String>)>> {
-        // One statement: using the code up, the upsert and the insert are
+    ) -> StoreResult<Option<SignInRecord>> {
+        // One statement: using the code up, the inserts and updates are
         // data-modifying CTEs, each fed by the one before, so a code used
         // meanwhile (its row lock makes a concurrent use wait, then see it
-        // used) leaves every one empty. The no-op update makes RETURNING
-        // yield an existing user too.
-        let row = sqlx::query(AssertSqlSafe(format!(
+        // used) leaves every one empty. `found` is the credential's user,
+        // if any; otherwise `u_new` and `cred_new` create the candidate and
+        // its credential. Two first sign-ins of one new credential: both
+        // find none, and the later insert of the credential waits for the
+        // earlier to commit, then breaks `verified_credentials_value`,
+        // rolling its whole statement back (its code unused) for the
+        // service to try again. Not `ON CONFLICT DO UPDATE`: the winner's
+        // user row would be invisible to the loser's snapshot.
+        let query = sqlx::query(AssertSqlSafe(format!(
             "WITH c AS ( \
-                 UPDATE verifications SET consumed_at = $16 WHERE id = $17 AND consumed_at IS NULL \
-                 RETURNING id), \
+                 UPDATE verifications SET consumed_at = $16, consumed_by = $5 \
+                 WHERE id = $17 AND consumed_at IS NULL RETURNING id), \
+             found AS ( \
+                 SELECT vc.id, vc.user_id FROM verified_credentials vc, c \
+                 WHERE vc.environment_id = $2 AND vc.kind = $18 AND vc.value = $19), \
+             u_new AS ( \
+                 INSERT INTO users (id, environment_id, email, phone_number, wallet, created_at) \
+                 SELECT $1, $2, $3, $21, $22, $4 FROM c WHERE NOT EXISTS (SELECT 1 FROM found) \
+                 RETURNING *), \
+             cred_new AS ( \
+                 INSERT INTO verified_credentials (id, environment_id, user_id, kind, value, \
+                     verified_at, last_used_at, created_at) \
+                 SELECT $20, $2, u_new.id, $18, $19, $4, $4, $4 FROM u_new RETURNING id), \
+             touch AS ( \
+                 UPDATE verified_credentials SET last_used_at = $4 \
+                 WHERE id IN (SELECT id FROM found) RETURNING id), \
              u AS ( \
-                 INSERT INTO users (id, environment_id, email, created_at) SELECT $1, $2, $3, $4 FROM c \
-                 ON CONFLICT (environment_id, email) DO UPDATE SET email = excluded.email RETURNING *), \
+                 SELECT * FROM u_new \
+                 UNION ALL SELECT users.* FROM users JOIN found ON users.id = found.user_id), \
              s AS ( \
                  INSERT INTO sessions (id, environment_id, user_id, iat, env_epoch, user_epoch, \
                      created_at, expires_at, ip_address, user_agent, amr, scope) \
@@ -49,27 +70,11 @@ impl SessionStore for PgDb {
              SELECT u.*, s.env_epoch AS session_env_epoch, s.user_epoch AS session_user_epoch, {} \
              FROM u, s",
             confirmed_device_counts("u.environment_id", "u.id")
-        )))
-        .bind(&user.id)
-        .bind(&user.environment_id)
-        .bind(&user.email)
-        .bind(user.created_at)
-        .bind(&session.id)
-        .bind(session.iat)
-        .bind(session.env_epoch)
-        .bind(session.created_at)
-        .bind(session.expires_at)
-        .bind(&session.ip_address)
-        .bind(&session.user_agent)
-        .bind(&session.amr)
-        .bind(&session.scope)
-        .bind(&events.session_created)
-        .bind(&events.user_created)
-        .bind(code.used_at)
-        .bind(&code.verification_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        )));
+        let row = bind_sign_in(query, proof, credential, candidate, session, events)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -78,11 +83,15 @@ impl SessionStore for PgDb {
         session.user_id = user.id.clone();
         session.env_epoch = row.try_get("session_env_epoch").map_err(db)?;
         session.user_epoch = row.try_get("session_user_epoch").map_err(db)?;
-        let kinds = device_kinds(
+        let mfa_kinds = device_kinds(
             row.try_get("totp_devices").map_err(db)?,
             row.try_get("passkey_devices").map_err(db)?,
         );
-        Ok(Some((user, session, kinds)))
+        Ok(Some(SignInRecord {
+            user,
+            session,
+            mfa_kinds,
+        }))
     }
 
     async fn get(

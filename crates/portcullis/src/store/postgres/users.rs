@@ -2,7 +2,8 @@ use async_trait::async_trait;
 
 use super::{PgDb, sessions_sql, users_sql};
 use crate::store::{
-    Change, EventRecord, Revocation, StoreResult, UserQuery, UserRecord, UserStore,
+    Change, CredentialRecord, EventRecord, Revocation, StoreResult, UserQuery, UserRecord,
+    UserStore,
 };
 
 #[async_trait]
@@ -33,6 +34,23 @@ impl UserStore for PgDb {
         tx.publish(change);
         tx.commit().await?;
         Ok((count, epoch))
+    }
+
+    async fn credentials(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Vec<CredentialRecord>> {
+        users_sql::credentials(&self.pool, environment_id, user_id).await
+    }
+
+    async fn credentials_of_range(
+        &self,
+        environment_id: &str,
+        first: &str,
+        last: &str,
+    ) -> StoreResult<Vec<CredentialRecord>> {
+        users_sql::credentials_of_range(&self.pool, environment_id, first, last).await
     }
 
     async fn epochs(&self) -> StoreResult<Vec<(String, i64, i64)>> {

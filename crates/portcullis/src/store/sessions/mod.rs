@@ -5,7 +5,7 @@
 
 pub(super) mod view;
 
-use crate::store::{EventRecord, StoreResult, UserRecord};
+use crate::store::{CredentialKey, EventRecord, StoreResult, UserRecord};
 use async_trait::async_trait;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -90,7 +90,16 @@ pub struct ScopeRevocation {
     pub revocation: Revocation,
 }
 
-/// The verification a sign-in uses up (`SessionStore::insert_for_email_user`).
+/// What a sign-in stored: the user (found or created), the session, and
+/// the kinds of the user's confirmed MFA devices.
+#[derive(Debug, Clone)]
+pub struct SignInRecord {
+    pub user: UserRecord,
+    pub session: SessionRecord,
+    pub mfa_kinds: Vec<String>,
+}
+
+/// The verification a sign-in uses up (`SessionStore::sign_in`).
 #[derive(Debug, Clone)]
 pub struct UsedCode {
     pub verification_id: String,
@@ -108,25 +117,31 @@ pub struct SignInEventIds {
 
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// A sign-in by e-mail address, in one round trip: finds the user of
-    /// `user.environment_id` with `user.email`, or creates `user`, and
-    /// inserts `session` for them. The store sets the session's `user_id`,
-    /// its `user_epoch` to the user's stored epoch and its `env_epoch` to
-    /// the larger of the given one and the environment's stored epoch, so
-    /// the session is born under the newest revocation the store knows.
-    /// Also returns the kinds of the user's confirmed MFA devices.
-    /// Writes the sign-in's events in the same round trip.
+    /// A sign-in by a verified credential, in one round trip: finds the
+    /// user of `candidate.environment_id` whose credential is
+    /// `(credential.kind, credential.value)` and marks it used, or creates
+    /// `candidate` with that credential (id `credential.id`), and inserts
+    /// `session` for the user. The store sets the session's `user_id`, its
+    /// `user_epoch` to the user's stored epoch and its `env_epoch` to the
+    /// larger of the given one and the environment's stored epoch, so the
+    /// session is born under the newest revocation the store knows. Also
+    /// returns the kinds of the user's confirmed MFA devices. Writes the
+    /// sign-in's events in the same round trip.
     ///
-    /// First marks the verification `code.verification_id` used at
-    /// `code.used_at` (the code matched, `VerificationStore::attempt`), and
-    /// does nothing else, returning `None`, if it already was.
-    async fn insert_for_email_user(
+    /// First marks the verification `proof.verification_id` used at
+    /// `proof.used_at` (its code or nonce matched), and does nothing else,
+    /// returning `None`, if it already was. Two first sign-ins of one new
+    /// credential racing on PostgreSQL: the loser fails with
+    /// `Conflict(Constraint::Credential)` and writes nothing (its
+    /// verification stays unused); trying again finds the winner's user.
+    async fn sign_in(
         &self,
-        code: &UsedCode,
-        user: &UserRecord,
+        proof: &UsedCode,
+        credential: &CredentialKey,
+        candidate: &UserRecord,
         session: &SessionRecord,
         events: &SignInEventIds,
-    ) -> StoreResult<Option<(UserRecord, SessionRecord, Vec<String>)>>;
+    ) -> StoreResult<Option<SignInRecord>>;
     async fn get(&self, environment_id: &str, session_id: &str)
     -> StoreResult<Option<SessionView>>;
     async fn list_for_user(

@@ -3,7 +3,13 @@
 
 use sqlx::FromRow;
 
-use crate::store::{Revocation, ScopeRevocation, SessionRecord, SessionView};
+use sqlx::query::Query;
+use sqlx::{Database, Encode, Type};
+
+use crate::store::{
+    CredentialKey, Revocation, ScopeRevocation, SessionRecord, SessionView, SignInEventIds,
+    UsedCode, UserRecord,
+};
 
 pub(in crate::store) const MINUTE_MS: i64 = 60_000;
 
@@ -126,3 +132,46 @@ pub const SESSION_CREATED_SELECT: &str = "SELECT $14, e.organization_id, e.id, \
      'user.session.created', 'user', u.id, $10, $5, $8";
 pub const USER_CREATED_SELECT: &str = "SELECT $15, e.organization_id, e.id, 'user.created', \
      'user', u.id, $10, u.id, $8";
+
+/// Binds the sign-in statement's parameters in the order both dialects
+/// number them: `$1`–`$4` the candidate user (id, environment, e-mail,
+/// creation), `$5`–`$13` the session, `$14`/`$15` the events' ids, `$16`/
+/// `$17` the proof (when, which verification), `$18`–`$20` the credential
+/// (kind, value, id), `$21`/`$22` the candidate's phone and wallet.
+pub(in crate::store) fn bind_sign_in<'q, DB: Database>(
+    query: Query<'q, DB, DB::Arguments>,
+    proof: &UsedCode,
+    credential: &CredentialKey,
+    candidate: &UserRecord,
+    session: &SessionRecord,
+    events: &SignInEventIds,
+) -> Query<'q, DB, DB::Arguments>
+where
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    query
+        .bind(candidate.id.clone())
+        .bind(candidate.environment_id.clone())
+        .bind(candidate.email.clone())
+        .bind(candidate.created_at)
+        .bind(session.id.clone())
+        .bind(session.iat)
+        .bind(session.env_epoch)
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .bind(session.ip_address.clone())
+        .bind(session.user_agent.clone())
+        .bind(session.amr.clone())
+        .bind(session.scope.clone())
+        .bind(events.session_created.clone())
+        .bind(events.user_created.clone())
+        .bind(proof.used_at)
+        .bind(proof.verification_id.clone())
+        .bind(credential.kind.clone())
+        .bind(credential.value.clone())
+        .bind(credential.id.clone())
+        .bind(candidate.phone_number.clone())
+        .bind(candidate.wallet.clone())
+}

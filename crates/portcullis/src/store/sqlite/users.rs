@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 
 use super::{SqliteDb, sessions_sql, users_sql};
-use crate::store::{EventRecord, Revocation, StoreResult, UserQuery, UserRecord, UserStore};
+use crate::store::{
+    CredentialRecord, EventRecord, Revocation, StoreResult, UserQuery, UserRecord, UserStore,
+};
 
 #[async_trait]
 impl UserStore for SqliteDb {
@@ -34,6 +36,23 @@ impl UserStore for SqliteDb {
                 })
             })
             .await
+    }
+
+    async fn credentials(
+        &self,
+        environment_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Vec<CredentialRecord>> {
+        users_sql::credentials(&self.pool, environment_id, user_id).await
+    }
+
+    async fn credentials_of_range(
+        &self,
+        environment_id: &str,
+        first: &str,
+        last: &str,
+    ) -> StoreResult<Vec<CredentialRecord>> {
+        users_sql::credentials_of_range(&self.pool, environment_id, first, last).await
     }
 
     async fn epochs(&self) -> StoreResult<Vec<(String, i64, i64)>> {

@@ -3,8 +3,10 @@
 //! `Conn`, `Pool` and the dialect macros (`lock!()`, `skip_locked!()`, …)
 //! resolve for that backend.
 
+use sqlx::AssertSqlSafe;
+
 use super::{Pool, db};
-use crate::store::{StoreResult, UserQuery, UserRecord};
+use crate::store::{CredentialRecord, StoreResult, UserQuery, UserRecord};
 
 pub(super) async fn user(
     pool: &Pool,
@@ -24,12 +26,14 @@ pub(super) async fn users(
     environment_id: &str,
     q: &UserQuery,
 ) -> StoreResult<Vec<UserRecord>> {
-    // Two statements, so that each has its index (`users_by_email`,
-    // `users_by_environment`); the cursor is a bound of the index.
+    // Two statements, so that each has its index
+    // (`verified_credentials_value`, `users_by_environment`); the cursor is
+    // a bound of the index.
     let query = match &q.email {
         Some(email) => sqlx::query_as::<_, UserRecord>(
-            "SELECT * FROM users WHERE environment_id = $1 AND email = $2 \
-             AND id > COALESCE($3, '') ORDER BY id LIMIT $4",
+            "SELECT u.* FROM verified_credentials c JOIN users u ON u.id = c.user_id \
+             WHERE c.environment_id = $1 AND c.kind = 'email' AND c.value = $2 \
+             AND u.id > COALESCE($3, '') ORDER BY u.id LIMIT $4",
         )
         .bind(environment_id)
         .bind(email),
@@ -52,6 +56,42 @@ pub(super) async fn user_epochs(pool: &Pool) -> StoreResult<Vec<(String, i64, i6
         "SELECT id, sessions_epoch, COALESCE(sessions_revoked_at, 0) FROM users \
          WHERE sessions_epoch > 0",
     )
+    .fetch_all(pool)
+    .await
+    .map_err(db)
+}
+
+const CREDENTIAL_COLUMNS: &str = "SELECT id, environment_id, user_id, kind, value, name, \
+     verified_at, last_used_at, created_at FROM verified_credentials";
+
+pub(super) async fn credentials(
+    pool: &Pool,
+    environment_id: &str,
+    user_id: &str,
+) -> StoreResult<Vec<CredentialRecord>> {
+    sqlx::query_as::<_, CredentialRecord>(AssertSqlSafe(format!(
+        "{CREDENTIAL_COLUMNS} WHERE environment_id = $1 AND user_id = $2 ORDER BY created_at, id"
+    )))
+    .bind(environment_id)
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+    .map_err(db)
+}
+
+pub(super) async fn credentials_of_range(
+    pool: &Pool,
+    environment_id: &str,
+    first: &str,
+    last: &str,
+) -> StoreResult<Vec<CredentialRecord>> {
+    sqlx::query_as::<_, CredentialRecord>(AssertSqlSafe(format!(
+        "{CREDENTIAL_COLUMNS} WHERE environment_id = $1 AND user_id >= $2 AND user_id <= $3 \
+         ORDER BY user_id, created_at, id"
+    )))
+    .bind(environment_id)
+    .bind(first)
+    .bind(last)
     .fetch_all(pool)
     .await
     .map_err(db)

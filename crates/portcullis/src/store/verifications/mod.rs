@@ -12,7 +12,7 @@ pub enum Attempt {
     /// An attempt was spent and the code did not match.
     Wrong(VerificationRecord),
     /// The code matched. The verification is used only by the sign-in
-    /// that stores a session with it (`SessionStore::insert_for_email_user`).
+    /// that stores a session with it (`SessionStore::sign_in`).
     Matched(VerificationRecord),
 }
 
