@@ -138,6 +138,12 @@ def user_row(c):
     return {"id": c["uid"], "environment_id": c["env"], "email": f"synthetic-{c['i']}@bench.example",
             "created_at": c["now_ms"], "sessions_epoch": 0}
 
+def credential_row(c):
+    # the user's address as their verified credential (sign-ins find users here)
+    return {"id": "vcr_" + c["uid"][4:], "environment_id": c["env"], "user_id": c["uid"],
+            "kind": "email", "value": f"synthetic-{c['i']}@bench.example",
+            "verified_at": c["now_ms"], "last_used_at": c["now_ms"], "created_at": c["now_ms"]}
+
 def session_row(c):
     # live: not revoked, issued now under the environment's current epoch,
     # expires in lifetime_s
@@ -165,6 +171,9 @@ def _columns(con, table):
     for _cid, name, _type, notnull, default, pk in con.execute(f"PRAGMA table_info({table})"):
         cols[name] = bool(notnull) and default is None and not pk
     return cols
+
+def _tables(con):
+    return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 def _insert_sql(con, table, sample):
     cols = _columns(con, table)
@@ -195,12 +204,17 @@ def bulk_insert(db, env, n, lifetime_s="7200"):
         return dict(ctx, i=f"{tag}-{i}", uid=f"usr_{tag}{i:024x}", sid=f"ses_{tag}{i:024x}")
     ucols, usql = _insert_sql(con, "users", user_row(row_ctx(0)))
     scols, ssql = _insert_sql(con, "sessions", session_row(row_ctx(0)))
+    has_credentials = "verified_credentials" in _tables(con)
+    if has_credentials:
+        ccols, csql = _insert_sql(con, "verified_credentials", credential_row(row_ctx(0)))
     con.execute("BEGIN")
     step = 50_000
     for lo in range(0, n, step):
         rows = [row_ctx(i) for i in range(lo, min(n, lo + step))]
         con.executemany(usql, ([u[c] for c in ucols] for u in map(user_row, rows)))
         con.executemany(ssql, ([s[c] for c in scols] for s in map(session_row, rows)))
+        if has_credentials:
+            con.executemany(csql, ([r[c] for c in ccols] for r in map(credential_row, rows)))
     names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
     for table, trigger, sql in POST_INSERT:
         if table in names and trigger not in names:

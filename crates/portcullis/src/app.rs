@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, SmsProvider};
 use crate::http::tls::Https;
 use crate::metrics::Metrics;
 use crate::services::advisor::SecurityAdvisor;
@@ -18,7 +18,8 @@ use crate::services::api_tokens::ApiTokens;
 use crate::services::bootstrap::{self, InitOutcome};
 use crate::services::change_state::ChangeState;
 use crate::services::changes::Changes;
-use crate::services::email_sign_in::{EmailSignIn, EmailSignInParts};
+use crate::services::code_sign_in::{CodeSignIn, CodeSignInParts};
+use crate::services::email_sign_in::EmailSignIn;
 use crate::services::environments::Environments;
 use crate::services::events::Events;
 use crate::services::lock::EnvironmentLocks;
@@ -44,10 +45,12 @@ use crate::services::sdk_cookies::SdkCookies;
 use crate::services::session_revocation::{SessionRevocation, SessionRevocationParts};
 use crate::services::sessions::Sessions;
 use crate::services::settings::Settings;
+use crate::services::sms_sign_in::SmsSignIn;
 use crate::services::users::Users;
 use crate::services::webhook_client::WebhookClient;
 use crate::services::webhooks::{Webhooks, WebhooksParts};
 use crate::services::{ActivityTracker, MfaServices, RateLimits, Revocations, Services, Workers};
+use crate::sms::{FileSms, SmsError, SmsTransport, TwilioSms, WebhookSms};
 use crate::store::Store;
 use crate::{mail, workers};
 
@@ -131,6 +134,7 @@ pub async fn build_services(
 ) -> Result<Wired, StartupError> {
     let mail = mail::transport(config.smtp_url.as_deref(), &config.data_dir.join("mail"))
         .map_err(|e| fail("mail")(e.to_string()))?;
+    let sms = sms_transport(config, clock.clone()).map_err(|e| fail("sms")(e.to_string()))?;
     let revocations = Arc::new(
         Revocations::load(
             store.sessions.clone(),
@@ -216,6 +220,16 @@ pub async fn build_services(
         mail: mail.clone(),
         mail_from: config.smtp_from.clone(),
     }));
+    let codes = Arc::new(CodeSignIn::new(CodeSignInParts {
+        clock: clock.clone(),
+        master_key: master_key.clone(),
+        verifications: store.verifications.clone(),
+        users: store.users.clone(),
+        sessions: sessions.clone(),
+        devices: mfa.devices.clone(),
+        rate_limits: rate_limits.clone(),
+        metrics: metrics.clone(),
+    }));
     let services = Services {
         clock: clock.clone(),
         sdk_cookies: Arc::new(SdkCookies::new(master_key.clone())),
@@ -251,18 +265,14 @@ pub async fn build_services(
             activity: activity.clone(),
             metrics: metrics.clone(),
         })),
-        email_sign_in: Arc::new(EmailSignIn::new(EmailSignInParts {
-            clock: clock.clone(),
-            master_key: master_key.clone(),
-            verifications: store.verifications.clone(),
-            users: store.users.clone(),
-            sessions: sessions.clone(),
-            devices: mfa.devices.clone(),
-            rate_limits: rate_limits.clone(),
+        email_sign_in: Arc::new(EmailSignIn::new(
+            codes.clone(),
+            rate_limits.clone(),
             mail,
-            mail_from: config.smtp_from.clone(),
-            metrics: metrics.clone(),
-        })),
+            config.smtp_from.clone(),
+        )),
+        sms_sign_in: Arc::new(SmsSignIn::new(codes.clone(), rate_limits.clone(), sms)),
+        code_sign_in: codes,
         api_tokens: Arc::new(ApiTokens::new(
             clock.clone(),
             store.api_tokens.clone(),
@@ -545,4 +555,30 @@ impl Application {
         self.workers.maintenance.flush_activity().await;
         result
     }
+}
+
+/// Where SMS codes go: the configured provider, or `<data-dir>/sms/`.
+fn sms_transport(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn SmsTransport>, SmsError> {
+    let deadline = config.sms.send_deadline;
+    Ok(match &config.sms.provider {
+        SmsProvider::File => Arc::new(FileSms::new(config.data_dir.join("sms"))?),
+        SmsProvider::Twilio {
+            base_url,
+            account_sid,
+            auth_token,
+            sender,
+        } => Arc::new(TwilioSms::new(
+            base_url,
+            account_sid,
+            auth_token.clone(),
+            sender.clone(),
+            deadline,
+        )?),
+        SmsProvider::Webhook { url, secret } => {
+            Arc::new(WebhookSms::new(url, secret, deadline, clock)?)
+        }
+    })
 }

@@ -156,6 +156,10 @@ pub struct ConfigArgs {
     #[arg(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<RateLimitConfig>,
+    /// The SMS provider (the file's `[sms]` table).
+    #[arg(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms: Option<SmsArgs>,
 }
 
 /// What a client may hold of the server: how long it may take to send a
@@ -209,6 +213,8 @@ pub struct Config {
     pub master_key: Option<SecretString>,
     pub master_key_file: Option<PathBuf>,
     pub rate_limits: RateLimitConfig,
+    /// Where SMS codes go.
+    pub sms: SmsConfig,
     pub log_format: LogFormat,
     /// How often coalesced `last_active_at` updates are written.
     pub activity_flush_interval: Duration,
@@ -257,6 +263,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("tls", &self.tls)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "configured"))
+            .field("sms", &self.sms)
             .finish_non_exhaustive()
     }
 }
@@ -408,6 +415,7 @@ impl Config {
             }),
             master_key_file: settings.master_key_file,
             rate_limits,
+            sms: SmsConfig::resolve(settings.sms)?,
             log_format,
             activity_flush_interval: Duration::from_secs(10),
             lock_watch_interval: Duration::from_secs(1),
@@ -507,6 +515,9 @@ fn parse_public_url(url: &str) -> Result<String, ConfigError> {
     }
     Ok(url.trim_end_matches('/').to_string())
 }
+
+mod sms;
+pub use sms::{SmsArgs, SmsConfig, SmsProvider};
 
 #[cfg(test)]
 mod tests;

@@ -242,3 +242,75 @@ fn the_settings_as_given_never_show_a_password_in_debug() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("database_url: \"configured\""), "{shown}");
 }
+
+/// `[sms]` from a file: the resolved configuration, or the error.
+fn sms_from(table: &str) -> Result<Config, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, format!("[sms]\n{table}")).unwrap();
+    Config::resolve(ConfigArgs {
+        config: Some(path),
+        ..args()
+    })
+}
+
+#[test]
+fn sms_goes_to_files_unless_a_provider_is_configured() {
+    let c = Config::resolve(args()).unwrap();
+    assert!(matches!(c.sms.provider, SmsProvider::File));
+    assert_eq!(c.sms.send_deadline, Duration::from_secs(5));
+
+    let c = sms_from(
+        "provider = \"twilio\"\ntwilio_account_sid = \"AC1\"\ntwilio_auth_token = \"s3cret-token\"\n\
+         twilio_messaging_service_sid = \"MG1\"\nsend_deadline_ms = 1500\n",
+    )
+    .unwrap();
+    let SmsProvider::Twilio {
+        base_url, sender, ..
+    } = &c.sms.provider
+    else {
+        panic!("{:?}", c.sms)
+    };
+    assert_eq!(base_url, "https://api.twilio.com");
+    assert!(matches!(sender, crate::sms::TwilioSender::MessagingService(s) if s == "MG1"));
+    assert_eq!(c.sms.send_deadline, Duration::from_millis(1500));
+    assert!(!format!("{c:?}").contains("s3cret-token"), "{c:?}");
+
+    let c = sms_from(
+        "provider = \"webhook\"\nwebhook_url = \"https://sms.example/hook/\"\n\
+         webhook_secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n",
+    )
+    .unwrap();
+    assert!(
+        matches!(&c.sms.provider, SmsProvider::Webhook { url, .. } if url == "https://sms.example/hook")
+    );
+}
+
+#[test]
+fn a_provider_missing_what_it_needs_is_refused_naming_the_field() {
+    for (table, field) in [
+        ("provider = \"carrier-pigeon\"\n", "sms.provider"),
+        (
+            "provider = \"twilio\"\ntwilio_auth_token = \"t\"\ntwilio_from = \"+1\"\n",
+            "sms.twilio_account_sid",
+        ),
+        (
+            "provider = \"twilio\"\ntwilio_account_sid = \"AC1\"\ntwilio_auth_token = \"t\"\n",
+            "sms.twilio_from",
+        ),
+        (
+            "provider = \"webhook\"\nwebhook_url = \"https://x\"\nwebhook_secret = \"hunter2\"\n",
+            "sms.webhook_secret",
+        ),
+        (
+            "provider = \"webhook\"\nwebhook_url = \"ftp://x\"\nwebhook_secret = \"whsec_AA==\"\n",
+            "sms.webhook_url",
+        ),
+        ("send_deadline_ms = 0\n", "sms.send_deadline_ms"),
+        ("colour = \"blue\"\n", "colour"),
+    ] {
+        let e = sms_from(table).map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains(field), "{table}: {e}");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+}

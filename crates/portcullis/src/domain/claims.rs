@@ -24,6 +24,10 @@ pub struct SessionClaims {
     pub amr: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// E.164, when the user holds a verified phone number (OIDC's
+    /// `phone_number`; every one is verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
     /// The environment's revocation epoch at issue (see `domain::revocation`).
     pub env_epoch: i64,
     /// The user's revocation epoch at issue.
@@ -47,6 +51,7 @@ impl SessionClaims {
             scope: String::new(),
             amr: vec![],
             email: None,
+            phone_number: None,
             env_epoch: 0,
             user_epoch: 0,
         }
@@ -71,9 +76,13 @@ impl SessionClaims {
         self.has_scope(SCOPE_REQUIRES_ADDITIONAL_AUTH) && !self.has_scope(SCOPE_USER_BASIC)
     }
 
-    /// How authenticators show the user: their e-mail address, else their id.
+    /// How authenticators show the user: their e-mail address, else their
+    /// phone number, else their id.
     pub fn account_name(&self) -> &str {
-        self.email.as_deref().unwrap_or(&self.sub)
+        self.email
+            .as_deref()
+            .or(self.phone_number.as_deref())
+            .unwrap_or(&self.sub)
     }
 }
 

@@ -105,6 +105,11 @@ impl From<ServiceError> for ApiError {
                 "forbidden",
                 "the caller's role or scope does not allow this",
             ),
+            ServiceError::MethodDisabled(method) => Self::new(
+                S::FORBIDDEN,
+                "forbidden",
+                format!("sign-in by {method} is turned off for this environment"),
+            ),
             ServiceError::MfaRequired => Self::new(
                 S::FORBIDDEN,
                 "mfa_required",

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod bootstrap;
 pub mod change_state;
 pub mod changes;
+pub mod code_sign_in;
 pub mod email_sign_in;
 pub mod environments;
 pub mod events;
@@ -30,6 +31,7 @@ pub mod session_revocation;
 pub mod sessions;
 pub mod settings;
 pub mod signed_in;
+pub mod sms_sign_in;
 pub mod users;
 pub mod verified_tokens;
 pub mod webhook_client;
@@ -67,6 +69,10 @@ pub enum ServiceError {
     InvalidApiToken,
     #[error("the caller may not do this")]
     Forbidden,
+    /// A sign-in method the environment's settings turn off (`sign_in`);
+    /// names the method ("SMS").
+    #[error("sign-in by {0} is turned off for this environment")]
+    MethodDisabled(&'static str),
     /// The session has not completed MFA, and this needs a full session.
     #[error("multi-factor authentication is required")]
     MfaRequired,
@@ -229,7 +235,10 @@ pub struct Services {
     pub sdk_cookies: Arc<sdk_cookies::SdkCookies>,
     pub revocation: Arc<session_revocation::SessionRevocation>,
     pub revocation_feed: Arc<revocation_feed::RevocationFeed>,
+    /// Code sign-in's verify, for e-mail and SMS alike.
+    pub code_sign_in: Arc<code_sign_in::CodeSignIn>,
     pub email_sign_in: Arc<email_sign_in::EmailSignIn>,
+    pub sms_sign_in: Arc<sms_sign_in::SmsSignIn>,
     pub mfa: MfaServices,
     pub users: Arc<users::Users>,
     pub api_tokens: Arc<api_tokens::ApiTokens>,

@@ -28,6 +28,18 @@ pub enum Bucket {
     /// Code attempts against one address, whatever the client, but a right
     /// first try: bounds slow, distributed guessing.
     VerifyPerAddress,
+    SmsStartPerIp,
+    /// SMS codes to one number at one client's request, a day.
+    SmsStartPerNumberAndIp,
+    SmsStartPerNumber,
+    /// SMS codes to one number a day, whoever asks.
+    SmsStartPerNumberPerDay,
+    /// SMS codes an environment sends in one clock hour (key
+    /// `{env}|{unix hour}`): its quota is the environment's setting
+    /// (`sign_in.sms.max_per_hour`), given with each check
+    /// (`RateLimits::hourly_cap`), and applies even with the configured
+    /// limits off.
+    SmsPerEnvironmentHour,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -40,6 +52,10 @@ pub struct RateLimitConfig {
     pub email_start_per_address_and_ip_per_day: u32,
     pub verify_per_ip_per_minute: u32,
     pub verify_per_address_per_hour: u32,
+    pub sms_start_per_ip_per_minute: u32,
+    pub sms_start_per_number_per_minute: u32,
+    pub sms_start_per_number_per_day: u32,
+    pub sms_start_per_number_and_ip_per_day: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -52,6 +68,10 @@ impl Default for RateLimitConfig {
             email_start_per_address_and_ip_per_day: 5,
             verify_per_ip_per_minute: 30,
             verify_per_address_per_hour: 5,
+            sms_start_per_ip_per_minute: 10,
+            sms_start_per_number_per_minute: 3,
+            sms_start_per_number_per_day: 10,
+            sms_start_per_number_and_ip_per_day: 5,
         }
     }
 }
@@ -65,6 +85,11 @@ impl Bucket {
             Bucket::EmailStartPerAddressPerDay => "email_start_address_day",
             Bucket::VerifyPerIp => "verify_ip",
             Bucket::VerifyPerAddress => "verify_address",
+            Bucket::SmsStartPerIp => "sms_start_ip",
+            Bucket::SmsStartPerNumberAndIp => "sms_start_number_ip_day",
+            Bucket::SmsStartPerNumber => "sms_start_number",
+            Bucket::SmsStartPerNumberPerDay => "sms_start_number_day",
+            Bucket::SmsPerEnvironmentHour => "sms_environment_hour",
         }
     }
 }
@@ -110,6 +135,22 @@ impl RateLimits {
                     Bucket::VerifyPerAddress,
                     Quota::per_hour(config.verify_per_address_per_hour),
                 ),
+                (
+                    Bucket::SmsStartPerIp,
+                    Quota::per_minute(config.sms_start_per_ip_per_minute),
+                ),
+                (
+                    Bucket::SmsStartPerNumberAndIp,
+                    Quota::per_day(config.sms_start_per_number_and_ip_per_day),
+                ),
+                (
+                    Bucket::SmsStartPerNumber,
+                    Quota::per_minute(config.sms_start_per_number_per_minute),
+                ),
+                (
+                    Bucket::SmsStartPerNumberPerDay,
+                    Quota::per_day(config.sms_start_per_number_per_day),
+                ),
             ] {
                 // A quota of 0 turns that one limit off.
                 if quota.count > 0 {
@@ -133,12 +174,23 @@ impl RateLimits {
     /// request uses up no limit (an honest client that retries too early
     /// loses nothing, and a refused one takes no turn others need).
     pub async fn check_all(&self, checks: &[(Bucket, String)]) -> ServiceResult<()> {
+        self.check_all_then(checks, None).await
+    }
+
+    /// `check_all`, and last one turn of `last`, a key with a quota the
+    /// caller gives (`hourly_cap`), in the same all-or-none.
+    pub async fn check_all_then(
+        &self,
+        checks: &[(Bucket, String)],
+        last: Option<(Bucket, String, Quota)>,
+    ) -> ServiceResult<()> {
         let now = to_millis(self.clock.now());
         let mut taken: Vec<(String, Quota)> = Vec::new();
-        for (bucket, key) in checks {
-            let Some(quota) = self.quotas.get(bucket) else {
-                continue;
-            };
+        let configured = checks
+            .iter()
+            .filter_map(|(bucket, key)| Some((*bucket, key, *self.quotas.get(bucket)?)));
+        for (bucket, key, quota) in configured.chain(last.iter().map(|(b, k, q)| (*b, k, *q))) {
+            let quota = &quota;
             let key = format!("{}|{key}", bucket.name());
             if let Some(wait_ms) = self.store.hit(&key, *quota, now).await? {
                 // Best effort: the answer is 429 either way.
@@ -154,6 +206,18 @@ impl RateLimits {
             taken.push((key, *quota));
         }
         Ok(())
+    }
+
+    /// The turn of an environment's hourly cap of `count` for the clock
+    /// hour of now: `count` turns in each hour, none carried over.
+    pub fn hourly_cap(
+        &self,
+        bucket: Bucket,
+        environment_id: &str,
+        count: u32,
+    ) -> (Bucket, String, Quota) {
+        let hour = self.clock.now().unix_timestamp().div_euclid(3600);
+        (bucket, format!("{environment_id}|{hour}"), hourly(count))
     }
 
     /// Hands back the turn a `check` of `bucket` took for `key` (a right
@@ -174,6 +238,36 @@ impl RateLimits {
         let now = to_millis(self.clock.now());
         if let Err(e) = self.store.forget_idle(now).await {
             tracing::warn!(error = %e, "could not forget idle rate-limit keys");
+        }
+    }
+}
+
+/// A quota that admits `count` events in a window of an hour and gives
+/// none back within it: each event uses up an hour (GCRA), the burst is
+/// `count`. Keyed by the clock hour, it is exactly `count` per clock hour.
+pub fn hourly(count: u32) -> Quota {
+    Quota {
+        count,
+        period_ms: i64::from(count.max(1)) * 3_600_000,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::rate_limit::admit;
+
+    #[test]
+    fn an_hourly_cap_admits_exactly_its_count_within_the_hour() {
+        for count in [1, 3, 100] {
+            let quota = hourly(count);
+            let mut tat = None;
+            // Spread over the hour, or all at once: `count`, then no more.
+            for i in 0..count {
+                let now = i64::from(i) * (3_599_999 / i64::from(count));
+                tat = Some(admit(tat, now, quota).expect("within the cap"));
+            }
+            assert!(admit(tat, 3_599_999, quota).is_err(), "{count}");
         }
     }
 }

@@ -316,6 +316,7 @@ impl Sessions {
             scope: session.scope.clone(),
             amr,
             email: identity.email.clone(),
+            phone_number: identity.phone_number.clone(),
             env_epoch: session.env_epoch,
             user_epoch: session.user_epoch,
         };

@@ -81,7 +81,8 @@ impl User {
             created_at: None,
             verified_credentials: named_credentials(&Identity {
                 email: c.email.clone(),
-                ..Identity::default()
+                phone_number: c.phone_number.clone(),
+                wallet: None,
             }),
         }
     }
@@ -159,7 +160,12 @@ impl Users {
             })
             .transpose()?;
         let query = UserQuery {
-            email: email.map(|e| e.as_str().to_string()),
+            credential: email.map(|e| {
+                (
+                    CredentialKind::Email.as_str().to_string(),
+                    e.as_str().to_string(),
+                )
+            }),
             after: cursor,
             limit: limit + 1,
         };

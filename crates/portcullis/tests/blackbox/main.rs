@@ -32,6 +32,7 @@ mod rate_limits;
 mod revocation_feed;
 mod revocation_stream;
 mod sessions;
+mod sms_sign_in;
 mod tls;
 mod tokens;
 mod verify_follow;

@@ -51,9 +51,11 @@ const DOCUMENTED: [(u16, &str); 23] = [
 /// every check of an MFA code. The server has its own list
 /// (`http/openapi.rs`); this one is written apart on purpose, so that a
 /// route dropped from that one fails here.
-const RATE_LIMITED: [(&str, &str); 5] = [
+const RATE_LIMITED: [(&str, &str); 7] = [
     ("post", "/sdk/v1/{environment_id}/auth/email/start"),
     ("post", "/sdk/v1/{environment_id}/auth/email/verify"),
+    ("post", "/sdk/v1/{environment_id}/auth/sms/start"),
+    ("post", "/sdk/v1/{environment_id}/auth/sms/verify"),
     (
         "post",
         "/sdk/v1/{environment_id}/mfa/totp/{device_id}/confirm",
@@ -270,6 +272,7 @@ fn every_service_error() -> Vec<ServiceError> {
         ServiceError::SessionRevoked,
         ServiceError::InvalidApiToken,
         ServiceError::Forbidden,
+        ServiceError::MethodDisabled("SMS"),
         ServiceError::MfaRequired,
         ServiceError::ElevatedTokenRequired,
         ServiceError::NotFound,
@@ -292,6 +295,7 @@ fn every_service_error() -> Vec<ServiceError> {
             | ServiceError::SessionRevoked
             | ServiceError::InvalidApiToken
             | ServiceError::Forbidden
+            | ServiceError::MethodDisabled(_)
             | ServiceError::MfaRequired
             | ServiceError::ElevatedTokenRequired
             | ServiceError::NotFound

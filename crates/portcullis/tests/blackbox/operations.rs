@@ -66,6 +66,8 @@ async fn the_openapi_document_lists_every_route() {
         "/sdk/v1/{environment_id}/credentials",
         "/sdk/v1/{environment_id}/auth/email/start",
         "/sdk/v1/{environment_id}/auth/email/verify",
+        "/sdk/v1/{environment_id}/auth/sms/start",
+        "/sdk/v1/{environment_id}/auth/sms/verify",
         "/sdk/v1/{environment_id}/session",
         "/sdk/v1/{environment_id}/logout",
         "/sdk/v1/{environment_id}/sessions",

@@ -290,7 +290,7 @@ async fn the_migration_gives_every_user_with_an_address_its_credential() {
         .list(
             "env_1",
             &UserQuery {
-                email: Some("ada@example.test".into()),
+                credential: Some(("email".into(), "ada@example.test".into())),
                 after: None,
                 limit: 10,
             },

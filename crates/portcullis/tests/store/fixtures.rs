@@ -215,7 +215,7 @@ impl TestStore {
     /// The users of `environment_id` with the verified address `email`.
     pub async fn users_with_email(&self, environment_id: &str, email: &str) -> Vec<UserRecord> {
         let query = UserQuery {
-            email: Some(email.into()),
+            credential: Some(("email".into(), email.into())),
             after: None,
             limit: 10,
         };

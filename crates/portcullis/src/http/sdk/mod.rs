@@ -38,8 +38,10 @@ pub fn router(services: Arc<Services>) -> OpenApiRouter<Arc<Services>> {
 fn routes() -> OpenApiRouter<Arc<Services>> {
     OpenApiRouter::new()
         .routes(routes!(config::public_config))
-        .routes(routes!(auth::email_start))
-        .routes(routes!(auth::email_verify))
+        .routes(routes!(auth::email::email_start))
+        .routes(routes!(auth::email::email_verify))
+        .routes(routes!(auth::sms::sms_start))
+        .routes(routes!(auth::sms::sms_verify))
         .routes(routes!(session::current_session))
         .routes(routes!(session::logout))
         .routes(routes!(session::own_sessions))

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::sessions::SessionInfo;
 use super::shown;
 use super::users::UserInfo;
-use crate::services::email_sign_in;
+use crate::services::code_sign_in;
 use crate::services::signed_in;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -15,8 +15,8 @@ pub struct VerificationStarted {
     pub expires_at: String,
 }
 
-impl From<email_sign_in::VerificationStarted> for VerificationStarted {
-    fn from(v: email_sign_in::VerificationStarted) -> Self {
+impl From<code_sign_in::VerificationStarted> for VerificationStarted {
+    fn from(v: code_sign_in::VerificationStarted) -> Self {
         VerificationStarted {
             verification_id: v.verification_id,
             expires_at: v.expires_at,

@@ -47,9 +47,9 @@ pub struct CredentialKey {
 
 #[derive(Debug, Clone, Default)]
 pub struct UserQuery {
-    /// Users with this verified e-mail address (any of theirs, not only the
-    /// primary).
-    pub email: Option<String>,
+    /// The user holding this verified credential, `(kind, value)` (any of
+    /// theirs, not only the primary).
+    pub credential: Option<(String, String)>,
     /// Only users whose id sorts after this one (the page cursor).
     pub after: Option<String>,
     pub limit: u32,

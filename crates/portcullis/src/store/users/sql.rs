@@ -29,14 +29,15 @@ pub(super) async fn users(
     // Two statements, so that each has its index
     // (`verified_credentials_value`, `users_by_environment`); the cursor is
     // a bound of the index.
-    let query = match &q.email {
-        Some(email) => sqlx::query_as::<_, UserRecord>(
+    let query = match &q.credential {
+        Some((kind, value)) => sqlx::query_as::<_, UserRecord>(
             "SELECT u.* FROM verified_credentials c JOIN users u ON u.id = c.user_id \
-             WHERE c.environment_id = $1 AND c.kind = 'email' AND c.value = $2 \
-             AND u.id > COALESCE($3, '') ORDER BY u.id LIMIT $4",
+             WHERE c.environment_id = $1 AND c.kind = $2 AND c.value = $3 \
+             AND u.id > COALESCE($4, '') ORDER BY u.id LIMIT $5",
         )
         .bind(environment_id)
-        .bind(email),
+        .bind(kind)
+        .bind(value),
         None => sqlx::query_as::<_, UserRecord>(
             "SELECT * FROM users WHERE environment_id = $1 \
              AND id > COALESCE($2, '') ORDER BY id LIMIT $3",

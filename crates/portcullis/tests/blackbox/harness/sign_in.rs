@@ -1,5 +1,5 @@
-//! Signing in by e-mail code: the requests, and the codes read from the
-//! development mail transport's files.
+//! Signing in by e-mail or SMS code: the requests, and the codes read from
+//! the development transports' files (mail, texts).
 
 use serde_json::{Value, json};
 
@@ -121,5 +121,87 @@ impl TestApp {
     pub async fn session(&self, env: &str, token: &str) -> Reply {
         self.get(&format!("/sdk/v1/{env}/session"), Some(token))
             .await
+    }
+
+    pub async fn start_sms(&self, env: &str, phone: &str) -> Reply {
+        self.post(
+            &format!("/sdk/v1/{env}/auth/sms/start"),
+            None,
+            json!({ "phone": phone }),
+        )
+        .await
+    }
+
+    pub async fn verify_sms(&self, env: &str, verification_id: &str, code: &str) -> Reply {
+        self.post(
+            &format!("/sdk/v1/{env}/auth/sms/verify"),
+            None,
+            json!({ "verification_id": verification_id, "code": code }),
+        )
+        .await
+    }
+
+    /// The texts written by the development SMS transport (`<data
+    /// dir>/sms/*.json`), as they are: none removed.
+    pub fn texts(&self) -> Vec<Value> {
+        let Ok(entries) = std::fs::read_dir(self.data_dir.join("sms")) else {
+            return vec![];
+        };
+        entries
+            .flatten()
+            .filter_map(|e| std::fs::read(e.path()).ok())
+            .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
+            .collect()
+    }
+
+    /// The newest code texted to `phone` (E.164) by the development SMS
+    /// transport; its file is removed, so the next read is fresh.
+    pub async fn take_sms_code(&self, phone: &str) -> String {
+        let dir = self.data_dir.join("sms");
+        eventually("a code arrives by SMS", || {
+            for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+                let Ok(text) = std::fs::read(entry.path()) else {
+                    continue;
+                };
+                let Ok(message) = serde_json::from_slice::<Value>(&text) else {
+                    continue;
+                };
+                if message["to"] == phone {
+                    let _ = std::fs::remove_file(entry.path());
+                    return message["code"].as_str().map(str::to_string);
+                }
+            }
+            None
+        })
+        .await
+    }
+
+    /// Turns SMS sign-in on in `env`, with the settings' other `sms` keys.
+    pub async fn enable_sms(&self, env: &str, sms: Value) {
+        let mut sms = sms;
+        sms["enabled"] = json!(true);
+        self.api(
+            reqwest::Method::PATCH,
+            &format!("/environments/{env}/settings/security"),
+            Some(json!({ "sign_in": { "sms": sms } })),
+        )
+        .await
+        .assert_status(200);
+    }
+
+    /// Signs in by SMS code; returns the JWT and the whole auth result.
+    pub async fn sign_in_by_sms(&self, env: &str, phone: &str) -> (String, Value) {
+        let started = self.start_sms(env, phone).await;
+        let vid = started.assert_status(202)["verification_id"]
+            .as_str()
+            .expect("verification id")
+            .to_string();
+        let code = self.take_sms_code(phone).await;
+        let body = self
+            .verify_sms(env, &vid, &code)
+            .await
+            .assert_status(200)
+            .clone();
+        (body["token"].as_str().expect("token").to_string(), body)
     }
 }

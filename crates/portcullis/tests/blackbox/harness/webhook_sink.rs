@@ -65,6 +65,8 @@ impl Received {
 struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    /// Statuses to answer first, one a request, before `status`.
+    in_turn: Arc<Mutex<std::collections::VecDeque<u16>>>,
     /// While true, requests are recorded but not answered.
     held: Arc<tokio::sync::watch::Sender<bool>>,
 }
@@ -83,7 +85,12 @@ impl Drop for Receiver {
 
 async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let parsed = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let answered = shared.status.load(Ordering::SeqCst);
+    let next = shared
+        .in_turn
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop_front();
+    let answered = next.unwrap_or_else(|| shared.status.load(Ordering::SeqCst));
     let mut held = shared.held.subscribe();
     shared
         .received
@@ -102,18 +109,25 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
 impl Receiver {
     /// Listens on 127.0.0.1, port 0; answers 204 until told otherwise.
     pub async fn start() -> Receiver {
+        Self::start_at("/hook").await
+    }
+
+    /// `start`, receiving POSTs at `path` (`url` is the server's and the
+    /// path's).
+    pub async fn start_at(path: &str) -> Receiver {
         let shared = Shared {
             received: Arc::default(),
             status: Arc::new(AtomicU16::new(204)),
+            in_turn: Arc::default(),
             held: Arc::new(tokio::sync::watch::Sender::new(false)),
         };
         let app = axum::Router::new()
-            .route("/hook", axum::routing::post(receive))
+            .route(path, axum::routing::post(receive))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("the receiver listens");
-        let url = format!("http://{}/hook", listener.local_addr().expect("address"));
+        let url = format!("http://{}{path}", listener.local_addr().expect("address"));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -122,6 +136,16 @@ impl Receiver {
             shared,
             server,
         }
+    }
+
+    /// Answers the next requests with `statuses`, one each, then as
+    /// before.
+    pub fn answer_in_turn(&self, statuses: &[u16]) {
+        self.shared
+            .in_turn
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(statuses);
     }
 
     /// Answers every later delivery with `status`.

@@ -6,6 +6,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod sign_in;
+
+pub use sign_in::{
+    EmailSignInSettings, MAX_CALLING_CODES, MAX_SMS_MAX_PER_HOUR, SignInSettings, SmsSignInSettings,
+};
+
 use super::algorithm::TokenAlgorithm;
 use super::validation::ValidationErrors;
 
@@ -41,6 +47,10 @@ pub struct SecuritySettings {
     #[serde(default)]
     pub passkeys: PasskeySettings,
     pub notifications: NotificationSettings,
+    /// The sign-in methods offered. Absent in settings stored before it
+    /// existed: the defaults then.
+    #[serde(default)]
+    pub sign_in: SignInSettings,
 }
 
 /// The WebAuthn relying party of an environment. `rp_id` unset: the host
@@ -224,6 +234,7 @@ impl Default for SecuritySettings {
                 recipients: vec![],
                 events: Default::default(),
             },
+            sign_in: SignInSettings::default(),
         }
     }
 }
@@ -271,6 +282,7 @@ impl SecuritySettings {
             );
         }
         self.passkeys.validate(&mut errors);
+        self.sign_in.validate(&mut errors);
         if self.notifications.recipients.len() > MAX_NOTIFICATION_RECIPIENTS {
             errors.push(
                 "notifications.recipients",
@@ -373,212 +385,4 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn defaults_are_valid_and_match_the_contract() {
-        let s = SecuritySettings::default();
-        s.validate().unwrap();
-        assert_eq!(s.jwt_expiration_seconds, 7200);
-        assert_eq!(
-            serde_json::to_value(&s).unwrap()["token_algorithm"],
-            "RS256"
-        );
-    }
-
-    #[test]
-    fn expiration_bounds_are_enforced() {
-        let s = SecuritySettings::default();
-        assert_eq!(
-            s.patched(&json!({"jwt_expiration_seconds": 300}))
-                .unwrap()
-                .jwt_expiration_seconds,
-            300
-        );
-        assert!(
-            s.patched(&json!({"jwt_expiration_seconds": 2_592_000}))
-                .is_ok()
-        );
-        let err = s
-            .patched(&json!({"jwt_expiration_seconds": 299}))
-            .unwrap_err();
-        assert_eq!(err.0[0].field, "jwt_expiration_seconds");
-        assert!(
-            s.patched(&json!({"jwt_expiration_seconds": 2_592_001}))
-                .is_err()
-        );
-        assert!(s.patched(&json!({"jwt_expiration_seconds": -1})).is_err());
-        assert!(
-            s.patched(&json!({"jwt_expiration_seconds": "7200"}))
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn nested_patch_keeps_siblings_and_names_bad_fields() {
-        let s = SecuritySettings::default();
-        let next = s
-            .patched(&json!({"mfa": {"session_enforcement": true}}))
-            .unwrap();
-        assert!(next.mfa.session_enforcement);
-        assert_eq!(next.mfa.methods, s.mfa.methods);
-        let err = s
-            .patched(&json!({"mfa": {"enrollment": "sometimes"}}))
-            .unwrap_err();
-        assert_eq!(err.0[0].field, "mfa.enrollment");
-        let err = s.patched(&json!({"no_such_key": 1})).unwrap_err();
-        assert!(err.0[0].message.contains("no_such_key"));
-        assert!(s.patched(&json!({"token_algorithm": "none"})).is_err());
-        assert!(s.patched(&json!({"token_algorithm": "HS256"})).is_err());
-        assert!(s.patched(&json!([1])).is_err());
-        assert!(s.patched(&json!({"jwt_expiration_seconds": null})).is_err());
-    }
-
-    #[test]
-    fn passkey_settings_name_a_domain_and_origins_on_it() {
-        let s = SecuritySettings::default();
-        let ok = |v| s.patched(&json!({ "passkeys": v })).is_ok();
-        assert!(ok(
-            json!({"rp_id": "example.com", "origins": ["https://app.example.com"]})
-        ));
-        assert!(ok(
-            json!({"rp_id": "localhost", "origins": ["http://localhost:3000"]})
-        ));
-        assert!(ok(json!({"rp_id": null, "origins": []})));
-        assert!(!ok(
-            json!({"rp_id": "127.0.0.1", "origins": ["https://127.0.0.1"]})
-        ));
-        assert!(!ok(
-            json!({"rp_id": "example.com", "origins": ["https://evil.com"]})
-        ));
-        assert!(!ok(
-            json!({"rp_id": "example.com", "origins": ["https://myexample.com"]})
-        ));
-        assert!(!ok(
-            json!({"rp_id": "example.com", "origins": ["http://example.com"]})
-        ));
-        assert!(!ok(
-            json!({"rp_id": "example.com", "origins": ["https://example.com/app"]})
-        ));
-        assert!(!ok(json!({"rp_id": "example.com", "origins": []})));
-        assert!(!ok(
-            json!({"rp_id": null, "origins": ["https://example.com"]})
-        ));
-        assert!(!ok(
-            json!({"rp_id": "Example.com", "origins": ["https://example.com"]})
-        ));
-        // Settings stored before passkeys existed still parse.
-        let mut old = serde_json::to_value(&s).unwrap();
-        old.as_object_mut().unwrap().remove("passkeys");
-        let parsed: SecuritySettings = serde_json::from_value(old).unwrap();
-        assert_eq!(parsed.passkeys, PasskeySettings::default());
-    }
-
-    #[test]
-    fn mfa_lists_take_known_values_once() {
-        let s = SecuritySettings::default();
-        let err = s
-            .patched(&json!({"mfa": {"methods": ["totp", "totp"]}}))
-            .unwrap_err();
-        assert_eq!(err.0[0].field, "mfa.methods");
-        let err = s
-            .patched(
-                &json!({"mfa": {"action_enforcement": {"scopes": ["wallet:sign", "wallet:sign"]}}}),
-            )
-            .unwrap_err();
-        assert_eq!(err.0[0].field, "mfa.action_enforcement.scopes");
-        let err = s
-            .patched(&json!({"mfa": {"action_enforcement": {"scopes": ["admin:all"]}}}))
-            .unwrap_err();
-        assert_eq!(err.0[0].field, "mfa.action_enforcement.scopes[0]");
-        assert!(s.patched(&json!({"mfa": {"methods": ["sms"]}})).is_err());
-        assert!(
-            s.patched(&json!({"mfa": {"methods": [], "enrollment": "off"}}))
-                .is_ok()
-        );
-    }
-
-    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
-        use proptest::prelude::*;
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::from),
-            any::<i64>().prop_map(Value::from),
-            "[a-zA-Z0-9:_ ]{0,12}".prop_map(Value::from),
-            Just(json!("RS256")),
-            Just(json!("required")),
-        ];
-        leaf.prop_recursive(3, 24, 4, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
-                proptest::collection::btree_map(
-                    prop_oneof![
-                        Just("jwt_expiration_seconds".to_string()),
-                        Just("token_algorithm".to_string()),
-                        Just("mfa".to_string()),
-                        Just("enrollment".to_string()),
-                        Just("methods".to_string()),
-                        Just("notifications".to_string()),
-                        "[a-z_]{1,8}",
-                    ],
-                    inner,
-                    0..4
-                )
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
-    proptest::proptest! {
-        /// Any patch either yields settings that pass validation, or is
-        /// refused with at least one field error; it never panics.
-        #[test]
-        fn any_patch_is_applied_whole_or_refused(patch in json_value()) {
-            let current = SecuritySettings::default();
-            match current.patched(&patch) {
-                Ok(next) => proptest::prop_assert!(next.validate().is_ok()),
-                Err(errors) => proptest::prop_assert!(!errors.0.is_empty()),
-            }
-        }
-    }
-
-    #[test]
-    fn merge_patch_follows_rfc7396() {
-        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
-        merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}}));
-        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
-    }
-
-    #[test]
-    fn cookie_mode_needs_an_origin_list_and_a_cookie_domain_above_the_host() {
-        let s = SecuritySettings::default()
-            .patched(&json!({"token_storage": "cookie", "cookie_domain": "example.com"}))
-            .unwrap();
-        s.validate_for(Some("auth.example.com"), false).unwrap();
-        s.validate_for(Some("example.com"), false).unwrap();
-        let err = s.validate_for(Some("auth.example.com"), true).unwrap_err();
-        assert_eq!(err.0[0].field, "token_storage");
-        let err = s
-            .validate_for(Some("auth.notexample.com"), false)
-            .unwrap_err();
-        assert_eq!(err.0[0].field, "cookie_domain");
-        assert!(err.0[0].message.contains("auth.notexample.com"));
-        // In-app storage does not care about the list.
-        let in_app = s.patched(&json!({"token_storage": "in_app"})).unwrap();
-        assert!(in_app.validate_for(Some("auth.example.com"), true).is_ok());
-        for bad in [
-            "Example.com",
-            "127.0.0.1",
-            "example.com/",
-            ".example.com",
-            "",
-        ] {
-            let err = s.patched(&json!({"cookie_domain": bad})).unwrap_err();
-            assert_eq!(err.0[0].field, "cookie_domain", "{bad}");
-        }
-        let unset = s.patched(&json!({"cookie_domain": null})).unwrap();
-        assert_eq!(unset.cookie_domain, None);
-    }
-}
+mod tests;

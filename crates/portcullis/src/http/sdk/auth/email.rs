@@ -6,9 +6,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{SdkEnvironment, cookies};
+use crate::domain::credential::CredentialKind;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, Client};
+use crate::http::sdk::{SdkEnvironment, cookies};
 use crate::http::views::auth::{AuthResult, VerificationStarted};
 use crate::services::Services;
 
@@ -62,8 +63,14 @@ pub async fn email_verify(
     ApiJson(body): ApiJson<EmailVerify>,
 ) -> ApiResult<Response> {
     let signed = services
-        .email_sign_in
-        .verify(&env, &body.verification_id, &body.code, &client)
+        .code_sign_in
+        .verify(
+            &env,
+            CredentialKind::Email,
+            &body.verification_id,
+            &body.code,
+            &client,
+        )
         .await?;
     Ok(cookies::auth_answer(&services, &env, signed))
 }
