@@ -21,6 +21,7 @@ use crate::services::changes::Changes;
 use crate::services::code_sign_in::{CodeSignIn, CodeSignInParts};
 use crate::services::email_sign_in::EmailSignIn;
 use crate::services::environments::Environments;
+use crate::services::eth_rpc::EthRpc;
 use crate::services::events::Events;
 use crate::services::lock::EnvironmentLocks;
 use crate::services::maintenance::{Maintenance, MaintenanceParts};
@@ -47,6 +48,7 @@ use crate::services::sessions::Sessions;
 use crate::services::settings::Settings;
 use crate::services::sms_sign_in::SmsSignIn;
 use crate::services::users::Users;
+use crate::services::wallet_sign_in::WalletSignIn;
 use crate::services::webhook_client::WebhookClient;
 use crate::services::webhooks::{Webhooks, WebhooksParts};
 use crate::services::{ActivityTracker, MfaServices, RateLimits, Revocations, Services, Workers};
@@ -241,6 +243,7 @@ pub async fn build_services(
             store.environments.clone(),
             environments.clone(),
             events.clone(),
+            config.allow_private_webhook_urls,
         )),
         origins: Arc::new(Origins::new(
             clock.clone(),
@@ -272,6 +275,16 @@ pub async fn build_services(
             config.smtp_from.clone(),
         )),
         sms_sign_in: Arc::new(SmsSignIn::new(codes.clone(), rate_limits.clone(), sms)),
+        wallet_sign_in: Arc::new(WalletSignIn::new(
+            clock.clone(),
+            codes.clone(),
+            rate_limits.clone(),
+            Arc::new(EthRpc::new(Arc::new(
+                WebhookClient::new(config.allow_private_webhook_urls)
+                    .map_err(fail("the RPC client"))?,
+            ))),
+            public_url.clone(),
+        )),
         code_sign_in: codes,
         api_tokens: Arc::new(ApiTokens::new(
             clock.clone(),

@@ -28,6 +28,9 @@ pub struct SessionClaims {
     /// `phone_number`; every one is verified).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
+    /// The EIP-55 address, when the user holds a verified wallet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet: Option<String>,
     /// The environment's revocation epoch at issue (see `domain::revocation`).
     pub env_epoch: i64,
     /// The user's revocation epoch at issue.
@@ -52,6 +55,7 @@ impl SessionClaims {
             amr: vec![],
             email: None,
             phone_number: None,
+            wallet: None,
             env_epoch: 0,
             user_epoch: 0,
         }

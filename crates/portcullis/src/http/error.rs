@@ -77,6 +77,7 @@ impl From<ServiceError> for ApiError {
                 "invalid_code",
                 "the code is wrong or no longer valid",
             ),
+            ServiceError::InvalidCodeBecause(why) => Self::new(S::BAD_REQUEST, "invalid_code", why),
             ServiceError::MissingCredentials => Self::new(
                 S::UNAUTHORIZED,
                 "missing_credentials",

@@ -82,11 +82,13 @@ const ENVIRONMENT_PREFIX: &str = "/api/v1/environments/{environment_id}";
 
 /// The routes rate limits apply to (`services/rate_limit.rs` and the MFA
 /// code attempts): e-mail sign-in, and every check of an MFA code.
-const RATE_LIMITED: [(&str, &str); 7] = [
+const RATE_LIMITED: [(&str, &str); 9] = [
     ("post", "/sdk/v1/{environment_id}/auth/email/start"),
     ("post", "/sdk/v1/{environment_id}/auth/email/verify"),
     ("post", "/sdk/v1/{environment_id}/auth/sms/start"),
     ("post", "/sdk/v1/{environment_id}/auth/sms/verify"),
+    ("post", "/sdk/v1/{environment_id}/auth/wallet/nonce"),
+    ("post", "/sdk/v1/{environment_id}/auth/wallet/verify"),
     (
         "post",
         "/sdk/v1/{environment_id}/mfa/totp/{device_id}/confirm",

@@ -84,8 +84,8 @@ pub fn check_enabled(env: &EnvironmentRuntime, kind: CredentialKind) -> ServiceR
     let (enabled, name) = match kind {
         CredentialKind::Email => (sign_in.email.enabled, "e-mail"),
         CredentialKind::Phone => (sign_in.sms.enabled, "SMS"),
-        // Not code methods: refused here whatever the settings say.
-        CredentialKind::Wallet | CredentialKind::Passkey => (false, "code"),
+        CredentialKind::Wallet => (sign_in.wallet.enabled, "wallet"),
+        CredentialKind::Passkey => (false, "passkey"),
     };
     match enabled {
         true => Ok(()),
@@ -183,17 +183,43 @@ impl CodeSignIn {
         client: &ClientInfo,
     ) -> ServiceResult<SignedIn> {
         check_enabled(env, kind)?;
-        let method = method_name(kind);
         let code = normalize_code(code).ok_or_else(|| {
             ValidationErrors::single("code", format!("must be {CODE_DIGITS} digits"))
         })?;
+        let verification = self
+            .attempt(env, kind, verification_id, &code, client)
+            .await?;
+        let value = verification.destination.clone();
+        self.finish(
+            env,
+            kind,
+            &verification,
+            &value,
+            vec![amr(kind).into()],
+            client,
+        )
+        .await
+    }
+
+    /// One attempt at a `kind` verification's code (the rate limits, one
+    /// try spent): the verification when the code is right; `invalid_code`
+    /// otherwise, also for a verification of another method.
+    pub async fn attempt(
+        &self,
+        env: &EnvironmentRuntime,
+        kind: CredentialKind,
+        verification_id: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> ServiceResult<VerificationRecord> {
+        let method = method_name(kind);
         let ip = client.ip_address.as_deref().unwrap_or("unknown");
         self.rate_limits
             .check(Bucket::VerifyPerIp, &format!("{}|{ip}", env.id()))
             .await?;
 
         let now = to_millis(self.clock.now());
-        let mac = code_mac(&self.master_key, verification_id, &code);
+        let mac = code_mac(&self.master_key, verification_id, code);
         let attempt = self
             .verifications
             .attempt(env.id(), verification_id, MAX_ATTEMPTS, now, &mac)
@@ -222,11 +248,28 @@ impl CodeSignIn {
         }
         // A code of another method's (an e-mail code sent to the SMS
         // route) is no code here: refused, and left unused.
-        let Some(verification) = verification.filter(|v| accepted && v.channel == channel(kind))
-        else {
-            self.metrics.sign_in(method, "invalid_code");
-            return Err(ServiceError::InvalidCode);
-        };
+        verification
+            .filter(|v| accepted && v.channel == channel(kind))
+            .ok_or_else(|| {
+                self.metrics.sign_in(method, "invalid_code");
+                ServiceError::InvalidCode
+            })
+    }
+
+    /// Signs in the holder of the credential `(kind, value)` that
+    /// `verification` proved (its right code used up in the same
+    /// statement), creating the user on a first sign-in.
+    pub async fn finish(
+        &self,
+        env: &EnvironmentRuntime,
+        kind: CredentialKind,
+        verification: &VerificationRecord,
+        value: &str,
+        amr: Vec<String>,
+        client: &ClientInfo,
+    ) -> ServiceResult<SignedIn> {
+        let method = method_name(kind);
+        let now = to_millis(self.clock.now());
 
         let settings = &env.settings.mfa;
         // Only a policy that may make the sign-in partial needs the user's
@@ -234,7 +277,7 @@ impl CodeSignIn {
         let outcome =
             if settings.session_enforcement || settings.enrollment == MfaEnrollment::Required {
                 let query = UserQuery {
-                    credential: Some((kind.as_str().into(), verification.destination.clone())),
+                    credential: Some((kind.as_str().into(), value.to_string())),
                     after: None,
                     limit: 1,
                 };
@@ -245,15 +288,13 @@ impl CodeSignIn {
             } else {
                 SignInOutcome::Complete
             };
-        let destination = Some(verification.destination.clone());
+        let primary = |of: CredentialKind| Some(value.to_string()).filter(|_| kind == of);
         let candidate = UserRecord {
             id: new_id(self.clock.as_ref(), "usr")?,
             environment_id: env.id().to_string(),
-            email: destination
-                .clone()
-                .filter(|_| kind == CredentialKind::Email),
-            phone_number: destination.filter(|_| kind == CredentialKind::Phone),
-            wallet: None,
+            email: primary(CredentialKind::Email),
+            phone_number: primary(CredentialKind::Phone),
+            wallet: primary(CredentialKind::Wallet),
             created_at: now,
             sessions_epoch: 0,
             sessions_revoked_at: None,
@@ -266,16 +307,7 @@ impl CodeSignIn {
         };
         let Some(issued) = self
             .sessions
-            .issue_for_credential(
-                env,
-                &used,
-                kind,
-                &verification.destination,
-                &candidate,
-                vec![amr(kind).into()],
-                outcome,
-                client,
-            )
+            .issue_for_credential(env, &used, kind, value, &candidate, amr, outcome, client)
             .await?
         else {
             // Another request with the same code signed in first.

@@ -9,6 +9,7 @@ pub mod changes;
 pub mod code_sign_in;
 pub mod email_sign_in;
 pub mod environments;
+pub mod eth_rpc;
 pub mod events;
 pub mod keys;
 pub mod lock;
@@ -34,6 +35,7 @@ pub mod signed_in;
 pub mod sms_sign_in;
 pub mod users;
 pub mod verified_tokens;
+pub mod wallet_sign_in;
 pub mod webhook_client;
 pub mod webhooks;
 
@@ -57,6 +59,10 @@ pub enum ServiceError {
     Validation(#[from] ValidationErrors),
     #[error("the code is wrong or no longer valid")]
     InvalidCode,
+    /// `invalid_code` with a reason the client can act on (no secret in
+    /// it, and nothing about whether an identifier exists).
+    #[error("the proof is not valid: {0}")]
+    InvalidCodeBecause(String),
     #[error("no credentials")]
     MissingCredentials,
     #[error("the token is not valid")]
@@ -239,6 +245,7 @@ pub struct Services {
     pub code_sign_in: Arc<code_sign_in::CodeSignIn>,
     pub email_sign_in: Arc<email_sign_in::EmailSignIn>,
     pub sms_sign_in: Arc<sms_sign_in::SmsSignIn>,
+    pub wallet_sign_in: Arc<wallet_sign_in::WalletSignIn>,
     pub mfa: MfaServices,
     pub users: Arc<users::Users>,
     pub api_tokens: Arc<api_tokens::ApiTokens>,

@@ -40,6 +40,10 @@ pub enum Bucket {
     /// (`RateLimits::hourly_cap`), and applies even with the configured
     /// limits off.
     SmsPerEnvironmentHour,
+    /// Sign-In with Ethereum messages asked for by one client (each is a
+    /// stored nonce).
+    WalletNoncePerIp,
+    WalletNoncePerAddress,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -56,6 +60,8 @@ pub struct RateLimitConfig {
     pub sms_start_per_number_per_minute: u32,
     pub sms_start_per_number_per_day: u32,
     pub sms_start_per_number_and_ip_per_day: u32,
+    pub wallet_nonce_per_ip_per_minute: u32,
+    pub wallet_nonce_per_address_per_minute: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -72,6 +78,8 @@ impl Default for RateLimitConfig {
             sms_start_per_number_per_minute: 3,
             sms_start_per_number_per_day: 10,
             sms_start_per_number_and_ip_per_day: 5,
+            wallet_nonce_per_ip_per_minute: 30,
+            wallet_nonce_per_address_per_minute: 10,
         }
     }
 }
@@ -90,6 +98,8 @@ impl Bucket {
             Bucket::SmsStartPerNumber => "sms_start_number",
             Bucket::SmsStartPerNumberPerDay => "sms_start_number_day",
             Bucket::SmsPerEnvironmentHour => "sms_environment_hour",
+            Bucket::WalletNoncePerIp => "wallet_nonce_ip",
+            Bucket::WalletNoncePerAddress => "wallet_nonce_address",
         }
     }
 }
@@ -150,6 +160,14 @@ impl RateLimits {
                 (
                     Bucket::SmsStartPerNumberPerDay,
                     Quota::per_day(config.sms_start_per_number_per_day),
+                ),
+                (
+                    Bucket::WalletNoncePerIp,
+                    Quota::per_minute(config.wallet_nonce_per_ip_per_minute),
+                ),
+                (
+                    Bucket::WalletNoncePerAddress,
+                    Quota::per_minute(config.wallet_nonce_per_address_per_minute),
                 ),
             ] {
                 // A quota of 0 turns that one limit off.

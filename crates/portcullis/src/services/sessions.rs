@@ -317,6 +317,7 @@ impl Sessions {
             amr,
             email: identity.email.clone(),
             phone_number: identity.phone_number.clone(),
+            wallet: identity.wallet.clone(),
             env_epoch: session.env_epoch,
             user_epoch: session.user_epoch,
         };

@@ -12,7 +12,7 @@ use crate::clock::{Clock, to_millis};
 use crate::crypto::MasterKey;
 use crate::domain::actor::Actor;
 use crate::domain::events;
-use crate::domain::settings::SecuritySettings;
+use crate::domain::settings::{SecuritySettings, validate_rpc_urls};
 use crate::store::{EnvironmentStore, EventRecord};
 
 pub struct Settings {
@@ -21,6 +21,8 @@ pub struct Settings {
     store: Arc<dyn EnvironmentStore>,
     environments: Arc<Environments>,
     events: Arc<Events>,
+    /// RPC URLs may name http and private addresses (development).
+    allow_private_urls: bool,
 }
 
 impl Settings {
@@ -30,6 +32,7 @@ impl Settings {
         store: Arc<dyn EnvironmentStore>,
         environments: Arc<Environments>,
         events: Arc<Events>,
+        allow_private_urls: bool,
     ) -> Self {
         Settings {
             clock,
@@ -37,6 +40,7 @@ impl Settings {
             store,
             environments,
             events,
+            allow_private_urls,
         }
     }
 
@@ -54,6 +58,7 @@ impl Settings {
             .ok()
             .and_then(|u| u.host_str().map(str::to_string));
         next.validate_for(public_host.as_deref(), env.origins.allows_all())?;
+        validate_rpc_urls(&next.chains, self.allow_private_urls)?;
         let event = self.events.new_event(
             &env,
             events::ENVIRONMENT_SETTINGS_UPDATED,

@@ -82,7 +82,7 @@ impl User {
             verified_credentials: named_credentials(&Identity {
                 email: c.email.clone(),
                 phone_number: c.phone_number.clone(),
-                wallet: None,
+                wallet: c.wallet.clone(),
             }),
         }
     }

@@ -76,15 +76,38 @@ impl WebhookClient {
         signatures: &str,
         body: String,
     ) -> Result<(u16, String), String> {
-        // An address in the URL itself is not resolved: check it here.
-        webhook_url::parse(url, self.allow_private).map_err(|e| format!("the URL {e}"))?;
-        let sent = self
+        let request = self
             .http
             .post(url)
-            .header("content-type", "application/json")
             .header("webhook-id", webhook_id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signatures)
+            .header("webhook-signature", signatures);
+        self.send(url, request, body).await
+    }
+
+    /// POSTs a JSON body (a JSON-RPC call, `eth_rpc.rs`) under the same
+    /// guard, within `timeout`: the answer's status and the start of its
+    /// body, or why there was none.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: String,
+        timeout: Duration,
+    ) -> Result<(u16, String), String> {
+        let request = self.http.post(url).timeout(timeout);
+        self.send(url, request, body).await
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+        body: String,
+    ) -> Result<(u16, String), String> {
+        // An address in the URL itself is not resolved: check it here.
+        webhook_url::parse(url, self.allow_private).map_err(|e| format!("the URL {e}"))?;
+        let sent = request
+            .header("content-type", "application/json")
             .body(body)
             .send()
             .await;

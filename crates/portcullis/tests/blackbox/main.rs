@@ -37,4 +37,5 @@ mod tls;
 mod tokens;
 mod verify_follow;
 mod verify_library;
+mod wallet_sign_in;
 mod webhooks;

@@ -51,11 +51,13 @@ const DOCUMENTED: [(u16, &str); 23] = [
 /// every check of an MFA code. The server has its own list
 /// (`http/openapi.rs`); this one is written apart on purpose, so that a
 /// route dropped from that one fails here.
-const RATE_LIMITED: [(&str, &str); 7] = [
+const RATE_LIMITED: [(&str, &str); 9] = [
     ("post", "/sdk/v1/{environment_id}/auth/email/start"),
     ("post", "/sdk/v1/{environment_id}/auth/email/verify"),
     ("post", "/sdk/v1/{environment_id}/auth/sms/start"),
     ("post", "/sdk/v1/{environment_id}/auth/sms/verify"),
+    ("post", "/sdk/v1/{environment_id}/auth/wallet/nonce"),
+    ("post", "/sdk/v1/{environment_id}/auth/wallet/verify"),
     (
         "post",
         "/sdk/v1/{environment_id}/mfa/totp/{device_id}/confirm",
@@ -266,6 +268,7 @@ fn every_service_error() -> Vec<ServiceError> {
     let all = vec![
         ServiceError::Validation(ValidationErrors::single("field", "is wrong")),
         ServiceError::InvalidCode,
+        ServiceError::InvalidCodeBecause("a reason".into()),
         ServiceError::MissingCredentials,
         ServiceError::InvalidToken,
         ServiceError::TokenExpired,
@@ -289,6 +292,7 @@ fn every_service_error() -> Vec<ServiceError> {
         match e {
             ServiceError::Validation(_)
             | ServiceError::InvalidCode
+            | ServiceError::InvalidCodeBecause(_)
             | ServiceError::MissingCredentials
             | ServiceError::InvalidToken
             | ServiceError::TokenExpired

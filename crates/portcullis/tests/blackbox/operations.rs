@@ -68,6 +68,8 @@ async fn the_openapi_document_lists_every_route() {
         "/sdk/v1/{environment_id}/auth/email/verify",
         "/sdk/v1/{environment_id}/auth/sms/start",
         "/sdk/v1/{environment_id}/auth/sms/verify",
+        "/sdk/v1/{environment_id}/auth/wallet/nonce",
+        "/sdk/v1/{environment_id}/auth/wallet/verify",
         "/sdk/v1/{environment_id}/session",
         "/sdk/v1/{environment_id}/logout",
         "/sdk/v1/{environment_id}/sessions",

@@ -9,7 +9,9 @@ use serde_json::Value;
 mod sign_in;
 
 pub use sign_in::{
-    EmailSignInSettings, MAX_CALLING_CODES, MAX_SMS_MAX_PER_HOUR, SignInSettings, SmsSignInSettings,
+    ChainSettings, EmailSignInSettings, MAX_CALLING_CODES, MAX_CHAIN_ID, MAX_CHAINS,
+    MAX_SMS_MAX_PER_HOUR, SignInSettings, SmsSignInSettings, WalletSignInSettings,
+    validate_rpc_urls,
 };
 
 use super::algorithm::TokenAlgorithm;
@@ -51,6 +53,9 @@ pub struct SecuritySettings {
     /// existed: the defaults then.
     #[serde(default)]
     pub sign_in: SignInSettings,
+    /// Chains whose contract wallets may sign in (EIP-1271).
+    #[serde(default)]
+    pub chains: Vec<ChainSettings>,
 }
 
 /// The WebAuthn relying party of an environment. `rp_id` unset: the host
@@ -235,6 +240,7 @@ impl Default for SecuritySettings {
                 events: Default::default(),
             },
             sign_in: SignInSettings::default(),
+            chains: Vec::new(),
         }
     }
 }
@@ -283,6 +289,7 @@ impl SecuritySettings {
         }
         self.passkeys.validate(&mut errors);
         self.sign_in.validate(&mut errors);
+        sign_in::validate_chains(&self.chains, &mut errors);
         if self.notifications.recipients.len() > MAX_NOTIFICATION_RECIPIENTS {
             errors.push(
                 "notifications.recipients",

@@ -19,6 +19,53 @@ pub struct SignInSettings {
     pub email: EmailSignInSettings,
     #[serde(default)]
     pub sms: SmsSignInSettings,
+    #[serde(default)]
+    pub wallet: WalletSignInSettings,
+}
+
+/// Sign-In with Ethereum (EIP-4361).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WalletSignInSettings {
+    pub enabled: bool,
+}
+
+/// A chain whose contract wallets (EIP-1271) may sign in: the JSON-RPC
+/// endpoint Portcullis asks `isValidSignature` (`chains` in the settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChainSettings {
+    /// EIP-155 chain id (1 for Ethereum mainnet).
+    pub chain_id: u64,
+    /// `https://…` (http and private addresses only with
+    /// `--allow-private-webhook-urls`, as for webhooks). It may hold a
+    /// provider's API key: any member who can read the settings sees it.
+    pub rpc_url: String,
+}
+
+/// The largest chain id (EIP-155 ids must fit JavaScript's safe integers).
+pub const MAX_CHAIN_ID: u64 = (1 << 53) - 1;
+pub const MAX_CHAINS: usize = 20;
+
+/// `chains`: ids unique and in range, URLs that parse (the rules that need
+/// the server's configuration are checked where the settings are set).
+pub(super) fn validate_chains(chains: &[ChainSettings], errors: &mut ValidationErrors) {
+    if chains.len() > MAX_CHAINS {
+        errors.push("chains", format!("at most {MAX_CHAINS} chains"));
+    }
+    for (i, chain) in chains.iter().enumerate() {
+        if !(1..=MAX_CHAIN_ID).contains(&chain.chain_id) {
+            errors.push(
+                format!("chains[{i}].chain_id"),
+                format!("must be between 1 and {MAX_CHAIN_ID}"),
+            );
+        } else if chains[..i].iter().any(|c| c.chain_id == chain.chain_id) {
+            errors.push(format!("chains[{i}].chain_id"), "is listed twice");
+        }
+        if let Err(e) = crate::domain::webhook_url::parse(&chain.rpc_url, true) {
+            errors.push(format!("chains[{i}].rpc_url"), e.to_string());
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -71,7 +118,7 @@ impl SmsSignInSettings {
 
 impl SignInSettings {
     pub(super) fn validate(&self, errors: &mut ValidationErrors) {
-        if !self.email.enabled && !self.sms.enabled {
+        if !self.email.enabled && !self.sms.enabled && !self.wallet.enabled {
             errors.push(
                 "sign_in",
                 "at least one sign-in method must be enabled, or no one can sign in",
@@ -104,4 +151,20 @@ impl SignInSettings {
             );
         }
     }
+}
+
+/// `chains`' RPC URLs under the server's rule for outgoing requests: https
+/// to public addresses, unless private ones are allowed
+/// (`--allow-private-webhook-urls`, as for webhooks).
+pub fn validate_rpc_urls(
+    chains: &[ChainSettings],
+    allow_private: bool,
+) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    for (i, chain) in chains.iter().enumerate() {
+        if let Err(e) = crate::domain::webhook_url::parse(&chain.rpc_url, allow_private) {
+            errors.push(format!("chains[{i}].rpc_url"), e.to_string());
+        }
+    }
+    errors.into_result()
 }

@@ -272,3 +272,57 @@ fn sms_settings_take_known_calling_codes_once_and_a_bounded_hourly_cap() {
     s.patched(&json!({"sign_in": {"email": {"enabled": false}, "sms": {"enabled": true}}}))
         .unwrap();
 }
+
+#[test]
+fn chains_take_unique_ids_in_range_and_urls_that_parse() {
+    let s = SecuritySettings::default();
+    let ok = s
+        .patched(&json!({"sign_in": {"wallet": {"enabled": true}},
+                         "chains": [{"chain_id": 1, "rpc_url": "https://rpc.example.com/key"},
+                                    {"chain_id": 8453, "rpc_url": "https://base.example.com"}]}))
+        .unwrap();
+    assert!(ok.sign_in.wallet.enabled);
+    assert_eq!(ok.chains.len(), 2);
+    for (chains, field) in [
+        (
+            json!([{"chain_id": 0, "rpc_url": "https://a.example"}]),
+            "chains[0].chain_id",
+        ),
+        (
+            json!([{"chain_id": 9_007_199_254_740_992_u64, "rpc_url": "https://a.example"}]),
+            "chains[0].chain_id",
+        ),
+        (
+            json!([{"chain_id": 1, "rpc_url": "https://a.example"},
+                   {"chain_id": 1, "rpc_url": "https://b.example"}]),
+            "chains[1].chain_id",
+        ),
+        (
+            json!([{"chain_id": 1, "rpc_url": "ftp://a.example"}]),
+            "chains[0].rpc_url",
+        ),
+        (
+            json!([{"chain_id": 1, "rpc_url": "not a url"}]),
+            "chains[0].rpc_url",
+        ),
+    ] {
+        let err = s.patched(&json!({ "chains": chains })).unwrap_err();
+        assert_eq!(err.0[0].field, field, "{chains}");
+    }
+    let many: Vec<Value> = (1..=21)
+        .map(|i| json!({"chain_id": i, "rpc_url": "https://a.example"}))
+        .collect();
+    let err = s.patched(&json!({ "chains": many })).unwrap_err();
+    assert_eq!(err.0[0].field, "chains");
+    // Private destinations: only where the server allows them.
+    let local = [ChainSettings {
+        chain_id: 1,
+        rpc_url: "http://127.0.0.1:8545".into(),
+    }];
+    assert!(validate_rpc_urls(&local, true).is_ok());
+    let err = validate_rpc_urls(&local, false).unwrap_err();
+    assert_eq!(err.0[0].field, "chains[0].rpc_url");
+    // Wallets alone are a valid choice of methods.
+    s.patched(&json!({"sign_in": {"email": {"enabled": false}, "wallet": {"enabled": true}}}))
+        .unwrap();
+}

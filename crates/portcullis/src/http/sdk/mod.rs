@@ -42,6 +42,8 @@ fn routes() -> OpenApiRouter<Arc<Services>> {
         .routes(routes!(auth::email::email_verify))
         .routes(routes!(auth::sms::sms_start))
         .routes(routes!(auth::sms::sms_verify))
+        .routes(routes!(auth::wallet::wallet_nonce))
+        .routes(routes!(auth::wallet::wallet_verify))
         .routes(routes!(session::current_session))
         .routes(routes!(session::logout))
         .routes(routes!(session::own_sessions))

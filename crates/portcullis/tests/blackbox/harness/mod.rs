@@ -20,6 +20,8 @@
 //! - `outage`: a forwarder in front of a server that the test cuts and
 //!   restores, as if the server were gone and back, and a proxy that
 //!   refuses the revocation stream;
+//! - `wallet`: messages signed by Python's eth-account, and a chain's
+//!   JSON-RPC node for contract wallets (EIP-1271);
 //! - `tls`: a throw-away certificate authority, certificate files for a
 //!   server's `--tls-cert`/`--tls-key`, and clients that trust only it.
 
@@ -34,6 +36,7 @@ mod sign_in;
 mod storage;
 mod tls;
 mod wait;
+mod wallet;
 mod webhook_sink;
 
 pub use app::*;
@@ -45,4 +48,5 @@ pub use sign_in::*;
 pub use storage::*;
 pub use tls::*;
 pub use wait::*;
+pub use wallet::*;
 pub use webhook_sink::*;
